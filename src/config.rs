@@ -1,0 +1,25 @@
+//! Runtime configuration, filled by `main.rs` from flags and `AWSIM_*` variables.
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub host: String,
+    pub port: u16,
+    /// Where `dynamodb.db` lives; ignored when `in_memory`.
+    pub data_dir: PathBuf,
+    pub in_memory: bool,
+    pub log_level: String,
+}
+
+impl Config {
+    /// A throwaway in-memory store: what tests and the conformance replayer use.
+    pub fn in_memory() -> Self {
+        Config {
+            host: "127.0.0.1".into(),
+            port: 0,
+            data_dir: PathBuf::from(".awsim"),
+            in_memory: true,
+            log_level: "warn".into(),
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! Primary and index keys of items: extraction, the service's key validation, size limits, and
+//! index projections. Produces the storage encodings; knows no JSON.
+use crate::error::{Error, Result};
+use crate::model::{AttributeValue, IndexDef, Item, KeyAttr, KeySchema, ProjectionType, TableMeta};
+use crate::storage::keycodec::encode_key_value;
+
+/// The service's limits on key attribute values.
+pub const MAX_HASH_KEY_BYTES: usize = 2048;
+pub const MAX_RANGE_KEY_BYTES: usize = 1024;
+
+/// Encoded (partition, sort) key; the sort part is empty for hash-only schemas.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedKey {
+    pub pk: Vec<u8>,
+    pub sk: Vec<u8>,
+}
+
+fn invalid(msg: impl std::fmt::Display) -> Error {
+    Error::validation(format!("One or more parameter values were invalid: {msg}"))
+}
+
+fn key_len(v: &AttributeValue) -> usize {
+    match v {
+        AttributeValue::S(s) => s.len(),
+        AttributeValue::B(b) => b.len(),
+        AttributeValue::N(n) => n.storage_size(),
+        _ => 0,
+    }
+}
+
+fn is_empty_key(v: &AttributeValue) -> bool {
+    matches!(v, AttributeValue::S(s) if s.is_empty())
+        || matches!(v, AttributeValue::B(b) if b.is_empty())
+}
+
+fn check_key_value(attr: &KeyAttr, v: &AttributeValue, is_range: bool) -> Result<()> {
+    if is_empty_key(v) {
+        return Err(Error::validation(format!(
+            "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty {} value. Key: {}",
+            if matches!(v, AttributeValue::S(_)) { "string" } else { "binary" },
+            attr.name
+        )));
+    }
+    if is_range && key_len(v) > MAX_RANGE_KEY_BYTES {
+        return Err(invalid(format!(
+            "Aggregated size of all range keys has exceeded the size limit of {MAX_RANGE_KEY_BYTES} bytes"
+        )));
+    }
+    if !is_range && key_len(v) > MAX_HASH_KEY_BYTES {
+        return Err(invalid(format!(
+            "Size of hashkey has exceeded the maximum size limit of{MAX_HASH_KEY_BYTES} bytes"
+        )));
+    }
+    Ok(())
+}
+
+/// The key of a full item (PutItem): every key attribute present with the declared type.
+pub fn item_key(schema: &KeySchema, item: &Item) -> Result<EncodedKey> {
+    let mut parts = [Vec::new(), Vec::new()];
+    for (i, attr) in schema.attrs().enumerate() {
+        let v = item
+            .get(&attr.name)
+            .ok_or_else(|| invalid(format!("Missing the key {} in the item", attr.name)))?;
+        if v.scalar_type() != Some(attr.ty.scalar()) {
+            return Err(invalid(format!(
+                "Type mismatch for key {} expected: {} actual: {}",
+                attr.name,
+                attr.ty.as_str(),
+                v.type_name()
+            )));
+        }
+        check_key_value(attr, v, i == 1)?;
+        parts[i] = encode_key_value(v);
+    }
+    let [pk, sk] = parts;
+    Ok(EncodedKey { pk, sk })
+}
+
+/// A `Key` parameter (GetItem, DeleteItem...): exactly the key attributes, with their types.
+pub fn request_key(schema: &KeySchema, key: &Item) -> Result<EncodedKey> {
+    let mismatch = || Error::validation("The provided key element does not match the schema");
+    if key.len() != schema.attrs().count() {
+        return Err(mismatch());
+    }
+    let mut parts = [Vec::new(), Vec::new()];
+    for (i, attr) in schema.attrs().enumerate() {
+        let v = key.get(&attr.name).ok_or_else(mismatch)?;
+        if v.scalar_type() != Some(attr.ty.scalar()) {
+            return Err(mismatch());
+        }
+        check_key_value(attr, v, i == 1)?;
+        parts[i] = encode_key_value(v);
+    }
+    let [pk, sk] = parts;
+    Ok(EncodedKey { pk, sk })
+}
+
+/// The key attributes of an item, as a new item (for KEYS_ONLY projections and stream records).
+pub fn key_of(schema: &KeySchema, item: &Item) -> Item {
+    schema
+        .attrs()
+        .filter_map(|a| item.get(&a.name).map(|v| (a.name.clone(), v.clone())))
+        .collect()
+}
+
+/// An item's key in a secondary index, or None when it lacks an index key attribute (sparse
+/// index). A present key attribute of the wrong type is the service's validation error.
+pub fn index_key(index: &IndexDef, item: &Item) -> Result<Option<EncodedKey>> {
+    let mut parts = [Vec::new(), Vec::new()];
+    for (i, attr) in index.key.attrs().enumerate() {
+        let Some(v) = item.get(&attr.name) else {
+            return Ok(None);
+        };
+        if v.scalar_type() != Some(attr.ty.scalar()) {
+            return Err(invalid(format!(
+                "Type mismatch for Index Key {} Expected: {} Actual: {} IndexName: {}",
+                attr.name,
+                attr.ty.as_str(),
+                v.type_name(),
+                index.name
+            )));
+        }
+        if is_empty_key(v) {
+            return Err(Error::validation(format!(
+                "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty {} value. IndexName: {}, IndexKey: {}",
+                if matches!(v, AttributeValue::S(_)) { "string" } else { "binary" },
+                index.name,
+                attr.name
+            )));
+        }
+        parts[i] = encode_key_value(v);
+    }
+    let [pk, sk] = parts;
+    Ok(Some(EncodedKey { pk, sk }))
+}
+
+/// The part of an item an index stores, by its projection.
+pub fn project_for_index(table: &TableMeta, index: &IndexDef, item: &Item) -> Item {
+    match index.projection.ty {
+        ProjectionType::All => item.clone(),
+        ty => item
+            .iter()
+            .filter(|(name, _)| {
+                table.key.contains(name)
+                    || index.key.contains(name)
+                    || (ty == ProjectionType::Include
+                        && index
+                            .projection
+                            .non_key_attributes
+                            .iter()
+                            .flatten()
+                            .any(|n| n == *name))
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    }
+}

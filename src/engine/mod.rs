@@ -1,0 +1,343 @@
+//! Database semantics: the table catalogue, items and their index rows, all through `storage`.
+//! No HTTP, no JSON, no `__type` strings: callers get typed results and `Error`s.
+pub mod clock;
+pub mod keys;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::size::{item_size, MAX_ITEM_SIZE};
+use crate::model::{IndexDef, Item, Scope, TableMeta};
+use crate::storage::{self, codec, Store, TableStats};
+use crate::Config;
+use clock::{Clock, OffsetClock};
+use keys::EncodedKey;
+use rusqlite::Transaction;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+type TableKey = (String, String, String);
+
+/// A condition on the current item of a write; the expression language plugs in here. Returns
+/// Err(ConditionalCheckFailed...) to refuse the write.
+pub type Condition<'a> = &'a dyn Fn(Option<&Item>) -> Result<()>;
+
+pub struct Engine {
+    store: Store,
+    /// Every table's metadata, by (account, region, name). Changed only while the store's write
+    /// lock is held, so it never disagrees with SQLite.
+    tables: RwLock<HashMap<TableKey, Arc<TableMeta>>>,
+    pub clock: Arc<OffsetClock>,
+}
+
+/// DescribeTable's live numbers.
+pub struct TableView {
+    pub meta: Arc<TableMeta>,
+    pub stats: TableStats,
+    pub index_stats: HashMap<String, TableStats>,
+}
+
+fn key(scope: &Scope, name: &str) -> TableKey {
+    (
+        scope.account.clone(),
+        scope.region.clone(),
+        name.to_string(),
+    )
+}
+
+impl Engine {
+    pub fn open(config: &Config) -> Result<Engine> {
+        let store = Store::open(if config.in_memory {
+            None
+        } else {
+            Some(&config.data_dir)
+        })?;
+        let metas = store.read(storage::load_tables)?;
+        let tables = metas
+            .into_iter()
+            .map(|m| {
+                (
+                    (m.account.clone(), m.region.clone(), m.name.clone()),
+                    Arc::new(m),
+                )
+            })
+            .collect();
+        Ok(Engine {
+            store,
+            tables: RwLock::new(tables),
+            clock: Arc::new(OffsetClock::default()),
+        })
+    }
+
+    pub fn close(&self) {
+        self.store.close();
+    }
+
+    pub fn now(&self) -> f64 {
+        self.clock.now()
+    }
+
+    pub fn table(&self, scope: &Scope, name: &str) -> Result<Arc<TableMeta>> {
+        self.tables
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key(scope, name))
+            .cloned()
+            .ok_or_else(Error::table_not_found)
+    }
+
+    pub fn table_exists(&self, scope: &Scope, name: &str) -> bool {
+        self.table(scope, name).is_ok()
+    }
+
+    /// Names of the scope's tables, sorted as ListTables returns them.
+    pub fn table_names(&self, scope: &Scope) -> Vec<String> {
+        let tables = self.tables.read().unwrap_or_else(|p| p.into_inner());
+        let mut names: Vec<String> = tables
+            .keys()
+            .filter(|(a, r, _)| *a == scope.account && *r == scope.region)
+            .map(|(_, _, n)| n.clone())
+            .collect();
+        names.sort();
+        names
+    }
+
+    pub fn describe(&self, scope: &Scope, name: &str) -> Result<TableView> {
+        let meta = self.table(scope, name)?;
+        self.view(meta)
+    }
+
+    pub fn view(&self, meta: Arc<TableMeta>) -> Result<TableView> {
+        self.store.read(|conn| {
+            let stats = storage::table_stats(conn, meta.id)?;
+            let mut index_stats = HashMap::new();
+            for ix in meta.indexes() {
+                index_stats.insert(
+                    ix.name.clone(),
+                    storage::index_stats(conn, meta.id, &ix.name)?,
+                );
+            }
+            Ok(TableView {
+                meta: meta.clone(),
+                stats,
+                index_stats,
+            })
+        })
+    }
+
+    /// Creates a table; `meta.id` is assigned here.
+    pub fn create_table(&self, mut meta: TableMeta) -> Result<Arc<TableMeta>> {
+        self.store.write(|tx| {
+            let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
+            let k = (meta.account.clone(), meta.region.clone(), meta.name.clone());
+            if tables.contains_key(&k) {
+                return Err(Error::new(
+                    ErrorKind::ResourceInUse,
+                    format!("Table already exists: {}", meta.name),
+                ));
+            }
+            meta.id = storage::insert_table(tx, &meta)?;
+            let meta = Arc::new(meta);
+            tables.insert(k, meta.clone());
+            Ok(meta)
+        })
+    }
+
+    /// Deletes a table with its items and index rows; returns its last description.
+    pub fn delete_table(
+        &self,
+        scope: &Scope,
+        name: &str,
+        check: impl FnOnce(&TableMeta) -> Result<()>,
+    ) -> Result<TableView> {
+        let meta = self.table(scope, name)?;
+        check(&meta)?;
+        let view = self.view(meta.clone())?;
+        self.store.write(|tx| {
+            let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
+            if tables.remove(&key(scope, name)).is_none() {
+                return Err(Error::table_not_found());
+            }
+            storage::delete_table(tx, meta.id)
+        })?;
+        Ok(view)
+    }
+
+    /// Applies `change` to a copy of the table's metadata and persists it. New GSIs (present in
+    /// the new metadata only) are backfilled from the items; removed ones lose their rows.
+    pub fn update_table(
+        &self,
+        scope: &Scope,
+        name: &str,
+        change: impl FnOnce(&mut TableMeta) -> Result<()>,
+    ) -> Result<Arc<TableMeta>> {
+        self.store.write(|tx| {
+            let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
+            let k = key(scope, name);
+            let old = tables.get(&k).cloned().ok_or_else(Error::table_not_found)?;
+            let mut meta = (*old).clone();
+            change(&mut meta)?;
+            for gone in old.gsis.iter().filter(|g| meta.index(&g.name).is_none()) {
+                storage::drop_index_rows(tx, meta.id, &gone.name)?;
+            }
+            let added: Vec<IndexDef> = meta
+                .gsis
+                .iter()
+                .filter(|g| old.index(&g.name).is_none())
+                .cloned()
+                .collect();
+            if !added.is_empty() {
+                backfill(tx, &meta, &added)?;
+            }
+            storage::update_table_meta(tx, &meta)?;
+            let meta = Arc::new(meta);
+            tables.insert(k, meta.clone());
+            Ok(meta)
+        })
+    }
+
+    pub fn get_item(&self, meta: &TableMeta, key: &EncodedKey) -> Result<Option<Item>> {
+        let bytes = self
+            .store
+            .read(|conn| storage::get_item(conn, meta.id, &key.pk, &key.sk))?;
+        bytes
+            .map(|b| codec::decode_item(&b).map_err(|_| Error::internal("corrupt item row")))
+            .transpose()
+    }
+
+    /// Writes a whole item; returns the item it replaced.
+    pub fn put_item(
+        &self,
+        meta: &TableMeta,
+        item: Item,
+        condition: Option<Condition>,
+    ) -> Result<Option<Item>> {
+        let key = keys::item_key(&meta.key, &item)?;
+        let size = item_size(&item);
+        if size > MAX_ITEM_SIZE {
+            return Err(Error::validation(
+                "Item size has exceeded the maximum allowed size",
+            ));
+        }
+        for ix in meta.indexes() {
+            keys::index_key(ix, &item)?;
+        }
+        let bytes = codec::encode_item(&item);
+        self.store.write(|tx| {
+            let old = read_current(tx, meta.id, &key)?;
+            if let Some(cond) = condition {
+                cond(old.as_ref().map(|(i, _)| i))?;
+            }
+            if let Some((old_item, _)) = &old {
+                remove_index_rows(tx, meta, &key, old_item)?;
+            }
+            storage::put_item(
+                tx,
+                meta.id,
+                &key.pk,
+                &key.sk,
+                &bytes,
+                size as i64,
+                old.as_ref().map(|(_, s)| *s),
+            )?;
+            add_index_rows(tx, meta, &key, &item)?;
+            Ok(old.map(|(i, _)| i))
+        })
+    }
+
+    /// Deletes an item by key; returns the deleted item.
+    pub fn delete_item(
+        &self,
+        meta: &TableMeta,
+        key: &EncodedKey,
+        condition: Option<Condition>,
+    ) -> Result<Option<Item>> {
+        self.store.write(|tx| {
+            let old = read_current(tx, meta.id, key)?;
+            if let Some(cond) = condition {
+                cond(old.as_ref().map(|(i, _)| i))?;
+            }
+            if let Some((old_item, size)) = &old {
+                remove_index_rows(tx, meta, key, old_item)?;
+                storage::delete_item(tx, meta.id, &key.pk, &key.sk, *size)?;
+            }
+            Ok(old.map(|(i, _)| i))
+        })
+    }
+}
+
+fn read_current(tx: &Transaction, table: i64, key: &EncodedKey) -> Result<Option<(Item, i64)>> {
+    let Some(bytes) = storage::get_item(tx, table, &key.pk, &key.sk)? else {
+        return Ok(None);
+    };
+    let size = storage::item_size(tx, table, &key.pk, &key.sk)?.unwrap_or(0);
+    let item = codec::decode_item(&bytes).map_err(|_| Error::internal("corrupt item row"))?;
+    Ok(Some((item, size)))
+}
+
+fn add_index_rows(tx: &Transaction, meta: &TableMeta, key: &EncodedKey, item: &Item) -> Result<()> {
+    for ix in meta.indexes() {
+        add_index_row(tx, meta, ix, key, item)?;
+    }
+    Ok(())
+}
+
+fn add_index_row(
+    tx: &Transaction,
+    meta: &TableMeta,
+    ix: &IndexDef,
+    key: &EncodedKey,
+    item: &Item,
+) -> Result<()> {
+    let Some(ik) = keys::index_key(ix, item)? else {
+        return Ok(());
+    };
+    let projected = keys::project_for_index(meta, ix, item);
+    let row = storage::IndexRow {
+        index: &ix.name,
+        ipk: &ik.pk,
+        isk: &ik.sk,
+        pk: &key.pk,
+        sk: &key.sk,
+        projected: &codec::encode_item(&projected),
+        size: item_size(&projected) as i64,
+    };
+    storage::put_index_row(tx, meta.id, &row)
+}
+
+fn remove_index_rows(
+    tx: &Transaction,
+    meta: &TableMeta,
+    key: &EncodedKey,
+    old: &Item,
+) -> Result<()> {
+    for ix in meta.indexes() {
+        if let Ok(Some(ik)) = keys::index_key(ix, old) {
+            storage::delete_index_row(tx, meta.id, &ix.name, &ik.pk, &ik.sk, &key.pk, &key.sk)?;
+        }
+    }
+    Ok(())
+}
+
+/// Fills new GSIs from the table's items. Items whose index key has the wrong type are skipped,
+/// as the service leaves them out of the index.
+fn backfill(tx: &Transaction, meta: &TableMeta, added: &[IndexDef]) -> Result<()> {
+    let mut rows: Vec<(EncodedKey, Item)> = Vec::new();
+    storage::for_each_item(tx, meta.id, |pk, sk, bytes| {
+        let item = codec::decode_item(bytes).map_err(|_| Error::internal("corrupt item row"))?;
+        rows.push((
+            EncodedKey {
+                pk: pk.to_vec(),
+                sk: sk.to_vec(),
+            },
+            item,
+        ));
+        Ok(())
+    })?;
+    for (key, item) in &rows {
+        for ix in added {
+            if keys::index_key(ix, item).is_ok() {
+                add_index_row(tx, meta, ix, key, item)?;
+            }
+        }
+    }
+    Ok(())
+}

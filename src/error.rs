@@ -1,0 +1,119 @@
+//! The one error type. A kind maps to `__type` + HTTP status in exactly one place
+//! ([`ErrorKind::wire`]); the protocol layer renders it, nothing else builds error bodies.
+use crate::model::Item;
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Bad parameter values (model constraints or the service's own checks).
+    Validation,
+    /// The body is not JSON, or a member has the wrong JSON type.
+    Serialization,
+    UnknownOperation,
+    MissingAuthenticationToken,
+    ResourceNotFound,
+    ResourceInUse,
+    LimitExceeded,
+    ConditionalCheckFailed,
+    /// A real fault on our side: logged, rendered as 500.
+    Internal,
+}
+
+impl ErrorKind {
+    /// `(__type, HTTP status)` as the service sends them.
+    pub fn wire(self) -> (&'static str, u16) {
+        match self {
+            ErrorKind::Validation => ("com.amazon.coral.validate#ValidationException", 400),
+            ErrorKind::Serialization => ("com.amazon.coral.service#SerializationException", 400),
+            ErrorKind::UnknownOperation => (
+                "com.amazonaws.dynamodb.v20120810#UnknownOperationException",
+                400,
+            ),
+            ErrorKind::MissingAuthenticationToken => (
+                "com.amazon.coral.service#MissingAuthenticationTokenException",
+                400,
+            ),
+            ErrorKind::ResourceNotFound => (
+                "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",
+                400,
+            ),
+            ErrorKind::ResourceInUse => (
+                "com.amazonaws.dynamodb.v20120810#ResourceInUseException",
+                400,
+            ),
+            ErrorKind::LimitExceeded => (
+                "com.amazonaws.dynamodb.v20120810#LimitExceededException",
+                400,
+            ),
+            ErrorKind::ConditionalCheckFailed => (
+                "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
+                400,
+            ),
+            ErrorKind::Internal => ("com.amazonaws.dynamodb.v20120810#InternalServerError", 500),
+        }
+    }
+}
+
+/// Extra payload some errors carry in their body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ErrorDetail {
+    /// ConditionalCheckFailed with ReturnValuesOnConditionCheckFailure=ALL_OLD.
+    Item(Item),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Error {
+    pub kind: ErrorKind,
+    /// `None` renders a body without `message` (the service does that for a few errors).
+    pub message: Option<String>,
+    pub detail: Option<Box<ErrorDetail>>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            message: Some(message.into()),
+            detail: None,
+        }
+    }
+    pub fn validation(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Validation, message)
+    }
+    pub fn serialization(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Serialization, message)
+    }
+    /// The service's generic not-found answer for data-plane operations.
+    pub fn table_not_found() -> Self {
+        Error::new(ErrorKind::ResourceNotFound, "Requested resource not found")
+    }
+    pub fn internal(message: impl fmt::Display) -> Self {
+        tracing::error!("internal error: {message}");
+        Error::new(ErrorKind::Internal, "Internal server error")
+    }
+    pub fn with_item(mut self, item: Item) -> Self {
+        self.detail = Some(Box::new(ErrorDetail::Item(item)));
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {}",
+            self.kind.wire().0,
+            self.message.as_deref().unwrap_or("")
+        )
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::internal(format!("sqlite: {e}"))
+    }
+}

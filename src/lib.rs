@@ -1,0 +1,13 @@
+//! awsim: a DynamoDB-compatible emulator. This is the library; `main.rs` only parses flags.
+//! Layers (dependencies point down only): server -> protocol -> ops -> engine -> storage -> model.
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod expr;
+pub mod model;
+pub mod ops;
+pub mod protocol;
+pub mod server;
+pub mod storage;
+
+pub use config::Config;

@@ -1,0 +1,91 @@
+//! The `awsim` binary: flags and `AWSIM_*` variables -> Config, logging, bind, serve until
+//! SIGINT/SIGTERM. Everything else lives in the library.
+use awsim::Config;
+use clap::Parser;
+use std::path::PathBuf;
+
+/// A DynamoDB-compatible emulator: point any AWS SDK, the AWS CLI or Terraform at it.
+#[derive(Parser, Debug)]
+#[command(name = "awsim", version, about)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "AWSIM_HOST", default_value = "0.0.0.0")]
+    host: String,
+    /// Port to listen on.
+    #[arg(long, env = "AWSIM_PORT", default_value_t = 4566)]
+    port: u16,
+    /// Directory holding the persistent SQLite database (dynamodb.db).
+    #[arg(long, env = "AWSIM_DATA_DIR", default_value = "./.awsim")]
+    data_dir: PathBuf,
+    /// Keep everything in memory: nothing survives a restart.
+    #[arg(long, env = "AWSIM_IN_MEMORY")]
+    in_memory: bool,
+    /// Log filter: error, warn, info, debug, trace (or a tracing directive).
+    #[arg(long, env = "AWSIM_LOG_LEVEL", default_value = "info")]
+    log_level: String,
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&args.log_level)
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let config = Config {
+        host: args.host,
+        port: args.port,
+        data_dir: args.data_dir,
+        in_memory: args.in_memory,
+        log_level: args.log_level,
+    };
+    let listener = match tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!(
+                "awsim: cannot listen on {}:{}: {e}",
+                config.host, config.port
+            );
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let storage = if config.in_memory {
+        "in memory".to_string()
+    } else {
+        config.data_dir.join("dynamodb.db").display().to_string()
+    };
+    println!("awsim listening on http://{addr} (storage: {storage})");
+    match awsim::server::run(listener, config, shutdown_signal()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("awsim: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,264 @@
+//! DynamoDB numbers: up to 38 significant digits, magnitude in [1E-130, 1E+126), held exactly.
+//!
+//! A number is kept normalised as sign + significant digits + exponent, so equal values have one
+//! representation (`1.50`, `1.5` and `15E-1` are the same number) and the canonical text the
+//! service returns (`toPlainString` of the stripped value) falls out directly.
+use std::cmp::Ordering;
+use std::fmt;
+
+/// The largest count of significant digits the service stores.
+pub const MAX_DIGITS: usize = 38;
+
+/// `value = 0.d1 d2 d3 ... x 10^exp`, digits without leading or trailing zeros; zero has no digits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Number {
+    negative: bool,
+    digits: Vec<u8>,
+    exp: i32,
+}
+
+/// Why text is not a storable number; the protocol layer words these as the service does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberError {
+    Syntax,
+    TooManyDigits,
+    Overflow,
+    Underflow,
+}
+
+impl Number {
+    pub fn zero() -> Self {
+        Number {
+            negative: false,
+            digits: Vec::new(),
+            exp: 0,
+        }
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.digits.is_empty()
+    }
+    pub fn is_negative(&self) -> bool {
+        self.negative
+    }
+    /// Significant digits, each 0..=9, first and last non-zero.
+    pub fn digits(&self) -> &[u8] {
+        &self.digits
+    }
+    /// The exponent `e` in `0.d1d2.. x 10^e`; within [-129, 126] for a valid number.
+    pub fn exponent(&self) -> i32 {
+        self.exp
+    }
+
+    /// Parses and validates the wire text of a number (`-12.5E3`).
+    pub fn parse(text: &str) -> Result<Number, NumberError> {
+        let b = text.as_bytes();
+        let mut i = 0;
+        let mut negative = false;
+        if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+            negative = b[i] == b'-';
+            i += 1;
+        }
+        let mut mantissa: Vec<u8> = Vec::new();
+        let mut point: Option<usize> = None;
+        let mut saw_digit = false;
+        while i < b.len() {
+            match b[i] {
+                c @ b'0'..=b'9' => {
+                    saw_digit = true;
+                    mantissa.push(c - b'0');
+                }
+                b'.' if point.is_none() => point = Some(mantissa.len()),
+                _ => break,
+            }
+            i += 1;
+        }
+        if !saw_digit {
+            return Err(NumberError::Syntax);
+        }
+        let mut exp10: i64 = 0;
+        if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+            i += 1;
+            let mut eneg = false;
+            if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+                eneg = b[i] == b'-';
+                i += 1;
+            }
+            let start = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                // Saturate: absurd exponents are overflow/underflow, not wrap-around.
+                exp10 = (exp10 * 10 + (b[i] - b'0') as i64).min(1_000_000_000);
+                i += 1;
+            }
+            if i == start {
+                return Err(NumberError::Syntax);
+            }
+            if eneg {
+                exp10 = -exp10;
+            }
+        }
+        if i != b.len() {
+            return Err(NumberError::Syntax);
+        }
+        let int_len = point.unwrap_or(mantissa.len()) as i64;
+        let first = match mantissa.iter().position(|&d| d != 0) {
+            Some(p) => p,
+            None => return Ok(Number::zero()),
+        };
+        let last = mantissa.iter().rposition(|&d| d != 0).unwrap();
+        let digits = mantissa[first..=last].to_vec();
+        let exp = int_len - first as i64 + exp10;
+        if digits.len() > MAX_DIGITS {
+            return Err(NumberError::TooManyDigits);
+        }
+        if exp > 126 {
+            return Err(NumberError::Overflow);
+        }
+        if exp < -129 {
+            return Err(NumberError::Underflow);
+        }
+        Ok(Number {
+            negative,
+            digits,
+            exp: exp as i32,
+        })
+    }
+
+    /// Rebuilds a number from its parts as stored by the item codec (already validated once).
+    pub fn from_parts(negative: bool, digits: Vec<u8>, exp: i32) -> Number {
+        if digits.is_empty() {
+            return Number::zero();
+        }
+        Number {
+            negative,
+            digits,
+            exp,
+        }
+    }
+
+    /// Bytes this number counts towards an item's size: one per two significant digits, plus one.
+    pub fn storage_size(&self) -> usize {
+        self.digits.len().div_ceil(2) + 1
+    }
+}
+
+impl fmt::Display for Number {
+    /// Plain notation without exponent or trailing zeros, as the service returns numbers.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.digits.is_empty() {
+            return f.write_str("0");
+        }
+        let mut s = String::with_capacity(self.digits.len() + 8);
+        if self.negative {
+            s.push('-');
+        }
+        let n = self.digits.len() as i32;
+        if self.exp <= 0 {
+            s.push_str("0.");
+            for _ in 0..-self.exp {
+                s.push('0');
+            }
+            s.extend(self.digits.iter().map(|d| (b'0' + d) as char));
+        } else if self.exp >= n {
+            s.extend(self.digits.iter().map(|d| (b'0' + d) as char));
+            for _ in 0..self.exp - n {
+                s.push('0');
+            }
+        } else {
+            for (i, d) in self.digits.iter().enumerate() {
+                if i as i32 == self.exp {
+                    s.push('.');
+                }
+                s.push((b'0' + d) as char);
+            }
+        }
+        f.write_str(&s)
+    }
+}
+
+impl Ord for Number {
+    fn cmp(&self, other: &Self) -> Ordering {
+        fn sign(n: &Number) -> i8 {
+            if n.is_zero() {
+                0
+            } else if n.negative {
+                -1
+            } else {
+                1
+            }
+        }
+        let (a, b) = (sign(self), sign(other));
+        if a != b || a == 0 {
+            return a.cmp(&b);
+        }
+        let magnitude = self
+            .exp
+            .cmp(&other.exp)
+            .then_with(|| self.digits.cmp(&other.digits));
+        if a < 0 {
+            magnitude.reverse()
+        } else {
+            magnitude
+        }
+    }
+}
+
+impl PartialOrd for Number {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn canon(s: &str) -> String {
+        Number::parse(s).unwrap().to_string()
+    }
+
+    // The service returns numbers in plain notation, stripped of redundant zeros.
+    #[test]
+    fn parse_normalises_to_plain_notation() {
+        assert_eq!(canon("007"), "7");
+        assert_eq!(canon("1.50"), "1.5");
+        assert_eq!(canon("-0"), "0");
+        assert_eq!(canon("1E2"), "100");
+        assert_eq!(canon("12.5e-3"), "0.0125");
+        assert_eq!(canon("-123.456"), "-123.456");
+        assert_eq!(canon(".5"), "0.5");
+    }
+
+    // The limits are the service's: 38 digits, magnitude in [1E-130, 1E+126).
+    #[test]
+    fn parse_enforces_digit_and_exponent_limits() {
+        assert_eq!(
+            Number::parse(&"1".repeat(39)),
+            Err(NumberError::TooManyDigits)
+        );
+        assert!(Number::parse(&"1".repeat(38)).is_ok());
+        assert_eq!(Number::parse("1E126"), Err(NumberError::Overflow));
+        assert!(Number::parse("9.9E125").is_ok());
+        assert_eq!(Number::parse("1E-131"), Err(NumberError::Underflow));
+        assert!(Number::parse("1E-130").is_ok());
+        assert_eq!(Number::parse("abc"), Err(NumberError::Syntax));
+        assert_eq!(Number::parse("1e"), Err(NumberError::Syntax));
+        assert_eq!(Number::parse(""), Err(NumberError::Syntax));
+        assert_eq!(Number::parse("--1"), Err(NumberError::Syntax));
+    }
+
+    #[test]
+    fn numbers_order_numerically() {
+        let v = [
+            "-1e10", "-2", "-1.5", "-1e-130", "0", "1e-130", "0.5", "1", "1.01", "10", "1e125",
+        ];
+        for w in v.windows(2) {
+            assert!(
+                Number::parse(w[0]).unwrap() < Number::parse(w[1]).unwrap(),
+                "{} < {}",
+                w[0],
+                w[1]
+            );
+        }
+    }
+}

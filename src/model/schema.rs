@@ -1,0 +1,193 @@
+//! Table schemas and the metadata a TableDescription is rendered from.
+//!
+//! These types derive serde only because storage persists them as the `meta` column of the
+//! `tables` row; the wire shape (TableDescription) is rendered by `ops`, never from these derives.
+use super::value::ScalarType;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyAttr {
+    pub name: String,
+    pub ty: KeyType,
+}
+
+/// Serde-friendly mirror of [`ScalarType`] for key attributes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum KeyType {
+    S,
+    N,
+    B,
+}
+
+impl From<ScalarType> for KeyType {
+    fn from(t: ScalarType) -> Self {
+        match t {
+            ScalarType::S => KeyType::S,
+            ScalarType::N => KeyType::N,
+            ScalarType::B => KeyType::B,
+        }
+    }
+}
+
+impl KeyType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyType::S => "S",
+            KeyType::N => "N",
+            KeyType::B => "B",
+        }
+    }
+    pub fn scalar(self) -> ScalarType {
+        match self {
+            KeyType::S => ScalarType::S,
+            KeyType::N => ScalarType::N,
+            KeyType::B => ScalarType::B,
+        }
+    }
+}
+
+/// A partition key and an optional sort key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeySchema {
+    pub hash: KeyAttr,
+    pub range: Option<KeyAttr>,
+}
+
+impl KeySchema {
+    pub fn attrs(&self) -> impl Iterator<Item = &KeyAttr> {
+        std::iter::once(&self.hash).chain(self.range.as_ref())
+    }
+    pub fn contains(&self, name: &str) -> bool {
+        self.attrs().any(|a| a.name == name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProjectionType {
+    All,
+    KeysOnly,
+    Include,
+}
+
+impl ProjectionType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProjectionType::All => "ALL",
+            ProjectionType::KeysOnly => "KEYS_ONLY",
+            ProjectionType::Include => "INCLUDE",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Projection {
+    pub ty: ProjectionType,
+    /// INCLUDE's NonKeyAttributes, in the client's order.
+    pub non_key_attributes: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BillingMode {
+    Provisioned,
+    PayPerRequest,
+}
+
+impl BillingMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BillingMode::Provisioned => "PROVISIONED",
+            BillingMode::PayPerRequest => "PAY_PER_REQUEST",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Throughput {
+    pub read: i64,
+    pub write: i64,
+    /// Epoch seconds; 0 when never changed.
+    pub last_increase: f64,
+    pub last_decrease: f64,
+    pub decreases_today: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IndexKind {
+    Global,
+    Local,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexDef {
+    pub name: String,
+    pub kind: IndexKind,
+    pub key: KeySchema,
+    pub projection: Projection,
+    /// GSIs only: None for on-demand tables' GSIs is still rendered as zeros.
+    pub throughput: Option<Throughput>,
+    /// `ACTIVE`, or `CREATING` while a new GSI is backfilled.
+    pub status: String,
+    pub backfilling: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StreamState {
+    pub view_type: String,
+    /// Label (ISO-8601 creation time) of the latest stream; a new one each time streams are enabled.
+    pub label: String,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sse {
+    pub enabled: bool,
+    pub sse_type: Option<String>,
+    pub kms_key: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableMeta {
+    /// Row id of the table in storage; items and index rows are keyed by it.
+    pub id: i64,
+    pub account: String,
+    pub region: String,
+    pub name: String,
+    pub key: KeySchema,
+    /// In the client's order, as DescribeTable echoes them.
+    pub attribute_definitions: Vec<(String, KeyType)>,
+    pub billing_mode: BillingMode,
+    pub throughput: Throughput,
+    pub created: f64,
+    pub last_update_to_pay_per_request: Option<f64>,
+    pub gsis: Vec<IndexDef>,
+    pub lsis: Vec<IndexDef>,
+    pub stream: Option<StreamState>,
+    pub sse: Option<Sse>,
+    pub table_class: Option<String>,
+    pub deletion_protection: bool,
+    pub tags: Vec<(String, String)>,
+    pub status: String,
+}
+
+impl TableMeta {
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:aws:dynamodb:{}:{}:table/{}",
+            self.region, self.account, self.name
+        )
+    }
+    pub fn stream_arn(&self) -> Option<String> {
+        self.stream
+            .as_ref()
+            .map(|s| format!("{}/stream/{}", self.arn(), s.label))
+    }
+    pub fn index(&self, name: &str) -> Option<&IndexDef> {
+        self.gsis
+            .iter()
+            .chain(self.lsis.iter())
+            .find(|i| i.name == name)
+    }
+    pub fn indexes(&self) -> impl Iterator<Item = &IndexDef> {
+        self.gsis.iter().chain(self.lsis.iter())
+    }
+}

@@ -1,0 +1,30 @@
+//! DeleteItem: removes one item by key (ReturnValues NONE | ALL_OLD).
+use super::put_item::{attribute_names, check_unused_names, refuse_conditions, return_all_old};
+use super::{consumed_capacity, Input};
+use crate::engine::{keys, Engine};
+use crate::error::Result;
+use crate::model::Scope;
+use crate::protocol::attr::{parse_item, render_item};
+use serde_json::{Map, Value};
+
+pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
+    let key = parse_item(input.get("Key").unwrap_or(&Value::Null))?;
+    let all_old = return_all_old(input)?;
+    let names = attribute_names(input)?;
+    refuse_conditions(input)?;
+    check_unused_names(&names, None)?;
+    let meta = engine.table(scope, input.table_name())?;
+    let ek = keys::request_key(&meta.key, &key)?;
+    let old = engine.delete_item(&meta, &ek, None)?;
+    let mut out = Map::new();
+    let size = old.as_ref().map(crate::model::size::item_size).unwrap_or(0);
+    if let (true, Some(old)) = (all_old, &old) {
+        out.insert("Attributes".into(), render_item(old));
+    }
+    if let Some((k, v)) =
+        consumed_capacity(input, &meta.name, size.div_ceil(1024).max(1) as f64, false)
+    {
+        out.insert(k, v);
+    }
+    Ok(Value::Object(out))
+}

@@ -1,0 +1,159 @@
+//! DescribeTable, and the TableDescription renderer every table operation shares.
+use super::Input;
+use crate::engine::{Engine, TableView};
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::{BillingMode, IndexDef, IndexKind, KeySchema, Scope, TableMeta, Throughput};
+use serde_json::{json, Map, Value};
+
+pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
+    let name = input.table_name();
+    let view = engine.describe(scope, name).map_err(|_| {
+        Error::new(
+            ErrorKind::ResourceNotFound,
+            format!("Requested resource not found: Table: {name} not found"),
+        )
+    })?;
+    Ok(json!({ "Table": render_description(&view) }))
+}
+
+pub fn render_key_schema(k: &KeySchema) -> Value {
+    Value::Array(
+        k.attrs()
+            .enumerate()
+            .map(|(i, a)| json!({"AttributeName": a.name, "KeyType": if i == 0 { "HASH" } else { "RANGE" }}))
+            .collect(),
+    )
+}
+
+fn render_throughput(t: &Throughput, with_dates: bool) -> Value {
+    let mut m = Map::new();
+    if with_dates {
+        m.insert("LastIncreaseDateTime".into(), json!(t.last_increase));
+        m.insert("LastDecreaseDateTime".into(), json!(t.last_decrease));
+    }
+    m.insert("NumberOfDecreasesToday".into(), json!(t.decreases_today));
+    m.insert("ReadCapacityUnits".into(), json!(t.read));
+    m.insert("WriteCapacityUnits".into(), json!(t.write));
+    Value::Object(m)
+}
+
+fn render_index(meta: &TableMeta, ix: &IndexDef, view: &TableView) -> Value {
+    let stats = view.index_stats.get(&ix.name).copied().unwrap_or_default();
+    let mut m = Map::new();
+    m.insert("IndexName".into(), json!(ix.name));
+    m.insert("KeySchema".into(), render_key_schema(&ix.key));
+    let mut p = Map::new();
+    p.insert("ProjectionType".into(), json!(ix.projection.ty.as_str()));
+    if let Some(nka) = &ix.projection.non_key_attributes {
+        p.insert("NonKeyAttributes".into(), json!(nka));
+    }
+    m.insert("Projection".into(), Value::Object(p));
+    if ix.kind == IndexKind::Global {
+        m.insert("IndexStatus".into(), json!(ix.status));
+        if ix.backfilling {
+            m.insert("Backfilling".into(), json!(true));
+        }
+        let t = ix.throughput.clone().unwrap_or_default();
+        m.insert("ProvisionedThroughput".into(), render_throughput(&t, false));
+    }
+    m.insert("IndexSizeBytes".into(), json!(stats.size_bytes));
+    m.insert("ItemCount".into(), json!(stats.item_count));
+    m.insert(
+        "IndexArn".into(),
+        json!(format!("{}/index/{}", meta.arn(), ix.name)),
+    );
+    Value::Object(m)
+}
+
+pub fn render_description(view: &TableView) -> Value {
+    let meta = &view.meta;
+    let mut m = Map::new();
+    m.insert(
+        "AttributeDefinitions".into(),
+        Value::Array(
+            meta.attribute_definitions
+                .iter()
+                .map(|(n, t)| json!({"AttributeName": n, "AttributeType": t.as_str()}))
+                .collect(),
+        ),
+    );
+    m.insert("TableName".into(), json!(meta.name));
+    m.insert("KeySchema".into(), render_key_schema(&meta.key));
+    m.insert("TableStatus".into(), json!(meta.status));
+    m.insert("CreationDateTime".into(), json!(meta.created));
+    m.insert(
+        "ProvisionedThroughput".into(),
+        render_throughput(&meta.throughput, true),
+    );
+    m.insert("TableSizeBytes".into(), json!(view.stats.size_bytes));
+    m.insert("ItemCount".into(), json!(view.stats.item_count));
+    m.insert("TableArn".into(), json!(meta.arn()));
+    if meta.billing_mode == BillingMode::PayPerRequest
+        || meta.last_update_to_pay_per_request.is_some()
+    {
+        let mut b = Map::new();
+        b.insert("BillingMode".into(), json!(meta.billing_mode.as_str()));
+        if let Some(t) = meta.last_update_to_pay_per_request {
+            b.insert("LastUpdateToPayPerRequestDateTime".into(), json!(t));
+        }
+        m.insert("BillingModeSummary".into(), Value::Object(b));
+    }
+    if !meta.lsis.is_empty() {
+        m.insert(
+            "LocalSecondaryIndexes".into(),
+            Value::Array(
+                meta.lsis
+                    .iter()
+                    .map(|i| render_index(meta, i, view))
+                    .collect(),
+            ),
+        );
+    }
+    if !meta.gsis.is_empty() {
+        m.insert(
+            "GlobalSecondaryIndexes".into(),
+            Value::Array(
+                meta.gsis
+                    .iter()
+                    .map(|i| render_index(meta, i, view))
+                    .collect(),
+            ),
+        );
+    }
+    if let Some(s) = &meta.stream {
+        if s.enabled {
+            m.insert(
+                "StreamSpecification".into(),
+                json!({"StreamEnabled": true, "StreamViewType": s.view_type}),
+            );
+        }
+        m.insert("LatestStreamLabel".into(), json!(s.label));
+        m.insert("LatestStreamArn".into(), json!(meta.stream_arn()));
+    }
+    if let Some(sse) = &meta.sse {
+        if sse.enabled {
+            let mut d = Map::new();
+            d.insert("Status".into(), json!("ENABLED"));
+            d.insert(
+                "SSEType".into(),
+                json!(sse.sse_type.clone().unwrap_or_else(|| "KMS".into())),
+            );
+            d.insert(
+                "KMSMasterKeyArn".into(),
+                json!(sse.kms_key.clone().unwrap_or_else(|| format!(
+                    "arn:aws:kms:{}:{}:key/aws-managed-dynamodb",
+                    meta.region, meta.account
+                ))),
+            );
+            m.insert("SSEDescription".into(), Value::Object(d));
+        }
+    }
+    if let Some(c) = &meta.table_class {
+        m.insert("TableClassSummary".into(), json!({"TableClass": c}));
+    }
+    m.insert(
+        "DeletionProtectionEnabled".into(),
+        json!(meta.deletion_protection),
+    );
+    Value::Object(m)
+}

@@ -1,0 +1,242 @@
+//! AttributeValue <-> JSON, with the service's validation of values and its error texts.
+use crate::error::{Error, Result};
+use crate::model::number::NumberError;
+use crate::model::{AttributeValue, Item, Number};
+use base64::Engine as _;
+use serde_json::{Map, Value};
+
+/// The service accepts documents nested up to 32 levels (a top-level attribute is level 1).
+pub const MAX_NESTING: usize = 32;
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+fn invalid(msg: impl std::fmt::Display) -> Error {
+    Error::validation(format!("One or more parameter values were invalid: {msg}"))
+}
+
+pub fn number_error(e: NumberError) -> Error {
+    match e {
+        NumberError::Syntax => Error::validation("A value provided cannot be converted into a number"),
+        NumberError::TooManyDigits => Error::validation("Attempting to store more than 38 significant digits in a Number"),
+        NumberError::Overflow => {
+            Error::validation("Number overflow. Attempting to store a number with magnitude larger than supported range")
+        }
+        NumberError::Underflow => {
+            Error::validation("Number underflow. Attempting to store a number with magnitude smaller than supported range")
+        }
+    }
+}
+
+/// Parses an attribute map (`Item`, `Key`, `ExpressionAttributeValues`...).
+pub fn parse_item(v: &Value) -> Result<Item> {
+    let Some(o) = v.as_object() else {
+        return Ok(Item::new());
+    };
+    let mut item = Item::new();
+    for (k, v) in o {
+        item.insert(k.clone(), parse_value(v, 1)?);
+    }
+    Ok(item)
+}
+
+pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
+    if depth > MAX_NESTING {
+        return Err(Error::validation(
+            "Nesting Levels have exceeded supported limits",
+        ));
+    }
+    let Some(o) = v.as_object() else {
+        return Err(Error::serialization("Unexpected value type in payload"));
+    };
+    let mut set = o.iter().filter(|(_, v)| !v.is_null());
+    let (tag, inner) = match (set.next(), set.next()) {
+        (None, _) => {
+            return Err(Error::validation(
+                "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes",
+            ))
+        }
+        (Some(_), Some(_)) => {
+            return Err(Error::validation(
+                "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes",
+            ))
+        }
+        (Some(one), None) => one,
+    };
+    let string = |x: &Value| -> Result<String> {
+        match x {
+            Value::String(s) => Ok(s.clone()),
+            Value::Bool(b) => Err(Error::serialization(format!(
+                "{}_VALUE cannot be converted to String",
+                if *b { "TRUE" } else { "FALSE" }
+            ))),
+            Value::Number(_) => Err(Error::serialization(
+                "NUMBER_VALUE cannot be converted to String",
+            )),
+            Value::Array(_) => Err(Error::serialization(
+                "Start of list found where not expected",
+            )),
+            _ => Err(Error::serialization(
+                "Start of structure or map found where not expected.",
+            )),
+        }
+    };
+    let list = |x: &Value| -> Result<Vec<Value>> {
+        match x {
+            Value::Array(a) => Ok(a.clone()),
+            Value::Object(_) => Err(Error::serialization(
+                "Start of structure or map found where not expected.",
+            )),
+            _ => Err(Error::serialization("Unexpected field type")),
+        }
+    };
+    let number = |s: &str| Number::parse(s).map_err(number_error);
+    let binary = |s: &str| {
+        B64.decode(s).map_err(|_| {
+            Error::serialization(
+                "Base64 encoded length is expected a multiple of 4 bytes but found: ".to_string()
+                    + &s.len().to_string(),
+            )
+        })
+    };
+    Ok(match tag.as_str() {
+        "S" => AttributeValue::S(string(inner)?),
+        "N" => AttributeValue::N(number(&string(inner)?)?),
+        "B" => AttributeValue::B(binary(&string(inner)?)?),
+        "BOOL" => match inner {
+            Value::Bool(b) => AttributeValue::Bool(*b),
+            _ => {
+                return Err(Error::serialization(
+                    "STRING_VALUE cannot be converted to Boolean",
+                ))
+            }
+        },
+        "NULL" => match inner {
+            Value::Bool(true) => AttributeValue::Null,
+            Value::Bool(false) => {
+                return Err(invalid(
+                    "Null attribute value types must have the value of true",
+                ))
+            }
+            _ => {
+                return Err(Error::serialization(
+                    "STRING_VALUE cannot be converted to Boolean",
+                ))
+            }
+        },
+        "SS" => {
+            let items = list(inner)?
+                .iter()
+                .map(string)
+                .collect::<Result<Vec<_>>>()?;
+            if items.is_empty() {
+                return Err(invalid("An string set  may not be empty"));
+            }
+            check_duplicates(&items, |s| s.clone())?;
+            AttributeValue::Ss(items)
+        }
+        "NS" => {
+            let texts = list(inner)?
+                .iter()
+                .map(string)
+                .collect::<Result<Vec<_>>>()?;
+            if texts.is_empty() {
+                return Err(invalid("An number set  may not be empty"));
+            }
+            let nums = texts
+                .iter()
+                .map(|t| number(t))
+                .collect::<Result<Vec<_>>>()?;
+            check_duplicates(&nums, |n| n.to_string())?;
+            AttributeValue::Ns(nums)
+        }
+        "BS" => {
+            let texts = list(inner)?
+                .iter()
+                .map(string)
+                .collect::<Result<Vec<_>>>()?;
+            if texts.is_empty() {
+                return Err(invalid("Binary sets should not be empty"));
+            }
+            let bins = texts
+                .iter()
+                .map(|t| binary(t))
+                .collect::<Result<Vec<_>>>()?;
+            check_duplicates(&bins, |b| B64.encode(b))?;
+            AttributeValue::Bs(bins)
+        }
+        "L" => AttributeValue::L(
+            list(inner)?
+                .iter()
+                .map(|e| parse_value(e, depth + 1))
+                .collect::<Result<_>>()?,
+        ),
+        "M" => match inner {
+            Value::Object(m) => {
+                let mut out = Item::new();
+                for (k, e) in m {
+                    out.insert(k.clone(), parse_value(e, depth + 1)?);
+                }
+                AttributeValue::M(out)
+            }
+            Value::Array(_) => {
+                return Err(Error::serialization(
+                    "Start of list found where not expected",
+                ))
+            }
+            _ => return Err(Error::serialization("Unexpected value type in payload")),
+        },
+        _ => return Err(Error::validation(
+            "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes",
+        )),
+    })
+}
+
+fn check_duplicates<T>(items: &[T], show: impl Fn(&T) -> String) -> Result<()> {
+    let shown: Vec<String> = items.iter().map(&show).collect();
+    let mut sorted: Vec<&String> = shown.iter().collect();
+    sorted.sort();
+    if sorted.windows(2).any(|w| w[0] == w[1]) {
+        return Err(invalid(format!(
+            "Input collection [{}] contains duplicates.",
+            shown.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+// ---- rendering ------------------------------------------------------------------------------
+
+pub fn render_item(item: &Item) -> Value {
+    let mut m = Map::with_capacity(item.len());
+    for (k, v) in item {
+        m.insert(k.clone(), render_value(v));
+    }
+    Value::Object(m)
+}
+
+pub fn render_value(v: &AttributeValue) -> Value {
+    let mut m = Map::with_capacity(1);
+    let (tag, inner) = match v {
+        AttributeValue::S(s) => ("S", Value::String(s.clone())),
+        AttributeValue::N(n) => ("N", Value::String(n.to_string())),
+        AttributeValue::B(b) => ("B", Value::String(B64.encode(b))),
+        AttributeValue::Bool(b) => ("BOOL", Value::Bool(*b)),
+        AttributeValue::Null => ("NULL", Value::Bool(true)),
+        AttributeValue::Ss(ss) => (
+            "SS",
+            Value::Array(ss.iter().map(|s| Value::String(s.clone())).collect()),
+        ),
+        AttributeValue::Ns(ns) => (
+            "NS",
+            Value::Array(ns.iter().map(|n| Value::String(n.to_string())).collect()),
+        ),
+        AttributeValue::Bs(bs) => (
+            "BS",
+            Value::Array(bs.iter().map(|b| Value::String(B64.encode(b))).collect()),
+        ),
+        AttributeValue::L(l) => ("L", Value::Array(l.iter().map(render_value).collect())),
+        AttributeValue::M(m) => ("M", render_item(m)),
+    };
+    m.insert(tag.to_string(), inner);
+    Value::Object(m)
+}

@@ -1,0 +1,206 @@
+//! The only layer that knows AWS JSON 1.0: `X-Amz-Target` -> operation, SigV4 scope ->
+//! (account, region), body parsing and model validation, the one error renderer, request ids
+//! and the `x-amz-crc32` checksum. No HTTP types leak below this module.
+pub mod attr;
+pub mod shape;
+
+use crate::engine::Engine;
+use crate::error::{Error, ErrorDetail, ErrorKind};
+use crate::ops;
+use serde_json::{Map, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Requests larger than this are refused before they are buffered (the service's largest
+/// legitimate request, a full BatchWriteItem, is about 16 MB).
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+const DYNAMODB_PREFIX: &str = "DynamoDB_20120810.";
+const STREAMS_PREFIX: &str = "DynamoDBStreams_20120810.";
+
+pub use crate::model::Scope;
+
+impl Scope {
+    /// From `Authorization: AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request, ...`.
+    /// A 12-digit access key is itself the account; anything else maps to `000000000000`.
+    pub fn from_authorization(header: Option<&str>) -> Scope {
+        let mut scope = Scope {
+            account: "000000000000".into(),
+            region: "us-east-1".into(),
+        };
+        let Some(cred) = header.and_then(|h| h.split("Credential=").nth(1)) else {
+            return scope;
+        };
+        let cred = cred.split([',', ' ']).next().unwrap_or("");
+        let mut parts = cred.split('/');
+        let key = parts.next().unwrap_or("");
+        if key.len() == 12 && key.bytes().all(|b| b.is_ascii_digit()) {
+            scope.account = key.to_string();
+        }
+        if let Some(region) = parts.nth(1).filter(|r| !r.is_empty()) {
+            scope.region = region.to_string();
+        }
+        scope
+    }
+}
+
+/// A response ready for the HTTP layer.
+pub struct Response {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub request_id: String,
+    pub crc32: u32,
+}
+
+static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A fresh request id in the service's UUID-like shape (unique per process and request).
+fn request_id() -> String {
+    let n = REQUEST_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos() as u64;
+    let pid = std::process::id() as u64;
+    let a = t ^ pid.rotate_left(32);
+    format!(
+        "{:08X}{:04X}{:04X}{:04X}{:012X}",
+        (a >> 32) as u32,
+        (a >> 16) as u16,
+        a as u16 & 0x0FFF | 0x4000,
+        (n >> 48) as u16 & 0x3FFF | 0x8000,
+        n & 0xFFFF_FFFF_FFFF
+    )
+}
+
+/// Handles one request end to end. Blocking engine work runs on tokio's blocking pool.
+pub async fn handle(
+    engine: Arc<Engine>,
+    target: Option<String>,
+    authorization: Option<String>,
+    body: bytes::Bytes,
+) -> Response {
+    let result = match resolve_target(target.as_deref()) {
+        Err(e) => Err(e),
+        Ok((service, op)) => match parse_body(&body) {
+            Err(e) => Err(e),
+            Ok(doc) => {
+                let scope = Scope::from_authorization(authorization.as_deref());
+                tokio::task::spawn_blocking(move || {
+                    ops::dispatch(&engine, &scope, service, &op, &doc)
+                })
+                .await
+                .unwrap_or_else(|e| Err(Error::internal(format!("operation panicked: {e}"))))
+            }
+        },
+    };
+    render(result)
+}
+
+/// Which API a target belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    DynamoDb,
+    Streams,
+}
+
+fn resolve_target(target: Option<&str>) -> Result<(Service, String), Error> {
+    let unknown = || {
+        Error::new(
+            ErrorKind::UnknownOperation,
+            "An unknown operation was requested.",
+        )
+    };
+    let target = target.ok_or_else(unknown)?;
+    let (service, op, model) = if let Some(op) = target.strip_prefix(DYNAMODB_PREFIX) {
+        (Service::DynamoDb, op, shape::dynamodb())
+    } else if let Some(op) = target.strip_prefix(STREAMS_PREFIX) {
+        (Service::Streams, op, shape::streams())
+    } else {
+        return Err(unknown());
+    };
+    if !model.has_operation(op) {
+        return Err(unknown());
+    }
+    Ok((service, op.to_string()))
+}
+
+fn parse_body(body: &[u8]) -> Result<Value, Error> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(Map::new()));
+    }
+    // serde_json bounds recursion itself (128 levels), so hostile nesting is an error, not a crash.
+    match serde_json::from_slice::<Value>(body) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        Ok(Value::Array(_)) => Err(Error::serialization(
+            "Start of list found where not expected",
+        )),
+        Ok(_) => Err(Error::serialization("Unexpected value type in payload")),
+        Err(_) => Err(Error {
+            kind: ErrorKind::Serialization,
+            message: None,
+            detail: None,
+        }),
+    }
+}
+
+/// The one renderer: success bodies and every error body.
+pub fn render(result: Result<Value, Error>) -> Response {
+    let (status, value) = match result {
+        Ok(v) => (200, v),
+        Err(e) => {
+            let (ty, status) = e.kind.wire();
+            let mut m = Map::new();
+            m.insert("__type".into(), Value::String(ty.into()));
+            if let Some(msg) = e.message {
+                m.insert("message".into(), Value::String(msg));
+            }
+            if let Some(detail) = e.detail {
+                match *detail {
+                    ErrorDetail::Item(item) => {
+                        m.insert("Item".into(), attr::render_item(&item));
+                    }
+                }
+            }
+            (status, Value::Object(m))
+        }
+    };
+    let body = serde_json::to_vec(&value).unwrap_or_else(|_| b"{}".to_vec());
+    Response {
+        status,
+        crc32: crc32fast::hash(&body),
+        body,
+        request_id: request_id(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The account/region split is what isolates tables between callers.
+    #[test]
+    fn scope_comes_from_the_credential() {
+        let s = Scope::from_authorization(Some(
+            "AWS4-HMAC-SHA256 Credential=123456789012/20260421/eu-west-1/dynamodb/aws4_request, SignedHeaders=host, Signature=x",
+        ));
+        assert_eq!(
+            s,
+            Scope {
+                account: "123456789012".into(),
+                region: "eu-west-1".into()
+            }
+        );
+        let s = Scope::from_authorization(Some(
+            "AWS4-HMAC-SHA256 Credential=test/20260421/us-west-2/dynamodb/aws4_request",
+        ));
+        assert_eq!(
+            s,
+            Scope {
+                account: "000000000000".into(),
+                region: "us-west-2".into()
+            }
+        );
+        assert_eq!(Scope::from_authorization(None).region, "us-east-1");
+    }
+}

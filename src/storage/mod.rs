@@ -1,0 +1,294 @@
+//! The only module that imports rusqlite: migrations, the writer/reader connections, and the rows
+//! for tables, items and index entries. A synchronous API; callers run it off the async threads.
+//! Never imports `expr` or anything above `model`.
+pub mod codec;
+pub mod keycodec;
+mod migrations;
+
+use crate::error::{Error, Result};
+use crate::model::TableMeta;
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// How many read connections a file-backed store keeps around.
+const MAX_IDLE_READERS: usize = 8;
+
+/// One writer connection serialises writes; readers run concurrently (WAL) on their own
+/// connections. The mutexes are `std` ones: they are only taken on blocking threads and never
+/// held across an `.await`.
+pub struct Store {
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    /// `None` for an in-memory store, whose single connection also serves reads.
+    path: Option<PathBuf>,
+}
+
+/// Live statistics of a table, maintained by every write.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TableStats {
+    pub item_count: i64,
+    pub size_bytes: i64,
+}
+
+impl Store {
+    /// Opens (creating if needed) `dir/dynamodb.db`, or an in-memory database when `dir` is None.
+    pub fn open(dir: Option<&Path>) -> Result<Store> {
+        let (conn, path) = match dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| Error::internal(format!("creating {}: {e}", dir.display())))?;
+                let path = dir.join("dynamodb.db");
+                (Connection::open(&path)?, Some(path))
+            }
+            None => (Connection::open_in_memory()?, None),
+        };
+        configure(&conn, path.is_some())?;
+        let mut conn = conn;
+        migrations::migrate(&mut conn)?;
+        Ok(Store {
+            writer: Mutex::new(conn),
+            readers: Mutex::new(Vec::new()),
+            path,
+        })
+    }
+
+    /// Runs `f` in an immediate write transaction; commits when it returns Ok, rolls back otherwise.
+    pub fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Runs `f` on a read connection (the writer's, for an in-memory store).
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let Some(path) = &self.path else {
+            let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+            return f(&conn);
+        };
+        let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => {
+                let c = Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                c.busy_timeout(std::time::Duration::from_secs(5))?;
+                c
+            }
+        };
+        let out = f(&conn);
+        let mut readers = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if readers.len() < MAX_IDLE_READERS {
+            readers.push(conn);
+        }
+        out
+    }
+
+    /// Checkpoints the WAL so a clean shutdown leaves a single database file behind.
+    pub fn close(&self) {
+        if self.path.is_some() {
+            let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+            let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+        }
+        self.readers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+}
+
+fn configure(conn: &Connection, file: bool) -> Result<()> {
+    if file {
+        // WAL + synchronous=NORMAL: an acknowledged write survives a process kill (not
+        // necessarily a power cut), and readers never block the writer.
+        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")?;
+    }
+    conn.execute_batch("PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(())
+}
+
+fn meta_json(meta: &TableMeta) -> Result<String> {
+    serde_json::to_string(meta).map_err(Error::internal)
+}
+
+// ---- tables -------------------------------------------------------------------------------
+
+/// Every table of every account, for the engine's catalogue at start-up.
+pub fn load_tables(conn: &Connection) -> Result<Vec<TableMeta>> {
+    let mut stmt = conn.prepare("SELECT id, meta FROM tables")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, meta) = row?;
+        let mut meta: TableMeta =
+            serde_json::from_str(&meta).map_err(|e| Error::internal(format!("table {id}: {e}")))?;
+        meta.id = id;
+        out.push(meta);
+    }
+    Ok(out)
+}
+
+/// Inserts a new table row and returns its id.
+pub fn insert_table(tx: &Transaction, meta: &TableMeta) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO tables (account, region, name, meta, item_count, size_bytes) VALUES (?1, ?2, ?3, ?4, 0, 0)",
+        params![meta.account, meta.region, meta.name, meta_json(meta)?],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+pub fn update_table_meta(tx: &Transaction, meta: &TableMeta) -> Result<()> {
+    tx.execute(
+        "UPDATE tables SET meta = ?1 WHERE id = ?2",
+        params![meta_json(meta)?, meta.id],
+    )?;
+    Ok(())
+}
+
+/// Deletes a table with all its items and index rows.
+pub fn delete_table(tx: &Transaction, id: i64) -> Result<()> {
+    tx.execute("DELETE FROM items WHERE table_id = ?1", [id])?;
+    tx.execute("DELETE FROM index_items WHERE table_id = ?1", [id])?;
+    tx.execute("DELETE FROM tables WHERE id = ?1", [id])?;
+    Ok(())
+}
+
+pub fn table_stats(conn: &Connection, id: i64) -> Result<TableStats> {
+    Ok(conn
+        .prepare_cached("SELECT item_count, size_bytes FROM tables WHERE id = ?1")?
+        .query_row([id], |r| {
+            Ok(TableStats {
+                item_count: r.get(0)?,
+                size_bytes: r.get(1)?,
+            })
+        })
+        .optional()?
+        .unwrap_or_default())
+}
+
+/// Live count and size of one index's rows.
+pub fn index_stats(conn: &Connection, id: i64, index: &str) -> Result<TableStats> {
+    Ok(conn
+        .prepare_cached("SELECT count(*), coalesce(sum(size), 0) FROM index_items WHERE table_id = ?1 AND index_name = ?2")?
+        .query_row(params![id, index], |r| Ok(TableStats { item_count: r.get(0)?, size_bytes: r.get(1)? }))?)
+}
+
+// ---- items --------------------------------------------------------------------------------
+
+/// The stored bytes of one item, if present.
+pub fn get_item(conn: &Connection, table: i64, pk: &[u8], sk: &[u8]) -> Result<Option<Vec<u8>>> {
+    Ok(conn
+        .prepare_cached("SELECT item FROM items WHERE table_id = ?1 AND pk = ?2 AND sk = ?3")?
+        .query_row(params![table, pk, sk], |r| r.get(0))
+        .optional()?)
+}
+
+/// Size (by the service's rules) of the stored item, if present.
+pub fn item_size(tx: &Transaction, table: i64, pk: &[u8], sk: &[u8]) -> Result<Option<i64>> {
+    Ok(tx
+        .prepare_cached("SELECT size FROM items WHERE table_id = ?1 AND pk = ?2 AND sk = ?3")?
+        .query_row(params![table, pk, sk], |r| r.get(0))
+        .optional()?)
+}
+
+/// Inserts or replaces an item; `old_size` is the replaced item's size (for the table stats).
+pub fn put_item(
+    tx: &Transaction,
+    table: i64,
+    pk: &[u8],
+    sk: &[u8],
+    bytes: &[u8],
+    size: i64,
+    old_size: Option<i64>,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO items (table_id, pk, sk, item, size) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![table, pk, sk, bytes, size])?;
+    let (dc, ds) = match old_size {
+        Some(old) => (0, size - old),
+        None => (1, size),
+    };
+    adjust_stats(tx, table, dc, ds)
+}
+
+/// Deletes an item of the given size (already read by the caller).
+pub fn delete_item(tx: &Transaction, table: i64, pk: &[u8], sk: &[u8], size: i64) -> Result<()> {
+    let n = tx
+        .prepare_cached("DELETE FROM items WHERE table_id = ?1 AND pk = ?2 AND sk = ?3")?
+        .execute(params![table, pk, sk])?;
+    if n > 0 {
+        adjust_stats(tx, table, -1, -size)?;
+    }
+    Ok(())
+}
+
+fn adjust_stats(tx: &Transaction, table: i64, count: i64, size: i64) -> Result<()> {
+    tx.prepare_cached("UPDATE tables SET item_count = item_count + ?1, size_bytes = size_bytes + ?2 WHERE id = ?3")?
+        .execute(params![count, size, table])?;
+    Ok(())
+}
+
+/// One row of a secondary index: the index key, the base key it points at, the projected item.
+pub struct IndexRow<'a> {
+    pub index: &'a str,
+    pub ipk: &'a [u8],
+    pub isk: &'a [u8],
+    pub pk: &'a [u8],
+    pub sk: &'a [u8],
+    pub projected: &'a [u8],
+    pub size: i64,
+}
+
+pub fn put_index_row(tx: &Transaction, table: i64, row: &IndexRow) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO index_items (table_id, index_name, ipk, isk, pk, sk, item, size) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![table, row.index, row.ipk, row.isk, row.pk, row.sk, row.projected, row.size])?;
+    Ok(())
+}
+
+pub fn delete_index_row(
+    tx: &Transaction,
+    table: i64,
+    index: &str,
+    ipk: &[u8],
+    isk: &[u8],
+    pk: &[u8],
+    sk: &[u8],
+) -> Result<()> {
+    tx.prepare_cached(
+        "DELETE FROM index_items WHERE table_id = ?1 AND index_name = ?2 AND ipk = ?3 AND isk = ?4 AND pk = ?5 AND sk = ?6",
+    )?
+    .execute(params![table, index, ipk, isk, pk, sk])?;
+    Ok(())
+}
+
+/// Removes every row of one index (UpdateTable deleting a GSI).
+pub fn drop_index_rows(tx: &Transaction, table: i64, index: &str) -> Result<()> {
+    tx.execute(
+        "DELETE FROM index_items WHERE table_id = ?1 AND index_name = ?2",
+        params![table, index],
+    )?;
+    Ok(())
+}
+
+/// Calls `f` with every stored item of a table (backfilling a new GSI).
+pub fn for_each_item(
+    tx: &Transaction,
+    table: i64,
+    mut f: impl FnMut(&[u8], &[u8], &[u8]) -> Result<()>,
+) -> Result<()> {
+    let mut stmt = tx.prepare("SELECT pk, sk, item FROM items WHERE table_id = ?1")?;
+    let mut rows = stmt.query([table])?;
+    while let Some(r) = rows.next()? {
+        let (pk, sk, item): (Vec<u8>, Vec<u8>, Vec<u8>) = (r.get(0)?, r.get(1)?, r.get(2)?);
+        f(&pk, &sk, &item)?;
+    }
+    Ok(())
+}
