@@ -21,60 +21,42 @@ pub fn invalid(msg: impl std::fmt::Display) -> Error {
 }
 
 /// Parses a KeySchema list (already model-validated) against the attribute definitions.
-pub fn parse_key_schema(
-    list: &[Value],
-    defs: &HashMap<String, KeyType>,
-    what: &str,
-) -> Result<KeySchema> {
+pub fn parse_key_schema(list: &[Value], defs: &HashMap<String, KeyType>, _what: &str) -> Result<KeySchema> {
     let elems: Vec<(&str, &str)> = list
         .iter()
-        .map(|e| {
-            (
-                e["AttributeName"].as_str().unwrap_or_default(),
-                e["KeyType"].as_str().unwrap_or_default(),
-            )
-        })
+        .map(|e| (e["AttributeName"].as_str().unwrap_or_default(), e["KeyType"].as_str().unwrap_or_default()))
         .collect();
-    let attr = |name: &str| -> Result<KeyAttr> {
-        let ty = defs.get(name).copied().ok_or_else(|| {
-            invalid(format!("Some index key attributes are not defined in AttributeDefinitions. Keys: [{}], AttributeDefinitions: [{}]",
-                elems.iter().map(|e| e.0).collect::<Vec<_>>().join(", "),
-                { let mut d: Vec<&String> = defs.keys().collect(); d.sort(); d.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ") }))
-        })?;
-        Ok(KeyAttr {
-            name: name.to_string(),
-            ty,
-        })
-    };
-    match elems.as_slice() {
-        [(h, "HASH")] => Ok(KeySchema {
-            hash: attr(h)?,
-            range: None,
-        }),
-        [(h, "HASH"), (r, "RANGE")] => {
-            if h == r {
-                return Err(invalid(format!("Both the Hash Key and the Range Key element in the {what}KeySchema have the same name")));
-            }
-            Ok(KeySchema {
-                hash: attr(h)?,
-                range: Some(attr(r)?),
-            })
-        }
-        [(_, "HASH"), (_, _)] => Err(invalid(format!(
-            "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type"
-        ))),
-        [(_, _), ..] => Err(invalid(format!(
-            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"
-        ))),
-        [] => Err(invalid(
-            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
-        )),
+    let hashes: Vec<&str> = elems.iter().filter(|e| e.1 == "HASH").map(|e| e.0).collect();
+    let ranges: Vec<&str> = elems.iter().filter(|e| e.1 == "RANGE").map(|e| e.0).collect();
+    if hashes.len() > 1 {
+        return Err(Error::validation("Too many hash keys specified.  All Dynamo DB tables must have exactly one hash key"));
     }
+    let Some(hash) = hashes.first() else {
+        return Err(Error::validation("No Hash Key specified in schema.  All Dynamo DB tables must have exactly one hash key"));
+    };
+    if ranges.len() > 1 {
+        return Err(Error::validation("Too many range keys specified.  All Dynamo DB tables must have at most one range key"));
+    }
+    if elems.first().map(|e| e.1) != Some("HASH") {
+        return Err(invalid("Invalid KeySchema: The first KeySchemaElement is not a HASH key type"));
+    }
+    if ranges.first() == Some(hash) {
+        return Err(invalid("Both the Hash Key and the Range Key element in the KeySchema have the same name"));
+    }
+    let hash_ty = defs.get(*hash).copied().ok_or_else(|| Error::validation("Hash Key not specified in Attribute Definitions.  Type unknown."))?;
+    let range = match ranges.first() {
+        Some(r) => {
+            let ty = defs.get(*r).copied().ok_or_else(|| Error::validation("Range Key not specified in Attribute Definitions.  Type unknown."))?;
+            Some(KeyAttr { name: r.to_string(), ty })
+        }
+        None => None,
+    };
+    Ok(KeySchema { hash: KeyAttr { name: hash.to_string(), ty: hash_ty }, range })
 }
 
 pub fn parse_projection(p: Option<Input>, index: &str) -> Result<Projection> {
     let Some(p) = p else {
-        return Err(invalid(format!("Unknown ProjectionType: null")));
+        return Err(invalid("Unknown ProjectionType: null".to_string()));
     };
     let ty = match p.str("ProjectionType") {
         Some("ALL") => ProjectionType::All,
@@ -89,9 +71,7 @@ pub fn parse_projection(p: Option<Input>, index: &str) -> Result<Projection> {
     });
     match (ty, &nka) {
         (ProjectionType::Include, None) => {
-            return Err(invalid(format!(
-                "ProjectionType is INCLUDE, but NonKeyAttributes is not specified"
-            )))
+            return Err(invalid("ProjectionType is INCLUDE, but NonKeyAttributes is not specified".to_string()))
         }
         (ProjectionType::All | ProjectionType::KeysOnly, Some(_)) => {
             return Err(invalid(format!(
@@ -152,9 +132,7 @@ pub fn parse_gsi(
             Some(t)
         }
         (BillingMode::PayPerRequest, Some(_)) => {
-            return Err(invalid(format!(
-                "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"
-            )))
+            return Err(invalid("Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST".to_string()))
         }
         (BillingMode::PayPerRequest, None) => None,
     };
@@ -201,12 +179,10 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         })
         .collect();
     let Some(key_list) = input.list("KeySchema") else {
-        return Err(Error::validation("1 validation error detected: Value null at 'keySchema' failed to satisfy constraint: Member must not be null"));
+        return Err(Error::validation("No defined key schema.  A key schema containing at least a hash key must be defined for all tables"));
     };
     if input.get("AttributeDefinitions").is_none() {
-        return Err(Error::validation(
-            "1 validation error detected: Value null at 'attributeDefinitions' failed to satisfy constraint: Member must not be null",
-        ));
+        return Err(Error::validation("No Attribute Schema Defined"));
     }
     let defs: HashMap<String, KeyType> = defs_list.iter().cloned().collect();
     if defs.len() != defs_list.len() {
@@ -219,7 +195,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     };
     let throughput = parse_throughput(input.obj("ProvisionedThroughput"));
     let throughput = match (billing, throughput) {
-        (BillingMode::Provisioned, None) => return Err(invalid("No provisioned throughput specified for the table")),
+        (BillingMode::Provisioned, None) => return Err(Error::validation("No provisioned throughput specified for the table")),
         (BillingMode::Provisioned, Some(t)) => {
             check_throughput(&t)?;
             t
@@ -301,8 +277,8 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         .map(|a| a.name.as_str())
         .collect();
     if defs.keys().any(|d| !used.contains(&d.as_str())) {
-        return Err(invalid(
-            "Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions",
+        return Err(Error::validation(
+            "The number of attributes in key schema must match the number of attributes defined in attribute definitions.",
         ));
     }
     let projected: usize = lsis

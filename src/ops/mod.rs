@@ -30,6 +30,9 @@ pub fn dispatch(
     };
     model.validate(op, body)?;
     let input = Input(body.as_object().expect("bodies are objects"));
+    if let Some(name) = input.str("TableName") {
+        validate_table_name(name)?;
+    }
     match (service, op) {
         (Service::DynamoDb, "CreateTable") => create_table::run(engine, scope, input),
         (Service::DynamoDb, "DescribeTable") => describe_table::run(engine, scope, input),
@@ -45,6 +48,19 @@ pub fn dispatch(
             "An unknown operation was requested.",
         )),
     }
+}
+
+/// Table names: 3 to 255 of `[a-zA-Z0-9_.-]` (the model's TableName member also admits an ARN,
+/// whose length the model bounds; the name inside it is checked here).
+pub fn validate_table_name(name: &str) -> Result<()> {
+    let name = name.rsplit_once(":table/").map(|(_, n)| n).unwrap_or(name);
+    let ok = (3..=255).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    if !ok {
+        return Err(Error::validation(
+            "Invalid table/index name.  Table/index names must be between 3 and 255 characters long, and may contain only the characters a-z, A-Z, 0-9, '_', '-', and '.'",
+        ));
+    }
+    Ok(())
 }
 
 /// A request body that passed model validation: members have their declared JSON types.
@@ -72,7 +88,8 @@ impl<'a> Input<'a> {
     }
     /// The table name: the model makes it required, so it is present here.
     pub fn table_name(&self) -> &'a str {
-        self.str("TableName").unwrap_or_default()
+        let name = self.str("TableName").unwrap_or_default();
+        name.rsplit_once(":table/").map(|(_, n)| n).unwrap_or(name)
     }
 }
 

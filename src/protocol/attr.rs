@@ -17,7 +17,7 @@ fn invalid(msg: impl std::fmt::Display) -> Error {
 pub fn number_error(e: NumberError) -> Error {
     match e {
         NumberError::Syntax => Error::validation("A value provided cannot be converted into a number"),
-        NumberError::TooManyDigits => Error::validation("Attempting to store more than 38 significant digits in a Number"),
+        NumberError::TooManyDigits => Error::validation("DynamoDB only supports precision up to 38 digits"),
         NumberError::Overflow => {
             Error::validation("Number overflow. Attempting to store a number with magnitude larger than supported range")
         }
@@ -34,6 +34,9 @@ pub fn parse_item(v: &Value) -> Result<Item> {
     };
     let mut item = Item::new();
     for (k, v) in o {
+        if k.is_empty() {
+            return Err(Error::validation("Empty attribute name"));
+        }
         item.insert(k.clone(), parse_value(v, 1)?);
     }
     Ok(item)
@@ -131,7 +134,9 @@ pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
             if items.is_empty() {
                 return Err(invalid("An string set  may not be empty"));
             }
-            check_duplicates(&items, |s| s.clone())?;
+            if has_duplicates(&items) {
+                return Err(invalid(format!("Input collection [{}] contains duplicates", items.join(", "))));
+            }
             AttributeValue::Ss(items)
         }
         "NS" => {
@@ -146,7 +151,9 @@ pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
                 .iter()
                 .map(|t| number(t))
                 .collect::<Result<Vec<_>>>()?;
-            check_duplicates(&nums, |n| n.to_string())?;
+            if has_duplicates(&nums.iter().map(|n| n.to_string()).collect::<Vec<_>>()) {
+                return Err(Error::validation("Input collection contains duplicates"));
+            }
             AttributeValue::Ns(nums)
         }
         "BS" => {
@@ -161,7 +168,9 @@ pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
                 .iter()
                 .map(|t| binary(t))
                 .collect::<Result<Vec<_>>>()?;
-            check_duplicates(&bins, |b| B64.encode(b))?;
+            if has_duplicates(&bins) {
+                return Err(invalid("Input collection of type BS contains duplicates."));
+            }
             AttributeValue::Bs(bins)
         }
         "L" => AttributeValue::L(
@@ -191,17 +200,10 @@ pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
     })
 }
 
-fn check_duplicates<T>(items: &[T], show: impl Fn(&T) -> String) -> Result<()> {
-    let shown: Vec<String> = items.iter().map(&show).collect();
-    let mut sorted: Vec<&String> = shown.iter().collect();
+fn has_duplicates<T: Ord>(items: &[T]) -> bool {
+    let mut sorted: Vec<&T> = items.iter().collect();
     sorted.sort();
-    if sorted.windows(2).any(|w| w[0] == w[1]) {
-        return Err(invalid(format!(
-            "Input collection [{}] contains duplicates.",
-            shown.join(", ")
-        )));
-    }
-    Ok(())
+    sorted.windows(2).any(|w| w[0] == w[1])
 }
 
 // ---- rendering ------------------------------------------------------------------------------
