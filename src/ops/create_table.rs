@@ -21,42 +21,96 @@ pub fn invalid(msg: impl std::fmt::Display) -> Error {
 }
 
 /// Parses a KeySchema list (already model-validated) against the attribute definitions.
-pub fn parse_key_schema(list: &[Value], defs: &HashMap<String, KeyType>, _what: &str) -> Result<KeySchema> {
+pub fn parse_key_schema(
+    list: &[Value],
+    defs: &HashMap<String, KeyType>,
+    what: &str,
+) -> Result<KeySchema> {
     let elems: Vec<(&str, &str)> = list
         .iter()
-        .map(|e| (e["AttributeName"].as_str().unwrap_or_default(), e["KeyType"].as_str().unwrap_or_default()))
+        .map(|e| {
+            (
+                e["AttributeName"].as_str().unwrap_or_default(),
+                e["KeyType"].as_str().unwrap_or_default(),
+            )
+        })
         .collect();
-    let hashes: Vec<&str> = elems.iter().filter(|e| e.1 == "HASH").map(|e| e.0).collect();
-    let ranges: Vec<&str> = elems.iter().filter(|e| e.1 == "RANGE").map(|e| e.0).collect();
+    let hashes: Vec<&str> = elems
+        .iter()
+        .filter(|e| e.1 == "HASH")
+        .map(|e| e.0)
+        .collect();
+    let ranges: Vec<&str> = elems
+        .iter()
+        .filter(|e| e.1 == "RANGE")
+        .map(|e| e.0)
+        .collect();
+    if elems.len() > 2 {
+        return Err(Error::validation("Key Schema too big.  Key Schema must at most consist of the hash and range key of a table"));
+    }
     if hashes.len() > 1 {
-        return Err(Error::validation("Too many hash keys specified.  All Dynamo DB tables must have exactly one hash key"));
+        return Err(Error::validation(
+            "Too many hash keys specified.  All Dynamo DB tables must have exactly one hash key",
+        ));
     }
     let Some(hash) = hashes.first() else {
-        return Err(Error::validation("No Hash Key specified in schema.  All Dynamo DB tables must have exactly one hash key"));
+        return Err(Error::validation(
+            "No Hash Key specified in schema.  All Dynamo DB tables must have exactly one hash key",
+        ));
     };
     if ranges.len() > 1 {
-        return Err(Error::validation("Too many range keys specified.  All Dynamo DB tables must have at most one range key"));
+        return Err(Error::validation(
+            "Too many range keys specified.  All Dynamo DB tables must have at most one range key",
+        ));
     }
     if elems.first().map(|e| e.1) != Some("HASH") {
-        return Err(invalid("Invalid KeySchema: The first KeySchemaElement is not a HASH key type"));
+        return Err(Error::validation("Invalid key order. Hash Key must be specified first in key schema, Range Key must be specifed second"));
     }
     if ranges.first() == Some(hash) {
-        return Err(invalid("Both the Hash Key and the Range Key element in the KeySchema have the same name"));
+        return Err(Error::validation("Two keys can not have the same name"));
     }
-    let hash_ty = defs.get(*hash).copied().ok_or_else(|| Error::validation("Hash Key not specified in Attribute Definitions.  Type unknown."))?;
+    let undefined = |name: &str, hash: bool| match (what, hash) {
+        ("gsi", _) => Error::validation(format!(
+            "Attribute {name} is not defined in AttributeDefinitions"
+        )),
+        ("lsi", _) => Error::validation(
+            "Local Secondary Index range key not specified in Attribute Definitions.Type unknown.",
+        ),
+        (_, true) => {
+            Error::validation("Hash Key not specified in Attribute Definitions.  Type unknown.")
+        }
+        (_, false) => {
+            Error::validation("Range Key not specified in Attribute Definitions.  Type unknown.")
+        }
+    };
+    let hash_ty = defs
+        .get(*hash)
+        .copied()
+        .ok_or_else(|| undefined(hash, true))?;
     let range = match ranges.first() {
         Some(r) => {
-            let ty = defs.get(*r).copied().ok_or_else(|| Error::validation("Range Key not specified in Attribute Definitions.  Type unknown."))?;
-            Some(KeyAttr { name: r.to_string(), ty })
+            let ty = defs.get(*r).copied().ok_or_else(|| undefined(r, false))?;
+            Some(KeyAttr {
+                name: r.to_string(),
+                ty,
+            })
         }
         None => None,
     };
-    Ok(KeySchema { hash: KeyAttr { name: hash.to_string(), ty: hash_ty }, range })
+    Ok(KeySchema {
+        hash: KeyAttr {
+            name: hash.to_string(),
+            ty: hash_ty,
+        },
+        range,
+    })
 }
 
 pub fn parse_projection(p: Option<Input>, index: &str) -> Result<Projection> {
     let Some(p) = p else {
-        return Err(invalid("Unknown ProjectionType: null".to_string()));
+        return Err(Error::validation(
+            "Indexes must have a projection specified",
+        ));
     };
     let ty = match p.str("ProjectionType") {
         Some("ALL") => ProjectionType::All,
@@ -71,13 +125,10 @@ pub fn parse_projection(p: Option<Input>, index: &str) -> Result<Projection> {
     });
     match (ty, &nka) {
         (ProjectionType::Include, None) => {
-            return Err(invalid("ProjectionType is INCLUDE, but NonKeyAttributes is not specified".to_string()))
+            return Err(Error::validation("If Projection type INCLUDE is specified, some non-key attributes to include in the projection must be specified as well"))
         }
         (ProjectionType::All | ProjectionType::KeysOnly, Some(_)) => {
-            return Err(invalid(format!(
-                "ProjectionType is {}, but NonKeyAttributes is specified",
-                ty.as_str()
-            )))
+            return Err(Error::validation("No attributes should be specified to be projected unless projection type is INCLUDE"))
         }
         _ => {}
     }
@@ -119,20 +170,20 @@ pub fn parse_gsi(
     let key = parse_key_schema(
         g.list("KeySchema").map(Vec::as_slice).unwrap_or(&[]),
         defs,
-        "",
+        "gsi",
     )?;
     let projection = parse_projection(g.obj("Projection"), &name)?;
     let throughput = parse_throughput(g.obj("ProvisionedThroughput"));
     let throughput = match (billing, throughput) {
         (BillingMode::Provisioned, None) => {
-            return Err(invalid(format!("ProvisionedThroughput is not specified for index: {name}")))
+            return Err(Error::validation("No provisioned throughput specified for the global secondary index"))
         }
         (BillingMode::Provisioned, Some(t)) => {
             check_throughput(&t)?;
             Some(t)
         }
         (BillingMode::PayPerRequest, Some(_)) => {
-            return Err(invalid("Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST".to_string()))
+            return Err(invalid(format!("ProvisionedThroughput should not be specified for index: {name} when BillingMode is PAY_PER_REQUEST")))
         }
         (BillingMode::PayPerRequest, None) => None,
     };
@@ -152,10 +203,8 @@ pub fn stream_state(spec: Option<Input>, now: f64) -> Result<Option<StreamState>
     let enabled = spec.bool("StreamEnabled").unwrap_or(false);
     let view = spec.str("StreamViewType");
     match (enabled, view) {
-        (true, None) => Err(Error::validation("One or more parameter values were invalid: StreamViewType is required when StreamEnabled is true")),
-        (false, Some(_)) => Err(Error::validation(
-            "One or more parameter values were invalid: StreamSpecification is invalid: StreamViewType cannot be specified when StreamEnabled is false",
-        )),
+        (true, None) => Err(Error::validation("Invalid StreamViewType: Stream ViewType must not be null or empty when enabling streams.")),
+        (false, Some(_)) => Err(Error::validation("Invalid StreamViewType: Stream StreamEnabled was false but a StreamViewType was present.")),
         (true, Some(v)) => Ok(Some(StreamState { view_type: v.to_string(), label: iso8601(now), enabled: true })),
         (false, None) => Ok(None),
     }
@@ -186,9 +235,11 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     }
     let defs: HashMap<String, KeyType> = defs_list.iter().cloned().collect();
     if defs.len() != defs_list.len() {
-        return Err(invalid("Duplicate AttributeName in AttributeDefinitions"));
+        return Err(Error::validation(
+            "Cannot have two attributes with the same name",
+        ));
     }
-    let key = parse_key_schema(key_list, &defs, "")?;
+    let key = parse_key_schema(key_list, &defs, "table")?;
     let billing = match input.str("BillingMode") {
         Some("PAY_PER_REQUEST") => BillingMode::PayPerRequest,
         _ => BillingMode::Provisioned,
@@ -211,10 +262,10 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let mut lsis = Vec::new();
     if let Some(list) = input.list("LocalSecondaryIndexes") {
         if list.is_empty() {
-            return Err(invalid("List of LocalSecondaryIndexes is empty"));
+            return Err(Error::validation("LSI list is empty/invalid"));
         }
         if key.range.is_none() {
-            return Err(invalid("Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex"));
+            return Err(Error::validation("Local Secondary indices are not allowed on hash tables, only hash and range tables"));
         }
         if list.len() > MAX_LSIS {
             return Err(invalid(format!(
@@ -226,19 +277,23 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
             let ikey = parse_key_schema(
                 l.list("KeySchema").map(Vec::as_slice).unwrap_or(&[]),
                 &defs,
-                "",
+                "lsi",
             )?;
             if ikey.range.is_none() {
-                return Err(invalid(format!(
-                    "Index KeySchema does not have a range key for index: {name}"
-                )));
+                return Err(Error::validation(
+                    "Local secondary indices must have a range key",
+                ));
             }
             if ikey.hash.name != key.hash.name {
-                return Err(invalid(format!("Index KeySchema does not have the same leading hash key as table KeySchema for index: {name}. index hash key: {}, table hash key: {}", ikey.hash.name, key.hash.name)));
+                return Err(Error::validation(
+                    "Local Secondary indices must have the same hash key as the main table",
+                ));
             }
             let projection = parse_projection(l.obj("Projection"), &name)?;
             if names.contains(&name) {
-                return Err(invalid(format!("Duplicate index name: {name}")));
+                return Err(Error::validation(
+                    "Two local secondary indices have the same name",
+                ));
             }
             names.push(name.clone());
             lsis.push(IndexDef {
@@ -255,17 +310,22 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let mut gsis = Vec::new();
     if let Some(list) = input.list("GlobalSecondaryIndexes") {
         if list.is_empty() {
-            return Err(invalid("List of GlobalSecondaryIndexes is empty"));
+            return Err(Error::validation("GSI list is empty/invalid"));
         }
         if list.len() > MAX_GSIS {
-            return Err(invalid(format!(
-                "GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSIS}"
-            )));
+            return Err(Error::validation(
+                "GlobalSecondaryIndex count exceeds the per-table limit",
+            ));
         }
         for g in list.iter().filter_map(Value::as_object).map(Input) {
             let gsi = parse_gsi(g, &defs, billing)?;
+            if gsis.iter().any(|g: &IndexDef| g.name == gsi.name) {
+                return Err(Error::validation(
+                    "Two global secondary indices have the same name",
+                ));
+            }
             if names.contains(&gsi.name) {
-                return Err(invalid(format!("Duplicate index name: {}", gsi.name)));
+                return Err(Error::validation("Local Secondary Indices AND Global Secondary Indices must have different names"));
             }
             names.push(gsi.name.clone());
             gsis.push(gsi);
@@ -277,9 +337,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         .map(|a| a.name.as_str())
         .collect();
     if defs.keys().any(|d| !used.contains(&d.as_str())) {
-        return Err(Error::validation(
-            "The number of attributes in key schema must match the number of attributes defined in attribute definitions.",
-        ));
+        return Err(invalid("Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions"));
     }
     let projected: usize = lsis
         .iter()

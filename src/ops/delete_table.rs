@@ -9,7 +9,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let name = input.table_name();
     let mut view = engine.delete_table(scope, name, |meta| {
         if meta.deletion_protection {
-            return Err(Error::validation("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.".to_string()));
+            return Err(Error::validation("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first."));
         }
         Ok(())
     })?;

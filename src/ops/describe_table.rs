@@ -53,8 +53,9 @@ fn render_index(meta: &TableMeta, ix: &IndexDef, view: &TableView) -> Value {
         if ix.backfilling {
             m.insert("Backfilling".into(), json!(true));
         }
-        let t = ix.throughput.clone().unwrap_or_default();
-        m.insert("ProvisionedThroughput".into(), render_throughput(&t, false));
+        if let Some(t) = &ix.throughput {
+            m.insert("ProvisionedThroughput".into(), render_throughput(t, false));
+        }
     }
     m.insert("IndexSizeBytes".into(), json!(stats.size_bytes));
     m.insert("ItemCount".into(), json!(stats.item_count));
@@ -102,8 +103,8 @@ pub fn render_description(view: &TableView) -> Value {
         m.insert(
             "LocalSecondaryIndexes".into(),
             Value::Array(
-                meta.lsis
-                    .iter()
+                java_hash_order(&meta.lsis)
+                    .into_iter()
                     .map(|i| render_index(meta, i, view))
                     .collect(),
             ),
@@ -113,8 +114,8 @@ pub fn render_description(view: &TableView) -> Value {
         m.insert(
             "GlobalSecondaryIndexes".into(),
             Value::Array(
-                meta.gsis
-                    .iter()
+                java_hash_order(&meta.gsis)
+                    .into_iter()
                     .map(|i| render_index(meta, i, view))
                     .collect(),
             ),
@@ -156,4 +157,26 @@ pub fn render_description(view: &TableView) -> Value {
         json!(meta.deletion_protection),
     );
     Value::Object(m)
+}
+
+/// Indexes in the order DynamoDB Local lists them: iteration order of a Java `HashMap` keyed by
+/// index name (bucket of the spread `String.hashCode`, then insertion order within a bucket).
+fn java_hash_order(indexes: &[IndexDef]) -> Vec<&IndexDef> {
+    let mut capacity = 16usize;
+    while indexes.len() * 4 > capacity * 3 {
+        capacity *= 2;
+    }
+    let bucket = |name: &str| {
+        let h = name
+            .encode_utf16()
+            .fold(0u32, |h, c| h.wrapping_mul(31).wrapping_add(c as u32));
+        ((h ^ (h >> 16)) as usize) & (capacity - 1)
+    };
+    let mut out: Vec<(usize, usize, &IndexDef)> = indexes
+        .iter()
+        .enumerate()
+        .map(|(i, ix)| (bucket(&ix.name), i, ix))
+        .collect();
+    out.sort_by_key(|&(b, i, _)| (b, i));
+    out.into_iter().map(|(_, _, ix)| ix).collect()
 }

@@ -54,7 +54,10 @@ pub fn dispatch(
 /// whose length the model bounds; the name inside it is checked here).
 pub fn validate_table_name(name: &str) -> Result<()> {
     let name = name.rsplit_once(":table/").map(|(_, n)| n).unwrap_or(name);
-    let ok = (3..=255).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    let ok = (3..=255).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
     if !ok {
         return Err(Error::validation(
             "Invalid table/index name.  Table/index names must be between 3 and 255 characters long, and may contain only the characters a-z, A-Z, 0-9, '_', '-', and '.'",

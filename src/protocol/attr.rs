@@ -135,7 +135,10 @@ pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
                 return Err(invalid("An string set  may not be empty"));
             }
             if has_duplicates(&items) {
-                return Err(invalid(format!("Input collection [{}] contains duplicates", items.join(", "))));
+                return Err(invalid(format!(
+                    "Input collection [{}] contains duplicates",
+                    items.join(", ")
+                )));
             }
             AttributeValue::Ss(items)
         }

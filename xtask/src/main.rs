@@ -1,1 +1,118 @@
-fn main(){}
+//! `cargo xtask <command>`: the project's scripted chores. `conformance` replays the recorded
+//! fixtures, `record` records scenarios against DynamoDB Local, `ci` runs what `.ci/run` runs.
+#[path = "../../conformance/harness/mod.rs"]
+mod harness;
+mod record;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+const USAGE: &str = "usage:
+  cargo xtask conformance [--endpoint URL] [--filter TEXT] [--check-headers]
+      replay fixtures/ against a fresh in-process awsim per fixture, or against URL
+      (--check-headers: also check awsim's response headers at URL)
+  cargo xtask record (--all | SCENARIO...)
+      record scenarios (area/case, or a path to a scenario file) against DynamoDB Local
+  cargo xtask ci
+      cargo fmt --check, cargo clippy -D warnings, cargo test (as .ci/run)";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rest = args.get(1..).unwrap_or_default();
+    let result = match args.first().map(String::as_str) {
+        Some("conformance") => conformance(rest),
+        Some("record") => record::record(&root(), rest),
+        Some("ci") if rest.is_empty() => ci(),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(USAGE.to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (the awsim package).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives inside the workspace")
+        .to_path_buf()
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start tokio: {e}"))
+}
+
+fn conformance(args: &[String]) -> Result<(), String> {
+    let (mut endpoint, mut filter, mut headers) = (None, None, false);
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--endpoint" => endpoint = Some(args.next().ok_or("--endpoint needs a URL")?.clone()),
+            "--filter" => filter = Some(args.next().ok_or("--filter needs a text")?.clone()),
+            "--check-headers" => headers = true,
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    let dir = root().join("fixtures");
+    let fixtures = harness::load_fixtures(&dir, filter.as_deref());
+    if fixtures.is_empty() {
+        return Err(format!("no fixtures to replay under {}", dir.display()));
+    }
+    let started = std::time::Instant::now();
+    let outcomes = runtime()?.block_on(harness::replay::run(
+        &fixtures,
+        endpoint.as_deref(),
+        headers,
+    ));
+    print!("{}", harness::report::render(&outcomes));
+    let where_ = endpoint.unwrap_or_else(|| "in-process awsim".into());
+    println!(
+        "replayed {} fixtures against {where_} in {:.1?}",
+        outcomes.len(),
+        started.elapsed()
+    );
+    match outcomes.iter().filter(|o| !o.passed()).count() {
+        0 => Ok(()),
+        n => Err(format!("{n} of {} fixtures failed", outcomes.len())),
+    }
+}
+
+/// The same steps as `.ci/run`.
+fn ci() -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let steps: [&[&str]; 3] = [
+        &["fmt", "--all", "--", "--check"],
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &["test", "--workspace"],
+    ];
+    for step in steps {
+        println!("$ cargo {}", step.join(" "));
+        let status = Command::new(&cargo)
+            .args(step)
+            .current_dir(root())
+            .status()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        if !status.success() {
+            return Err(format!("`cargo {}` failed ({status})", step.join(" ")));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,139 @@
+//! The normaliser: the one function applied to both recorded and live bodies before comparing
+//! (rules in conformance/README.md). It also sorts object keys, so stored fixtures are stable.
+use serde_json::{Map, Value};
+
+/// Every rule name a fixture's `normalised` list may carry. `error-message-key` is a recording
+/// correction (the recorder renames DynamoDB Local's `Message`); replay does not apply it.
+pub const RULES: [&str; 5] = [
+    "arn",
+    "timestamp",
+    "table-id",
+    "stream-label",
+    "error-message-key",
+];
+
+const TIMESTAMP_KEYS: [&str; 5] = [
+    "CreationDateTime",
+    "LastIncreaseDateTime",
+    "LastDecreaseDateTime",
+    "LastUpdateToPayPerRequestDateTime",
+    "LastUpdateDateTime",
+];
+
+/// Applies the named rules; unknown names are ignored (fixture loading rejects them).
+pub fn normalise(v: &Value, rules: &[String]) -> Value {
+    let on = |r: &str| rules.iter().any(|x| x == r);
+    let rules = Rules {
+        arn: on("arn"),
+        timestamp: on("timestamp"),
+        table_id: on("table-id"),
+        stream_label: on("stream-label"),
+    };
+    walk(v, None, &rules)
+}
+
+struct Rules {
+    arn: bool,
+    timestamp: bool,
+    table_id: bool,
+    stream_label: bool,
+}
+
+fn walk(v: &Value, key: Option<&str>, r: &Rules) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut entries: Vec<_> = m.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            let m: Map<String, Value> = entries
+                .into_iter()
+                .map(|(k, v)| (k.clone(), walk(v, Some(k), r)))
+                .collect();
+            Value::Object(m)
+        }
+        Value::Array(a) => Value::Array(a.iter().map(|x| walk(x, None, r)).collect()),
+        Value::Number(n) => match key {
+            Some(k) if r.timestamp && TIMESTAMP_KEYS.contains(&k) && n.as_f64() != Some(0.0) => {
+                Value::String("<timestamp>".into())
+            }
+            _ => v.clone(),
+        },
+        Value::String(s) => match key {
+            Some("TableId") if r.table_id => Value::String("<uuid>".into()),
+            Some("LatestStreamLabel" | "StreamLabel") if r.stream_label => {
+                Value::String("<label>".into())
+            }
+            _ if r.arn => Value::String(arns(s)),
+            _ => v.clone(),
+        },
+        _ => v.clone(),
+    }
+}
+
+/// Rewrites the region, account and stream label of every `arn:aws:dynamodb:` ARN in `s`.
+fn arns(s: &str) -> String {
+    const PREFIX: &str = "arn:aws:dynamodb:";
+    const STREAM: &str = "/stream/";
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find(PREFIX) {
+        out.push_str(&rest[..i + PREFIX.len()]);
+        rest = &rest[i + PREFIX.len()..];
+        let mut parts = rest.splitn(3, ':');
+        let (Some(_region), Some(_account), Some(tail)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            break;
+        };
+        out.push_str("<region>:<account>:");
+        let end = tail
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';'))
+            .unwrap_or(tail.len());
+        let resource = &tail[..end];
+        match resource.find(STREAM) {
+            Some(j) => {
+                out.push_str(&resource[..j + STREAM.len()]);
+                out.push_str("<label>");
+            }
+            None => out.push_str(resource),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn rules_apply_and_are_idempotent() {
+        let all: Vec<String> = RULES.iter().map(|s| s.to_string()).collect();
+        let v = json!({"Table": {
+            "TableArn": "arn:aws:dynamodb:eu-west-1:123456789012:table/t",
+            "LatestStreamArn": "arn:aws:dynamodb:ddblocal:000000000000:table/t/stream/2026-04-21T10:00:00.000",
+            "LatestStreamLabel": "2026-04-21T10:00:00.000",
+            "TableId": "0b8f0c0e-1",
+            "CreationDateTime": 1776765600.123,
+            "ProvisionedThroughput": {"LastDecreaseDateTime": 0, "LastIncreaseDateTime": 17.5}
+        }});
+        let n = normalise(&v, &all);
+        assert_eq!(
+            n,
+            json!({"Table": {
+                "CreationDateTime": "<timestamp>",
+                "LatestStreamArn": "arn:aws:dynamodb:<region>:<account>:table/t/stream/<label>",
+                "LatestStreamLabel": "<label>",
+                "ProvisionedThroughput": {"LastDecreaseDateTime": 0, "LastIncreaseDateTime": "<timestamp>"},
+                "TableArn": "arn:aws:dynamodb:<region>:<account>:table/t",
+                "TableId": "<uuid>"
+            }})
+        );
+        assert_eq!(normalise(&n, &all), n);
+        assert_eq!(
+            arns("no table arn:aws:dynamodb:us-east-1:1:table/x, sorry"),
+            "no table arn:aws:dynamodb:<region>:<account>:table/x, sorry"
+        );
+    }
+}
