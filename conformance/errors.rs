@@ -28,16 +28,8 @@ fn every_distinct_error_body_is_pinned() {
         let mut bodies = BTreeSet::new();
         for fixture in &fixtures {
             // A fresh server per fixture, as the conformance replay does.
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let base = format!("http://{}", listener.local_addr().unwrap());
-            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-            let server = tokio::spawn(awsim::server::run(
-                listener,
-                awsim::Config::in_memory(),
-                async {
-                    let _ = stopped.await;
-                },
-            ));
+            let server = harness::replay::InProcess::start().await.unwrap();
+            let base = server.base.clone();
             for ex in &fixture.exchanges {
                 let live = harness::replay::send(
                     &client,
@@ -53,8 +45,7 @@ fn every_distinct_error_body_is_pinned() {
                     }
                 }
             }
-            let _ = stop.send(());
-            let _ = server.await;
+            assert_eq!(server.stop().await, None);
         }
         bodies
     });

@@ -31,38 +31,30 @@ async fn start() -> (Client, tokio::sync::oneshot::Sender<()>) {
     (Client::from_conf(config), tx)
 }
 
+fn key(name: &str, ty: KeyType) -> KeySchemaElement {
+    KeySchemaElement::builder()
+        .attribute_name(name)
+        .key_type(ty)
+        .build()
+        .unwrap()
+}
+
+fn def(name: &str, ty: ScalarAttributeType) -> AttributeDefinition {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ty)
+        .build()
+        .unwrap()
+}
+
 async fn create(client: &Client, name: &str) {
     client
         .create_table()
         .table_name(name)
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("sk")
-                .key_type(KeyType::Range)
-                .build()
-                .unwrap(),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("sk")
-                .attribute_type(ScalarAttributeType::N)
-                .build()
-                .unwrap(),
-        )
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .attribute_definitions(def("pk", ScalarAttributeType::S))
+        .attribute_definitions(def("sk", ScalarAttributeType::N))
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await
@@ -257,20 +249,8 @@ async fn errors_are_typed_with_the_service_messages() {
     let again = client
         .create_table()
         .table_name("dup")
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
+        .key_schema(key("pk", KeyType::Hash))
+        .attribute_definitions(def("pk", ScalarAttributeType::S))
         .billing_mode(BillingMode::PayPerRequest)
         .send()
         .await

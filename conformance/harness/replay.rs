@@ -190,32 +190,53 @@ pub async fn replay(
     out
 }
 
-/// Replays one fixture against a fresh in-process awsim (in-memory store, port picked by the OS).
-pub async fn replay_in_process(client: &reqwest::Client, fixture: &Fixture) -> Vec<String> {
-    let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
-        Ok(l) => l,
-        Err(e) => return vec![format!("cannot bind a loopback port: {e}")],
-    };
-    let base = match listener.local_addr() {
-        Ok(addr) => format!("http://{addr}"),
-        Err(e) => return vec![format!("cannot read the bound address: {e}")],
-    };
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(awsim::server::run(
-        listener,
-        awsim::Config::in_memory(),
-        async {
-            let _ = stopped.await;
-        },
-    ));
-    let mut out = replay(client, &base, fixture, DEFAULT_AUTHORIZATION, true).await;
-    let _ = stop.send(());
-    match tokio::time::timeout(Duration::from_secs(10), server).await {
-        Ok(Ok(Ok(()))) => {}
-        Ok(Ok(Err(e))) => out.push(format!("awsim failed: {e}")),
-        Ok(Err(e)) => out.push(format!("awsim panicked: {e}")),
-        Err(_) => out.push("awsim did not shut down within 10 s".into()),
+/// A fresh in-process awsim (in-memory store, port picked by the OS) and the means to stop it.
+pub struct InProcess {
+    pub base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl InProcess {
+    pub async fn start() -> Result<InProcess, String> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| format!("cannot bind a loopback port: {e}"))?;
+        let base = match listener.local_addr() {
+            Ok(addr) => format!("http://{addr}"),
+            Err(e) => return Err(format!("cannot read the bound address: {e}")),
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(awsim::server::run(
+            listener,
+            awsim::Config::in_memory(),
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        Ok(InProcess { base, stop, server })
     }
+
+    /// Shuts the server down; a problem on the way is returned as text.
+    pub async fn stop(self) -> Option<String> {
+        let _ = self.stop.send(());
+        match tokio::time::timeout(Duration::from_secs(10), self.server).await {
+            Ok(Ok(Ok(()))) => None,
+            Ok(Ok(Err(e))) => Some(format!("awsim failed: {e}")),
+            Ok(Err(e)) => Some(format!("awsim panicked: {e}")),
+            Err(_) => Some("awsim did not shut down within 10 s".into()),
+        }
+    }
+}
+
+/// Replays one fixture against a fresh in-process awsim.
+pub async fn replay_in_process(client: &reqwest::Client, fixture: &Fixture) -> Vec<String> {
+    let server = match InProcess::start().await {
+        Ok(s) => s,
+        Err(e) => return vec![e],
+    };
+    let mut out = replay(client, &server.base, fixture, DEFAULT_AUTHORIZATION, true).await;
+    out.extend(server.stop().await);
     out
 }
 

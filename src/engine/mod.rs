@@ -217,8 +217,12 @@ impl Engine {
                 "Item size has exceeded the maximum allowed size",
             ));
         }
+        // Index keys are computed (and validated) once, before the write lock is taken.
+        let mut index_keys = Vec::new();
         for ix in meta.indexes() {
-            keys::index_key(ix, &item)?;
+            if let Some(ik) = keys::index_key(ix, &item)? {
+                index_keys.push((ix, ik));
+            }
         }
         let bytes = codec::encode_item(&item);
         self.store.write(|tx| {
@@ -238,7 +242,9 @@ impl Engine {
                 size as i64,
                 old.as_ref().map(|(_, s)| *s),
             )?;
-            add_index_rows(tx, meta, &key, &item)?;
+            for (ix, ik) in &index_keys {
+                add_index_row(tx, meta, ix, &key, ik, &item)?;
+            }
             Ok(old.map(|(i, _)| i))
         })
     }
@@ -265,19 +271,11 @@ impl Engine {
 }
 
 fn read_current(tx: &Transaction, table: i64, key: &EncodedKey) -> Result<Option<(Item, i64)>> {
-    let Some(bytes) = storage::get_item(tx, table, &key.pk, &key.sk)? else {
+    let Some((bytes, size)) = storage::get_item_with_size(tx, table, &key.pk, &key.sk)? else {
         return Ok(None);
     };
-    let size = storage::item_size(tx, table, &key.pk, &key.sk)?.unwrap_or(0);
     let item = codec::decode_item(&bytes).map_err(|_| Error::internal("corrupt item row"))?;
     Ok(Some((item, size)))
-}
-
-fn add_index_rows(tx: &Transaction, meta: &TableMeta, key: &EncodedKey, item: &Item) -> Result<()> {
-    for ix in meta.indexes() {
-        add_index_row(tx, meta, ix, key, item)?;
-    }
-    Ok(())
 }
 
 fn add_index_row(
@@ -285,11 +283,9 @@ fn add_index_row(
     meta: &TableMeta,
     ix: &IndexDef,
     key: &EncodedKey,
+    ik: &EncodedKey,
     item: &Item,
 ) -> Result<()> {
-    let Some(ik) = keys::index_key(ix, item)? else {
-        return Ok(());
-    };
     let projected = keys::project_for_index(meta, ix, item);
     let row = storage::IndexRow {
         index: &ix.name,
@@ -320,24 +316,18 @@ fn remove_index_rows(
 /// Fills new GSIs from the table's items. Items whose index key has the wrong type are skipped,
 /// as the service leaves them out of the index.
 fn backfill(tx: &Transaction, meta: &TableMeta, added: &[IndexDef]) -> Result<()> {
-    let mut rows: Vec<(EncodedKey, Item)> = Vec::new();
+    // Streams the items (index rows go to another SQLite table, so writing while reading is fine).
     storage::for_each_item(tx, meta.id, |pk, sk, bytes| {
         let item = codec::decode_item(bytes).map_err(|_| Error::internal("corrupt item row"))?;
-        rows.push((
-            EncodedKey {
-                pk: pk.to_vec(),
-                sk: sk.to_vec(),
-            },
-            item,
-        ));
-        Ok(())
-    })?;
-    for (key, item) in &rows {
+        let key = EncodedKey {
+            pk: pk.to_vec(),
+            sk: sk.to_vec(),
+        };
         for ix in added {
-            if keys::index_key(ix, item).is_ok() {
-                add_index_row(tx, meta, ix, key, item)?;
+            if let Ok(Some(ik)) = keys::index_key(ix, &item) {
+                add_index_row(tx, meta, ix, &key, &ik, &item)?;
             }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }

@@ -48,8 +48,7 @@ pub fn parse_projection(text: &str, names: &BTreeMap<String, String>) -> Result<
                         &raw[start..(start + 1).min(raw.len())]
                     )));
                 }
-                let name = if let Some(p) = tok.strip_prefix('#') {
-                    let _ = p;
+                let name = if tok.starts_with('#') {
                     used_names.insert(tok.to_string());
                     names.get(tok).cloned().ok_or_else(|| {
                         invalid(format!("An expression attribute name used in the document path is not defined; attribute name: {tok}"))

@@ -106,7 +106,7 @@ pub fn parse_key_schema(
     })
 }
 
-pub fn parse_projection(p: Option<Input>, index: &str) -> Result<Projection> {
+pub fn parse_projection(p: Option<Input>) -> Result<Projection> {
     let Some(p) = p else {
         return Err(Error::validation(
             "Indexes must have a projection specified",
@@ -132,7 +132,6 @@ pub fn parse_projection(p: Option<Input>, index: &str) -> Result<Projection> {
         }
         _ => {}
     }
-    let _ = index;
     Ok(Projection {
         ty,
         non_key_attributes: nka,
@@ -172,7 +171,7 @@ pub fn parse_gsi(
         defs,
         "gsi",
     )?;
-    let projection = parse_projection(g.obj("Projection"), &name)?;
+    let projection = parse_projection(g.obj("Projection"))?;
     let throughput = parse_throughput(g.obj("ProvisionedThroughput"));
     let throughput = match (billing, throughput) {
         (BillingMode::Provisioned, None) => {
@@ -289,7 +288,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
                     "Local Secondary indices must have the same hash key as the main table",
                 ));
             }
-            let projection = parse_projection(l.obj("Projection"), &name)?;
+            let projection = parse_projection(l.obj("Projection"))?;
             if names.contains(&name) {
                 return Err(Error::validation(
                     "Two local secondary indices have the same name",

@@ -21,9 +21,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     if let (true, Some(old)) = (all_old, &old) {
         out.insert("Attributes".into(), render_item(old));
     }
-    if let Some((k, v)) =
-        consumed_capacity(input, &meta.name, size.div_ceil(1024).max(1) as f64, false)
-    {
+    if let Some((k, v)) = consumed_capacity(input, &meta.name, size.div_ceil(1024).max(1) as f64) {
         out.insert(k, v);
     }
     Ok(Value::Object(out))

@@ -1,7 +1,7 @@
 //! DeleteTable: refused while deletion protection is on; removes items and index rows.
 use super::{describe_table::render_description, Input};
 use crate::engine::Engine;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::model::Scope;
 use serde_json::{json, Value};
 
@@ -16,6 +16,5 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let mut meta = (*view.meta).clone();
     meta.status = "DELETING".into();
     view.meta = std::sync::Arc::new(meta);
-    let _ = ErrorKind::ResourceNotFound;
     Ok(json!({ "TableDescription": render_description(&view) }))
 }

@@ -44,7 +44,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         };
         out.insert("Item".into(), render_item(&item));
     }
-    if let Some((k, v)) = consumed_capacity(input, &meta.name, units, true) {
+    if let Some((k, v)) = consumed_capacity(input, &meta.name, units) {
         out.insert(k, v);
     }
     Ok(Value::Object(out))

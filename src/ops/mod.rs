@@ -97,12 +97,7 @@ impl<'a> Input<'a> {
 }
 
 /// `ReturnConsumedCapacity`: TOTAL / INDEXES produce a ConsumedCapacity block.
-pub fn consumed_capacity(
-    input: Input,
-    table: &str,
-    units: f64,
-    read: bool,
-) -> Option<(String, Value)> {
+pub fn consumed_capacity(input: Input, table: &str, units: f64) -> Option<(String, Value)> {
     let mode = input.str("ReturnConsumedCapacity").unwrap_or("NONE");
     if mode == "NONE" {
         return None;
@@ -115,6 +110,5 @@ pub fn consumed_capacity(
         t.insert("CapacityUnits".into(), units.into());
         cc.insert("Table".into(), Value::Object(t));
     }
-    let _ = read;
     Some(("ConsumedCapacity".into(), Value::Object(cc)))
 }

@@ -86,7 +86,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         out.insert("Attributes".into(), render_item(old));
     }
     let units = size.max(old_size).div_ceil(1024).max(1) as f64;
-    if let Some((k, v)) = consumed_capacity(input, &meta.name, units, false) {
+    if let Some((k, v)) = consumed_capacity(input, &meta.name, units) {
         out.insert(k, v);
     }
     Ok(Value::Object(out))

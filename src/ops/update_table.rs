@@ -3,7 +3,6 @@
 use super::create_table::{check_throughput, invalid, parse_gsi, parse_throughput, stream_state};
 use super::describe_table::render_description;
 use super::Input;
-use crate::engine::clock::iso8601;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::value::ScalarType;
@@ -13,7 +12,8 @@ use std::collections::HashMap;
 
 pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let name = input.table_name();
-    let current = engine.table(scope, name)?;
+    // The table is looked up before the request is checked for changes, as DynamoDB Local does.
+    engine.table(scope, name)?;
     let now = engine.now();
     let has_change = [
         "BillingMode",
@@ -110,7 +110,6 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         }
         Ok(())
     })?;
-    let _ = (current, iso8601(now), ErrorKind::Validation);
     let view = engine.view(meta)?;
     Ok(json!({ "TableDescription": render_description(&view) }))
 }

@@ -188,11 +188,16 @@ pub fn get_item(conn: &Connection, table: i64, pk: &[u8], sk: &[u8]) -> Result<O
         .optional()?)
 }
 
-/// Size (by the service's rules) of the stored item, if present.
-pub fn item_size(tx: &Transaction, table: i64, pk: &[u8], sk: &[u8]) -> Result<Option<i64>> {
+/// The stored bytes of one item with its size (by the service's rules), if present.
+pub fn get_item_with_size(
+    tx: &Transaction,
+    table: i64,
+    pk: &[u8],
+    sk: &[u8],
+) -> Result<Option<(Vec<u8>, i64)>> {
     Ok(tx
-        .prepare_cached("SELECT size FROM items WHERE table_id = ?1 AND pk = ?2 AND sk = ?3")?
-        .query_row(params![table, pk, sk], |r| r.get(0))
+        .prepare_cached("SELECT item, size FROM items WHERE table_id = ?1 AND pk = ?2 AND sk = ?3")?
+        .query_row(params![table, pk, sk], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?)
 }
 
