@@ -1,5 +1,7 @@
 //! `cargo xtask <command>`: the project's scripted chores. `conformance` replays the recorded
-//! fixtures, `record` records scenarios against DynamoDB Local, `ci` runs what `.ci/run` runs.
+//! fixtures, `record` records scenarios against DynamoDB Local, `ci` runs what `.ci/run` runs,
+//! `bench` benchmarks awsim against its peers.
+mod bench;
 #[path = "../../conformance/harness/mod.rs"]
 mod harness;
 mod record;
@@ -14,7 +16,8 @@ const USAGE: &str = "usage:
   cargo xtask record (--all | SCENARIO...)
       record scenarios (area/case, or a path to a scenario file) against DynamoDB Local
   cargo xtask ci
-      cargo fmt --check, cargo clippy -D warnings, cargo test (as .ci/run)";
+      cargo fmt --check, cargo clippy -D warnings, cargo test (as .ci/run)
+  cargo xtask bench ... (see `cargo xtask bench --help`)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -23,6 +26,7 @@ fn main() -> ExitCode {
         Some("conformance") => conformance(rest),
         Some("record") => record::record(&root(), rest),
         Some("ci") if rest.is_empty() => ci(),
+        Some("bench") => bench::bench(&root(), rest),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

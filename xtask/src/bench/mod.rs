@@ -1,0 +1,395 @@
+//! `cargo xtask bench`: builds awsim in release mode and drives it and its peers (DynamoDB Local,
+//! dynoxide) with one Rust load generator, on loopback, in the same run. For each workload the
+//! servers take turns (the order rotates per workload, so a noisy neighbour hurts no one server
+//! more than another): each is started fresh, its tables loaded, warmed up, then measured at each
+//! concurrency level, and stopped; only one server runs at a time. Results go to stdout
+//! (markdown) and target/bench/. The benchmark is a tool, not a test: CI only builds it.
+//!
+//! Here: flags, the run order and the result types. `client` speaks HTTP, `servers` starts and
+//! watches processes, `workload` knows the requests, `report` renders.
+
+mod client;
+mod report;
+mod servers;
+mod workload;
+
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use servers::{Kind, Programs, Running};
+use workload::{Action, Keys, Phase, Sizes, Workload};
+
+pub const USAGE: &str = "  cargo xtask bench [--quick] [--ops N] [--peers LIST] [--workloads LIST]
+                    [--concurrency LIST] [--scan-items N] [--max-secs S] [--no-build]
+                    [--scaling] [--scaling-sizes LIST]
+      build awsim (release) and benchmark it against DynamoDB Local and dynoxide on loopback;
+      peers: awsim,awsim-disk,ddblocal,dynoxide; workloads: put,get,query,mixed,batch-write,
+      transact-write,scan; --scaling adds GetItem/Query latency at 10k/100k/1M items (slow)";
+
+/// What to run.
+pub struct Options {
+    servers: Vec<Kind>,
+    workloads: Vec<Workload>,
+    concurrency: Vec<usize>,
+    sizes: Sizes,
+    /// Table sizes of the scaling runs, when asked for.
+    scaling: Option<Vec<u64>>,
+    build: bool,
+    /// The most a measured phase may take; it stops early (and says so) past it.
+    limit: Duration,
+    quick: bool,
+}
+
+impl Options {
+    fn parse(args: &[String]) -> Result<Options, String> {
+        let full = Sizes {
+            ops: 5000,
+            get_items: 10_000,
+            query_partitions: 100,
+            scan_items: 100_000,
+            scan_ops: 3,
+        };
+        let quick = args.iter().any(|a| a == "--quick");
+        let mut options = Options {
+            servers: Kind::ALL.to_vec(),
+            workloads: Workload::ALL.to_vec(),
+            concurrency: vec![1, 16],
+            sizes: match quick {
+                true => Sizes {
+                    ops: 1000,
+                    get_items: 2000,
+                    query_partitions: 20,
+                    scan_items: 20_000,
+                    scan_ops: 2,
+                },
+                false => full,
+            },
+            scaling: None,
+            build: true,
+            limit: Duration::from_secs(120),
+            quick,
+        };
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            let mut value = || args.next().ok_or(format!("{arg} needs a value"));
+            match arg.as_str() {
+                "--quick" => {}
+                "--no-build" => options.build = false,
+                "--scaling" => {
+                    options
+                        .scaling
+                        .get_or_insert(vec![10_000, 100_000, 1_000_000]);
+                }
+                "--ops" => options.sizes.ops = number(arg, value()?)?,
+                "--scan-items" => options.sizes.scan_items = number(arg, value()?)?,
+                "--max-secs" => options.limit = Duration::from_secs(number(arg, value()?)?),
+                "--scaling-sizes" => {
+                    let sizes = list(value()?, |s| s.parse::<u64>().ok().filter(|n| *n >= 10))?;
+                    options.scaling = Some(sizes);
+                }
+                "--concurrency" => {
+                    options.concurrency = list(value()?, |s| s.parse().ok().filter(|c| *c >= 1))?
+                }
+                "--peers" => options.servers = list(value()?, Kind::parse)?,
+                "--workloads" => options.workloads = list(value()?, Workload::parse)?,
+                other => return Err(format!("unknown argument {other:?}\nusage:\n{USAGE}")),
+            }
+        }
+        if let Some(sizes) = &mut options.scaling {
+            sizes.sort_unstable();
+            sizes.dedup();
+        }
+        Ok(options)
+    }
+}
+
+fn number(flag: &str, value: &str) -> Result<u64, String> {
+    value
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or(format!("{flag} needs a positive number, not {value:?}"))
+}
+
+fn list<T>(value: &str, parse: impl Fn(&str) -> Option<T>) -> Result<Vec<T>, String> {
+    let items: Option<Vec<T>> = value.split(',').map(|s| parse(s.trim())).collect();
+    items
+        .filter(|v| !v.is_empty())
+        .ok_or(format!("cannot read the list {value:?}"))
+}
+
+/// How one workload (or scaling step) went on one server at one concurrency.
+#[derive(Clone)]
+pub enum Outcome {
+    Measured(Phase),
+    /// The server answered the workload's probe with an error (the error's type).
+    Unsupported(String),
+    /// Start-up, table creation or the load phase failed.
+    Failed(String),
+}
+
+pub struct Row {
+    workload: Workload,
+    concurrency: usize,
+    server: Kind,
+    outcome: Outcome,
+}
+
+pub struct ScalingRow {
+    server: Kind,
+    items: u64,
+    op: &'static str,
+    outcome: Outcome,
+}
+
+pub struct LoadRow {
+    server: Kind,
+    what: String,
+    items: u64,
+    via_batch: bool,
+    elapsed: Duration,
+}
+
+/// Start-up and memory of one server over all its starts.
+pub struct ServerStats {
+    kind: Kind,
+    startups: Vec<Duration>,
+    idle_rss_kib: Vec<u64>,
+    peak_rss_kib: Option<u64>,
+}
+
+pub struct Results {
+    options: Options,
+    started: SystemTime,
+    elapsed: Duration,
+    versions: Vec<(Kind, String)>,
+    servers: Vec<ServerStats>,
+    rows: Vec<Row>,
+    loads: Vec<LoadRow>,
+    scaling: Vec<ScalingRow>,
+}
+
+impl Results {
+    fn stats(&mut self, kind: Kind) -> &mut ServerStats {
+        let at = self.servers.iter().position(|s| s.kind == kind);
+        let at = at.unwrap_or_else(|| {
+            self.servers.push(ServerStats {
+                kind,
+                startups: Vec::new(),
+                idle_rss_kib: Vec::new(),
+                peak_rss_kib: None,
+            });
+            self.servers.len() - 1
+        });
+        &mut self.servers[at]
+    }
+
+    fn started(&mut self, server: &Running) {
+        let stats = self.stats(server.kind);
+        stats.startups.push(server.startup);
+        stats.idle_rss_kib.extend(server.idle_rss_kib);
+    }
+
+    fn stopping(&mut self, server: &Running) {
+        let peak = server.peak_rss_kib();
+        let stats = self.stats(server.kind);
+        stats.peak_rss_kib = stats.peak_rss_kib.max(peak);
+    }
+}
+
+/// `cargo xtask bench ARGS`.
+pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!("usage:\n{USAGE}");
+        return Ok(());
+    }
+    let options = Options::parse(args)?;
+    let programs = servers::prepare(root, &options.servers, options.build)?;
+    let log_dir = root.join("target/bench/logs");
+    std::fs::create_dir_all(&log_dir).map_err(|e| format!("{}: {e}", log_dir.display()))?;
+    let mut results = Results {
+        versions: programs.versions.clone(),
+        options,
+        started: SystemTime::now(),
+        elapsed: Duration::ZERO,
+        servers: Vec::new(),
+        rows: Vec::new(),
+        loads: Vec::new(),
+        scaling: Vec::new(),
+    };
+    let clock = Instant::now();
+    crate::runtime()?.block_on(run(&mut results, &programs, &log_dir));
+    results.elapsed = clock.elapsed();
+    let markdown = report::markdown(&results);
+    print!("{markdown}");
+    let written = report::write(root, &results, &markdown)?;
+    eprintln!("bench: wrote {}", written.display());
+    Ok(())
+}
+
+async fn run(results: &mut Results, programs: &Programs, log_dir: &Path) {
+    let servers = results.options.servers.clone();
+    let workloads = results.options.workloads.clone();
+    for (i, &workload) in workloads.iter().enumerate() {
+        let mut order = servers.clone();
+        order.rotate_left(i % servers.len());
+        for kind in order {
+            eprintln!("bench: {} on {}", workload.name(), kind.name());
+            let outcomes = match Running::start(kind, programs, log_dir).await {
+                Ok(server) => {
+                    results.started(&server);
+                    let outcomes = run_workload(&server, workload, results).await;
+                    results.stopping(&server);
+                    outcomes
+                }
+                Err(e) => results
+                    .options
+                    .concurrency
+                    .iter()
+                    .map(|c| (*c, Outcome::Failed(e.clone())))
+                    .collect(),
+            };
+            for (concurrency, outcome) in outcomes {
+                eprintln!("bench:   c{concurrency}: {}", report::cell(&outcome));
+                results.rows.push(Row {
+                    workload,
+                    concurrency,
+                    server: kind,
+                    outcome,
+                });
+            }
+        }
+    }
+    if let Some(sizes) = results.options.scaling.clone() {
+        for kind in servers {
+            eprintln!("bench: scaling on {}", kind.name());
+            match Running::start(kind, programs, log_dir).await {
+                Ok(server) => {
+                    results.started(&server);
+                    scaling(&server, &sizes, results).await;
+                    results.stopping(&server);
+                }
+                Err(e) => {
+                    for &items in &sizes {
+                        for op in ["GetItem", "Query"] {
+                            let outcome = Outcome::Failed(e.clone());
+                            results.scaling.push(ScalingRow {
+                                server: kind,
+                                items,
+                                op,
+                                outcome,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Table, probe, load, warm-up, then one measured phase per concurrency level.
+async fn run_workload(
+    server: &Running,
+    workload: Workload,
+    results: &mut Results,
+) -> Vec<(usize, Outcome)> {
+    let options = &results.options;
+    let every = |outcome: Outcome| -> Vec<(usize, Outcome)> {
+        let levels = options.concurrency.iter();
+        levels.map(|c| (*c, outcome.clone())).collect()
+    };
+    let (table, preload) = workload.preload(&options.sizes);
+    if let Err(e) = workload::create_table(server.addr, table).await {
+        return every(Outcome::Failed(e));
+    }
+    for (op, body) in workload.probes() {
+        if let Err(e) = workload::probe(server.addr, op, body).await {
+            return every(Outcome::Unsupported(e));
+        }
+    }
+    if let Some((keys, items)) = preload {
+        match workload::load(server.addr, keys, 0..items).await {
+            Ok(loaded) => results.loads.push(LoadRow {
+                server: server.kind,
+                what: workload.name().into(),
+                items,
+                via_batch: loaded.via_batch,
+                elapsed: loaded.elapsed,
+            }),
+            Err(e) => return every(Outcome::Failed(e)),
+        }
+    }
+    let options = &results.options;
+    let action = workload.action(&options.sizes);
+    let warmup = workload.warmup_ops(&options.sizes);
+    let warm_concurrency = if workload == Workload::Scan { 1 } else { 4 };
+    workload::run_phase(server.addr, action, warm_concurrency, warmup, options.limit).await;
+    let mut outcomes = Vec::new();
+    for &concurrency in &options.concurrency {
+        let ops = workload.ops(&options.sizes, concurrency);
+        let phase = workload::run_phase(server.addr, action, concurrency, ops, options.limit).await;
+        outcomes.push((concurrency, Outcome::Measured(phase)));
+    }
+    outcomes
+}
+
+/// GetItem and Query latency (concurrency 1) as one table grows through `sizes`.
+async fn scaling(server: &Running, sizes: &[u64], results: &mut Results) {
+    let addr = server.addr;
+    let ops = results.options.sizes.ops;
+    let limit = results.options.limit;
+    let push = |results: &mut Results, items, op, outcome| {
+        let server = server.kind;
+        results.scaling.push(ScalingRow {
+            server,
+            items,
+            op,
+            outcome,
+        });
+    };
+    if let Err(e) = workload::create_table(addr, workload::SCALE_TABLE).await {
+        for &items in sizes {
+            push(results, items, "GetItem", Outcome::Failed(e.clone()));
+            push(results, items, "Query", Outcome::Failed(e.clone()));
+        }
+        return;
+    }
+    let mut loaded = 0;
+    for &items in sizes {
+        eprintln!("bench:   loading to {items} items");
+        match workload::load(addr, Keys::Scale, loaded..items).await {
+            Ok(load) => results.loads.push(LoadRow {
+                server: server.kind,
+                what: format!("scaling to {items}"),
+                items: items - loaded,
+                via_batch: load.via_batch,
+                elapsed: load.elapsed,
+            }),
+            Err(e) => {
+                push(results, items, "GetItem", Outcome::Failed(e.clone()));
+                push(results, items, "Query", Outcome::Failed(e));
+                return;
+            }
+        }
+        loaded = items;
+        let steps = [
+            ("GetItem", Action::Get(Keys::Scale, items), ops),
+            ("Query", Action::Query(Keys::Scale, items / 10), ops / 2),
+        ];
+        for (op, action, ops) in steps {
+            workload::run_phase(addr, action, 1, (ops / 5).clamp(20, 1000), limit).await;
+            let phase = workload::run_phase(addr, action, 1, ops.max(1), limit).await;
+            let outcome = match (phase.ok, phase.first_error.clone()) {
+                (0, Some(e)) => Outcome::Unsupported(e),
+                _ => Outcome::Measured(phase),
+            };
+            eprintln!("bench:   {op} at {items}: {}", report::cell(&outcome));
+            push(results, items, op, outcome);
+        }
+    }
+}
+
+/// Seconds since the epoch, for file names and the report.
+fn unix_secs(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}

@@ -1,0 +1,431 @@
+//! Renders a benchmark run: the markdown report (stdout and target/bench/latest.md) and the JSON
+//! record (target/bench/<UTC timestamp>.json). Pure formatting over `Results`; no I/O but `write`.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use super::servers::Kind;
+use super::workload::{Phase, Workload};
+use super::{unix_secs, Outcome, Results};
+
+/// The peers awsim is compared with in the ratio columns.
+const RATIO_PEERS: [Kind; 2] = [Kind::DdbLocal, Kind::Dynoxide];
+
+/// Writes the JSON record and latest.md; returns the JSON path.
+pub fn write(root: &Path, results: &Results, markdown: &str) -> Result<PathBuf, String> {
+    let dir = root.join("target/bench");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let stamp = timestamp(unix_secs(results.started), true);
+    let path = dir.join(format!("{stamp}.json"));
+    let text = serde_json::to_string_pretty(&json(results)).expect("JSON renders");
+    std::fs::write(&path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
+    let latest = dir.join("latest.md");
+    std::fs::write(&latest, markdown).map_err(|e| format!("{}: {e}", latest.display()))?;
+    Ok(path)
+}
+
+/// One table cell: `ops/s · p50 / p99 ms`, with errors and caps noted.
+pub fn cell(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Measured(phase) if phase.ok == 0 => format!(
+            "{} errors ({})",
+            phase.errors,
+            short(phase.first_error.as_deref().unwrap_or("?"))
+        ),
+        Outcome::Measured(phase) => {
+            let mut text = format!(
+                "{}/s · {} / {}",
+                thousands(phase.ops_per_sec()),
+                ms(phase.latency.value_at_quantile(0.5)),
+                ms(phase.latency.value_at_quantile(0.99)),
+            );
+            if phase.errors > 0 {
+                text += &format!(" · {} err", phase.errors);
+            }
+            if phase.capped {
+                text += " (time-capped)";
+            }
+            text
+        }
+        Outcome::Unsupported(e) => format!("unsupported ({})", short(e)),
+        Outcome::Failed(e) => format!("failed ({})", short(e)),
+    }
+}
+
+pub fn markdown(results: &Results) -> String {
+    let options = &results.options;
+    let sizes = &options.sizes;
+    let servers = &options.servers;
+    let mut out = String::new();
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    out += &format!(
+        "# awsim benchmark, {}\n\n",
+        timestamp(unix_secs(results.started), false)
+    );
+    out += &format!(
+        "Loopback, {cpus} CPUs shared by the servers, the load generator and whatever else runs on \
+         the machine, so numbers are noisy: compare servers within one run, not across runs. One \
+         Rust load generator (tokio + hyper, one keep-alive HTTP/1.1 connection per worker, raw \
+         AWS JSON 1.0). Each server is started fresh per workload, loaded, warmed up, then \
+         measured; only one server runs at a time{}. Run took {:.0} s.\n\n",
+        if options.quick { "; `--quick` sizes" } else { "" },
+        results.elapsed.as_secs_f64()
+    );
+    for (kind, version) in &results.versions {
+        out += &format!("- {}: {version}\n", kind.name());
+    }
+    out += "\n## Throughput and latency\n\nEach cell: operations/s · p50 / p99 latency in ms. \
+            Ratios are awsim (in memory) ops/s over the peer's (above 1: awsim is faster).\n\n";
+    let ratio_peers: Vec<Kind> = RATIO_PEERS
+        .into_iter()
+        .filter(|p| servers.contains(p) && servers.contains(&Kind::Awsim))
+        .collect();
+    out += "| workload | conc |";
+    for kind in servers {
+        out += &format!(" {} |", kind.name());
+    }
+    for peer in &ratio_peers {
+        out += &format!(" awsim/{} |", peer.name());
+    }
+    out += "\n|---|---:|";
+    out += &"---|".repeat(servers.len());
+    out += &"---:|".repeat(ratio_peers.len());
+    out += "\n";
+    for &workload in &options.workloads {
+        for &concurrency in &options.concurrency {
+            out += &format!("| {} | {concurrency} |", workload.name());
+            for &kind in servers {
+                let text = outcome(results, workload, concurrency, kind).map_or("-".into(), cell);
+                out += &format!(" {text} |");
+            }
+            for &peer in &ratio_peers {
+                let text = ratio(results, workload, concurrency, peer)
+                    .map_or("-".into(), |r| format!("{r:.2}×"));
+                out += &format!(" {text} |");
+            }
+            out += "\n";
+        }
+    }
+    out += "\nOperations per level: ";
+    let counts: Vec<String> = options
+        .workloads
+        .iter()
+        .map(|w| {
+            let per: Vec<String> = options
+                .concurrency
+                .iter()
+                .map(|&c| w.ops(sizes, c).to_string())
+                .collect();
+            format!("{} {}", w.name(), per.join("/"))
+        })
+        .collect();
+    out += &counts.join(", ");
+    out += ".\n\n";
+    for &workload in &options.workloads {
+        out += &format!("- {}: {}\n", workload.name(), workload.describe(sizes));
+    }
+    out += "\n## Servers\n\n| server | start-up ms (median, min-max) | idle RSS MiB | \
+            peak RSS MiB (VmHWM) |\n|---|---:|---:|---:|\n";
+    for stats in &results.servers {
+        let mut startups: Vec<f64> = stats
+            .startups
+            .iter()
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .collect();
+        startups.sort_by(f64::total_cmp);
+        let startup = match (startups.first(), startups.last()) {
+            (Some(lo), Some(hi)) => format!(
+                "{:.0} ({lo:.0}-{hi:.0}, {} starts)",
+                startups[startups.len() / 2],
+                startups.len()
+            ),
+            _ => "-".into(),
+        };
+        let mut idle = stats.idle_rss_kib.clone();
+        idle.sort_unstable();
+        let idle = idle.get(idle.len() / 2).map_or("-".into(), |k| mib(*k));
+        let peak = stats.peak_rss_kib.map_or("-".into(), mib);
+        out += &format!("| {} | {startup} | {idle} | {peak} |\n", stats.kind.name());
+    }
+    if !results.loads.is_empty() {
+        out += "\n## Load phases\n\n| server | for | items | via | items/s |\n\
+                |---|---|---:|---|---:|\n";
+        for load in &results.loads {
+            let rate = load.items as f64 / load.elapsed.as_secs_f64().max(1e-9);
+            let via = if load.via_batch {
+                "BatchWriteItem"
+            } else {
+                "PutItem"
+            };
+            out += &format!(
+                "| {} | {} | {} | {via} | {} |\n",
+                load.server.name(),
+                load.what,
+                load.items,
+                thousands(rate)
+            );
+        }
+    }
+    if let Some(steps) = &options.scaling {
+        out += "\n## Scaling (concurrency 1)\n\nEach cell: p50 / p99 ms. Query reads a whole \
+                10-item partition.\n\n| server | op |";
+        for items in steps {
+            out += &format!(" {} items |", short_count(*items));
+        }
+        out += "\n|---|---|";
+        out += &"---:|".repeat(steps.len());
+        out += "\n";
+        for &kind in servers {
+            for op in ["GetItem", "Query"] {
+                out += &format!("| {} | {op} |", kind.name());
+                for &items in steps {
+                    let found = results
+                        .scaling
+                        .iter()
+                        .find(|r| r.server == kind && r.op == op && r.items == items);
+                    let text = match found.map(|r| &r.outcome) {
+                        Some(Outcome::Measured(p)) if p.ok > 0 => format!(
+                            "{} / {}",
+                            ms(p.latency.value_at_quantile(0.5)),
+                            ms(p.latency.value_at_quantile(0.99))
+                        ),
+                        Some(other) => cell(other),
+                        None => "-".into(),
+                    };
+                    out += &format!(" {text} |");
+                }
+                out += "\n";
+            }
+        }
+    }
+    out
+}
+
+fn outcome(
+    results: &Results,
+    workload: Workload,
+    concurrency: usize,
+    kind: Kind,
+) -> Option<&Outcome> {
+    results
+        .rows
+        .iter()
+        .find(|r| r.workload == workload && r.concurrency == concurrency && r.server == kind)
+        .map(|r| &r.outcome)
+}
+
+fn measured(outcome: Option<&Outcome>) -> Option<&Phase> {
+    match outcome {
+        Some(Outcome::Measured(p)) if p.ok > 0 => Some(p),
+        _ => None,
+    }
+}
+
+/// awsim's ops/s over `peer`'s, when both were measured.
+fn ratio(results: &Results, workload: Workload, concurrency: usize, peer: Kind) -> Option<f64> {
+    let awsim = measured(outcome(results, workload, concurrency, Kind::Awsim))?;
+    let other = measured(outcome(results, workload, concurrency, peer))?;
+    Some(awsim.ops_per_sec() / other.ops_per_sec())
+}
+
+fn json(results: &Results) -> Value {
+    let options = &results.options;
+    let sizes = &options.sizes;
+    let servers: Vec<Value> = results
+        .servers
+        .iter()
+        .map(|s| {
+            json!({
+                "server": s.kind.name(),
+                "startup_ms": s.startups.iter().map(|d| d.as_secs_f64() * 1000.0).collect::<Vec<_>>(),
+                "idle_rss_kib": s.idle_rss_kib,
+                "peak_rss_kib": s.peak_rss_kib,
+            })
+        })
+        .collect();
+    let rows: Vec<Value> = results
+        .rows
+        .iter()
+        .map(|r| {
+            let mut row = json!({
+                "workload": r.workload.name(),
+                "concurrency": r.concurrency,
+                "server": r.server.name(),
+            });
+            merge(&mut row, outcome_json(&r.outcome));
+            for peer in RATIO_PEERS {
+                if r.server == Kind::Awsim {
+                    if let Some(x) = ratio(results, r.workload, r.concurrency, peer) {
+                        row[format!("ratio_vs_{}", peer.name())] = json!(x);
+                    }
+                }
+            }
+            row
+        })
+        .collect();
+    let loads: Vec<Value> = results
+        .loads
+        .iter()
+        .map(|l| {
+            json!({
+                "server": l.server.name(),
+                "for": l.what,
+                "items": l.items,
+                "via": if l.via_batch { "BatchWriteItem" } else { "PutItem" },
+                "seconds": l.elapsed.as_secs_f64(),
+            })
+        })
+        .collect();
+    let scaling: Vec<Value> = results
+        .scaling
+        .iter()
+        .map(|s| {
+            let mut row = json!({"server": s.server.name(), "items": s.items, "op": s.op});
+            merge(&mut row, outcome_json(&s.outcome));
+            row
+        })
+        .collect();
+    let versions: serde_json::Map<String, Value> = results
+        .versions
+        .iter()
+        .map(|(k, v)| (k.name().to_string(), json!(v)))
+        .collect();
+    json!({
+        "timestamp": timestamp(unix_secs(results.started), false),
+        "elapsed_s": results.elapsed.as_secs_f64(),
+        "cpus": std::thread::available_parallelism().map_or(0, |n| n.get()),
+        "note": "loopback on a small shared machine: numbers are noisy, compare within one run",
+        "options": {
+            "quick": options.quick,
+            "servers": options.servers.iter().map(|k| k.name()).collect::<Vec<_>>(),
+            "workloads": options.workloads.iter().map(|w| json!({
+                "name": w.name(),
+                "description": w.describe(sizes),
+                "ops": options.concurrency.iter().map(|&c| w.ops(sizes, c)).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+            "concurrency": options.concurrency,
+            "scan_items": sizes.scan_items,
+            "get_items": sizes.get_items,
+            "query_partitions": sizes.query_partitions,
+            "phase_limit_s": options.limit.as_secs(),
+            "scaling_sizes": options.scaling,
+        },
+        "versions": versions,
+        "servers": servers,
+        "results": rows,
+        "loads": loads,
+        "scaling": scaling,
+    })
+}
+
+fn merge(into: &mut Value, from: Value) {
+    if let (Some(into), Value::Object(from)) = (into.as_object_mut(), from) {
+        into.extend(from);
+    }
+}
+
+fn outcome_json(outcome: &Outcome) -> Value {
+    match outcome {
+        Outcome::Measured(p) => {
+            let q = |q: f64| p.latency.value_at_quantile(q);
+            json!({
+                "status": if p.ok == 0 { "errors" } else { "ok" },
+                "ok": p.ok,
+                "errors": p.errors,
+                "first_error": p.first_error,
+                "seconds": p.elapsed.as_secs_f64(),
+                "ops_per_s": p.ops_per_sec(),
+                "latency_us": {
+                    "p50": q(0.5), "p90": q(0.9), "p99": q(0.99), "max": p.latency.max(),
+                    "mean": p.latency.mean(),
+                },
+                "time_capped": p.capped,
+            })
+        }
+        Outcome::Unsupported(e) => json!({"status": "unsupported", "error": e}),
+        Outcome::Failed(e) => json!({"status": "failed", "error": e}),
+    }
+}
+
+/// Microseconds as milliseconds with sensible precision.
+fn ms(us: u64) -> String {
+    let ms = us as f64 / 1000.0;
+    match ms {
+        m if m < 1.0 => format!("{m:.3}"),
+        m if m < 100.0 => format!("{m:.2}"),
+        m => format!("{m:.0}"),
+    }
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.0}", kib as f64 / 1024.0)
+}
+
+/// 12345.6 -> "12,346".
+fn thousands(x: f64) -> String {
+    let digits = format!("{:.0}", x.max(0.0));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn short_count(n: u64) -> String {
+    match n {
+        n if n >= 1_000_000 && n % 1_000_000 == 0 => format!("{}M", n / 1_000_000),
+        n if n >= 1000 && n % 1000 == 0 => format!("{}k", n / 1000),
+        n => n.to_string(),
+    }
+}
+
+fn short(text: &str) -> String {
+    let first = text.lines().next().unwrap_or("");
+    match first.char_indices().nth(60) {
+        Some((at, _)) => format!("{}…", &first[..at]),
+        None => first.to_string(),
+    }
+}
+
+/// A UTC time: `20260421T194447Z` (`compact`) or `2026-04-21 19:44:47 UTC`.
+fn timestamp(secs: u64, compact: bool) -> String {
+    let (days, rest) = ((secs / 86_400) as i64, secs % 86_400);
+    let (h, m, s) = (rest / 3600, rest % 3600 / 60, rest % 60);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    match compact {
+        true => format!("{year:04}{month:02}{day:02}T{h:02}{m:02}{s:02}Z"),
+        false => format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}:{s:02} UTC"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The file name and report header depend on this conversion; no date crate is pulled in.
+    #[test]
+    fn timestamp_renders_utc() {
+        assert_eq!(timestamp(0, true), "19700101T000000Z");
+        assert_eq!(timestamp(1_776_800_687, false), "2026-04-21 19:44:47 UTC");
+    }
+
+    // Thousands separators in the ops/s cells.
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(1234567.4), "1,234,567");
+        assert_eq!(thousands(999.0), "999");
+    }
+}
