@@ -210,42 +210,39 @@ impl Engine {
         item: Item,
         condition: Option<Condition>,
     ) -> Result<Option<Item>> {
-        let key = keys::item_key(&meta.key, &item)?;
-        let size = item_size(&item);
-        if size > MAX_ITEM_SIZE {
-            return Err(Error::validation(
-                "Item size has exceeded the maximum allowed size",
-            ));
-        }
-        // Index keys are computed (and validated) once, before the write lock is taken.
-        let mut index_keys = Vec::new();
-        for ix in meta.indexes() {
-            if let Some(ik) = keys::index_key(ix, &item)? {
-                index_keys.push((ix, ik));
-            }
-        }
-        let bytes = codec::encode_item(&item);
+        let prepared = Prepared::new(
+            meta,
+            item,
+            "Item size has exceeded the maximum allowed size",
+        )?;
         self.store.write(|tx| {
-            let old = read_current(tx, meta.id, &key)?;
+            let old = read_current(tx, meta.id, &prepared.key)?;
             if let Some(cond) = condition {
                 cond(old.as_ref().map(|(i, _)| i))?;
             }
-            if let Some((old_item, _)) = &old {
-                remove_index_rows(tx, meta, &key, old_item)?;
-            }
-            storage::put_item(
-                tx,
-                meta.id,
-                &key.pk,
-                &key.sk,
-                &bytes,
-                size as i64,
-                old.as_ref().map(|(_, s)| *s),
-            )?;
-            for (ix, ik) in &index_keys {
-                add_index_row(tx, meta, ix, &key, ik, &item)?;
-            }
+            write_prepared(tx, meta, &prepared, old.as_ref())?;
             Ok(old.map(|(i, _)| i))
+        })
+    }
+
+    /// Reads the item at `key` and replaces it with `update(current)` in one transaction (the
+    /// update checks its own condition). Returns the old and the new item.
+    pub fn update_item(
+        &self,
+        meta: &TableMeta,
+        key: &EncodedKey,
+        update: &dyn Fn(Option<&Item>) -> Result<Item>,
+    ) -> Result<(Option<Item>, Item)> {
+        self.store.write(|tx| {
+            let old = read_current(tx, meta.id, key)?;
+            let new = update(old.as_ref().map(|(i, _)| i))?;
+            let prepared = Prepared::new(
+                meta,
+                new,
+                "Item size to update has exceeded the maximum allowed size",
+            )?;
+            write_prepared(tx, meta, &prepared, old.as_ref())?;
+            Ok((old.map(|(i, _)| i), prepared.item))
         })
     }
 
@@ -268,6 +265,66 @@ impl Engine {
             Ok(old.map(|(i, _)| i))
         })
     }
+}
+
+/// An item ready to be written: its key, size, encoded bytes and index keys, all validated.
+struct Prepared {
+    key: EncodedKey,
+    size: usize,
+    bytes: Vec<u8>,
+    index_keys: Vec<(usize, EncodedKey)>,
+    item: Item,
+}
+
+impl Prepared {
+    fn new(meta: &TableMeta, item: Item, too_large: &str) -> Result<Prepared> {
+        let key = keys::item_key(&meta.key, &item)?;
+        let size = item_size(&item);
+        if size > MAX_ITEM_SIZE {
+            return Err(Error::validation(too_large));
+        }
+        // Index keys are computed (and validated) once, before anything is written.
+        let mut index_keys = Vec::new();
+        for (i, ix) in meta.indexes().enumerate() {
+            if let Some(ik) = keys::index_key(ix, &item)? {
+                index_keys.push((i, ik));
+            }
+        }
+        Ok(Prepared {
+            key,
+            size,
+            bytes: codec::encode_item(&item),
+            index_keys,
+            item,
+        })
+    }
+}
+
+/// Replaces `old` (the current row, if any) by `p`, index rows and statistics included.
+fn write_prepared(
+    tx: &Transaction,
+    meta: &TableMeta,
+    p: &Prepared,
+    old: Option<&(Item, i64)>,
+) -> Result<()> {
+    if let Some((old_item, _)) = old {
+        remove_index_rows(tx, meta, &p.key, old_item)?;
+    }
+    storage::put_item(
+        tx,
+        meta.id,
+        &p.key.pk,
+        &p.key.sk,
+        &p.bytes,
+        p.size as i64,
+        old.map(|(_, s)| *s),
+    )?;
+    for (i, ik) in &p.index_keys {
+        if let Some(ix) = meta.indexes().nth(*i) {
+            add_index_row(tx, meta, ix, &p.key, ik, &p.item)?;
+        }
+    }
+    Ok(())
 }
 
 fn read_current(tx: &Transaction, table: i64, key: &EncodedKey) -> Result<Option<(Item, i64)>> {

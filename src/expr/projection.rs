@@ -1,9 +1,9 @@
 //! ProjectionExpression: comma-separated document paths (`a.b[2].c`, `#name`), applied to items.
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::{AttributeValue, Item};
 use std::collections::{BTreeMap, HashSet};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum PathElem {
     Attr(String),
     Index(usize),
@@ -16,78 +16,22 @@ pub struct Projection {
     pub used_names: HashSet<String>,
 }
 
-fn invalid(msg: impl std::fmt::Display) -> Error {
-    Error::validation(format!("Invalid ProjectionExpression: {msg}"))
-}
-
-/// Parses `text`, resolving `#name` placeholders through `names`.
+/// Parses `text`, resolving `#name` placeholders through `names`. Reserved words and undefined
+/// names are the service's errors, as in the other expressions.
 pub fn parse_projection(text: &str, names: &BTreeMap<String, String>) -> Result<Projection> {
-    if text.trim().is_empty() {
-        return Err(invalid("The expression can not be empty;"));
-    }
-    let mut used_names = HashSet::new();
-    let mut paths = Vec::new();
-    for raw in text.split(',') {
-        let raw = raw.trim();
-        let mut path = Vec::new();
-        let b = raw.as_bytes();
-        let mut i = 0;
-        let mut expect_name = true;
-        while i < b.len() {
-            if expect_name {
-                let start = i;
-                while i < b.len()
-                    && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'#' && i == start)
-                {
-                    i += 1;
-                }
-                let tok = &raw[start..i];
-                if tok.is_empty() {
-                    return Err(invalid(format!(
-                        "Syntax error; token: \"{}\", near: \"{raw}\"",
-                        &raw[start..(start + 1).min(raw.len())]
-                    )));
-                }
-                let name = if tok.starts_with('#') {
-                    used_names.insert(tok.to_string());
-                    names.get(tok).cloned().ok_or_else(|| {
-                        invalid(format!("An expression attribute name used in the document path is not defined; attribute name: {tok}"))
-                    })?
-                } else {
-                    tok.to_string()
-                };
-                path.push(PathElem::Attr(name));
-                expect_name = false;
-            } else if b[i] == b'.' {
-                i += 1;
-                expect_name = true;
-            } else if b[i] == b'[' {
-                let close = raw[i..].find(']').map(|c| c + i).ok_or_else(|| {
-                    invalid(format!("Syntax error; token: \"<EOF>\", near: \"{raw}\""))
-                })?;
-                let n: usize = raw[i + 1..close]
-                    .trim()
-                    .parse()
-                    .map_err(|_| invalid(format!("Syntax error; near: \"{raw}\"")))?;
-                path.push(PathElem::Index(n));
-                i = close + 1;
-            } else if b[i].is_ascii_whitespace() {
-                i += 1;
-            } else {
-                return Err(invalid(format!(
-                    "Syntax error; token: \"{}\", near: \"{raw}\"",
-                    b[i] as char
-                )));
-            }
-        }
-        if path.is_empty() || expect_name {
-            return Err(invalid(format!(
-                "Syntax error; token: <EOF>, near: \"{raw}\""
-            )));
-        }
-        paths.push(path);
-    }
-    Ok(Projection { paths, used_names })
+    let invalid = |e: super::ExprError| e.into_error("ProjectionExpression");
+    let parsed = super::parser::parse_paths(text).map_err(invalid)?;
+    let values = BTreeMap::new();
+    let ctx = super::validate::Ctx {
+        names,
+        values: &values,
+    };
+    let mut used = super::validate::Used::default();
+    let paths = super::validate::validate_paths(&ctx, &parsed, &mut used).map_err(invalid)?;
+    Ok(Projection {
+        paths,
+        used_names: used.names,
+    })
 }
 
 /// A legacy AttributesToGet list as a projection of top-level names.
@@ -117,6 +61,21 @@ fn copy_path(src: &AttributeValue, path: &[PathElem], dst: &mut Option<Attribute
         return;
     };
     let Some(child) = get(src, first) else { return };
+    let was_empty = dst.is_none();
+    copy_child(src, first, child, rest, dst);
+    // A container is only created for a path that reached a value.
+    if was_empty && matches!(dst, Some(AttributeValue::M(m)) if m.is_empty()) {
+        *dst = None;
+    }
+}
+
+fn copy_child(
+    src: &AttributeValue,
+    first: &PathElem,
+    child: &AttributeValue,
+    rest: &[PathElem],
+    dst: &mut Option<AttributeValue>,
+) {
     match (first, src) {
         (PathElem::Attr(a), AttributeValue::M(_)) => {
             let m = match dst.get_or_insert_with(|| AttributeValue::M(Item::new())) {

@@ -26,6 +26,18 @@ pub enum NumberError {
     Underflow,
 }
 
+impl NumberError {
+    /// The service's message for this error.
+    pub fn message(self) -> &'static str {
+        match self {
+            NumberError::Syntax => "A value provided cannot be converted into a number",
+            NumberError::TooManyDigits => "DynamoDB only supports precision up to 38 digits",
+            NumberError::Overflow => "Number overflow. Attempting to store a number with magnitude larger than supported range",
+            NumberError::Underflow => "Number underflow. Attempting to store a number with magnitude smaller than supported range",
+        }
+    }
+}
+
 impl Number {
     pub fn zero() -> Self {
         Number {
@@ -136,9 +148,122 @@ impl Number {
         }
     }
 
+    /// `self + other`, exact (the result may exceed the storable range: see [`Number::check`]).
+    pub fn add(&self, other: &Number) -> Number {
+        if self.is_zero() {
+            return other.clone();
+        }
+        if other.is_zero() {
+            return self.clone();
+        }
+        // Both as integers times 10^low, most significant digit first.
+        let scale = |n: &Number| n.exp - n.digits.len() as i32;
+        let low = scale(self).min(scale(other));
+        let widen = |n: &Number| {
+            let mut d = n.digits.clone();
+            d.resize(d.len() + (scale(n) - low) as usize, 0);
+            d
+        };
+        let (a, b) = (widen(self), widen(other));
+        let (negative, magnitude) = if self.negative == other.negative {
+            (self.negative, add_magnitudes(&a, &b))
+        } else {
+            match cmp_magnitudes(&a, &b) {
+                Ordering::Equal => return Number::zero(),
+                Ordering::Greater => (self.negative, sub_magnitudes(&a, &b)),
+                Ordering::Less => (other.negative, sub_magnitudes(&b, &a)),
+            }
+        };
+        let first = magnitude
+            .iter()
+            .position(|&d| d != 0)
+            .unwrap_or(magnitude.len());
+        let last = magnitude.iter().rposition(|&d| d != 0).unwrap_or(0);
+        let digits = magnitude[first..=last].to_vec();
+        let exp = low + (magnitude.len() - first) as i32;
+        Number {
+            negative,
+            digits,
+            exp,
+        }
+    }
+
+    /// `self - other`, exact.
+    pub fn sub(&self, other: &Number) -> Number {
+        let mut neg = other.clone();
+        if !neg.is_zero() {
+            neg.negative = !neg.negative;
+        }
+        self.add(&neg)
+    }
+
+    /// Whether the number can be stored: 38 significant digits, magnitude in [1E-130, 1E+126).
+    pub fn check(&self) -> Result<(), NumberError> {
+        if self.digits.len() > MAX_DIGITS {
+            Err(NumberError::TooManyDigits)
+        } else if !self.is_zero() && self.exp > 126 {
+            Err(NumberError::Overflow)
+        } else if !self.is_zero() && self.exp < -129 {
+            Err(NumberError::Underflow)
+        } else {
+            Ok(())
+        }
+    }
+
     /// Bytes this number counts towards an item's size: one per two significant digits, plus one.
     pub fn storage_size(&self) -> usize {
         self.digits.len().div_ceil(2) + 1
+    }
+}
+
+fn cmp_magnitudes(a: &[u8], b: &[u8]) -> Ordering {
+    let trim = |x: &[u8]| x.iter().position(|&d| d != 0).map_or(0, |p| x.len() - p);
+    let (la, lb) = (trim(a), trim(b));
+    la.cmp(&lb)
+        .then_with(|| a[a.len() - la..].cmp(&b[b.len() - lb..]))
+}
+
+/// Sum of two big-endian digit strings.
+fn add_magnitudes(a: &[u8], b: &[u8]) -> Vec<u8> {
+    let n = a.len().max(b.len());
+    let mut out = vec![0u8; n + 1];
+    let mut carry = 0;
+    for i in 0..n {
+        let x = if i < a.len() { a[a.len() - 1 - i] } else { 0 };
+        let y = if i < b.len() { b[b.len() - 1 - i] } else { 0 };
+        let s = x + y + carry;
+        out[n - i] = s % 10;
+        carry = s / 10;
+    }
+    out[0] = carry;
+    out
+}
+
+/// `a - b` for big-endian digit strings with a >= b.
+fn sub_magnitudes(a: &[u8], b: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8; a.len()];
+    let mut borrow = 0i8;
+    for i in 0..a.len() {
+        let x = a[a.len() - 1 - i] as i8;
+        let y = if i < b.len() {
+            b[b.len() - 1 - i] as i8
+        } else {
+            0
+        };
+        let mut d = x - y - borrow;
+        borrow = 0;
+        if d < 0 {
+            d += 10;
+            borrow = 1;
+        }
+        out[a.len() - 1 - i] = d as u8;
+    }
+    out
+}
+
+impl From<u64> for Number {
+    fn from(v: u64) -> Number {
+        Number::parse(&v.to_string()).expect("an integer is a number")
     }
 }
 
@@ -218,6 +343,37 @@ mod tests {
     }
 
     // The service returns numbers in plain notation, stripped of redundant zeros.
+    // Arithmetic is exact; the 38-digit and range checks apply to the result, as UpdateItem's.
+    #[test]
+    fn add_and_sub_are_exact() {
+        let n = |s: &str| Number::parse(s).unwrap();
+        assert_eq!(n("1.5").add(&n("2.25")).to_string(), "3.75");
+        assert_eq!(n("1").sub(&n("1.5")).to_string(), "-0.5");
+        assert_eq!(n("-3").add(&n("3")).to_string(), "0");
+        assert_eq!(
+            n("-1E-130").add(&n("1E+125")).check(),
+            Err(NumberError::TooManyDigits)
+        );
+        let nines = "9".repeat(38);
+        assert_eq!(
+            n(&nines).add(&n("1")).to_string(),
+            format!("1{}", "0".repeat(38))
+        );
+        assert_eq!(
+            n("1E+20").add(&n("1E-20")).check(),
+            Err(NumberError::TooManyDigits)
+        );
+        assert_eq!(
+            n("1E-130").sub(&n("1.1E-130")).check(),
+            Err(NumberError::Underflow)
+        );
+        assert_eq!(
+            n("9E+125").add(&n("9E+125")).check(),
+            Err(NumberError::Overflow)
+        );
+        assert_eq!(n("100").sub(&n("0.01")).to_string(), "99.99");
+    }
+
     #[test]
     fn parse_normalises_to_plain_notation() {
         assert_eq!(canon("007"), "7");

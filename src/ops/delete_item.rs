@@ -1,21 +1,31 @@
-//! DeleteItem: removes one item by key (ReturnValues NONE | ALL_OLD).
-use super::put_item::{attribute_names, check_unused_names, refuse_conditions, return_all_old};
+//! DeleteItem: removes one item by key (ReturnValues NONE | ALL_OLD), optionally conditional.
+use super::expressions::{check_mixed, write_condition, Exprs};
+use super::put_item::return_all_old;
 use super::{consumed_capacity, Input};
 use crate::engine::{keys, Engine};
 use crate::error::Result;
-use crate::model::Scope;
+use crate::model::{Item, Scope};
 use crate::protocol::attr::{parse_item, render_item};
 use serde_json::{Map, Value};
 
 pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let key = parse_item(input.get("Key").unwrap_or(&Value::Null))?;
     let all_old = return_all_old(input)?;
-    let names = attribute_names(input)?;
-    refuse_conditions(input)?;
-    check_unused_names(&names, None)?;
+    check_mixed(
+        input,
+        &["Expected", "ConditionalOperator"],
+        &["ConditionExpression"],
+    )?;
+    let mut exprs = Exprs::read(input)?;
+    let check = write_condition(input, &mut exprs)?;
+    exprs.finish(input, &["ConditionExpression"])?;
     let meta = engine.table(scope, input.table_name())?;
     let ek = keys::request_key(&meta.key, &key)?;
-    let old = engine.delete_item(&meta, &ek, None)?;
+    let cond = |old: Option<&Item>| match &check {
+        Some(c) => c.check(old),
+        None => Ok(()),
+    };
+    let old = engine.delete_item(&meta, &ek, Some(&cond))?;
     let mut out = Map::new();
     let size = old.as_ref().map(crate::model::size::item_size).unwrap_or(0);
     if let (true, Some(old)) = (all_old, &old) {

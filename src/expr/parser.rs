@@ -1,0 +1,507 @@
+//! Text -> AST for condition (filter, key condition) and update expressions: a tokenizer with
+//! spans, a recursive-descent parser with precedence climbing for OR < AND < NOT, and the
+//! service's syntax error text (`Syntax error; token: "=", near: "== :v"`). Pure; no I/O.
+use super::ast::{Action, ArithOp, Call, CmpOp, Cond, Elem, Name, Operand, Path, Update};
+use super::ExprError;
+
+/// Nesting bound for parentheses and NOT, far above what the service's 4 KB expressions allow
+/// usefully, so a hostile expression cannot overflow the stack.
+const MAX_DEPTH: usize = 256;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Ident,
+    NamePh,
+    ValuePh,
+    Int,
+    Sym,
+    Eof,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Token {
+    kind: Kind,
+    start: usize,
+    end: usize,
+}
+
+fn tokenize(text: &str) -> Vec<Token> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let kind = if c == b'#' || c == b':' {
+            i += 1;
+            while i < b.len() && word(b[i]) {
+                i += 1;
+            }
+            if i == start + 1 {
+                Kind::Sym
+            } else if c == b'#' {
+                Kind::NamePh
+            } else {
+                Kind::ValuePh
+            }
+        } else if c.is_ascii_digit() {
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            Kind::Int
+        } else if c.is_ascii_alphabetic() || c == b'_' {
+            while i < b.len() && word(b[i]) {
+                i += 1;
+            }
+            Kind::Ident
+        } else if (c == b'<' && matches!(b.get(i + 1), Some(b'=' | b'>')))
+            || (c == b'>' && b.get(i + 1) == Some(&b'='))
+        {
+            i += 2;
+            Kind::Sym
+        } else {
+            // One character (a whole UTF-8 sequence for non-ASCII input).
+            i += text[i..].chars().next().map_or(1, char::len_utf8);
+            Kind::Sym
+        };
+        out.push(Token {
+            kind,
+            start,
+            end: i,
+        });
+    }
+    out.push(Token {
+        kind: Kind::Eof,
+        start: b.len(),
+        end: b.len(),
+    });
+    out
+}
+
+const KEYWORDS: [&str; 9] = [
+    "AND", "OR", "NOT", "BETWEEN", "IN", "SET", "REMOVE", "ADD", "DELETE",
+];
+
+struct Parser<'a> {
+    text: &'a str,
+    toks: Vec<Token>,
+    pos: usize,
+    depth: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn new(text: &'a str) -> Self {
+        Parser {
+            text,
+            toks: tokenize(text),
+            pos: 0,
+            depth: 0,
+        }
+    }
+
+    fn peek(&self) -> Token {
+        self.toks[self.pos]
+    }
+    fn peek_at(&self, n: usize) -> Token {
+        self.toks[(self.pos + n).min(self.toks.len() - 1)]
+    }
+    fn src(&self, t: Token) -> &'a str {
+        &self.text[t.start..t.end]
+    }
+    fn bump(&mut self) -> Token {
+        let t = self.peek();
+        if t.kind != Kind::Eof {
+            self.pos += 1;
+        }
+        t
+    }
+    fn is_sym(&self, s: &str) -> bool {
+        let t = self.peek();
+        t.kind == Kind::Sym && self.src(t) == s
+    }
+    fn is_kw(&self, t: Token, kw: &str) -> bool {
+        t.kind == Kind::Ident && self.src(t).eq_ignore_ascii_case(kw)
+    }
+    fn at_kw(&self, kw: &str) -> bool {
+        self.is_kw(self.peek(), kw)
+    }
+    fn is_keyword(&self, t: Token) -> bool {
+        t.kind == Kind::Ident && KEYWORDS.iter().any(|k| self.is_kw(t, k))
+    }
+
+    /// The service's syntax error at the current token: `near` runs from the token before it to
+    /// the token after it, as written.
+    fn syntax_error(&self) -> ExprError {
+        let t = self.peek();
+        let token = if t.kind == Kind::Eof {
+            "<EOF>".to_string()
+        } else {
+            self.src(t).to_string()
+        };
+        let from = if self.pos > 0 {
+            self.toks[self.pos - 1].start
+        } else {
+            t.start
+        };
+        let to = if t.kind == Kind::Eof {
+            t.start
+        } else {
+            self.peek_at(1).end
+        };
+        ExprError::Syntax {
+            token,
+            near: self.text[from..to].to_string(),
+        }
+    }
+
+    fn expect_sym(&mut self, s: &str) -> Result<(), ExprError> {
+        if self.is_sym(s) {
+            self.bump();
+            Ok(())
+        } else {
+            Err(self.syntax_error())
+        }
+    }
+
+    fn enter(&mut self) -> Result<(), ExprError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(ExprError::TooDeep);
+        }
+        Ok(())
+    }
+
+    fn name(&mut self) -> Result<Name, ExprError> {
+        let t = self.peek();
+        match t.kind {
+            Kind::Ident if !self.is_keyword(t) => {
+                self.bump();
+                Ok(Name::Plain(self.src(t).to_string()))
+            }
+            Kind::NamePh => {
+                self.bump();
+                Ok(Name::Placeholder(self.src(t).to_string()))
+            }
+            _ => Err(self.syntax_error()),
+        }
+    }
+
+    fn path(&mut self) -> Result<Path, ExprError> {
+        let mut elems = vec![Elem::Attr(self.name()?)];
+        loop {
+            if self.is_sym(".") {
+                self.bump();
+                elems.push(Elem::Attr(self.name()?));
+            } else if self.is_sym("[") {
+                self.bump();
+                let t = self.peek();
+                if t.kind != Kind::Int {
+                    return Err(self.syntax_error());
+                }
+                let index = self
+                    .src(t)
+                    .parse::<u32>()
+                    .map_err(|_| ExprError::IndexTooLarge)?;
+                self.bump();
+                self.expect_sym("]")?;
+                elems.push(Elem::Index(index));
+            } else {
+                return Ok(Path(elems));
+            }
+        }
+    }
+
+    /// A path, a `:value`, or a function call.
+    fn operand(&mut self) -> Result<Operand, ExprError> {
+        let t = self.peek();
+        match t.kind {
+            Kind::ValuePh => {
+                self.bump();
+                Ok(Operand::Value(self.src(t).to_string()))
+            }
+            Kind::Ident
+                if !self.is_keyword(t)
+                    && self.peek_at(1).kind == Kind::Sym
+                    && self.src(self.peek_at(1)) == "(" =>
+            {
+                self.bump();
+                self.bump();
+                self.enter()?;
+                let mut args = vec![self.operand()?];
+                while self.is_sym(",") {
+                    self.bump();
+                    args.push(self.operand()?);
+                }
+                self.expect_sym(")")?;
+                self.depth -= 1;
+                Ok(Operand::Call(Call {
+                    name: self.src(t).to_string(),
+                    args,
+                }))
+            }
+            _ => Ok(Operand::Path(self.path()?)),
+        }
+    }
+
+    /// OR-level condition; the flag says the whole thing was one parenthesised group.
+    fn or(&mut self) -> Result<(Cond, bool), ExprError> {
+        let (mut c, mut wrapped) = self.and()?;
+        while self.at_kw("OR") {
+            self.bump();
+            let (r, _) = self.and()?;
+            c = Cond::Or(Box::new(c), Box::new(r));
+            wrapped = false;
+        }
+        Ok((c, wrapped))
+    }
+
+    fn and(&mut self) -> Result<(Cond, bool), ExprError> {
+        let (mut c, mut wrapped) = self.not()?;
+        while self.at_kw("AND") {
+            self.bump();
+            let (r, _) = self.not()?;
+            c = Cond::And(Box::new(c), Box::new(r));
+            wrapped = false;
+        }
+        Ok((c, wrapped))
+    }
+
+    fn not(&mut self) -> Result<(Cond, bool), ExprError> {
+        if self.at_kw("NOT") {
+            self.bump();
+            self.enter()?;
+            let (c, _) = self.not()?;
+            self.depth -= 1;
+            return Ok((Cond::Not(Box::new(c)), false));
+        }
+        self.primary()
+    }
+
+    fn primary(&mut self) -> Result<(Cond, bool), ExprError> {
+        if self.is_sym("(") {
+            self.bump();
+            self.enter()?;
+            let (c, inner_wrapped) = self.or()?;
+            self.expect_sym(")")?;
+            self.depth -= 1;
+            if inner_wrapped {
+                return Err(ExprError::RedundantParentheses);
+            }
+            return Ok((c, true));
+        }
+        let left = self.operand()?;
+        let t = self.peek();
+        let op = match (t.kind, self.src(t)) {
+            (Kind::Sym, "=") => Some(CmpOp::Eq),
+            (Kind::Sym, "<>") => Some(CmpOp::Ne),
+            (Kind::Sym, "<") => Some(CmpOp::Lt),
+            (Kind::Sym, "<=") => Some(CmpOp::Le),
+            (Kind::Sym, ">") => Some(CmpOp::Gt),
+            (Kind::Sym, ">=") => Some(CmpOp::Ge),
+            _ => None,
+        };
+        if let Some(op) = op {
+            self.bump();
+            let right = self.operand()?;
+            return Ok((Cond::Cmp(left, op, right), false));
+        }
+        if self.at_kw("BETWEEN") {
+            self.bump();
+            let lo = self.operand()?;
+            if !self.at_kw("AND") {
+                return Err(self.syntax_error());
+            }
+            self.bump();
+            let hi = self.operand()?;
+            return Ok((Cond::Between(left, lo, hi), false));
+        }
+        if self.at_kw("IN") {
+            self.bump();
+            self.expect_sym("(")?;
+            let mut list = vec![self.operand()?];
+            while self.is_sym(",") {
+                self.bump();
+                list.push(self.operand()?);
+            }
+            self.expect_sym(")")?;
+            return Ok((Cond::In(left, list), false));
+        }
+        match left {
+            Operand::Call(call) => Ok((Cond::Call(call), false)),
+            _ => Err(self.syntax_error()),
+        }
+    }
+
+    fn finish(&self) -> Result<(), ExprError> {
+        if self.peek().kind == Kind::Eof {
+            Ok(())
+        } else {
+            Err(self.syntax_error())
+        }
+    }
+
+    /// The value of a SET action: an operand, optionally `+`/`-` one more operand.
+    fn set_value(&mut self) -> Result<Operand, ExprError> {
+        let left = self.operand()?;
+        let op = if self.is_sym("+") {
+            ArithOp::Add
+        } else if self.is_sym("-") {
+            ArithOp::Sub
+        } else {
+            return Ok(left);
+        };
+        self.bump();
+        let right = self.operand()?;
+        Ok(Operand::Arith(Box::new(left), op, Box::new(right)))
+    }
+
+    fn update(&mut self) -> Result<Update, ExprError> {
+        let mut update = Update::default();
+        let mut seen: Vec<&'static str> = Vec::new();
+        loop {
+            let t = self.peek();
+            let clause = ["SET", "REMOVE", "ADD", "DELETE"]
+                .into_iter()
+                .find(|k| self.is_kw(t, k));
+            let Some(clause) = clause else {
+                if t.kind == Kind::Eof && !seen.is_empty() {
+                    return Ok(update);
+                }
+                return Err(self.syntax_error());
+            };
+            if seen.contains(&clause) {
+                return Err(ExprError::ClauseRepeated(clause));
+            }
+            seen.push(clause);
+            self.bump();
+            loop {
+                let path = self.path()?;
+                let action = match clause {
+                    "SET" => {
+                        self.expect_sym("=")?;
+                        Action::Set(path, self.set_value()?)
+                    }
+                    "REMOVE" => Action::Remove(path),
+                    "ADD" => Action::Add(path, self.operand()?),
+                    _ => Action::Delete(path, self.operand()?),
+                };
+                update.actions.push(action);
+                if self.is_sym(",") {
+                    self.bump();
+                } else {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Parses a condition (ConditionExpression, FilterExpression, KeyConditionExpression).
+pub fn parse_condition(text: &str) -> Result<Cond, ExprError> {
+    if text.trim().is_empty() {
+        return Err(ExprError::Empty);
+    }
+    let mut p = Parser::new(text);
+    let (c, _) = p.or()?;
+    p.finish()?;
+    Ok(c)
+}
+
+/// Parses an UpdateExpression.
+pub fn parse_update(text: &str) -> Result<Update, ExprError> {
+    if text.trim().is_empty() {
+        return Err(ExprError::Empty);
+    }
+    let mut p = Parser::new(text);
+    let u = p.update()?;
+    p.finish()?;
+    Ok(u)
+}
+
+/// Parses a ProjectionExpression: comma-separated document paths.
+pub fn parse_paths(text: &str) -> Result<Vec<Path>, ExprError> {
+    if text.trim().is_empty() {
+        return Err(ExprError::Empty);
+    }
+    let mut p = Parser::new(text);
+    let mut paths = vec![p.path()?];
+    while p.is_sym(",") {
+        p.bump();
+        paths.push(p.path()?);
+    }
+    p.finish()?;
+    Ok(paths)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn syntax(text: &str) -> (String, String) {
+        match parse_condition(text) {
+            Err(ExprError::Syntax { token, near }) => (token, near),
+            other => panic!("expected a syntax error for {text:?}, got {other:?}"),
+        }
+    }
+
+    // The oracle's `near` spans the token before the offending one through the token after it.
+    #[test]
+    fn syntax_errors_quote_the_neighbouring_tokens() {
+        assert_eq!(syntax("n == :v"), ("=".into(), "== :v".into()));
+        assert_eq!(syntax("n ="), ("<EOF>".into(), "=".into()));
+        assert_eq!(syntax("n = :v)"), (")".into(), ":v)".into()));
+        assert_eq!(syntax("a.b..c = :v"), (".".into(), "..c".into()));
+        assert_eq!(syntax("a[-1] = :v"), ("-".into(), "[-1".into()));
+        assert_eq!(syntax("n @ :v"), ("@".into(), "n @ :v".into()));
+        assert_eq!(syntax("n IN ()"), (")".into(), "()".into()));
+    }
+
+    #[test]
+    fn precedence_is_not_over_and_over_or() {
+        let c = parse_condition("a = :a OR NOT b = :b AND c = :c").unwrap();
+        assert_eq!(c.to_string(), "a = :a OR NOT b = :b AND c = :c");
+        match c {
+            Cond::Or(_, right) => assert!(matches!(*right, Cond::And(..))),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn redundant_parentheses_are_rejected() {
+        assert!(parse_condition("(a = :v)").is_ok());
+        assert_eq!(
+            parse_condition("((a = :v))"),
+            Err(ExprError::RedundantParentheses)
+        );
+        assert_eq!(
+            parse_condition("NOT ((a = :v))"),
+            Err(ExprError::RedundantParentheses)
+        );
+        assert!(parse_condition("((a = :v) AND (b = :v))").is_ok());
+    }
+
+    #[test]
+    fn update_clauses_parse_in_any_order_once_each() {
+        let u = parse_update("remove x, y[2] set a = b + :v, c = list_append(c, :l) add n :one")
+            .unwrap();
+        assert_eq!(
+            u.to_string(),
+            "REMOVE x, y[2] SET a = b + :v, c = list_append(c, :l) ADD n :one"
+        );
+        assert_eq!(
+            parse_update("SET a = :v SET b = :v"),
+            Err(ExprError::ClauseRepeated("SET"))
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let text = format!("{}a = :v", "NOT ".repeat(100_000));
+        assert_eq!(parse_condition(&text), Err(ExprError::TooDeep));
+    }
+}

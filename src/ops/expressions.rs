@@ -1,0 +1,392 @@
+//! The request-level side of expressions, shared by every operation that takes them:
+//! ExpressionAttributeNames/Values (read and checked), the legacy/expression mixing rule, parsing
+//! and validating each expression parameter with its `Invalid <Parameter>: ` prefix, the unused
+//! placeholder check, legacy `Expected` translated into the same condition AST, and the
+//! ConditionalCheckFailedException a failed condition becomes.
+use super::Input;
+use crate::error::{Error, ErrorKind, Result};
+use crate::expr::ast::{CmpOp, Cond, Elem, Name, Operand, Path, Update};
+use crate::expr::eval::eval_condition;
+use crate::expr::parser::{parse_condition, parse_update};
+use crate::expr::projection::PathElem;
+use crate::expr::validate::{check_unused, validate_condition, validate_update, Ctx, Used};
+use crate::model::{AttributeValue, Item};
+use crate::protocol::attr::parse_value;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// The request's placeholders and which of them its expressions used.
+#[derive(Default)]
+pub struct Exprs {
+    pub names: BTreeMap<String, String>,
+    pub values: BTreeMap<String, AttributeValue>,
+    pub used: Used,
+}
+
+impl Exprs {
+    /// Reads ExpressionAttributeNames and ExpressionAttributeValues with the service's checks.
+    pub fn read(input: Input) -> Result<Exprs> {
+        let mut out = Exprs::default();
+        if let Some(names) = input
+            .get("ExpressionAttributeNames")
+            .and_then(Value::as_object)
+        {
+            if names.is_empty() {
+                return Err(Error::validation(
+                    "ExpressionAttributeNames must not be empty",
+                ));
+            }
+            for (k, v) in names {
+                out.names
+                    .insert(k.clone(), v.as_str().unwrap_or_default().to_string());
+            }
+        }
+        if let Some(values) = input
+            .get("ExpressionAttributeValues")
+            .and_then(Value::as_object)
+        {
+            if values.is_empty() {
+                return Err(Error::validation(
+                    "ExpressionAttributeValues must not be empty",
+                ));
+            }
+            for (k, v) in values {
+                let value = parse_value(v, 0).map_err(|e| {
+                    Error::validation(format!(
+                        "ExpressionAttributeValues contains invalid value: {} for key {k}",
+                        e.message.unwrap_or_default()
+                    ))
+                })?;
+                out.values.insert(k.clone(), value);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            names: &self.names,
+            values: &self.values,
+        }
+    }
+
+    /// Parses and validates the condition in `param` (ConditionExpression, FilterExpression...).
+    pub fn condition(&mut self, input: Input, param: &str) -> Result<Option<Cond>> {
+        let Some(text) = input.str(param) else {
+            return Ok(None);
+        };
+        let cond = parse_condition(text).map_err(|e| e.into_error(param))?;
+        let ctx = Ctx {
+            names: &self.names,
+            values: &self.values,
+        };
+        validate_condition(&ctx, &cond, &mut self.used).map_err(|e| e.into_error(param))?;
+        Ok(Some(cond))
+    }
+
+    /// Parses and validates UpdateExpression; returns it with its actions' resolved paths.
+    pub fn update(&mut self, input: Input) -> Result<Option<(Update, Vec<Vec<PathElem>>)>> {
+        let Some(text) = input.str("UpdateExpression") else {
+            return Ok(None);
+        };
+        let param = "UpdateExpression";
+        let update = parse_update(text).map_err(|e| e.into_error(param))?;
+        let ctx = Ctx {
+            names: &self.names,
+            values: &self.values,
+        };
+        let paths =
+            validate_update(&ctx, &update, &mut self.used).map_err(|e| e.into_error(param))?;
+        Ok(Some((update, paths)))
+    }
+
+    /// After every expression of the request: placeholders given without any expression, then
+    /// unused ones.
+    pub fn finish(&self, input: Input, expressions: &[&str]) -> Result<()> {
+        if !expressions.iter().any(|p| input.get(p).is_some()) {
+            for m in ["ExpressionAttributeNames", "ExpressionAttributeValues"] {
+                if input.get(m).is_some() {
+                    return Err(Error::validation(format!(
+                        "{m} can only be specified when using expressions"
+                    )));
+                }
+            }
+            return Ok(());
+        }
+        check_unused(&self.ctx(), &self.used)
+    }
+}
+
+/// Legacy and expression parameters may not be mixed in one request.
+pub fn check_mixed(input: Input, legacy: &[&str], expressions: &[&str]) -> Result<()> {
+    let present = |list: &[&str]| -> Vec<String> {
+        list.iter()
+            .filter(|m| input.get(m).is_some())
+            .map(|m| m.to_string())
+            .collect()
+    };
+    let (l, e) = (present(legacy), present(expressions));
+    if !l.is_empty() && !e.is_empty() {
+        return Err(Error::validation(format!(
+            "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {{{}}} Expression parameters: {{{}}}",
+            l.join(", "),
+            e.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// A condition ready to run against the current item inside the write transaction. It owns its
+/// placeholders (legacy conditions bring their own).
+pub struct Check {
+    cond: Cond,
+    names: BTreeMap<String, String>,
+    values: BTreeMap<String, AttributeValue>,
+    return_old: bool,
+}
+
+impl Check {
+    pub fn new(cond: Cond, exprs: &Exprs, input: Input) -> Check {
+        Check {
+            cond,
+            names: exprs.names.clone(),
+            values: exprs.values.clone(),
+            return_old: return_old_on_failure(input),
+        }
+    }
+
+    pub fn passes(&self, item: Option<&Item>) -> bool {
+        let ctx = Ctx {
+            names: &self.names,
+            values: &self.values,
+        };
+        let empty = Item::new();
+        eval_condition(&self.cond, item.unwrap_or(&empty), &ctx)
+    }
+
+    /// Ok when the condition holds, else ConditionalCheckFailedException (with the old item when
+    /// ReturnValuesOnConditionCheckFailure is ALL_OLD).
+    pub fn check(&self, item: Option<&Item>) -> Result<()> {
+        if self.passes(item) {
+            return Ok(());
+        }
+        Err(condition_failed(item, self.return_old))
+    }
+}
+
+fn return_old_on_failure(input: Input) -> bool {
+    input.str("ReturnValuesOnConditionCheckFailure") == Some("ALL_OLD")
+}
+
+pub fn condition_failed(item: Option<&Item>, return_old: bool) -> Error {
+    let e = Error::new(
+        ErrorKind::ConditionalCheckFailed,
+        "The conditional request failed",
+    );
+    match item {
+        Some(old) if return_old => e.with_item(old.clone()),
+        _ => e,
+    }
+}
+
+/// The write condition of a request: ConditionExpression, or legacy Expected.
+pub fn write_condition(input: Input, exprs: &mut Exprs) -> Result<Option<Check>> {
+    if let Some(cond) = exprs.condition(input, "ConditionExpression")? {
+        return Ok(Some(Check::new(cond, exprs, input)));
+    }
+    expected(input)
+}
+
+fn invalid(msg: impl std::fmt::Display) -> Error {
+    Error::validation(format!("One or more parameter values were invalid: {msg}"))
+}
+
+/// Legacy `Expected` (+ `ConditionalOperator`) as a condition over generated placeholders.
+pub fn expected(input: Input) -> Result<Option<Check>> {
+    let operator = input.str("ConditionalOperator");
+    let Some(map) = input.get("Expected").and_then(Value::as_object) else {
+        if operator.is_some() {
+            return Err(Error::validation(
+                "ConditionalOperator can only be used when Expected or QueryFilter or ScanFilter are present",
+            ));
+        }
+        return Ok(None);
+    };
+    let mut legacy = Legacy::default();
+    let mut conds = Vec::new();
+    let empty = serde_json::Map::new();
+    for (attr, spec) in map {
+        let spec = Input(spec.as_object().unwrap_or(&empty));
+        let value = spec.get("Value").map(|v| parse_value(v, 0)).transpose()?;
+        let exists = spec.bool("Exists");
+        let op = spec.str("ComparisonOperator");
+        let list = spec
+            .list("AttributeValueList")
+            .map(|l| {
+                l.iter()
+                    .map(|v| parse_value(v, 0))
+                    .collect::<Result<Vec<_>>>()
+            })
+            .transpose()?;
+        let cond = match (op, value, exists) {
+            (Some(_), Some(_), _) => {
+                return Err(invalid(format!(
+                    "Value and ComparisonOperator cannot be used together for Attribute: {attr}"
+                )))
+            }
+            (Some(op), None, exists) => {
+                if exists.is_some() {
+                    return Err(invalid(format!(
+                        "Exists and ComparisonOperator cannot be used together for Attribute: {attr}"
+                    )));
+                }
+                legacy.comparison(attr, op, list.unwrap_or_default())?
+            }
+            (None, value, exists) => {
+                if list.is_some() {
+                    return Err(invalid(format!(
+                        "AttributeValueList can only be used with a ComparisonOperator for Attribute: {attr}"
+                    )));
+                }
+                match (value, exists.unwrap_or(true)) {
+                    (Some(v), true) => {
+                        let path = legacy.path(attr);
+                        let v = legacy.value(v);
+                        Cond::Cmp(Operand::Path(path), CmpOp::Eq, v)
+                    }
+                    (None, false) => legacy.call("attribute_not_exists", attr, vec![]),
+                    (Some(_), false) => {
+                        return Err(invalid(format!(
+                            "Value cannot be used when Exists is false for Attribute: {attr}"
+                        )))
+                    }
+                    (None, true) => {
+                        return Err(invalid(format!(
+                            "Value must be provided when Exists is true for Attribute: {attr}"
+                        )))
+                    }
+                }
+            }
+        };
+        conds.push(cond);
+    }
+    let or = operator == Some("OR");
+    let Some(cond) = conds.into_iter().reduce(|a, b| {
+        if or {
+            Cond::Or(Box::new(a), Box::new(b))
+        } else {
+            Cond::And(Box::new(a), Box::new(b))
+        }
+    }) else {
+        return Ok(None);
+    };
+    Ok(Some(Check {
+        cond,
+        names: legacy.names,
+        values: legacy.values,
+        return_old: return_old_on_failure(input),
+    }))
+}
+
+/// Builds conditions over generated `#lN` / `:lN` placeholders, so any attribute name works.
+#[derive(Default)]
+pub struct Legacy {
+    pub names: BTreeMap<String, String>,
+    pub values: BTreeMap<String, AttributeValue>,
+}
+
+impl Legacy {
+    pub fn path(&mut self, attr: &str) -> Path {
+        let ph = format!("#l{}", self.names.len());
+        self.names.insert(ph.clone(), attr.to_string());
+        Path(vec![Elem::Attr(Name::Placeholder(ph))])
+    }
+
+    pub fn value(&mut self, v: AttributeValue) -> Operand {
+        let ph = format!(":l{}", self.values.len());
+        self.values.insert(ph.clone(), v);
+        Operand::Value(ph)
+    }
+
+    fn call(&mut self, function: &str, attr: &str, args: Vec<AttributeValue>) -> Cond {
+        let mut operands = vec![Operand::Path(self.path(attr))];
+        for a in args {
+            operands.push(self.value(a));
+        }
+        Cond::Call(crate::expr::ast::Call {
+            name: function.to_string(),
+            args: operands,
+        })
+    }
+
+    /// One legacy `{ComparisonOperator, AttributeValueList}` condition on `attr`.
+    pub fn comparison(&mut self, attr: &str, op: &str, list: Vec<AttributeValue>) -> Result<Cond> {
+        let arity = match op {
+            "NULL" | "NOT_NULL" => 0,
+            "BETWEEN" => 2,
+            "IN" => usize::MAX,
+            _ => 1,
+        };
+        let count_ok = if arity == usize::MAX {
+            !list.is_empty()
+        } else {
+            list.len() == arity
+        };
+        if !count_ok {
+            return Err(invalid(format!(
+                "Invalid number of argument(s) for the {op} ComparisonOperator"
+            )));
+        }
+        let scalar_only = matches!(op, "LT" | "LE" | "GT" | "GE" | "BETWEEN" | "BEGINS_WITH");
+        for v in &list {
+            if scalar_only && v.scalar_type().is_none()
+                || op == "BEGINS_WITH" && matches!(v, AttributeValue::N(_))
+                || matches!(op, "CONTAINS" | "NOT_CONTAINS") && v.scalar_type().is_none()
+                || op == "IN" && v.scalar_type().is_none()
+            {
+                return Err(invalid(format!(
+                    "ComparisonOperator {op} is not valid for {} AttributeValue type",
+                    v.type_name()
+                )));
+            }
+        }
+        let mut list = list.into_iter();
+        let mut next = || list.next().expect("arity checked");
+        let cmp = |s: &mut Self, op: CmpOp, v: AttributeValue| {
+            let p = s.path(attr);
+            let v = s.value(v);
+            Cond::Cmp(Operand::Path(p), op, v)
+        };
+        Ok(match op {
+            "EQ" => cmp(self, CmpOp::Eq, next()),
+            "NE" => cmp(self, CmpOp::Ne, next()),
+            "LT" => cmp(self, CmpOp::Lt, next()),
+            "LE" => cmp(self, CmpOp::Le, next()),
+            "GT" => cmp(self, CmpOp::Gt, next()),
+            "GE" => cmp(self, CmpOp::Ge, next()),
+            "NULL" => self.call("attribute_not_exists", attr, vec![]),
+            "NOT_NULL" => self.call("attribute_exists", attr, vec![]),
+            "CONTAINS" => self.call("contains", attr, vec![next()]),
+            "NOT_CONTAINS" => {
+                // True for an absent attribute, as the service's NOT_CONTAINS.
+                Cond::Not(Box::new(self.call("contains", attr, vec![next()])))
+            }
+            "BEGINS_WITH" => self.call("begins_with", attr, vec![next()]),
+            "BETWEEN" => {
+                let p = self.path(attr);
+                let (lo, hi) = (next(), next());
+                let (lo, hi) = (self.value(lo), self.value(hi));
+                Cond::Between(Operand::Path(p), lo, hi)
+            }
+            _ => {
+                // IN
+                let p = self.path(attr);
+                let mut operands = Vec::new();
+                for v in list.by_ref() {
+                    operands.push(self.value(v));
+                }
+                Cond::In(Operand::Path(p), operands)
+            }
+        })
+    }
+}

@@ -1,0 +1,160 @@
+//! UpdateItem: applies an UpdateExpression (or legacy AttributeUpdates) to the item at a key,
+//! creating it when absent, optionally conditional; every ReturnValues mode.
+use super::expressions::{check_mixed, write_condition, Exprs, Legacy};
+use super::{consumed_capacity, Input};
+use crate::engine::{keys, Engine};
+use crate::error::{Error, Result};
+use crate::expr::ast::{Action, Update};
+use crate::expr::projection::{apply_projection, PathElem, Projection};
+use crate::expr::update::apply_update;
+use crate::expr::validate::Ctx;
+use crate::model::size::item_size;
+use crate::model::{Item, Scope};
+use crate::protocol::attr::{parse_item, parse_value, render_item};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// The update to apply: from UpdateExpression, or AttributeUpdates translated into the same AST
+/// over generated placeholders.
+struct Plan {
+    update: Update,
+    paths: Vec<Vec<PathElem>>,
+    names: BTreeMap<String, String>,
+    values: BTreeMap<String, crate::model::AttributeValue>,
+}
+
+pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
+    let key = parse_item(input.get("Key").unwrap_or(&Value::Null))?;
+    check_mixed(
+        input,
+        &["AttributeUpdates", "Expected", "ConditionalOperator"],
+        &["UpdateExpression", "ConditionExpression"],
+    )?;
+    let mut exprs = Exprs::read(input)?;
+    let plan = match exprs.update(input)? {
+        Some((update, paths)) => Plan {
+            update,
+            paths,
+            names: exprs.names.clone(),
+            values: exprs.values.clone(),
+        },
+        None => attribute_updates(input)?,
+    };
+    let check = write_condition(input, &mut exprs)?;
+    exprs.finish(input, &["UpdateExpression", "ConditionExpression"])?;
+    let return_values = input.str("ReturnValues").unwrap_or("NONE");
+
+    let meta = engine.table(scope, input.table_name())?;
+    let ek = keys::request_key(&meta.key, &key)?;
+    for path in &plan.paths {
+        if let Some(PathElem::Attr(first)) = path.first() {
+            if meta.key.contains(first) {
+                return Err(Error::validation(format!(
+                    "One or more parameter values were invalid: Cannot update attribute {first}. This attribute is part of the key"
+                )));
+            }
+        }
+    }
+    let ctx = Ctx {
+        names: &plan.names,
+        values: &plan.values,
+    };
+    let apply = |old: Option<&Item>| -> Result<Item> {
+        if let Some(c) = &check {
+            c.check(old)?;
+        }
+        let base = match old {
+            Some(item) => item.clone(),
+            None => key.clone(),
+        };
+        apply_update(&plan.update, &plan.paths, &base, &ctx)
+    };
+    let (old, new) = engine.update_item(&meta, &ek, &apply)?;
+
+    let mut out = Map::new();
+    let updated = || Projection {
+        paths: plan.paths.clone(),
+        used_names: Default::default(),
+    };
+    let attributes = match return_values {
+        "ALL_OLD" => old.clone(),
+        "ALL_NEW" => Some(new.clone()),
+        "UPDATED_OLD" => old.as_ref().map(|o| apply_projection(o, &updated())),
+        "UPDATED_NEW" => Some(apply_projection(&new, &updated())),
+        _ => None,
+    };
+    if let Some(attrs) = attributes.filter(|a| !a.is_empty()) {
+        out.insert("Attributes".into(), render_item(&attrs));
+    }
+    let size = item_size(&new).max(old.as_ref().map(item_size).unwrap_or(0));
+    if let Some((k, v)) = consumed_capacity(input, &meta.name, size.div_ceil(1024).max(1) as f64) {
+        out.insert(k, v);
+    }
+    Ok(Value::Object(out))
+}
+
+/// Legacy AttributeUpdates: `{attr: {Action: PUT|ADD|DELETE, Value}}`.
+fn attribute_updates(input: Input) -> Result<Plan> {
+    let mut legacy = Legacy::default();
+    let mut update = Update::default();
+    let mut paths = Vec::new();
+    if let Some(map) = input.get("AttributeUpdates").and_then(Value::as_object) {
+        for (attr, spec) in map {
+            let value = spec
+                .get("Value")
+                .filter(|v| !v.is_null())
+                .map(|v| parse_value(v, 0))
+                .transpose()?;
+            let action = spec.get("Action").and_then(Value::as_str).unwrap_or("PUT");
+            let path = legacy.path(attr);
+            let act = match (action, value) {
+                ("PUT", Some(v)) => Action::Set(path, legacy.value(v)),
+                ("DELETE", None) => Action::Remove(path),
+                ("DELETE", Some(v)) => {
+                    if !matches!(
+                        v,
+                        crate::model::AttributeValue::Ss(_)
+                            | crate::model::AttributeValue::Ns(_)
+                            | crate::model::AttributeValue::Bs(_)
+                    ) {
+                        return Err(Error::validation(format!(
+                            "One or more parameter values were invalid: DELETE action with value is not supported for the type {}",
+                            v.type_name()
+                        )));
+                    }
+                    Action::Delete(path, legacy.value(v))
+                }
+                ("ADD", Some(v)) => {
+                    if !matches!(
+                        v,
+                        crate::model::AttributeValue::N(_)
+                            | crate::model::AttributeValue::Ss(_)
+                            | crate::model::AttributeValue::Ns(_)
+                            | crate::model::AttributeValue::Bs(_)
+                            | crate::model::AttributeValue::L(_)
+                    ) {
+                        return Err(Error::validation(format!(
+                            "One or more parameter values were invalid: ADD action is not supported for the type {}",
+                            v.type_name()
+                        )));
+                    }
+                    Action::Add(path, legacy.value(v))
+                }
+                (_, None) => {
+                    return Err(Error::validation(
+                        "One or more parameter values were invalid: Only DELETE action is allowed when no attribute value is specified",
+                    ))
+                }
+                (_, Some(_)) => unreachable!("the model admits ADD, PUT and DELETE only"),
+            };
+            paths.push(vec![PathElem::Attr(attr.clone())]);
+            update.actions.push(act);
+        }
+    }
+    Ok(Plan {
+        update,
+        paths,
+        names: legacy.names,
+        values: legacy.values,
+    })
+}
