@@ -24,7 +24,7 @@ pub const USAGE: &str = "  cargo xtask bench [--quick] [--ops N] [--peers LIST] 
                     [--scaling] [--scaling-sizes LIST]
       build awsim (release) and benchmark it against DynamoDB Local and dynoxide on loopback;
       peers: awsim,awsim-disk,ddblocal,dynoxide; workloads: put,get,query,mixed,batch-write,
-      transact-write,scan; --scaling adds GetItem/Query latency at 10k/100k/1M items (slow)";
+      transact-write,scan (or none); --scaling adds GetItem/Query latency at 10k/100k/1M items (slow)";
 
 /// What to run.
 pub struct Options {
@@ -91,7 +91,10 @@ impl Options {
                     options.concurrency = list(value()?, |s| s.parse().ok().filter(|c| *c >= 1))?
                 }
                 "--peers" => options.servers = list(value()?, Kind::parse)?,
-                "--workloads" => options.workloads = list(value()?, Workload::parse)?,
+                "--workloads" => match value()?.as_str() {
+                    "none" => options.workloads.clear(),
+                    names => options.workloads = list(names, Workload::parse)?,
+                },
                 other => return Err(format!("unknown argument {other:?}\nusage:\n{USAGE}")),
             }
         }

@@ -1,6 +1,7 @@
 //! Renders a benchmark run: the markdown report (stdout and target/bench/latest.md) and the JSON
 //! record (target/bench/<UTC timestamp>.json). Pure formatting over `Results`; no I/O but `write`.
 
+use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
@@ -55,59 +56,73 @@ pub fn cell(outcome: &Outcome) -> String {
 
 pub fn markdown(results: &Results) -> String {
     let options = &results.options;
-    let sizes = &options.sizes;
-    let servers = &options.servers;
     let mut out = String::new();
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    out += &format!(
-        "# awsim benchmark, {}\n\n",
-        timestamp(unix_secs(results.started), false)
-    );
-    out += &format!(
+    let when = timestamp(unix_secs(results.started), false);
+    let _ = writeln!(out, "# awsim benchmark, {when}\n");
+    let _ = writeln!(
+        out,
         "Loopback, {cpus} CPUs shared by the servers, the load generator and whatever else runs on \
          the machine, so numbers are noisy: compare servers within one run, not across runs. One \
          Rust load generator (tokio + hyper, one keep-alive HTTP/1.1 connection per worker, raw \
          AWS JSON 1.0). Each server is started fresh per workload, loaded, warmed up, then \
-         measured; only one server runs at a time{}. Run took {:.0} s.\n\n",
+         measured; only one server runs at a time{}. The run took {:.0} s.\n",
         if options.quick { "; `--quick` sizes" } else { "" },
         results.elapsed.as_secs_f64()
     );
     for (kind, version) in &results.versions {
-        out += &format!("- {}: {version}\n", kind.name());
+        let _ = writeln!(out, "- {}: {version}", kind.name());
     }
-    out += "\n## Throughput and latency\n\nEach cell: operations/s · p50 / p99 latency in ms. \
-            Ratios are awsim (in memory) ops/s over the peer's (above 1: awsim is faster).\n\n";
+    if !options.workloads.is_empty() {
+        throughput_section(results, &mut out);
+    }
+    servers_section(results, &mut out);
+    if !results.loads.is_empty() {
+        loads_section(results, &mut out);
+    }
+    if options.scaling.is_some() {
+        scaling_section(results, &mut out);
+    }
+    out
+}
+
+fn throughput_section(results: &Results, out: &mut String) {
+    let options = &results.options;
+    let (sizes, servers) = (&options.sizes, &options.servers);
     let ratio_peers: Vec<Kind> = RATIO_PEERS
         .into_iter()
         .filter(|p| servers.contains(p) && servers.contains(&Kind::Awsim))
         .collect();
-    out += "| workload | conc |";
+    out.push_str(
+        "\n## Throughput and latency\n\nEach cell: operations/s · p50 / p99 latency in ms. \
+         Ratios are awsim (in memory) ops/s over the peer's (above 1: awsim is faster).\n\n",
+    );
+    out.push_str("| workload | conc |");
     for kind in servers {
-        out += &format!(" {} |", kind.name());
+        let _ = write!(out, " {} |", kind.name());
     }
     for peer in &ratio_peers {
-        out += &format!(" awsim/{} |", peer.name());
+        let _ = write!(out, " awsim/{} |", peer.name());
     }
-    out += "\n|---|---:|";
-    out += &"---|".repeat(servers.len());
-    out += &"---:|".repeat(ratio_peers.len());
-    out += "\n";
+    out.push_str("\n|---|---:|");
+    out.push_str(&"---|".repeat(servers.len()));
+    out.push_str(&"---:|".repeat(ratio_peers.len()));
+    out.push('\n');
     for &workload in &options.workloads {
         for &concurrency in &options.concurrency {
-            out += &format!("| {} | {concurrency} |", workload.name());
+            let _ = write!(out, "| {} | {concurrency} |", workload.name());
             for &kind in servers {
                 let text = outcome(results, workload, concurrency, kind).map_or("-".into(), cell);
-                out += &format!(" {text} |");
+                let _ = write!(out, " {text} |");
             }
             for &peer in &ratio_peers {
                 let text = ratio(results, workload, concurrency, peer)
                     .map_or("-".into(), |r| format!("{r:.2}×"));
-                out += &format!(" {text} |");
+                let _ = write!(out, " {text} |");
             }
-            out += "\n";
+            out.push('\n');
         }
     }
-    out += "\nOperations per level: ";
     let counts: Vec<String> = options
         .workloads
         .iter()
@@ -120,13 +135,25 @@ pub fn markdown(results: &Results) -> String {
             format!("{} {}", w.name(), per.join("/"))
         })
         .collect();
-    out += &counts.join(", ");
-    out += ".\n\n";
+    let levels: Vec<String> = options.concurrency.iter().map(|c| c.to_string()).collect();
+    let _ = writeln!(
+        out,
+        "\nOperations at concurrency {}: {}.\n",
+        levels.join("/"),
+        counts.join(", ")
+    );
     for &workload in &options.workloads {
-        out += &format!("- {}: {}\n", workload.name(), workload.describe(sizes));
+        let _ = writeln!(out, "- {}: {}", workload.name(), workload.describe(sizes));
     }
-    out += "\n## Servers\n\n| server | start-up ms (median, min-max) | idle RSS MiB | \
-            peak RSS MiB (VmHWM) |\n|---|---:|---:|---:|\n";
+}
+
+fn servers_section(results: &Results, out: &mut String) {
+    out.push_str(
+        "\n## Servers\n\nStart-up: spawn to the first ListTables answered. Idle RSS: right after \
+         start-up. Peak RSS: the largest VmHWM seen at the end of a workload.\n\n\
+         | server | start-up ms (median, min-max) | idle RSS MiB | peak RSS MiB |\n\
+         |---|---:|---:|---:|\n",
+    );
     for stats in &results.servers {
         let mut startups: Vec<f64> = stats
             .startups
@@ -136,9 +163,10 @@ pub fn markdown(results: &Results) -> String {
         startups.sort_by(f64::total_cmp);
         let startup = match (startups.first(), startups.last()) {
             (Some(lo), Some(hi)) => format!(
-                "{:.0} ({lo:.0}-{hi:.0}, {} starts)",
+                "{:.0} ({lo:.0}-{hi:.0}, {} start{})",
                 startups[startups.len() / 2],
-                startups.len()
+                startups.len(),
+                if startups.len() == 1 { "" } else { "s" }
             ),
             _ => "-".into(),
         };
@@ -146,60 +174,65 @@ pub fn markdown(results: &Results) -> String {
         idle.sort_unstable();
         let idle = idle.get(idle.len() / 2).map_or("-".into(), |k| mib(*k));
         let peak = stats.peak_rss_kib.map_or("-".into(), mib);
-        out += &format!("| {} | {startup} | {idle} | {peak} |\n", stats.kind.name());
+        let name = stats.kind.name();
+        let _ = writeln!(out, "| {name} | {startup} | {idle} | {peak} |");
     }
-    if !results.loads.is_empty() {
-        out += "\n## Load phases\n\n| server | for | items | via | items/s |\n\
-                |---|---|---:|---|---:|\n";
-        for load in &results.loads {
-            let rate = load.items as f64 / load.elapsed.as_secs_f64().max(1e-9);
-            let via = if load.via_batch {
-                "BatchWriteItem"
-            } else {
-                "PutItem"
-            };
-            out += &format!(
-                "| {} | {} | {} | {via} | {} |\n",
-                load.server.name(),
-                load.what,
-                load.items,
-                thousands(rate)
-            );
-        }
+}
+
+fn loads_section(results: &Results, out: &mut String) {
+    out.push_str(
+        "\n## Load phases (16 connections, not part of the measurement)\n\n\
+         | server | for | items | via | items/s |\n|---|---|---:|---|---:|\n",
+    );
+    for load in &results.loads {
+        let rate = load.items as f64 / load.elapsed.as_secs_f64().max(1e-9);
+        let via = match load.via_batch {
+            true => "BatchWriteItem",
+            false => "PutItem",
+        };
+        let (server, what, items) = (load.server.name(), &load.what, load.items);
+        let _ = writeln!(
+            out,
+            "| {server} | {what} | {items} | {via} | {} |",
+            thousands(rate)
+        );
     }
-    if let Some(steps) = &options.scaling {
-        out += "\n## Scaling (concurrency 1)\n\nEach cell: p50 / p99 ms. Query reads a whole \
-                10-item partition.\n\n| server | op |";
-        for items in steps {
-            out += &format!(" {} items |", short_count(*items));
-        }
-        out += "\n|---|---|";
-        out += &"---:|".repeat(steps.len());
-        out += "\n";
-        for &kind in servers {
-            for op in ["GetItem", "Query"] {
-                out += &format!("| {} | {op} |", kind.name());
-                for &items in steps {
-                    let found = results
-                        .scaling
-                        .iter()
-                        .find(|r| r.server == kind && r.op == op && r.items == items);
-                    let text = match found.map(|r| &r.outcome) {
-                        Some(Outcome::Measured(p)) if p.ok > 0 => format!(
-                            "{} / {}",
-                            ms(p.latency.value_at_quantile(0.5)),
-                            ms(p.latency.value_at_quantile(0.99))
-                        ),
-                        Some(other) => cell(other),
-                        None => "-".into(),
-                    };
-                    out += &format!(" {text} |");
-                }
-                out += "\n";
+}
+
+fn scaling_section(results: &Results, out: &mut String) {
+    let steps = results.options.scaling.as_deref().unwrap_or_default();
+    out.push_str(
+        "\n## Scaling (concurrency 1)\n\nGetItem and Query latency as one table grows; each \
+         cell: p50 / p99 ms. Query reads a whole 10-item partition.\n\n| server | op |",
+    );
+    for items in steps {
+        let _ = write!(out, " {} items |", short_count(*items));
+    }
+    out.push_str("\n|---|---|");
+    out.push_str(&"---:|".repeat(steps.len()));
+    out.push('\n');
+    for &kind in &results.options.servers {
+        for op in ["GetItem", "Query"] {
+            let _ = write!(out, "| {} | {op} |", kind.name());
+            for &items in steps {
+                let found = results
+                    .scaling
+                    .iter()
+                    .find(|r| r.server == kind && r.op == op && r.items == items);
+                let text = match found.map(|r| &r.outcome) {
+                    Some(Outcome::Measured(p)) if p.ok > 0 => format!(
+                        "{} / {}",
+                        ms(p.latency.value_at_quantile(0.5)),
+                        ms(p.latency.value_at_quantile(0.99))
+                    ),
+                    Some(other) => cell(other),
+                    None => "-".into(),
+                };
+                let _ = write!(out, " {text} |");
             }
+            out.push('\n');
         }
     }
-    out
 }
 
 fn outcome(
