@@ -89,10 +89,12 @@ pub enum Action {
     Delete(Path, Operand),
 }
 
-/// An update expression: its actions grouped by clause, clauses in the order written.
+/// An update expression: its actions in the order written, and where each clause starts (a
+/// clause written twice is kept, for validation to reject as the service does).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Update {
     pub actions: Vec<Action>,
+    pub clause_starts: Vec<usize>,
 }
 
 impl Action {
@@ -101,7 +103,7 @@ impl Action {
             Action::Set(p, _) | Action::Remove(p) | Action::Add(p, _) | Action::Delete(p, _) => p,
         }
     }
-    fn clause(&self) -> &'static str {
+    pub fn clause(&self) -> &'static str {
         match self {
             Action::Set(..) => "SET",
             Action::Remove(_) => "REMOVE",
@@ -220,17 +222,14 @@ impl fmt::Display for Cond {
 
 impl fmt::Display for Update {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut last: Option<&str> = None;
-        for a in &self.actions {
-            let clause = a.clause();
-            if last == Some(clause) {
-                f.write_str(", ")?;
-            } else {
-                if last.is_some() {
+        for (i, a) in self.actions.iter().enumerate() {
+            if self.clause_starts.contains(&i) {
+                if i > 0 {
                     f.write_str(" ")?;
                 }
-                write!(f, "{clause} ")?;
-                last = Some(clause);
+                write!(f, "{} ", a.clause())?;
+            } else {
+                f.write_str(", ")?;
             }
             match a {
                 Action::Set(p, v) => write!(f, "{p} = {v}")?,

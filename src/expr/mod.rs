@@ -26,7 +26,9 @@ pub enum ExprError {
     RedundantParentheses,
     ClauseRepeated(&'static str),
     TooDeep,
-    IndexTooLarge,
+    IndexOutOfRange(String),
+    PathTooDeep(usize),
+    TooManyOperators(usize),
     Reserved(String),
     InvalidFunction(String),
     UndefinedName(String),
@@ -88,7 +90,18 @@ impl fmt::Display for ExprError {
                 "The \"{c}\" section can only be used once in an update expression;"
             ),
             TooDeep => f.write_str("The expression has too many nested levels;"),
-            IndexTooLarge => f.write_str("The document path has a list index that is too large;"),
+            IndexOutOfRange(i) => write!(
+                f,
+                "List index is not within the allowable range; index: [{i}]"
+            ),
+            PathTooDeep(n) => write!(
+                f,
+                "The document path has too many nesting levels; nesting levels: {n}"
+            ),
+            TooManyOperators(n) => write!(
+                f,
+                "The expression contains too many operators; operator count: {n}"
+            ),
             Reserved(w) => write!(
                 f,
                 "Attribute name is a reserved keyword; reserved keyword: {w}"
@@ -154,6 +167,7 @@ impl fmt::Display for ExprError {
                 f,
                 "Two document paths conflict with each other; must remove or rewrite one of these paths; path one: {a}, path two: {b}"
             ),
+            TooLong(0) => f.write_str("Expression size has exceeded the maximum allowed size;"),
             TooLong(n) => write!(
                 f,
                 "Expression size has exceeded the maximum allowed size; expression size: {n}"

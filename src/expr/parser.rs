@@ -4,9 +4,9 @@
 use super::ast::{Action, ArithOp, Call, CmpOp, Cond, Elem, Name, Operand, Path, Update};
 use super::ExprError;
 
-/// Nesting bound for parentheses and NOT, far above what the service's 4 KB expressions allow
-/// usefully, so a hostile expression cannot overflow the stack.
-const MAX_DEPTH: usize = 256;
+/// Nesting bound for parentheses and NOT, above anything the service's operator limit admits,
+/// so a hostile expression cannot overflow the stack.
+const MAX_DEPTH: usize = 700;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -50,11 +50,15 @@ fn tokenize(text: &str) -> Vec<Token> {
                 Kind::ValuePh
             }
         } else if c.is_ascii_digit() {
-            while i < b.len() && b[i].is_ascii_digit() {
-                i += 1;
+            // No leading zeros: `01` is the two tokens `0` and `1`, as the service reads it.
+            i += 1;
+            if c != b'0' {
+                while i < b.len() && b[i].is_ascii_digit() {
+                    i += 1;
+                }
             }
             Kind::Int
-        } else if c.is_ascii_alphabetic() || c == b'_' {
+        } else if c.is_ascii_alphabetic() {
             while i < b.len() && word(b[i]) {
                 i += 1;
             }
@@ -92,7 +96,14 @@ struct Parser<'a> {
     toks: Vec<Token>,
     pos: usize,
     depth: usize,
+    /// Comparators, AND/OR/NOT, BETWEEN, IN and function calls seen so far (the service allows 300).
+    operators: usize,
 }
+
+/// The most operators a condition may have.
+const MAX_OPERATORS: usize = 300;
+/// The most elements in a document path.
+const MAX_PATH_DEPTH: usize = 32;
 
 impl<'a> Parser<'a> {
     fn new(text: &'a str) -> Self {
@@ -101,6 +112,7 @@ impl<'a> Parser<'a> {
             toks: tokenize(text),
             pos: 0,
             depth: 0,
+            operators: 0,
         }
     }
 
@@ -168,6 +180,14 @@ impl<'a> Parser<'a> {
         }
     }
 
+    fn operator(&mut self) -> Result<(), ExprError> {
+        self.operators += 1;
+        if self.operators > MAX_OPERATORS {
+            return Err(ExprError::TooManyOperators(self.operators));
+        }
+        Ok(())
+    }
+
     fn enter(&mut self) -> Result<(), ExprError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
@@ -206,11 +226,16 @@ impl<'a> Parser<'a> {
                 let index = self
                     .src(t)
                     .parse::<u32>()
-                    .map_err(|_| ExprError::IndexTooLarge)?;
+                    .ok()
+                    .filter(|i| *i <= i32::MAX as u32)
+                    .ok_or_else(|| ExprError::IndexOutOfRange(self.src(t).to_string()))?;
                 self.bump();
                 self.expect_sym("]")?;
                 elems.push(Elem::Index(index));
             } else {
+                if elems.len() > MAX_PATH_DEPTH {
+                    return Err(ExprError::PathTooDeep(elems.len()));
+                }
                 return Ok(Path(elems));
             }
         }
@@ -219,6 +244,14 @@ impl<'a> Parser<'a> {
     /// A path, a `:value`, or a function call.
     fn operand(&mut self) -> Result<Operand, ExprError> {
         let t = self.peek();
+        if self.is_sym("(") {
+            self.bump();
+            self.enter()?;
+            let inner = self.operand()?;
+            self.expect_sym(")")?;
+            self.depth -= 1;
+            return Ok(inner);
+        }
         match t.kind {
             Kind::ValuePh => {
                 self.bump();
@@ -232,6 +265,7 @@ impl<'a> Parser<'a> {
                 self.bump();
                 self.bump();
                 self.enter()?;
+                self.operator()?;
                 let mut args = vec![self.operand()?];
                 while self.is_sym(",") {
                     self.bump();
@@ -253,6 +287,7 @@ impl<'a> Parser<'a> {
         let (mut c, mut wrapped) = self.and()?;
         while self.at_kw("OR") {
             self.bump();
+            self.operator()?;
             let (r, _) = self.and()?;
             c = Cond::Or(Box::new(c), Box::new(r));
             wrapped = false;
@@ -264,6 +299,7 @@ impl<'a> Parser<'a> {
         let (mut c, mut wrapped) = self.not()?;
         while self.at_kw("AND") {
             self.bump();
+            self.operator()?;
             let (r, _) = self.not()?;
             c = Cond::And(Box::new(c), Box::new(r));
             wrapped = false;
@@ -274,6 +310,7 @@ impl<'a> Parser<'a> {
     fn not(&mut self) -> Result<(Cond, bool), ExprError> {
         if self.at_kw("NOT") {
             self.bump();
+            self.operator()?;
             self.enter()?;
             let (c, _) = self.not()?;
             self.depth -= 1;
@@ -284,16 +321,37 @@ impl<'a> Parser<'a> {
 
     fn primary(&mut self) -> Result<(Cond, bool), ExprError> {
         if self.is_sym("(") {
+            // A parenthesised condition, or a parenthesised operand (`(n) = :v`): try the
+            // condition first and fall back, keeping the error that got further.
+            let (start, operators) = (self.pos, self.operators);
             self.bump();
             self.enter()?;
-            let (c, inner_wrapped) = self.or()?;
-            self.expect_sym(")")?;
+            let attempt = self.or().and_then(|r| self.expect_sym(")").map(|_| r));
             self.depth -= 1;
-            if inner_wrapped {
-                return Err(ExprError::RedundantParentheses);
+            match attempt {
+                Ok((c, inner_wrapped)) => {
+                    if inner_wrapped {
+                        return Err(ExprError::RedundantParentheses);
+                    }
+                    return Ok((c, true));
+                }
+                Err(e) => {
+                    let reached = self.pos;
+                    self.pos = start;
+                    self.operators = operators;
+                    match self.comparison() {
+                        Ok(c) => return Ok((c, false)),
+                        Err(e2) if self.pos >= reached => return Err(e2),
+                        Err(_) => return Err(e),
+                    }
+                }
             }
-            return Ok((c, true));
         }
+        self.comparison().map(|c| (c, false))
+    }
+
+    /// An operand followed by a comparator, BETWEEN or IN; or a function call standing alone.
+    fn comparison(&mut self) -> Result<Cond, ExprError> {
         let left = self.operand()?;
         let t = self.peek();
         let op = match (t.kind, self.src(t)) {
@@ -307,21 +365,24 @@ impl<'a> Parser<'a> {
         };
         if let Some(op) = op {
             self.bump();
+            self.operator()?;
             let right = self.operand()?;
-            return Ok((Cond::Cmp(left, op, right), false));
+            return Ok(Cond::Cmp(left, op, right));
         }
         if self.at_kw("BETWEEN") {
             self.bump();
+            self.operator()?;
             let lo = self.operand()?;
             if !self.at_kw("AND") {
                 return Err(self.syntax_error());
             }
             self.bump();
             let hi = self.operand()?;
-            return Ok((Cond::Between(left, lo, hi), false));
+            return Ok(Cond::Between(left, lo, hi));
         }
         if self.at_kw("IN") {
             self.bump();
+            self.operator()?;
             self.expect_sym("(")?;
             let mut list = vec![self.operand()?];
             while self.is_sym(",") {
@@ -329,10 +390,10 @@ impl<'a> Parser<'a> {
                 list.push(self.operand()?);
             }
             self.expect_sym(")")?;
-            return Ok((Cond::In(left, list), false));
+            return Ok(Cond::In(left, list));
         }
         match left {
-            Operand::Call(call) => Ok((Cond::Call(call), false)),
+            Operand::Call(call) => Ok(Cond::Call(call)),
             _ => Err(self.syntax_error()),
         }
     }
@@ -343,6 +404,16 @@ impl<'a> Parser<'a> {
         } else {
             Err(self.syntax_error())
         }
+    }
+
+    /// A `:value` (the operand of ADD and DELETE).
+    fn value(&mut self) -> Result<Operand, ExprError> {
+        let t = self.peek();
+        if t.kind != Kind::ValuePh {
+            return Err(self.syntax_error());
+        }
+        self.bump();
+        Ok(Operand::Value(self.src(t).to_string()))
     }
 
     /// The value of a SET action: an operand, optionally `+`/`-` one more operand.
@@ -374,10 +445,8 @@ impl<'a> Parser<'a> {
                 }
                 return Err(self.syntax_error());
             };
-            if seen.contains(&clause) {
-                return Err(ExprError::ClauseRepeated(clause));
-            }
             seen.push(clause);
+            update.clause_starts.push(update.actions.len());
             self.bump();
             loop {
                 let path = self.path()?;
@@ -387,8 +456,8 @@ impl<'a> Parser<'a> {
                         Action::Set(path, self.set_value()?)
                     }
                     "REMOVE" => Action::Remove(path),
-                    "ADD" => Action::Add(path, self.operand()?),
-                    _ => Action::Delete(path, self.operand()?),
+                    "ADD" => Action::Add(path, self.value()?),
+                    _ => Action::Delete(path, self.value()?),
                 };
                 update.actions.push(action);
                 if self.is_sym(",") {
@@ -493,15 +562,19 @@ mod tests {
             u.to_string(),
             "REMOVE x, y[2] SET a = b + :v, c = list_append(c, :l) ADD n :one"
         );
-        assert_eq!(
-            parse_update("SET a = :v SET b = :v"),
-            Err(ExprError::ClauseRepeated("SET"))
-        );
+        let twice = parse_update("SET a = :v SET b = :v").unwrap();
+        assert_eq!(twice.clause_starts, vec![0, 1]);
+        assert_eq!(twice.to_string(), "SET a = :v SET b = :v");
     }
 
     #[test]
     fn deep_nesting_is_an_error_not_a_stack_overflow() {
         let text = format!("{}a = :v", "NOT ".repeat(100_000));
-        assert_eq!(parse_condition(&text), Err(ExprError::TooDeep));
+        assert_eq!(
+            parse_condition(&text),
+            Err(ExprError::TooManyOperators(301))
+        );
+        let text = format!("{}a = :v{}", "(".repeat(100_000), ")".repeat(100_000));
+        assert!(parse_condition(&text).is_err());
     }
 }

@@ -91,18 +91,46 @@ fn words_call(c: &Call) -> Result<(), ExprError> {
     c.args.iter().try_for_each(words_operand)
 }
 
+/// Pass A of a condition operand: words, and functions that cannot stand where they are.
+fn shape_operand(o: &Operand) -> Result<(), ExprError> {
+    if let Operand::Call(c) = o {
+        if !known_function(&c.name) {
+            return Err(ExprError::InvalidFunction(c.name.clone()));
+        }
+        if UPDATE_FUNCTIONS.contains(&c.name.as_str()) {
+            return Err(ExprError::FunctionNotInCondition(c.name.clone()));
+        }
+        if c.name != "size" {
+            return Err(ExprError::FunctionMisuse(c.name.clone()));
+        }
+        return c.args.iter().try_for_each(shape_operand);
+    }
+    words_operand(o)
+}
+
 fn words_cond(c: &Cond) -> Result<(), ExprError> {
     match c {
         Cond::Cmp(a, _, b) => {
-            words_operand(a)?;
-            words_operand(b)
+            shape_operand(a)?;
+            shape_operand(b)
         }
-        Cond::Between(a, lo, hi) => [a, lo, hi].into_iter().try_for_each(words_operand),
+        Cond::Between(a, lo, hi) => [a, lo, hi].into_iter().try_for_each(shape_operand),
         Cond::In(a, list) => {
-            words_operand(a)?;
-            list.iter().try_for_each(words_operand)
+            shape_operand(a)?;
+            list.iter().try_for_each(shape_operand)
         }
-        Cond::Call(call) => words_call(call),
+        Cond::Call(call) => {
+            if !known_function(&call.name) {
+                return Err(ExprError::InvalidFunction(call.name.clone()));
+            }
+            if call.name == "size" {
+                return Err(ExprError::FunctionMisuse(call.name.clone()));
+            }
+            if UPDATE_FUNCTIONS.contains(&call.name.as_str()) {
+                return Err(ExprError::FunctionNotInCondition(call.name.clone()));
+            }
+            call.args.iter().try_for_each(shape_operand)
+        }
         Cond::Not(x) => words_cond(x),
         Cond::And(a, b) | Cond::Or(a, b) => {
             words_cond(a)?;
@@ -149,7 +177,18 @@ impl Ctx<'_> {
             _ => None,
         }
     }
+
+    /// The type of `o` when it is known before evaluation: a literal's, or N for `size()`.
+    fn static_type(&self, o: &Operand) -> Option<&'static str> {
+        match o {
+            Operand::Value(v) => self.values.get(v).map(AttributeValue::type_name),
+            Operand::Call(c) if c.name == "size" => Some("N"),
+            _ => None,
+        }
+    }
 }
+
+const SCALAR_TYPES: [&str; 3] = ["S", "N", "B"];
 
 fn count(call: &Call, n: usize) -> Result<(), ExprError> {
     if call.args.len() != n {
@@ -162,11 +201,23 @@ fn count(call: &Call, n: usize) -> Result<(), ExprError> {
 }
 
 fn scalar_literal(ctx: &Ctx, o: &Operand, function: &str) -> Result<(), ExprError> {
-    if let Some(v) = ctx.literal(o) {
-        if v.scalar_type().is_none() {
-            return Err(ExprError::OperandType {
-                function: function.to_string(),
-                ty: v.type_name(),
+    match ctx.static_type(o) {
+        Some(ty) if !SCALAR_TYPES.contains(&ty) => Err(ExprError::OperandType {
+            function: function.to_string(),
+            ty,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// `f(p, p)`: the first operand repeated among the others.
+fn distinct_first(ctx: &Ctx, operator: &str, first: &Operand, rest: &[Operand], used: &mut Used) -> Result<(), ExprError> {
+    if let Operand::Path(p) = first {
+        if rest.contains(first) {
+            let path = ctx.resolve_path(p, used)?;
+            return Err(ExprError::NotDistinct {
+                operator: operator.into(),
+                first: render_path(&path),
             });
         }
     }
@@ -185,15 +236,13 @@ fn operand_in_condition(ctx: &Ctx, o: &Operand, used: &mut Used) -> Result<(), E
             match call.name.as_str() {
                 "size" => {
                     count(call, 1)?;
-                    match &call.args[0] {
-                        Operand::Path(_) => Ok(()),
-                        other => Err(match ctx.literal(other) {
-                            Some(v) => ExprError::OperandType {
-                                function: "size".into(),
-                                ty: v.type_name(),
-                            },
-                            None => ExprError::NeedsPath("size".into()),
+                    const SIZED: [&str; 8] = ["S", "B", "SS", "NS", "BS", "L", "M", "NULL"];
+                    match ctx.static_type(&call.args[0]) {
+                        Some(ty) if !SIZED[..7].contains(&ty) => Err(ExprError::OperandType {
+                            function: "size".into(),
+                            ty,
                         }),
+                        _ => Ok(()),
                     }
                 }
                 n if UPDATE_FUNCTIONS.contains(&n) => {
@@ -229,7 +278,7 @@ fn call_in_condition(ctx: &Ctx, call: &Call, used: &mut Used) -> Result<(), Expr
         }
         "attribute_type" => {
             count(call, 2)?;
-            needs_path(&call.args[0])?;
+            distinct_first(ctx, name, &call.args[0], &call.args[1..], used)?;
             match ctx.literal(&call.args[1]) {
                 Some(AttributeValue::S(t)) => {
                     const TYPES: [&str; 10] =
@@ -249,19 +298,23 @@ fn call_in_condition(ctx: &Ctx, call: &Call, used: &mut Used) -> Result<(), Expr
         }
         "begins_with" => {
             count(call, 2)?;
+            distinct_first(ctx, name, &call.args[0], &call.args[1..], used)?;
             for a in &call.args {
-                if let Some(v) = ctx.literal(a) {
-                    if !matches!(v, AttributeValue::S(_) | AttributeValue::B(_)) {
+                if let Some(ty) = ctx.static_type(a) {
+                    if ty != "S" && ty != "B" {
                         return Err(ExprError::OperandType {
                             function: name.into(),
-                            ty: v.type_name(),
+                            ty,
                         });
                     }
                 }
             }
             Ok(())
         }
-        _ => count(call, 2),
+        _ => {
+            count(call, 2)?;
+            distinct_first(ctx, name, &call.args[0], &call.args[1..], used)
+        }
     }
 }
 
@@ -313,16 +366,7 @@ fn semantics(ctx: &Ctx, cond: &Cond, used: &mut Used) -> Result<(), ExprError> {
             if list.len() > 100 {
                 return Err(ExprError::TooManyInOperands(list.len()));
             }
-            if let Operand::Path(p) = a {
-                if list.contains(a) {
-                    let path = ctx.resolve_path(p, used)?;
-                    return Err(ExprError::NotDistinct {
-                        operator: "IN".into(),
-                        first: render_path(&path),
-                    });
-                }
-            }
-            Ok(())
+            distinct_first(ctx, "IN", a, list, used)
         }
         Cond::Call(call) => call_in_condition(ctx, call, used),
         Cond::Not(x) => semantics(ctx, x, used),
@@ -349,14 +393,44 @@ fn action_type_name(v: &AttributeValue) -> &'static str {
     }
 }
 
-/// A value on the right of `SET path =`.
-fn set_operand(ctx: &Ctx, o: &Operand, used: &mut Used) -> Result<(), ExprError> {
+/// Pass A of a SET value: words, and functions that are not update functions or stand where
+/// they cannot (list_append as an arithmetic operand).
+fn shape_set_operand(o: &Operand, in_arith: bool) -> Result<(), ExprError> {
     match o {
-        Operand::Path(p) => ctx.resolve_path(p, used).map(|_| ()),
-        Operand::Value(v) => ctx.value(v, used).map(|_| ()),
+        Operand::Path(p) => words_path(p),
+        Operand::Value(_) => Ok(()),
+        Operand::Arith(a, _, b) => {
+            shape_set_operand(a, true)?;
+            shape_set_operand(b, true)
+        }
+        Operand::Call(c) => {
+            if !known_function(&c.name) {
+                return Err(ExprError::InvalidFunction(c.name.clone()));
+            }
+            if !UPDATE_FUNCTIONS.contains(&c.name.as_str()) {
+                return Err(ExprError::FunctionNotInUpdate(c.name.clone()));
+            }
+            if in_arith && c.name == "list_append" {
+                return Err(ExprError::FunctionMisuse(c.name.clone()));
+            }
+            c.args.iter().try_for_each(|a| shape_set_operand(a, false))
+        }
+    }
+}
+
+/// The value checks of a SET right-hand side; every error is kept in `errors` (the service
+/// reports the last one).
+fn set_operand(ctx: &Ctx, o: &Operand, used: &mut Used, errors: &mut Vec<ExprError>) {
+    match o {
+        Operand::Path(_) => {}
+        Operand::Value(v) => {
+            if let Err(e) = ctx.value(v, used) {
+                errors.push(e);
+            }
+        }
         Operand::Arith(a, op, b) => {
-            set_operand(ctx, a, used)?;
-            set_operand(ctx, b, used)?;
+            set_operand(ctx, a, used, errors);
+            set_operand(ctx, b, used, errors);
             let symbol = match op {
                 super::ast::ArithOp::Add => "+",
                 super::ast::ArithOp::Sub => "-",
@@ -364,33 +438,32 @@ fn set_operand(ctx: &Ctx, o: &Operand, used: &mut Used) -> Result<(), ExprError>
             for x in [a, b] {
                 if let Some(v) = ctx.literal(x) {
                     if !matches!(v, AttributeValue::N(_)) {
-                        return Err(ExprError::OperandType {
+                        errors.push(ExprError::OperandType {
                             function: symbol.into(),
                             ty: v.type_name(),
                         });
                     }
                 }
             }
-            Ok(())
         }
         Operand::Call(call) => {
             let name = call.name.as_str();
-            if !UPDATE_FUNCTIONS.contains(&name) {
-                return Err(ExprError::FunctionNotInUpdate(name.into()));
-            }
             for a in &call.args {
-                set_operand(ctx, a, used)?;
+                set_operand(ctx, a, used, errors);
             }
-            count(call, 2)?;
+            if let Err(e) = count(call, 2) {
+                errors.push(e);
+                return;
+            }
             if name == "if_not_exists" {
                 if !matches!(call.args[0], Operand::Path(_)) {
-                    return Err(ExprError::NeedsPath(name.into()));
+                    errors.push(ExprError::NeedsPath(name.into()));
                 }
             } else {
                 for a in &call.args {
                     if let Some(v) = ctx.literal(a) {
                         if !matches!(v, AttributeValue::L(_)) {
-                            return Err(ExprError::OperandType {
+                            errors.push(ExprError::OperandType {
                                 function: name.into(),
                                 ty: v.type_name(),
                             });
@@ -398,28 +471,26 @@ fn set_operand(ctx: &Ctx, o: &Operand, used: &mut Used) -> Result<(), ExprError>
                     }
                 }
             }
-            Ok(())
         }
     }
 }
 
-/// Validates the paths of a ProjectionExpression: reserved words, then placeholders; a path may
-/// not repeat or overlap another.
-pub fn validate_paths(
-    ctx: &Ctx,
-    paths: &[Path],
-    used: &mut Used,
-) -> Result<Vec<Vec<PathElem>>, ExprError> {
-    paths.iter().try_for_each(words_path)?;
-    let resolved = paths
-        .iter()
-        .map(|p| ctx.resolve_path(p, used))
-        .collect::<Result<Vec<_>, _>>()?;
-    check_overlaps(&resolved)?;
-    Ok(resolved)
+fn operand_paths<'a>(o: &'a Operand, out: &mut Vec<&'a Path>) {
+    match o {
+        Operand::Path(p) => out.push(p),
+        Operand::Value(_) => {}
+        Operand::Arith(a, _, b) => {
+            operand_paths(a, out);
+            operand_paths(b, out);
+        }
+        Operand::Call(c) => c.args.iter().for_each(|a| operand_paths(a, out)),
+    }
 }
 
-/// Validates an update expression and returns its actions' resolved paths (in order).
+/// Validates an update expression and returns its actions' resolved paths (in order). The
+/// order of the checks is the service's: words and function placement, a clause written twice,
+/// overlapping paths, then placeholders and operand types, where the service reports the last
+/// problem it met, names after values.
 pub fn validate_update(
     ctx: &Ctx,
     update: &Update,
@@ -428,15 +499,43 @@ pub fn validate_update(
     for a in &update.actions {
         words_path(a.path())?;
         match a {
-            Action::Set(_, v) | Action::Add(_, v) | Action::Delete(_, v) => words_operand(v)?,
+            Action::Set(_, v) => shape_set_operand(v, false)?,
+            Action::Add(_, v) | Action::Delete(_, v) => words_operand(v)?,
             Action::Remove(_) => {}
         }
     }
-    let mut paths = Vec::with_capacity(update.actions.len());
+    let mut clauses: Vec<&str> = Vec::new();
+    for &i in &update.clause_starts {
+        let clause = update.actions[i].clause();
+        if clauses.contains(&clause) {
+            return Err(ExprError::ClauseRepeated(clause));
+        }
+        clauses.push(clause);
+    }
+    // Overlaps are found on the paths as written where a name is not defined.
+    let lenient: Vec<Vec<PathElem>> = update
+        .actions
+        .iter()
+        .map(|a| {
+            a.path()
+                .0
+                .iter()
+                .map(|e| match e {
+                    Elem::Attr(Name::Plain(n)) => PathElem::Attr(n.clone()),
+                    Elem::Attr(Name::Placeholder(p)) => {
+                        PathElem::Attr(ctx.names.get(p).unwrap_or(p).clone())
+                    }
+                    Elem::Index(i) => PathElem::Index(*i as usize),
+                })
+                .collect()
+        })
+        .collect();
+    check_overlaps(&lenient)?;
+
+    let mut value_errors = Vec::new();
     for a in &update.actions {
-        paths.push(ctx.resolve_path(a.path(), used)?);
         match a {
-            Action::Set(_, v) => set_operand(ctx, v, used)?,
+            Action::Set(_, v) => set_operand(ctx, v, used, &mut value_errors),
             Action::Remove(_) => {}
             Action::Add(_, v) | Action::Delete(_, v) => {
                 let (action, ok): (&'static str, fn(&AttributeValue) -> bool) =
@@ -454,32 +553,60 @@ pub fn validate_update(
                         ("DELETE", |v| {
                             matches!(
                                 v,
-                                AttributeValue::Ss(_)
-                                    | AttributeValue::Ns(_)
-                                    | AttributeValue::Bs(_)
+                                AttributeValue::Ss(_) | AttributeValue::Ns(_) | AttributeValue::Bs(_)
                             )
                         })
                     };
-                match v {
-                    Operand::Value(name) => {
-                        let value = ctx.value(name, used)?;
-                        if !ok(value) {
-                            return Err(ExprError::ActionOperandType {
-                                action,
-                                ty: action_type_name(value),
-                            });
-                        }
+                if let Operand::Value(name) = v {
+                    match ctx.value(name, used) {
+                        Ok(value) if !ok(value) => value_errors.push(ExprError::ActionOperandType {
+                            action,
+                            ty: action_type_name(value),
+                        }),
+                        Ok(_) => {}
+                        Err(e) => value_errors.push(e),
                     }
-                    Operand::Path(p) => {
-                        ctx.resolve_path(p, used)?;
-                    }
-                    other => set_operand(ctx, other, used)?,
                 }
             }
         }
     }
-    check_overlaps(&paths)?;
+    let mut name_error = None;
+    let mut paths = Vec::with_capacity(update.actions.len());
+    for a in &update.actions {
+        let mut operand_refs = Vec::new();
+        if let Action::Set(_, v) = a {
+            operand_paths(v, &mut operand_refs);
+        }
+        match ctx.resolve_path(a.path(), used) {
+            Ok(p) => paths.push(p),
+            Err(e) => name_error = Some(e),
+        }
+        for p in operand_refs {
+            if let Err(e) = ctx.resolve_path(p, used) {
+                name_error = Some(e);
+            }
+        }
+    }
+    if let Some(e) = name_error.or(value_errors.pop()) {
+        return Err(e);
+    }
     Ok(paths)
+}
+
+/// Validates the paths of a ProjectionExpression: reserved words, then placeholders; a path may
+/// not repeat or overlap another.
+pub fn validate_paths(
+    ctx: &Ctx,
+    paths: &[Path],
+    used: &mut Used,
+) -> Result<Vec<Vec<PathElem>>, ExprError> {
+    paths.iter().try_for_each(words_path)?;
+    let resolved = paths
+        .iter()
+        .map(|p| ctx.resolve_path(p, used))
+        .collect::<Result<Vec<_>, _>>()?;
+    check_overlaps(&resolved)?;
+    Ok(resolved)
 }
 
 /// Two actions may not touch the same path, a path and its parent, or a path used both as a map
@@ -503,30 +630,28 @@ fn check_overlaps(paths: &[Vec<PathElem>]) -> Result<(), ExprError> {
     Ok(())
 }
 
-/// Names and values of the request that no expression used, in the service's message form.
+/// Names and values of the request that no expression used, in the service's message form
+/// (names first; keys in the order the service's hash map lists them).
 pub fn check_unused(ctx: &Ctx, used: &Used) -> crate::error::Result<()> {
-    let unused_values: Vec<&str> = ctx
-        .values
-        .keys()
-        .filter(|k| !used.values.contains(*k))
-        .map(String::as_str)
-        .collect();
-    if !unused_values.is_empty() {
-        return Err(crate::error::Error::validation(format!(
-            "Value provided in ExpressionAttributeValues unused in expressions: keys: {{{}}}",
-            unused_values.join(", ")
-        )));
+    fn unused<'a>(keys: Vec<&'a String>, used: &HashSet<String>) -> Vec<&'a str> {
+        crate::model::java_hash_order(&keys, |k| k.as_str())
+            .into_iter()
+            .filter(|k| !used.contains(**k))
+            .map(|k| k.as_str())
+            .collect()
     }
-    let unused_names: Vec<&str> = ctx
-        .names
-        .keys()
-        .filter(|k| !used.names.contains(*k))
-        .map(String::as_str)
-        .collect();
-    if !unused_names.is_empty() {
+    let names = unused(ctx.names.keys().collect(), &used.names);
+    if !names.is_empty() {
         return Err(crate::error::Error::validation(format!(
             "Value provided in ExpressionAttributeNames unused in expressions: keys: {{{}}}",
-            unused_names.join(", ")
+            names.join(", ")
+        )));
+    }
+    let values = unused(ctx.values.keys().collect(), &used.values);
+    if !values.is_empty() {
+        return Err(crate::error::Error::validation(format!(
+            "Value provided in ExpressionAttributeValues unused in expressions: keys: {{{}}}",
+            values.join(", ")
         )));
     }
     Ok(())

@@ -103,7 +103,7 @@ pub fn render_description(view: &TableView) -> Value {
         m.insert(
             "LocalSecondaryIndexes".into(),
             Value::Array(
-                java_hash_order(&meta.lsis)
+                crate::model::java_hash_order(&meta.lsis, |ix| &ix.name)
                     .into_iter()
                     .map(|i| render_index(meta, i, view))
                     .collect(),
@@ -114,7 +114,7 @@ pub fn render_description(view: &TableView) -> Value {
         m.insert(
             "GlobalSecondaryIndexes".into(),
             Value::Array(
-                java_hash_order(&meta.gsis)
+                crate::model::java_hash_order(&meta.gsis, |ix| &ix.name)
                     .into_iter()
                     .map(|i| render_index(meta, i, view))
                     .collect(),
@@ -159,24 +159,3 @@ pub fn render_description(view: &TableView) -> Value {
     Value::Object(m)
 }
 
-/// Indexes in the order DynamoDB Local lists them: iteration order of a Java `HashMap` keyed by
-/// index name (bucket of the spread `String.hashCode`, then insertion order within a bucket).
-fn java_hash_order(indexes: &[IndexDef]) -> Vec<&IndexDef> {
-    let mut capacity = 16usize;
-    while indexes.len() * 4 > capacity * 3 {
-        capacity *= 2;
-    }
-    let bucket = |name: &str| {
-        let h = name
-            .encode_utf16()
-            .fold(0u32, |h, c| h.wrapping_mul(31).wrapping_add(c as u32));
-        ((h ^ (h >> 16)) as usize) & (capacity - 1)
-    };
-    let mut out: Vec<(usize, usize, &IndexDef)> = indexes
-        .iter()
-        .enumerate()
-        .map(|(i, ix)| (bucket(&ix.name), i, ix))
-        .collect();
-    out.sort_by_key(|&(b, i, _)| (b, i));
-    out.into_iter().map(|(_, _, ix)| ix).collect()
-}

@@ -37,8 +37,14 @@ impl Exprs {
                 ));
             }
             for (k, v) in names {
-                out.names
-                    .insert(k.clone(), v.as_str().unwrap_or_default().to_string());
+                check_key(k, '#', "ExpressionAttributeNames")?;
+                let name = v.as_str().unwrap_or_default();
+                if name.is_empty() {
+                    return Err(Error::validation(format!(
+                        "ExpressionAttributeNames contains invalid value: Empty attribute name for key {k}"
+                    )));
+                }
+                out.names.insert(k.clone(), name.to_string());
             }
         }
         if let Some(values) = input
@@ -51,6 +57,7 @@ impl Exprs {
                 ));
             }
             for (k, v) in values {
+                check_key(k, ':', "ExpressionAttributeValues")?;
                 let value = parse_value(v, 0).map_err(|e| {
                     Error::validation(format!(
                         "ExpressionAttributeValues contains invalid value: {} for key {k}",
@@ -75,6 +82,7 @@ impl Exprs {
         let Some(text) = input.str(param) else {
             return Ok(None);
         };
+        check_length(text, param)?;
         let cond = parse_condition(text).map_err(|e| e.into_error(param))?;
         let ctx = Ctx {
             names: &self.names,
@@ -90,6 +98,7 @@ impl Exprs {
             return Ok(None);
         };
         let param = "UpdateExpression";
+        check_length(text, param)?;
         let update = parse_update(text).map_err(|e| e.into_error(param))?;
         let ctx = Ctx {
             names: &self.names,
@@ -104,17 +113,57 @@ impl Exprs {
     /// unused ones.
     pub fn finish(&self, input: Input, expressions: &[&str]) -> Result<()> {
         if !expressions.iter().any(|p| input.get(p).is_some()) {
-            for m in ["ExpressionAttributeNames", "ExpressionAttributeValues"] {
-                if input.get(m).is_some() {
-                    return Err(Error::validation(format!(
-                        "{m} can only be specified when using expressions"
-                    )));
-                }
+            if input.get("ExpressionAttributeNames").is_some() {
+                return Err(Error::validation(
+                    "ExpressionAttributeNames can only be specified when using expressions",
+                ));
+            }
+            if input.get("ExpressionAttributeValues").is_some() {
+                let null = match expressions {
+                    [one] => format!("{one} is null"),
+                    _ => format!("{} are null", expressions.join(" and ")),
+                };
+                return Err(Error::validation(format!(
+                    "ExpressionAttributeValues can only be specified when using expressions: {null}"
+                )));
             }
             return Ok(());
         }
         check_unused(&self.ctx(), &self.used)
     }
+}
+
+/// The most bytes an expression may have.
+const MAX_EXPRESSION_BYTES: usize = 4096;
+
+fn check_length(text: &str, param: &str) -> Result<()> {
+    if text.len() > MAX_EXPRESSION_BYTES {
+        // The service states the size for conditions, not for updates.
+        let size = if param == "UpdateExpression" { 0 } else { text.len() };
+        return Err(crate::expr::ExprError::TooLong(size).into_error(param));
+    }
+    Ok(())
+}
+
+/// A placeholder key: `#` or `:` then letters, digits or `_`, at most 255 bytes.
+fn check_key(key: &str, sigil: char, map: &str) -> Result<()> {
+    if key.len() > 255 {
+        let size = if sigil == '#' {
+            format!(" size of key: {}", key.len())
+        } else {
+            String::new()
+        };
+        return Err(Error::validation(format!(
+            "{map} contains invalid key: The expression attribute map contains a key that is too long;{size}"
+        )));
+    }
+    let rest = key.strip_prefix(sigil).unwrap_or("");
+    if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(Error::validation(format!(
+            "{map} contains invalid key: Syntax error; key: \"{key}\""
+        )));
+    }
+    Ok(())
 }
 
 /// Legacy and expression parameters may not be mixed in one request.

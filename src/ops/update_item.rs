@@ -46,15 +46,6 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
 
     let meta = engine.table(scope, input.table_name())?;
     let ek = keys::request_key(&meta.key, &key)?;
-    for path in &plan.paths {
-        if let Some(PathElem::Attr(first)) = path.first() {
-            if meta.key.contains(first) {
-                return Err(Error::validation(format!(
-                    "One or more parameter values were invalid: Cannot update attribute {first}. This attribute is part of the key"
-                )));
-            }
-        }
-    }
     let ctx = Ctx {
         names: &plan.names,
         values: &plan.values,
@@ -62,6 +53,16 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let apply = |old: Option<&Item>| -> Result<Item> {
         if let Some(c) = &check {
             c.check(old)?;
+        }
+        // Checked after the condition, as the service does.
+        for path in &plan.paths {
+            if let Some(PathElem::Attr(first)) = path.first() {
+                if meta.key.contains(first) {
+                    return Err(Error::validation(format!(
+                        "One or more parameter values were invalid: Cannot update attribute {first}. This attribute is part of the key"
+                    )));
+                }
+            }
         }
         let base = match old {
             Some(item) => item.clone(),
