@@ -100,8 +100,9 @@ struct Parser<'a> {
     operators: usize,
 }
 
-/// The most operators a condition may have.
-const MAX_OPERATORS: usize = 300;
+/// The parser stops counting operators here (stack safety); the service's limit of 300 is
+/// checked by validation, after placeholders, as the service orders it.
+const MAX_OPERATORS: usize = 1000;
 /// The most elements in a document path.
 const MAX_PATH_DEPTH: usize = 32;
 
@@ -406,6 +407,16 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Whether the SET value ends here (next action, next clause or the end).
+    fn at_value_end(&self) -> bool {
+        let t = self.peek();
+        t.kind == Kind::Eof
+            || self.is_sym(",")
+            || ["SET", "REMOVE", "ADD", "DELETE"]
+                .iter()
+                .any(|k| self.is_kw(t, k))
+    }
+
     /// A `:value` (the operand of ADD and DELETE).
     fn value(&mut self) -> Result<Operand, ExprError> {
         let t = self.peek();
@@ -418,6 +429,18 @@ impl<'a> Parser<'a> {
 
     /// The value of a SET action: an operand, optionally `+`/`-` one more operand.
     fn set_value(&mut self) -> Result<Operand, ExprError> {
+        if self.is_sym("(") {
+            // `(a + b)` as the whole value; otherwise a parenthesised operand.
+            let start = self.pos;
+            self.bump();
+            self.enter()?;
+            let attempt = self.set_value().and_then(|v| self.expect_sym(")").map(|_| v));
+            self.depth -= 1;
+            match attempt {
+                Ok(v) if self.at_value_end() => return Ok(v),
+                _ => self.pos = start,
+            }
+        }
         let left = self.operand()?;
         let op = if self.is_sym("+") {
             ArithOp::Add
@@ -572,7 +595,7 @@ mod tests {
         let text = format!("{}a = :v", "NOT ".repeat(100_000));
         assert_eq!(
             parse_condition(&text),
-            Err(ExprError::TooManyOperators(301))
+            Err(ExprError::TooManyOperators(1001))
         );
         let text = format!("{}a = :v{}", "(".repeat(100_000), ")".repeat(100_000));
         assert!(parse_condition(&text).is_err());

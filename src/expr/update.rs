@@ -21,6 +21,21 @@ fn wrong_type() -> Error {
     Error::validation("An operand in the update expression has an incorrect data type")
 }
 
+/// How an update was written: legacy AttributeUpdates words its type error differently and its
+/// ADD also appends lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Expression,
+    AttributeUpdates,
+}
+
+fn mismatch(dialect: Dialect) -> Error {
+    match dialect {
+        Dialect::Expression => wrong_type(),
+        Dialect::AttributeUpdates => Error::validation("Type mismatch for attribute to update"),
+    }
+}
+
 /// The value of a SET right-hand side on the old item.
 fn eval_value(o: &Operand, old: &Item, ctx: &Ctx) -> Result<AttributeValue> {
     match o {
@@ -127,7 +142,7 @@ fn remove_path(item: &mut Item, path: &[PathElem]) -> Result<()> {
     Ok(())
 }
 
-fn get_path<'a>(item: &'a Item, path: &[PathElem]) -> Option<&'a AttributeValue> {
+pub fn get_path<'a>(item: &'a Item, path: &[PathElem]) -> Option<&'a AttributeValue> {
     let (PathElem::Attr(first), rest) = path.split_first()? else {
         return None;
     };
@@ -142,21 +157,29 @@ fn get_path<'a>(item: &'a Item, path: &[PathElem]) -> Option<&'a AttributeValue>
     Some(v)
 }
 
-fn union<T: Clone + PartialEq>(mut a: Vec<T>, b: &[T]) -> Vec<T> {
+fn union<T: Clone + Ord>(mut a: Vec<T>, b: &[T]) -> Vec<T> {
     for x in b {
         if !a.contains(x) {
             a.push(x.clone());
         }
     }
+    a.sort();
     a
 }
 
-fn add(current: Option<&AttributeValue>, v: &AttributeValue) -> Result<AttributeValue> {
+fn add(
+    current: Option<&AttributeValue>,
+    v: &AttributeValue,
+    dialect: Dialect,
+) -> Result<AttributeValue> {
     use AttributeValue::*;
     let Some(current) = current else {
         return Ok(v.clone());
     };
     Ok(match (current, v) {
+        (L(a), L(b)) if dialect == Dialect::AttributeUpdates => {
+            L(a.iter().chain(b).cloned().collect())
+        }
         (N(a), N(b)) => {
             let n = a.add(b);
             n.check().map_err(|e| Error::validation(e.message()))?;
@@ -165,18 +188,22 @@ fn add(current: Option<&AttributeValue>, v: &AttributeValue) -> Result<Attribute
         (Ss(a), Ss(b)) => Ss(union(a.clone(), b)),
         (Ns(a), Ns(b)) => Ns(union(a.clone(), b)),
         (Bs(a), Bs(b)) => Bs(union(a.clone(), b)),
-        _ => return Err(wrong_type()),
+        _ => return Err(mismatch(dialect)),
     })
 }
 
 /// `current` minus the members of `v`; `None` when nothing is left.
-fn delete(current: &AttributeValue, v: &AttributeValue) -> Result<Option<AttributeValue>> {
+fn delete(
+    current: &AttributeValue,
+    v: &AttributeValue,
+    dialect: Dialect,
+) -> Result<Option<AttributeValue>> {
     use AttributeValue::*;
     let out = match (current, v) {
         (Ss(a), Ss(b)) => Ss(a.iter().filter(|x| !b.contains(x)).cloned().collect()),
         (Ns(a), Ns(b)) => Ns(a.iter().filter(|x| !b.contains(x)).cloned().collect()),
         (Bs(a), Bs(b)) => Bs(a.iter().filter(|x| !b.contains(x)).cloned().collect()),
-        _ => return Err(wrong_type()),
+        _ => return Err(mismatch(dialect)),
     };
     let empty = match &out {
         Ss(s) => s.is_empty(),
@@ -193,6 +220,7 @@ pub fn apply_update(
     paths: &[Vec<PathElem>],
     old: &Item,
     ctx: &Ctx,
+    dialect: Dialect,
 ) -> Result<Item> {
     // Right-hand sides first, all on the old item.
     let mut values = Vec::with_capacity(update.actions.len());
@@ -209,12 +237,12 @@ pub fn apply_update(
         match (a, value) {
             (Action::Set(..), Some(v)) => set_path(&mut item, path, v)?,
             (Action::Add(..), Some(v)) => {
-                let new = add(get_path(&item, path), &v)?;
+                let new = add(get_path(&item, path), &v, dialect)?;
                 set_path(&mut item, path, new)?;
             }
             (Action::Delete(..), Some(v)) => {
                 if let Some(current) = get_path(&item, path) {
-                    match delete(current, &v)? {
+                    match delete(current, &v, dialect)? {
                         Some(rest) => set_path(&mut item, path, rest)?,
                         None => remove_path(&mut item, path)?,
                     }

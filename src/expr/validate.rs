@@ -54,6 +54,12 @@ fn render_value(v: &AttributeValue) -> String {
     let text = match v {
         AttributeValue::S(s) => s.clone(),
         AttributeValue::N(n) => n.to_string(),
+        // The service prints the Java object holding the bytes.
+        AttributeValue::B(b) => format!(
+            "java.nio.HeapByteBuffer[pos=0 lim={} cap={}]",
+            b.len(),
+            b.len()
+        ),
         other => format!("{other:?}"),
     };
     format!("{{{}:{text}}}", v.type_name())
@@ -321,7 +327,34 @@ fn call_in_condition(ctx: &Ctx, call: &Call, used: &mut Used) -> Result<(), Expr
 /// Validates a condition: words first, then placeholders and semantics, in source order.
 pub fn validate_condition(ctx: &Ctx, cond: &Cond, used: &mut Used) -> Result<(), ExprError> {
     words_cond(cond)?;
-    semantics(ctx, cond, used)
+    semantics(ctx, cond, used)?;
+    let count = operators(cond);
+    if count > MAX_OPERATORS {
+        // The service stops counting at the first operator over the limit.
+        return Err(ExprError::TooManyOperators(MAX_OPERATORS + 1));
+    }
+    Ok(())
+}
+
+/// The most operators (comparators, AND/OR/NOT, BETWEEN, IN, functions) in a condition.
+const MAX_OPERATORS: usize = 300;
+
+fn operators(c: &Cond) -> usize {
+    fn operand(o: &Operand) -> usize {
+        match o {
+            Operand::Call(c) => 1 + c.args.iter().map(operand).sum::<usize>(),
+            Operand::Arith(a, _, b) => 1 + operand(a) + operand(b),
+            _ => 0,
+        }
+    }
+    match c {
+        Cond::Cmp(a, _, b) => 1 + operand(a) + operand(b),
+        Cond::Between(a, lo, hi) => 1 + operand(a) + operand(lo) + operand(hi),
+        Cond::In(a, list) => 1 + operand(a) + list.iter().map(operand).sum::<usize>(),
+        Cond::Call(call) => 1 + call.args.iter().map(operand).sum::<usize>(),
+        Cond::Not(x) => 1 + operators(x),
+        Cond::And(a, b) | Cond::Or(a, b) => 1 + operators(a) + operators(b),
+    }
 }
 
 fn semantics(ctx: &Ctx, cond: &Cond, used: &mut Used) -> Result<(), ExprError> {
@@ -378,7 +411,7 @@ fn semantics(ctx: &Ctx, cond: &Cond, used: &mut Used) -> Result<(), ExprError> {
 }
 
 /// The wire type as the update actions' messages name it.
-fn action_type_name(v: &AttributeValue) -> &'static str {
+pub fn action_type_name(v: &AttributeValue) -> &'static str {
     match v {
         AttributeValue::S(_) => "STRING",
         AttributeValue::N(_) => "NUMBER",
@@ -512,30 +545,18 @@ pub fn validate_update(
         }
         clauses.push(clause);
     }
-    // Overlaps are found on the paths as written where a name is not defined.
-    let lenient: Vec<Vec<PathElem>> = update
-        .actions
-        .iter()
-        .map(|a| {
-            a.path()
-                .0
-                .iter()
-                .map(|e| match e {
-                    Elem::Attr(Name::Plain(n)) => PathElem::Attr(n.clone()),
-                    Elem::Attr(Name::Placeholder(p)) => {
-                        PathElem::Attr(ctx.names.get(p).unwrap_or(p).clone())
-                    }
-                    Elem::Index(i) => PathElem::Index(*i as usize),
-                })
-                .collect()
-        })
-        .collect();
-    check_overlaps(&lenient)?;
-
-    let mut value_errors = Vec::new();
-    for a in &update.actions {
+    // Names of the updated paths, the last action first.
+    let mut paths = Vec::with_capacity(update.actions.len());
+    for a in update.actions.iter().rev() {
+        paths.push(ctx.resolve_path(a.path(), used)?);
+    }
+    paths.reverse();
+    check_overlaps(&paths)?;
+    // Then each action's operands, the last action first, left to right within one.
+    for a in update.actions.iter().rev() {
+        let mut errors = Vec::new();
         match a {
-            Action::Set(_, v) => set_operand(ctx, v, used, &mut value_errors),
+            Action::Set(_, v) => set_operand(ctx, v, used, &mut errors),
             Action::Remove(_) => {}
             Action::Add(_, v) | Action::Delete(_, v) => {
                 let (action, ok): (&'static str, fn(&AttributeValue) -> bool) =
@@ -559,36 +580,28 @@ pub fn validate_update(
                     };
                 if let Operand::Value(name) = v {
                     match ctx.value(name, used) {
-                        Ok(value) if !ok(value) => value_errors.push(ExprError::ActionOperandType {
+                        Ok(value) if !ok(value) => errors.push(ExprError::ActionOperandType {
                             action,
                             ty: action_type_name(value),
                         }),
                         Ok(_) => {}
-                        Err(e) => value_errors.push(e),
+                        Err(e) => errors.push(e),
                     }
                 }
             }
         }
-    }
-    let mut name_error = None;
-    let mut paths = Vec::with_capacity(update.actions.len());
-    for a in &update.actions {
-        let mut operand_refs = Vec::new();
         if let Action::Set(_, v) = a {
-            operand_paths(v, &mut operand_refs);
-        }
-        match ctx.resolve_path(a.path(), used) {
-            Ok(p) => paths.push(p),
-            Err(e) => name_error = Some(e),
-        }
-        for p in operand_refs {
-            if let Err(e) = ctx.resolve_path(p, used) {
-                name_error = Some(e);
+            let mut refs = Vec::new();
+            operand_paths(v, &mut refs);
+            for p in refs {
+                if let Err(e) = ctx.resolve_path(p, used) {
+                    errors.push(e);
+                }
             }
         }
-    }
-    if let Some(e) = name_error.or(value_errors.pop()) {
-        return Err(e);
+        if let Some(e) = errors.into_iter().next() {
+            return Err(e);
+        }
     }
     Ok(paths)
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 /// An item: attribute name -> value. A BTreeMap keeps output deterministic.
 pub type Item = BTreeMap<String, AttributeValue>;
 
-/// One typed DynamoDB value. Sets keep the client's order (DynamoDB does not promise one).
+/// One typed DynamoDB value. Set members are kept in a canonical order (see `sort_set`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum AttributeValue {
     S(String),
@@ -47,6 +47,17 @@ impl ScalarType {
 }
 
 impl AttributeValue {
+    /// Puts set members in the canonical order sets are stored and returned in (SS by
+    /// character, NS numerically, BS by unsigned bytes), as DynamoDB Local returns them.
+    pub fn sort_set(&mut self) {
+        match self {
+            AttributeValue::Ss(s) => s.sort(),
+            AttributeValue::Ns(s) => s.sort(),
+            AttributeValue::Bs(s) => s.sort(),
+            _ => {}
+        }
+    }
+
     /// The wire type tag (`S`, `NS`, `BOOL`...).
     pub fn type_name(&self) -> &'static str {
         match self {

@@ -136,10 +136,10 @@ impl Exprs {
 /// The most bytes an expression may have.
 const MAX_EXPRESSION_BYTES: usize = 4096;
 
-fn check_length(text: &str, param: &str) -> Result<()> {
+pub fn check_length(text: &str, param: &str) -> Result<()> {
     if text.len() > MAX_EXPRESSION_BYTES {
         // The service states the size for conditions, not for updates.
-        let size = if param == "UpdateExpression" { 0 } else { text.len() };
+        let size = if param.ends_with("Expression") && param != "UpdateExpression" && param != "ProjectionExpression" { text.len() } else { 0 };
         return Err(crate::expr::ExprError::TooLong(size).into_error(param));
     }
     Ok(())
@@ -256,11 +256,16 @@ pub fn expected(input: Input) -> Result<Option<Check>> {
     let Some(map) = input.get("Expected").and_then(Value::as_object) else {
         if operator.is_some() {
             return Err(Error::validation(
-                "ConditionalOperator can only be used when Expected or QueryFilter or ScanFilter are present",
+                "ConditionalOperator cannot be used without Filter or Expected",
             ));
         }
         return Ok(None);
     };
+    if operator.is_some() && map.len() < 2 {
+        return Err(Error::validation(
+            "ConditionalOperator can only be used when Filter or Expected has two or more elements",
+        ));
+    }
     let mut legacy = Legacy::default();
     let mut conds = Vec::new();
     let empty = serde_json::Map::new();
@@ -277,6 +282,11 @@ pub fn expected(input: Input) -> Result<Option<Check>> {
                     .collect::<Result<Vec<_>>>()
             })
             .transpose()?;
+        if value.is_some() && list.is_some() {
+            return Err(invalid(format!(
+                "Value and AttributeValueList cannot be used together for Attribute: {attr}"
+            )));
+        }
         let cond = match (op, value, exists) {
             (Some(_), Some(_), _) => {
                 return Err(invalid(format!(
@@ -424,6 +434,13 @@ impl Legacy {
             "BETWEEN" => {
                 let p = self.path(attr);
                 let (lo, hi) = (next(), next());
+                if lo.type_name() == hi.type_name()
+                    && crate::expr::eval::compare(&lo, &hi) == Some(std::cmp::Ordering::Greater)
+                {
+                    return Err(Error::validation(
+                        "The BETWEEN condition was provided a range where the lower bound is greater than the upper bound",
+                    ));
+                }
                 let (lo, hi) = (self.value(lo), self.value(hi));
                 Cond::Between(Operand::Path(p), lo, hi)
             }

@@ -42,6 +42,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
 /// ProjectionExpression (recording its `#names` as used) or legacy AttributesToGet.
 pub fn read_projection(input: Input, exprs: &mut Exprs) -> Result<Option<Projection>> {
     if let Some(text) = input.str("ProjectionExpression") {
+        super::expressions::check_length(text, "ProjectionExpression")?;
         let p = parse_projection(text, &exprs.names)?;
         exprs.used.names.extend(p.used_names.iter().cloned());
         return Ok(Some(p));

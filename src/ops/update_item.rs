@@ -5,8 +5,9 @@ use super::{consumed_capacity, Input};
 use crate::engine::{keys, Engine};
 use crate::error::{Error, Result};
 use crate::expr::ast::{Action, Update};
-use crate::expr::projection::{apply_projection, PathElem, Projection};
-use crate::expr::update::apply_update;
+use crate::expr::projection::PathElem;
+use crate::expr::validate::action_type_name;
+use crate::expr::update::{apply_update, get_path, Dialect};
 use crate::expr::validate::Ctx;
 use crate::model::size::item_size;
 use crate::model::{Item, Scope};
@@ -17,6 +18,7 @@ use std::collections::BTreeMap;
 /// The update to apply: from UpdateExpression, or AttributeUpdates translated into the same AST
 /// over generated placeholders.
 struct Plan {
+    dialect: Dialect,
     update: Update,
     paths: Vec<Vec<PathElem>>,
     names: BTreeMap<String, String>,
@@ -33,6 +35,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let mut exprs = Exprs::read(input)?;
     let plan = match exprs.update(input)? {
         Some((update, paths)) => Plan {
+            dialect: Dialect::Expression,
             update,
             paths,
             names: exprs.names.clone(),
@@ -68,20 +71,16 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
             Some(item) => item.clone(),
             None => key.clone(),
         };
-        apply_update(&plan.update, &plan.paths, &base, &ctx)
+        apply_update(&plan.update, &plan.paths, &base, &ctx, plan.dialect)
     };
     let (old, new) = engine.update_item(&meta, &ek, &apply)?;
 
     let mut out = Map::new();
-    let updated = || Projection {
-        paths: plan.paths.clone(),
-        used_names: Default::default(),
-    };
     let attributes = match return_values {
         "ALL_OLD" => old.clone(),
         "ALL_NEW" => Some(new.clone()),
-        "UPDATED_OLD" => old.as_ref().map(|o| apply_projection(o, &updated())),
-        "UPDATED_NEW" => Some(apply_projection(&new, &updated())),
+        "UPDATED_OLD" => old.as_ref().map(|o| updated_attributes(o, &plan.paths)),
+        "UPDATED_NEW" => Some(updated_attributes(&new, &plan.paths)),
         _ => None,
     };
     if let Some(attrs) = attributes.filter(|a| !a.is_empty()) {
@@ -94,6 +93,20 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     Ok(Value::Object(out))
 }
 
+/// UPDATED_OLD / UPDATED_NEW: the whole top-level attribute of every updated path that has a
+/// value in `item` (as DynamoDB Local answers; see notes/expressions.md).
+fn updated_attributes(item: &Item, paths: &[Vec<PathElem>]) -> Item {
+    let mut out = Item::new();
+    for path in paths {
+        if let (Some(PathElem::Attr(top)), Some(_)) = (path.first(), get_path(item, path)) {
+            if let Some(v) = item.get(top) {
+                out.insert(top.clone(), v.clone());
+            }
+        }
+    }
+    out
+}
+
 /// Legacy AttributeUpdates: `{attr: {Action: PUT|ADD|DELETE, Value}}`.
 fn attribute_updates(input: Input) -> Result<Plan> {
     let mut legacy = Legacy::default();
@@ -101,6 +114,9 @@ fn attribute_updates(input: Input) -> Result<Plan> {
     let mut paths = Vec::new();
     if let Some(map) = input.get("AttributeUpdates").and_then(Value::as_object) {
         for (attr, spec) in map {
+            if attr.is_empty() {
+                return Err(Error::validation("Empty attribute name"));
+            }
             let value = spec
                 .get("Value")
                 .filter(|v| !v.is_null())
@@ -120,7 +136,7 @@ fn attribute_updates(input: Input) -> Result<Plan> {
                     ) {
                         return Err(Error::validation(format!(
                             "One or more parameter values were invalid: DELETE action with value is not supported for the type {}",
-                            v.type_name()
+                            action_type_name(&v)
                         )));
                     }
                     Action::Delete(path, legacy.value(v))
@@ -136,7 +152,7 @@ fn attribute_updates(input: Input) -> Result<Plan> {
                     ) {
                         return Err(Error::validation(format!(
                             "One or more parameter values were invalid: ADD action is not supported for the type {}",
-                            v.type_name()
+                            action_type_name(&v)
                         )));
                     }
                     Action::Add(path, legacy.value(v))
@@ -153,6 +169,7 @@ fn attribute_updates(input: Input) -> Result<Plan> {
         }
     }
     Ok(Plan {
+        dialect: Dialect::AttributeUpdates,
         update,
         paths,
         names: legacy.names,

@@ -131,7 +131,9 @@ pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
                     items.join(", ")
                 )));
             }
-            AttributeValue::Ss(items)
+            let mut v = AttributeValue::Ss(items);
+            v.sort_set();
+            v
         }
         "NS" => {
             let texts = list(inner)?
@@ -148,7 +150,9 @@ pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
             if has_duplicates(&nums.iter().map(|n| n.to_string()).collect::<Vec<_>>()) {
                 return Err(Error::validation("Input collection contains duplicates"));
             }
-            AttributeValue::Ns(nums)
+            let mut v = AttributeValue::Ns(nums);
+            v.sort_set();
+            v
         }
         "BS" => {
             let texts = list(inner)?
@@ -165,7 +169,9 @@ pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
             if has_duplicates(&bins) {
                 return Err(invalid("Input collection of type BS contains duplicates."));
             }
-            AttributeValue::Bs(bins)
+            let mut v = AttributeValue::Bs(bins);
+            v.sort_set();
+            v
         }
         "L" => AttributeValue::L(
             list(inner)?
