@@ -14,6 +14,7 @@ mod servers;
 mod workload;
 
 use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use servers::{Kind, Programs, Running};
@@ -207,6 +208,9 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         return Ok(());
     }
     let options = Options::parse(args)?;
+    if cfg!(debug_assertions) && std::env::var_os(RELEASE_CHILD).is_none() {
+        return in_release(root, args, options.build);
+    }
     let programs = servers::prepare(root, &options.servers, options.build)?;
     let log_dir = root.join("target/bench/logs");
     std::fs::create_dir_all(&log_dir).map_err(|e| format!("{}: {e}", log_dir.display()))?;
@@ -228,6 +232,44 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
     let written = report::write(root, &results, &markdown)?;
     eprintln!("bench: wrote {}", written.display());
     Ok(())
+}
+
+/// Set for the release-mode load generator, so it does not hand over again.
+const RELEASE_CHILD: &str = "AWSIM_BENCH_RELEASE";
+
+/// `cargo xtask` runs a debug build, and a debug load generator can cost more CPU per request
+/// than the server it measures. So build this program in release mode (with awsim, in one cargo
+/// invocation, so their shared dependencies build once) and let it run the benchmark.
+fn in_release(root: &Path, args: &[String], build: bool) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut command = vec!["build", "--release", "-p", "xtask", "--bin", "xtask"];
+    if build {
+        command.extend(["-p", "awsim", "--bin", "awsim"]);
+    }
+    println!("$ cargo {}", command.join(" "));
+    let status = Command::new(cargo)
+        .args(&command)
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err(format!("cargo build --release failed ({status})"));
+    }
+    let mut child_args = args.to_vec();
+    if build {
+        child_args.push("--no-build".into());
+    }
+    let status = Command::new(root.join("target/release/xtask"))
+        .arg("bench")
+        .args(child_args)
+        .env(RELEASE_CHILD, "1")
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("cannot run target/release/xtask: {e}"))?;
+    match status.success() {
+        true => Ok(()),
+        false => Err(format!("the release-mode benchmark failed ({status})")),
+    }
 }
 
 async fn run(results: &mut Results, programs: &Programs, log_dir: &Path) {
@@ -330,10 +372,27 @@ async fn run_workload(
     let mut outcomes = Vec::new();
     for &concurrency in &options.concurrency {
         let ops = workload.ops(&options.sizes, concurrency);
-        let phase = workload::run_phase(server.addr, action, concurrency, ops, options.limit).await;
+        let phase = measure(server, action, concurrency, ops, options.limit).await;
         outcomes.push((concurrency, Outcome::Measured(phase)));
     }
     outcomes
+}
+
+/// A measured phase, with the CPU time the server and the load generator spent on it.
+async fn measure(
+    server: &Running,
+    action: Action,
+    concurrency: usize,
+    ops: u64,
+    limit: Duration,
+) -> Phase {
+    let (server_before, client_before) = (server.cpu_time(), servers::own_cpu_time());
+    let mut phase = workload::run_phase(server.addr, action, concurrency, ops, limit).await;
+    let spent =
+        |before: Option<Duration>, after: Option<Duration>| Some(after?.saturating_sub(before?));
+    phase.server_cpu = spent(server_before, server.cpu_time());
+    phase.client_cpu = spent(client_before, servers::own_cpu_time());
+    phase
 }
 
 /// GetItem and Query latency (concurrency 1) as one table grows through `sizes`.
@@ -381,7 +440,7 @@ async fn scaling(server: &Running, sizes: &[u64], results: &mut Results) {
         ];
         for (op, action, ops) in steps {
             workload::run_phase(addr, action, 1, (ops / 5).clamp(20, 1000), limit).await;
-            let phase = workload::run_phase(addr, action, 1, ops.max(1), limit).await;
+            let phase = measure(server, action, 1, ops.max(1), limit).await;
             let outcome = match (phase.ok, phase.first_error.clone()) {
                 (0, Some(e)) => Outcome::Unsupported(e),
                 _ => Outcome::Measured(phase),

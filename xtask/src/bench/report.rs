@@ -37,7 +37,7 @@ pub fn cell(outcome: &Outcome) -> String {
         Outcome::Measured(phase) => {
             let mut text = format!(
                 "{}/s · {} / {}",
-                thousands(phase.ops_per_sec()),
+                rate(phase.ops_per_sec()),
                 ms(phase.latency.value_at_quantile(0.5)),
                 ms(phase.latency.value_at_quantile(0.99)),
             );
@@ -75,6 +75,7 @@ pub fn markdown(results: &Results) -> String {
     }
     if !options.workloads.is_empty() {
         throughput_section(results, &mut out);
+        cpu_section(results, &mut out);
     }
     servers_section(results, &mut out);
     if !results.loads.is_empty() {
@@ -144,6 +145,39 @@ fn throughput_section(results: &Results, out: &mut String) {
     );
     for &workload in &options.workloads {
         let _ = writeln!(out, "- {}: {}", workload.name(), workload.describe(sizes));
+    }
+}
+
+fn cpu_section(results: &Results, out: &mut String) {
+    let options = &results.options;
+    out.push_str(
+        "\n## CPU per operation\n\nEach cell: the server's CPU µs per operation / the load \
+         generator's (user + system, all threads, from /proc, 10 ms resolution). Less sensitive \
+         to a busy machine than ops/s; on 2 cores, a load generator near the server's cost \
+         means the numbers at concurrency 16 are shared-CPU bound.\n\n| workload | conc |",
+    );
+    for kind in &options.servers {
+        let _ = write!(out, " {} |", kind.name());
+    }
+    out.push_str("\n|---|---:|");
+    out.push_str(&"---:|".repeat(options.servers.len()));
+    out.push('\n');
+    for &workload in &options.workloads {
+        for &concurrency in &options.concurrency {
+            let _ = write!(out, "| {} | {concurrency} |", workload.name());
+            for &kind in &options.servers {
+                let phase = measured(outcome(results, workload, concurrency, kind));
+                let text = phase
+                    .and_then(|p| {
+                        let server = p.cpu_per_op_us(p.server_cpu)?;
+                        let client = p.cpu_per_op_us(p.client_cpu)?;
+                        Some(format!("{} / {}", us(server), us(client)))
+                    })
+                    .unwrap_or_else(|| "-".into());
+                let _ = write!(out, " {text} |");
+            }
+            out.push('\n');
+        }
     }
 }
 
@@ -374,6 +408,10 @@ fn outcome_json(outcome: &Outcome) -> Value {
                     "mean": p.latency.mean(),
                 },
                 "time_capped": p.capped,
+                "server_cpu_s": p.server_cpu.map(|d| d.as_secs_f64()),
+                "load_generator_cpu_s": p.client_cpu.map(|d| d.as_secs_f64()),
+                "server_cpu_us_per_op": p.cpu_per_op_us(p.server_cpu),
+                "load_generator_cpu_us_per_op": p.cpu_per_op_us(p.client_cpu),
             })
         }
         Outcome::Unsupported(e) => json!({"status": "unsupported", "error": e}),
@@ -388,6 +426,23 @@ fn ms(us: u64) -> String {
         m if m < 1.0 => format!("{m:.3}"),
         m if m < 100.0 => format!("{m:.2}"),
         m => format!("{m:.0}"),
+    }
+}
+
+/// Operations per second: whole numbers with separators, decimals for slow operations (scans).
+fn rate(x: f64) -> String {
+    match x {
+        x if x < 10.0 => format!("{x:.2}"),
+        x if x < 100.0 => format!("{x:.1}"),
+        x => thousands(x),
+    }
+}
+
+/// CPU microseconds, whole above 10.
+fn us(us: f64) -> String {
+    match us {
+        u if u < 10.0 => format!("{u:.1}"),
+        u => thousands(u),
     }
 }
 

@@ -71,7 +71,7 @@ pub fn prepare(root: &Path, kinds: &[Kind], build: bool) -> Result<Programs, Str
     }
     let mut versions = Vec::new();
     let revision = output(
-        Command::new("git").args(["rev-parse", "--short", "HEAD"]),
+        Command::new("git").args(["describe", "--always", "--dirty"]),
         root,
     )
     .unwrap_or_else(|| "unknown".into());
@@ -296,6 +296,11 @@ impl Running {
         self.proc_status_kib("VmHWM")
     }
 
+    /// CPU time (user + system, all threads) the server has used so far.
+    pub fn cpu_time(&self) -> Option<Duration> {
+        cpu_time(&format!("/proc/{}/stat", self.child.id()))
+    }
+
     /// A `kB` line of /proc/<pid>/status (Linux only; `None` elsewhere).
     fn proc_status_kib(&self, field: &str) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
@@ -312,4 +317,20 @@ impl Drop for Running {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
+}
+
+/// CPU time the load generator (this process) has used so far.
+pub fn own_cpu_time() -> Option<Duration> {
+    cpu_time("/proc/self/stat")
+}
+
+/// utime + stime of a /proc/<pid>/stat file (Linux only), in clock ticks of 1/100 s (USER_HZ is
+/// 100 on every mainstream Linux; reading sysconf would need libc for one constant).
+fn cpu_time(path: &str) -> Option<Duration> {
+    let stat = std::fs::read_to_string(path).ok()?;
+    // Fields after the command name (which may hold spaces) start with field 3, `state`.
+    let mut fields = stat.get(stat.rfind(')')? + 1..)?.split_whitespace();
+    let utime: u64 = fields.nth(11)?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
 }

@@ -97,7 +97,7 @@ impl Workload {
             Workload::BatchWrite => format!("BatchWriteItem of {BATCH} puts"),
             Workload::TransactWrite => format!("TransactWriteItems of {TRANSACT} Put actions"),
             Workload::Scan => format!(
-                "Scan of {} items to completion (ExclusiveStartKey paging)",
+                "Scan of {} items to completion, ExclusiveStartKey paging (an operation is a whole scan)",
                 sizes.scan_items
             ),
         }
@@ -440,11 +440,21 @@ pub struct Phase {
     pub latency: Histogram<u64>,
     /// Stopped by the time limit before all operations were sent.
     pub capped: bool,
+    /// CPU time the server used during the phase (filled in by the caller, which knows the pid).
+    pub server_cpu: Option<Duration>,
+    /// CPU time the load generator used during the phase.
+    pub client_cpu: Option<Duration>,
 }
 
 impl Phase {
     pub fn ops_per_sec(&self) -> f64 {
         self.ok as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// CPU microseconds per successful operation.
+    pub fn cpu_per_op_us(&self, cpu: Option<Duration>) -> Option<f64> {
+        let cpu = cpu?;
+        (self.ok > 0).then(|| cpu.as_secs_f64() * 1e6 / self.ok as f64)
     }
 }
 
@@ -503,6 +513,8 @@ pub async fn run_phase(
         elapsed: Duration::ZERO,
         latency: histogram(),
         capped: false,
+        server_cpu: None,
+        client_cpu: None,
     };
     let (mut first_start, mut last_end) = (None::<Instant>, None::<Instant>);
     while let Some(joined) = workers.join_next().await {
