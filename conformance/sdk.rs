@@ -153,7 +153,7 @@ async fn items_of_every_type_round_trip() {
     create(&client, "items").await;
     let mut nested = HashMap::new();
     nested.insert(
-        "inner".to_string(),
+        "deep".to_string(),
         AttributeValue::L(vec![
             AttributeValue::Null(true),
             AttributeValue::Bool(false),
@@ -211,7 +211,7 @@ async fn items_of_every_type_round_trip() {
         .get_item()
         .table_name("items")
         .set_key(Some(key.clone()))
-        .projection_expression("#s, m.inner[1]")
+        .projection_expression("#s, m.deep[1]")
         .expression_attribute_names("#s", "s")
         .send()
         .await
@@ -288,4 +288,54 @@ async fn errors_are_typed_with_the_service_messages() {
         bad.meta().message(),
         Some("One or more parameter values were invalid: Type mismatch for key pk expected: S actual: N")
     );
+}
+
+// Conditional writes and UpdateItem through the SDK: a failed condition is the typed
+// ConditionalCheckFailedException carrying the old item (ReturnValuesOnConditionCheckFailure),
+// and an upserting UpdateItem answers UPDATED_NEW.
+#[tokio::test]
+async fn conditional_writes_and_updates_through_the_sdk() {
+    let (client, _stop) = start().await;
+    create(&client, "cond").await;
+    let updated = client
+        .update_item()
+        .table_name("cond")
+        .key("pk", AttributeValue::S("a".into()))
+        .key("sk", AttributeValue::N("1".into()))
+        .update_expression("SET #c = if_not_exists(#c, :zero) + :one ADD tags :t")
+        .expression_attribute_names("#c", "count")
+        .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+        .expression_attribute_values(":one", AttributeValue::N("1".into()))
+        .expression_attribute_values(":t", AttributeValue::Ss(vec!["x".into()]))
+        .return_values(ReturnValue::UpdatedNew)
+        .send()
+        .await
+        .unwrap();
+    let attrs = updated.attributes().unwrap();
+    assert_eq!(attrs["count"], AttributeValue::N("1".into()));
+    assert_eq!(attrs["tags"], AttributeValue::Ss(vec!["x".into()]));
+
+    let failed = client
+        .put_item()
+        .table_name("cond")
+        .item("pk", AttributeValue::S("a".into()))
+        .item("sk", AttributeValue::N("1".into()))
+        .condition_expression("attribute_not_exists(pk)")
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(failed.is_conditional_check_failed_exception());
+    assert_eq!(
+        failed.meta().message(),
+        Some("The conditional request failed")
+    );
+    let aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(e) =
+        failed
+    else {
+        panic!("expected ConditionalCheckFailedException");
+    };
+    let item = e.item().expect("the old item rides on the error");
+    assert_eq!(item["count"], AttributeValue::N("1".into()));
 }

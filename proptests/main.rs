@@ -3,6 +3,8 @@
 //! when SQLite itself sorts the encoded BLOBs.
 use awsim::model::{AttributeValue, Number};
 use awsim::storage::keycodec::{encode_key_value, encode_number};
+mod expressions;
+
 use proptest::prelude::*;
 use std::cmp::Ordering;
 

@@ -434,7 +434,9 @@ impl<'a> Parser<'a> {
             let start = self.pos;
             self.bump();
             self.enter()?;
-            let attempt = self.set_value().and_then(|v| self.expect_sym(")").map(|_| v));
+            let attempt = self
+                .set_value()
+                .and_then(|v| self.expect_sym(")").map(|_| v));
             self.depth -= 1;
             match attempt {
                 Ok(v) if self.at_value_end() => return Ok(v),

@@ -217,7 +217,13 @@ fn scalar_literal(ctx: &Ctx, o: &Operand, function: &str) -> Result<(), ExprErro
 }
 
 /// `f(p, p)`: the first operand repeated among the others.
-fn distinct_first(ctx: &Ctx, operator: &str, first: &Operand, rest: &[Operand], used: &mut Used) -> Result<(), ExprError> {
+fn distinct_first(
+    ctx: &Ctx,
+    operator: &str,
+    first: &Operand,
+    rest: &[Operand],
+    used: &mut Used,
+) -> Result<(), ExprError> {
     if let Operand::Path(p) = first {
         if rest.contains(first) {
             let path = ctx.resolve_path(p, used)?;
@@ -574,7 +580,9 @@ pub fn validate_update(
                         ("DELETE", |v| {
                             matches!(
                                 v,
-                                AttributeValue::Ss(_) | AttributeValue::Ns(_) | AttributeValue::Bs(_)
+                                AttributeValue::Ss(_)
+                                    | AttributeValue::Ns(_)
+                                    | AttributeValue::Bs(_)
                             )
                         })
                     };

@@ -158,4 +158,3 @@ pub fn render_description(view: &TableView) -> Value {
     );
     Value::Object(m)
 }
-

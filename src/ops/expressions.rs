@@ -139,7 +139,14 @@ const MAX_EXPRESSION_BYTES: usize = 4096;
 pub fn check_length(text: &str, param: &str) -> Result<()> {
     if text.len() > MAX_EXPRESSION_BYTES {
         // The service states the size for conditions, not for updates.
-        let size = if param.ends_with("Expression") && param != "UpdateExpression" && param != "ProjectionExpression" { text.len() } else { 0 };
+        let size = if param.ends_with("Expression")
+            && param != "UpdateExpression"
+            && param != "ProjectionExpression"
+        {
+            text.len()
+        } else {
+            0
+        };
         return Err(crate::expr::ExprError::TooLong(size).into_error(param));
     }
     Ok(())
