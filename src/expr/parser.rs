@@ -595,10 +595,10 @@ mod tests {
     #[test]
     fn deep_nesting_is_an_error_not_a_stack_overflow() {
         let text = format!("{}a = :v", "NOT ".repeat(100_000));
-        assert_eq!(
+        assert!(matches!(
             parse_condition(&text),
-            Err(ExprError::TooManyOperators(1001))
-        );
+            Err(ExprError::TooDeep | ExprError::TooManyOperators(_))
+        ));
         let text = format!("{}a = :v{}", "(".repeat(100_000), ")".repeat(100_000));
         assert!(parse_condition(&text).is_err());
     }
