@@ -4,9 +4,10 @@
 use super::ast::{Action, ArithOp, Call, CmpOp, Cond, Elem, Name, Operand, Path, Update};
 use super::ExprError;
 
-/// Nesting bound for parentheses and NOT, above anything the service's operator limit admits,
-/// so a hostile expression cannot overflow the stack.
-const MAX_DEPTH: usize = 700;
+/// Nesting bound for parentheses and function calls: above what the service's 300-operator
+/// limit lets a valid expression use (each level needs an operator), low enough that a hostile
+/// expression cannot overflow a 2 MiB thread stack even in a debug build.
+const MAX_DEPTH: usize = 160;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -309,15 +310,21 @@ impl<'a> Parser<'a> {
     }
 
     fn not(&mut self) -> Result<(Cond, bool), ExprError> {
-        if self.at_kw("NOT") {
+        // A chain of NOTs is read in a loop: it costs no stack.
+        let mut nots = 0;
+        while self.at_kw("NOT") {
             self.bump();
             self.operator()?;
-            self.enter()?;
-            let (c, _) = self.not()?;
-            self.depth -= 1;
-            return Ok((Cond::Not(Box::new(c)), false));
+            nots += 1;
         }
-        self.primary()
+        if nots == 0 {
+            return self.primary();
+        }
+        let (mut c, _) = self.primary()?;
+        for _ in 0..nots {
+            c = Cond::Not(Box::new(c));
+        }
+        Ok((c, false))
     }
 
     fn primary(&mut self) -> Result<(Cond, bool), ExprError> {
