@@ -4,6 +4,8 @@
 //! more than another): each is started fresh, its tables loaded, warmed up, then measured at each
 //! concurrency level, and stopped; only one server runs at a time. Results go to stdout
 //! (markdown) and target/bench/. The benchmark is a tool, not a test: CI only builds it.
+//! `cargo xtask` runs a debug build, so `bench` first builds itself and awsim in release mode and
+//! hands over to that build: the load generator must stay much cheaper than the servers.
 //!
 //! Here: flags, the run order and the result types. `client` speaks HTTP, `servers` starts and
 //! watches processes, `workload` knows the requests, `report` renders.
@@ -44,7 +46,7 @@ pub struct Options {
 impl Options {
     fn parse(args: &[String]) -> Result<Options, String> {
         let full = Sizes {
-            ops: 5000,
+            ops: 10_000,
             get_items: 10_000,
             query_partitions: 100,
             scan_items: 100_000,
