@@ -11,6 +11,7 @@
 //! watches processes, `workload` knows the requests, `report` renders.
 
 mod client;
+mod expr;
 mod report;
 mod servers;
 mod workload;
@@ -22,12 +23,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use servers::{Kind, Programs, Running};
 use workload::{Action, Keys, Phase, Sizes, Workload};
 
-pub const USAGE: &str = "  cargo xtask bench [--quick] [--ops N] [--peers LIST] [--workloads LIST]
+pub const USAGE: &str = "  cargo xtask bench [--expr] [--quick] [--ops N] [--peers LIST] [--workloads LIST]
                     [--concurrency LIST] [--scan-items N] [--max-secs S] [--no-build]
                     [--scaling] [--scaling-sizes LIST]
       build awsim (release) and benchmark it against DynamoDB Local and dynoxide on loopback;
       peers: awsim,awsim-disk,ddblocal,dynoxide; workloads: put,get,query,mixed,batch-write,
-      transact-write,scan (or none); --scaling adds GetItem/Query latency at 10k/100k/1M items (slow)";
+      transact-write,scan (or none); --scaling adds GetItem/Query latency at 10k/100k/1M items (slow);
+      --expr only measures the expression language in process (parse, validate, evaluate, apply)";
 
 /// What to run.
 pub struct Options {
@@ -76,7 +78,7 @@ impl Options {
         while let Some(arg) = args.next() {
             let mut value = || args.next().ok_or(format!("{arg} needs a value"));
             match arg.as_str() {
-                "--quick" => {}
+                "--quick" | "--expr" => {}
                 "--no-build" => options.build = false,
                 "--scaling" => {
                     options
@@ -212,6 +214,10 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
     let options = Options::parse(args)?;
     if cfg!(debug_assertions) && std::env::var_os(RELEASE_CHILD).is_none() {
         return in_release(root, args, options.build);
+    }
+    if args.iter().any(|a| a == "--expr") {
+        print!("{}", expr::run());
+        return Ok(());
     }
     let programs = servers::prepare(root, &options.servers, options.build)?;
     let log_dir = root.join("target/bench/logs");
