@@ -268,16 +268,16 @@ impl Engine {
 }
 
 /// An item ready to be written: its key, size, encoded bytes and index keys, all validated.
-struct Prepared {
+struct Prepared<'m> {
     key: EncodedKey,
     size: usize,
     bytes: Vec<u8>,
-    index_keys: Vec<(usize, EncodedKey)>,
+    index_keys: Vec<(&'m IndexDef, EncodedKey)>,
     item: Item,
 }
 
-impl Prepared {
-    fn new(meta: &TableMeta, item: Item, too_large: &str) -> Result<Prepared> {
+impl<'m> Prepared<'m> {
+    fn new(meta: &'m TableMeta, item: Item, too_large: &str) -> Result<Prepared<'m>> {
         let key = keys::item_key(&meta.key, &item)?;
         let size = item_size(&item);
         if size > MAX_ITEM_SIZE {
@@ -285,9 +285,9 @@ impl Prepared {
         }
         // Index keys are computed (and validated) once, before anything is written.
         let mut index_keys = Vec::new();
-        for (i, ix) in meta.indexes().enumerate() {
+        for ix in meta.indexes() {
             if let Some(ik) = keys::index_key(ix, &item)? {
-                index_keys.push((i, ik));
+                index_keys.push((ix, ik));
             }
         }
         Ok(Prepared {
@@ -319,10 +319,8 @@ fn write_prepared(
         p.size as i64,
         old.map(|(_, s)| *s),
     )?;
-    for (i, ik) in &p.index_keys {
-        if let Some(ix) = meta.indexes().nth(*i) {
-            add_index_row(tx, meta, ix, &p.key, ik, &p.item)?;
-        }
+    for (ix, ik) in &p.index_keys {
+        add_index_row(tx, meta, ix, &p.key, ik, &p.item)?;
     }
     Ok(())
 }

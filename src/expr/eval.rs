@@ -6,26 +6,25 @@ use super::validate::Ctx;
 use crate::model::{AttributeValue, Item, Number};
 use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
 /// The value at `path` in `item`, resolving `#names` through `ctx`.
 pub fn lookup<'a>(item: &'a Item, path: &Path, ctx: &Ctx) -> Option<&'a AttributeValue> {
-    let name = |n: &Name| -> Option<String> {
+    // Borrowed, not cloned: this runs for every item a filter sees.
+    fn name<'n>(n: &'n Name, names: &'n BTreeMap<String, String>) -> Option<&'n str> {
         match n {
-            Name::Plain(s) => Some(s.clone()),
-            Name::Placeholder(p) => ctx.names.get(p).cloned(),
+            Name::Plain(s) => Some(s.as_str()),
+            Name::Placeholder(p) => names.get(p).map(String::as_str),
         }
-    };
+    }
     let mut elems = path.0.iter();
     let Some(Elem::Attr(first)) = elems.next() else {
         return None;
     };
-    let mut v = match first {
-        Name::Plain(s) => item.get(s)?,
-        Name::Placeholder(p) => item.get(ctx.names.get(p)?)?,
-    };
+    let mut v = item.get(name(first, ctx.names)?)?;
     for e in elems {
         v = match (e, v) {
-            (Elem::Attr(n), AttributeValue::M(m)) => m.get(&name(n)?)?,
+            (Elem::Attr(n), AttributeValue::M(m)) => m.get(name(n, ctx.names)?)?,
             (Elem::Index(i), AttributeValue::L(l)) => l.get(*i as usize)?,
             _ => return None,
         };

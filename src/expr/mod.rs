@@ -67,7 +67,8 @@ pub enum ExprError {
     },
     Overlap(String, String),
     Conflict(String, String),
-    TooLong(usize),
+    /// The expression's size, which the service states for conditions only.
+    TooLong(Option<usize>),
     TooManyInOperands(usize),
 }
 
@@ -167,8 +168,8 @@ impl fmt::Display for ExprError {
                 f,
                 "Two document paths conflict with each other; must remove or rewrite one of these paths; path one: {a}, path two: {b}"
             ),
-            TooLong(0) => f.write_str("Expression size has exceeded the maximum allowed size;"),
-            TooLong(n) => write!(
+            TooLong(None) => f.write_str("Expression size has exceeded the maximum allowed size;"),
+            TooLong(Some(n)) => write!(
                 f,
                 "Expression size has exceeded the maximum allowed size; expression size: {n}"
             ),

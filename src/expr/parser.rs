@@ -88,6 +88,9 @@ fn tokenize(text: &str) -> Vec<Token> {
     out
 }
 
+/// The clauses of an update expression.
+const CLAUSES: [&str; 4] = ["SET", "REMOVE", "ADD", "DELETE"];
+
 const KEYWORDS: [&str; 9] = [
     "AND", "OR", "NOT", "BETWEEN", "IN", "SET", "REMOVE", "ADD", "DELETE",
 ];
@@ -417,11 +420,7 @@ impl<'a> Parser<'a> {
     /// Whether the SET value ends here (next action, next clause or the end).
     fn at_value_end(&self) -> bool {
         let t = self.peek();
-        t.kind == Kind::Eof
-            || self.is_sym(",")
-            || ["SET", "REMOVE", "ADD", "DELETE"]
-                .iter()
-                .any(|k| self.is_kw(t, k))
+        t.kind == Kind::Eof || self.is_sym(",") || CLAUSES.iter().any(|k| self.is_kw(t, k))
     }
 
     /// A `:value` (the operand of ADD and DELETE).
@@ -468,9 +467,7 @@ impl<'a> Parser<'a> {
         let mut seen: Vec<&'static str> = Vec::new();
         loop {
             let t = self.peek();
-            let clause = ["SET", "REMOVE", "ADD", "DELETE"]
-                .into_iter()
-                .find(|k| self.is_kw(t, k));
+            let clause = CLAUSES.into_iter().find(|k| self.is_kw(t, k));
             let Some(clause) = clause else {
                 if t.kind == Kind::Eof && !seen.is_empty() {
                     return Ok(update);

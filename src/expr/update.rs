@@ -3,7 +3,7 @@
 //! in order and REMOVE last, list indexes from the highest down so that removing `l[0], l[2]`
 //! removes the elements that were at 0 and 2.
 use super::ast::{Action, ArithOp, Operand, Update};
-use super::eval::{equal, lookup};
+use super::eval::lookup;
 use super::projection::PathElem;
 use super::validate::Ctx;
 use crate::error::{Error, Result};
@@ -205,13 +205,7 @@ fn delete(
         (Bs(a), Bs(b)) => Bs(a.iter().filter(|x| !b.contains(x)).cloned().collect()),
         _ => return Err(mismatch(dialect)),
     };
-    let empty = match &out {
-        Ss(s) => s.is_empty(),
-        Ns(s) => s.is_empty(),
-        Bs(s) => s.is_empty(),
-        _ => false,
-    };
-    Ok((!empty).then_some(out))
+    Ok((super::eval::size(&out) != Some(0)).then_some(out))
 }
 
 /// Applies `update` (validated, with its resolved `paths`) to `old`, returning the new item.
@@ -260,9 +254,4 @@ pub fn apply_update(
         remove_path(&mut item, path)?;
     }
     Ok(item)
-}
-
-/// Whether an update changed nothing (used for stream records and UPDATED_* answers).
-pub fn same_item(a: &Item, b: &Item) -> bool {
-    a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| equal(v, w)))
 }

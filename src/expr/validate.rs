@@ -245,22 +245,15 @@ fn operand_in_condition(ctx: &Ctx, o: &Operand, used: &mut Used) -> Result<(), E
             for a in &call.args {
                 operand_in_condition(ctx, a, used)?;
             }
-            match call.name.as_str() {
-                "size" => {
-                    count(call, 1)?;
-                    const SIZED: [&str; 8] = ["S", "B", "SS", "NS", "BS", "L", "M", "NULL"];
-                    match ctx.static_type(&call.args[0]) {
-                        Some(ty) if !SIZED[..7].contains(&ty) => Err(ExprError::OperandType {
-                            function: "size".into(),
-                            ty,
-                        }),
-                        _ => Ok(()),
-                    }
-                }
-                n if UPDATE_FUNCTIONS.contains(&n) => {
-                    Err(ExprError::FunctionNotInCondition(n.to_string()))
-                }
-                n => Err(ExprError::FunctionMisuse(n.to_string())),
+            // Pass A (`words_cond`) admits only `size` as an operand.
+            count(call, 1)?;
+            const SIZED: [&str; 7] = ["S", "B", "SS", "NS", "BS", "L", "M"];
+            match ctx.static_type(&call.args[0]) {
+                Some(ty) if !SIZED.contains(&ty) => Err(ExprError::OperandType {
+                    function: "size".into(),
+                    ty,
+                }),
+                _ => Ok(()),
             }
         }
         // The parser only builds arithmetic in SET values.
@@ -269,13 +262,8 @@ fn operand_in_condition(ctx: &Ctx, o: &Operand, used: &mut Used) -> Result<(), E
 }
 
 fn call_in_condition(ctx: &Ctx, call: &Call, used: &mut Used) -> Result<(), ExprError> {
+    // Pass A (`words_cond`) has already refused size and the update functions here.
     let name = call.name.as_str();
-    if name == "size" {
-        return Err(ExprError::FunctionMisuse(name.into()));
-    }
-    if UPDATE_FUNCTIONS.contains(&name) {
-        return Err(ExprError::FunctionNotInCondition(name.into()));
-    }
     for a in &call.args {
         operand_in_condition(ctx, a, used)?;
     }

@@ -47,6 +47,13 @@ impl ScalarType {
 }
 
 impl AttributeValue {
+    pub fn is_set(&self) -> bool {
+        matches!(
+            self,
+            AttributeValue::Ss(_) | AttributeValue::Ns(_) | AttributeValue::Bs(_)
+        )
+    }
+
     /// Puts set members in the canonical order sets are stored and returned in (SS by
     /// character, NS numerically, BS by unsigned bytes), as DynamoDB Local returns them.
     pub fn sort_set(&mut self) {

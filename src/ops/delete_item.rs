@@ -1,5 +1,5 @@
 //! DeleteItem: removes one item by key (ReturnValues NONE | ALL_OLD), optionally conditional.
-use super::expressions::{check_mixed, write_condition, Exprs};
+use super::expressions::{read_write_condition, run_check};
 use super::put_item::return_all_old;
 use super::{consumed_capacity, Input};
 use crate::engine::{keys, Engine};
@@ -11,20 +11,10 @@ use serde_json::{Map, Value};
 pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let key = parse_item(input.get("Key").unwrap_or(&Value::Null))?;
     let all_old = return_all_old(input)?;
-    check_mixed(
-        input,
-        &["Expected", "ConditionalOperator"],
-        &["ConditionExpression"],
-    )?;
-    let mut exprs = Exprs::read(input)?;
-    let check = write_condition(input, &mut exprs)?;
-    exprs.finish(input, &["ConditionExpression"])?;
+    let check = read_write_condition(input)?;
     let meta = engine.table(scope, input.table_name())?;
     let ek = keys::request_key(&meta.key, &key)?;
-    let cond = |old: Option<&Item>| match &check {
-        Some(c) => c.check(old),
-        None => Ok(()),
-    };
+    let cond = |old: Option<&Item>| run_check(&check, old);
     let old = engine.delete_item(&meta, &ek, Some(&cond))?;
     let mut out = Map::new();
     let size = old.as_ref().map(crate::model::size::item_size).unwrap_or(0);

@@ -138,15 +138,12 @@ const MAX_EXPRESSION_BYTES: usize = 4096;
 
 pub fn check_length(text: &str, param: &str) -> Result<()> {
     if text.len() > MAX_EXPRESSION_BYTES {
-        // The service states the size for conditions, not for updates.
-        let size = if param.ends_with("Expression")
-            && param != "UpdateExpression"
-            && param != "ProjectionExpression"
-        {
-            text.len()
-        } else {
-            0
-        };
+        // The service states the size for conditions, not for update or projection expressions.
+        let condition = matches!(
+            param,
+            "ConditionExpression" | "FilterExpression" | "KeyConditionExpression"
+        );
+        let size = condition.then_some(text.len());
         return Err(crate::expr::ExprError::TooLong(size).into_error(param));
     }
     Ok(())
@@ -243,6 +240,25 @@ pub fn condition_failed(item: Option<&Item>, return_old: bool) -> Error {
         Some(old) if return_old => e.with_item(old.clone()),
         _ => e,
     }
+}
+
+/// The whole expression side of PutItem and DeleteItem: the mixing rule, the placeholders, the
+/// condition (ConditionExpression or legacy Expected) and the unused-placeholder check.
+pub fn read_write_condition(input: Input) -> Result<Option<Check>> {
+    check_mixed(
+        input,
+        &["Expected", "ConditionalOperator"],
+        &["ConditionExpression"],
+    )?;
+    let mut exprs = Exprs::read(input)?;
+    let check = write_condition(input, &mut exprs)?;
+    exprs.finish(input, &["ConditionExpression"])?;
+    Ok(check)
+}
+
+/// Runs an optional write condition (the engine's `Condition` callback).
+pub fn run_check(check: &Option<Check>, old: Option<&Item>) -> Result<()> {
+    check.as_ref().map_or(Ok(()), |c| c.check(old))
 }
 
 /// The write condition of a request: ConditionExpression, or legacy Expected.

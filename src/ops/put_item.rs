@@ -1,6 +1,6 @@
 //! PutItem: writes a whole item (ReturnValues NONE | ALL_OLD), optionally conditional
 //! (ConditionExpression or legacy Expected), the condition checked inside the write transaction.
-use super::expressions::{check_mixed, write_condition, Exprs};
+use super::expressions::{read_write_condition, run_check};
 use super::{consumed_capacity, Input};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -20,20 +20,10 @@ pub fn return_all_old(input: Input) -> Result<bool> {
 pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let item = parse_item(input.get("Item").unwrap_or(&Value::Null))?;
     let all_old = return_all_old(input)?;
-    check_mixed(
-        input,
-        &["Expected", "ConditionalOperator"],
-        &["ConditionExpression"],
-    )?;
-    let mut exprs = Exprs::read(input)?;
-    let check = write_condition(input, &mut exprs)?;
-    exprs.finish(input, &["ConditionExpression"])?;
+    let check = read_write_condition(input)?;
     let meta = engine.table(scope, input.table_name())?;
     let size = crate::model::size::item_size(&item);
-    let cond = |old: Option<&Item>| match &check {
-        Some(c) => c.check(old),
-        None => Ok(()),
-    };
+    let cond = |old: Option<&Item>| run_check(&check, old);
     let old = engine.put_item(&meta, item, Some(&cond))?;
     let old_size = old.as_ref().map(crate::model::size::item_size).unwrap_or(0);
     let mut out = Map::new();

