@@ -1,18 +1,38 @@
 //! Primary and index keys of items: extraction, the service's key validation, size limits, and
 //! index projections. Produces the storage encodings; knows no JSON.
 use crate::error::{Error, Result};
+use crate::model::IndexKind;
 use crate::model::{AttributeValue, IndexDef, Item, KeyAttr, KeySchema, ProjectionType, TableMeta};
-use crate::storage::keycodec::encode_key_value;
+use crate::storage::keycodec::{encode_key_value, encode_partition, gsi_tie};
 
 /// The service's limits on key attribute values.
 pub const MAX_HASH_KEY_BYTES: usize = 2048;
 pub const MAX_RANGE_KEY_BYTES: usize = 1024;
 
-/// Encoded (partition, sort) key; the sort part is empty for hash-only schemas.
+/// Encoded (partition, sort) key; the sort part is empty for hash-only schemas. A table's `pk`
+/// starts with the scan-order hash (`keycodec::encode_partition`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncodedKey {
     pub pk: Vec<u8>,
     pub sk: Vec<u8>,
+}
+
+/// An item's position in a secondary index: the index key as stored (`pk` hash-prefixed for an
+/// LSI, whose partition is the table's) and, for a GSI, the tie-breaker among equal index keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexKey {
+    pub pk: Vec<u8>,
+    pub sk: Vec<u8>,
+    pub tie: Vec<u8>,
+}
+
+/// A table key attribute's stored encoding (the partition hash-prefixed).
+fn encode_table_part(i: usize, v: &AttributeValue) -> Vec<u8> {
+    if i == 0 {
+        encode_partition(v)
+    } else {
+        encode_key_value(v)
+    }
 }
 
 fn invalid(msg: impl std::fmt::Display) -> Error {
@@ -70,7 +90,7 @@ pub fn item_key(schema: &KeySchema, item: &Item) -> Result<EncodedKey> {
             )));
         }
         check_key_value(attr, v, i == 1)?;
-        parts[i] = encode_key_value(v);
+        parts[i] = encode_table_part(i, v);
     }
     let [pk, sk] = parts;
     Ok(EncodedKey { pk, sk })
@@ -89,10 +109,22 @@ pub fn request_key(schema: &KeySchema, key: &Item) -> Result<EncodedKey> {
             return Err(mismatch());
         }
         check_key_value(attr, v, i == 1)?;
-        parts[i] = encode_key_value(v);
+        parts[i] = encode_table_part(i, v);
     }
     let [pk, sk] = parts;
     Ok(EncodedKey { pk, sk })
+}
+
+/// The stored key of an item whose key attributes are known to be valid.
+pub fn stored_key(schema: &KeySchema, item: &Item) -> EncodedKey {
+    let mut parts = [Vec::new(), Vec::new()];
+    for (i, attr) in schema.attrs().enumerate() {
+        if let Some(v) = item.get(&attr.name) {
+            parts[i] = encode_table_part(i, v);
+        }
+    }
+    let [pk, sk] = parts;
+    EncodedKey { pk, sk }
 }
 
 /// The key attributes of an item, as a new item (for KEYS_ONLY projections and stream records).
@@ -105,12 +137,15 @@ pub fn key_of(schema: &KeySchema, item: &Item) -> Item {
 
 /// An item's key in a secondary index, or None when it lacks an index key attribute (sparse
 /// index). A present key attribute of the wrong type is the service's validation error.
-pub fn index_key(index: &IndexDef, item: &Item) -> Result<Option<EncodedKey>> {
+pub fn index_key(table: &KeySchema, index: &IndexDef, item: &Item) -> Result<Option<IndexKey>> {
     let mut parts = [Vec::new(), Vec::new()];
     for (i, attr) in index.key.attrs().enumerate() {
         let Some(v) = item.get(&attr.name) else {
             return Ok(None);
         };
+        if v.scalar_type().is_none() {
+            return Err(Error::validation("Invalid attribute value type"));
+        }
         if v.scalar_type() != Some(attr.ty.scalar()) {
             return Err(invalid(format!(
                 "Type mismatch for Index Key {} Expected: {} Actual: {} IndexName: {}",
@@ -130,8 +165,18 @@ pub fn index_key(index: &IndexDef, item: &Item) -> Result<Option<EncodedKey>> {
         }
         parts[i] = encode_key_value(v);
     }
-    let [pk, sk] = parts;
-    Ok(Some(EncodedKey { pk, sk }))
+    let [mut pk, sk] = parts;
+    let hash = item.get(&table.hash.name);
+    let range = table.range.as_ref().and_then(|r| item.get(&r.name));
+    let tie = match (index.kind, hash) {
+        (IndexKind::Local, Some(h)) => {
+            pk = encode_partition(h);
+            Vec::new()
+        }
+        (IndexKind::Global, Some(h)) => gsi_tie(h, range),
+        (_, None) => Vec::new(),
+    };
+    Ok(Some(IndexKey { pk, sk, tie }))
 }
 
 /// The part of an item an index stores, by its projection.

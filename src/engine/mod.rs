@@ -2,6 +2,7 @@
 //! No HTTP, no JSON, no `__type` strings: callers get typed results and `Error`s.
 pub mod clock;
 pub mod keys;
+pub mod read;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::size::{item_size, MAX_ITEM_SIZE};
@@ -9,7 +10,7 @@ use crate::model::{IndexDef, Item, Scope, TableMeta};
 use crate::storage::{self, codec, Store, TableStats};
 use crate::Config;
 use clock::{Clock, OffsetClock};
-use keys::EncodedKey;
+use keys::{EncodedKey, IndexKey};
 use rusqlite::Transaction;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -272,7 +273,7 @@ struct Prepared<'m> {
     key: EncodedKey,
     size: usize,
     bytes: Vec<u8>,
-    index_keys: Vec<(&'m IndexDef, EncodedKey)>,
+    index_keys: Vec<(&'m IndexDef, IndexKey)>,
     item: Item,
 }
 
@@ -286,7 +287,7 @@ impl<'m> Prepared<'m> {
         // Index keys are computed (and validated) once, before anything is written.
         let mut index_keys = Vec::new();
         for ix in meta.indexes() {
-            if let Some(ik) = keys::index_key(ix, &item)? {
+            if let Some(ik) = keys::index_key(&meta.key, ix, &item)? {
                 index_keys.push((ix, ik));
             }
         }
@@ -338,7 +339,7 @@ fn add_index_row(
     meta: &TableMeta,
     ix: &IndexDef,
     key: &EncodedKey,
-    ik: &EncodedKey,
+    ik: &IndexKey,
     item: &Item,
 ) -> Result<()> {
     let projected = keys::project_for_index(meta, ix, item);
@@ -346,6 +347,7 @@ fn add_index_row(
         index: &ix.name,
         ipk: &ik.pk,
         isk: &ik.sk,
+        tie: &ik.tie,
         pk: &key.pk,
         sk: &key.sk,
         projected: &codec::encode_item(&projected),
@@ -361,8 +363,15 @@ fn remove_index_rows(
     old: &Item,
 ) -> Result<()> {
     for ix in meta.indexes() {
-        if let Ok(Some(ik)) = keys::index_key(ix, old) {
-            storage::delete_index_row(tx, meta.id, &ix.name, &ik.pk, &ik.sk, &key.pk, &key.sk)?;
+        if let Ok(Some(ik)) = keys::index_key(&meta.key, ix, old) {
+            let row = storage::IndexRowKey {
+                ipk: &ik.pk,
+                isk: &ik.sk,
+                tie: &ik.tie,
+                pk: &key.pk,
+                sk: &key.sk,
+            };
+            storage::delete_index_row(tx, meta.id, &ix.name, &row)?;
         }
     }
     Ok(())
@@ -379,7 +388,7 @@ fn backfill(tx: &Transaction, meta: &TableMeta, added: &[IndexDef]) -> Result<()
             sk: sk.to_vec(),
         };
         for ix in added {
-            if let Ok(Some(ik)) = keys::index_key(ix, &item) {
+            if let Ok(Some(ik)) = keys::index_key(&meta.key, ix, &item) {
                 add_index_row(tx, meta, ix, &key, &ik, &item)?;
             }
         }

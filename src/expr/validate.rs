@@ -225,8 +225,15 @@ fn distinct_first(
     used: &mut Used,
 ) -> Result<(), ExprError> {
     if let Operand::Path(p) = first {
-        if rest.contains(first) {
-            let path = ctx.resolve_path(p, used)?;
+        // Compared as resolved paths: `#n` and `n` are the same operand.
+        let path = ctx.resolve_path(p, used)?;
+        let mut repeated = false;
+        for o in rest {
+            if let Operand::Path(q) = o {
+                repeated |= ctx.resolve_path(q, used)? == path;
+            }
+        }
+        if repeated {
             return Err(ExprError::NotDistinct {
                 operator: operator.into(),
                 first: render_path(&path),
@@ -356,6 +363,7 @@ fn semantics(ctx: &Ctx, cond: &Cond, used: &mut Used) -> Result<(), ExprError> {
         Cond::Cmp(a, op, b) => {
             operand_in_condition(ctx, a, used)?;
             operand_in_condition(ctx, b, used)?;
+            distinct_first(ctx, op.as_str(), a, std::slice::from_ref(b), used)?;
             if !matches!(op, CmpOp::Eq | CmpOp::Ne) {
                 scalar_literal(ctx, a, op.as_str())?;
                 scalar_literal(ctx, b, op.as_str())?;
@@ -366,6 +374,7 @@ fn semantics(ctx: &Ctx, cond: &Cond, used: &mut Used) -> Result<(), ExprError> {
             for o in [a, lo, hi] {
                 operand_in_condition(ctx, o, used)?;
             }
+            distinct_first(ctx, "BETWEEN", a, &[lo.clone(), hi.clone()], used)?;
             for o in [a, lo, hi] {
                 scalar_literal(ctx, o, "BETWEEN")?;
             }

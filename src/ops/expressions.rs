@@ -450,8 +450,10 @@ impl Legacy {
             "NOT_NULL" => self.call("attribute_exists", attr, vec![]),
             "CONTAINS" => self.call("contains", attr, vec![next()]),
             "NOT_CONTAINS" => {
-                // True for an absent attribute, as the service's NOT_CONTAINS.
-                Cond::Not(Box::new(self.call("contains", attr, vec![next()])))
+                // False for an absent attribute (unlike `NOT contains(..)`), as the service's.
+                let exists = self.call("attribute_exists", attr, vec![]);
+                let contains = self.call("contains", attr, vec![next()]);
+                Cond::And(Box::new(exists), Box::new(Cond::Not(Box::new(contains))))
             }
             "BEGINS_WITH" => self.call("begins_with", attr, vec![next()]),
             "BETWEEN" => {

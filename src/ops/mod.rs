@@ -9,6 +9,9 @@ pub mod expressions;
 mod get_item;
 mod list_tables;
 mod put_item;
+mod query;
+mod reads;
+mod scan;
 mod update_item;
 mod update_table;
 
@@ -45,6 +48,8 @@ pub fn dispatch(
         (Service::DynamoDb, "GetItem") => get_item::run(engine, scope, input),
         (Service::DynamoDb, "DeleteItem") => delete_item::run(engine, scope, input),
         (Service::DynamoDb, "UpdateItem") => update_item::run(engine, scope, input),
+        (Service::DynamoDb, "Query") => query::run(engine, scope, input),
+        (Service::DynamoDb, "Scan") => scan::run(engine, scope, input),
         // Operations of the model that a later milestone implements.
         _ => Err(Error::new(
             ErrorKind::UnknownOperation,

@@ -376,6 +376,13 @@ fn java_map(o: &Map<String, Value>) -> String {
 fn service_enum_order(shape: &str, listed: Vec<String>) -> Vec<String> {
     let observed: &[&str] = match shape {
         "ReturnValue" => &["ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW"],
+        "Select" => &[
+            "SPECIFIC_ATTRIBUTES",
+            "COUNT",
+            "ALL_ATTRIBUTES",
+            "ALL_PROJECTED_ATTRIBUTES",
+        ],
+        "ConditionalOperator" => &["OR", "AND"],
         _ => return listed,
     };
     debug_assert!(observed.len() == listed.len());

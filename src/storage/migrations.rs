@@ -1,12 +1,21 @@
 //! Versioned schema migrations driven by `PRAGMA user_version`, applied in one transaction, so
 //! a data dir written by an older awsim keeps opening.
-use crate::error::Result;
-use rusqlite::Connection;
+use super::codec::decode_item;
+use super::keycodec::{encode_partition, gsi_tie};
+use crate::error::{Error, Result};
+use crate::model::IndexKind;
+use rusqlite::{params, Connection, Transaction};
+
+enum Migration {
+    Sql(&'static str),
+    Code(fn(&Transaction) -> Result<()>),
+}
 
 /// Migration N (1-based) brings a database at user_version N-1 to N. Append only, never edit.
-const MIGRATIONS: &[&str] = &[
+const MIGRATIONS: &[Migration] = &[
     // 1: tables, items and secondary-index rows.
-    "CREATE TABLE tables (
+    Migration::Sql(
+        "CREATE TABLE tables (
          id INTEGER PRIMARY KEY,
          account TEXT NOT NULL,
          region TEXT NOT NULL,
@@ -35,7 +44,83 @@ const MIGRATIONS: &[&str] = &[
          size INTEGER NOT NULL,
          PRIMARY KEY (table_id, index_name, ipk, isk, pk, sk)
      ) WITHOUT ROWID;",
+    ),
+    // 2: scan order. Stored partition keys gain their scan-order hash prefix (items.pk, index
+    // rows' pk and LSI ipk), and GSI rows a tie-breaker column `t` (keycodec.rs).
+    Migration::Code(scan_order_keys),
 ];
+
+const INDEX_ITEMS_V2: &str = "CREATE TABLE index_items (
+         table_id INTEGER NOT NULL,
+         index_name TEXT NOT NULL,
+         ipk BLOB NOT NULL,
+         isk BLOB NOT NULL,
+         t BLOB NOT NULL,
+         pk BLOB NOT NULL,
+         sk BLOB NOT NULL,
+         item BLOB NOT NULL,
+         size INTEGER NOT NULL,
+         PRIMARY KEY (table_id, index_name, ipk, isk, t, pk, sk)
+     ) WITHOUT ROWID;";
+
+fn scan_order_keys(tx: &Transaction) -> Result<()> {
+    tx.execute_batch(&format!(
+        "ALTER TABLE items RENAME TO items_v1;
+         ALTER TABLE index_items RENAME TO index_items_v1;
+         CREATE TABLE items (
+             table_id INTEGER NOT NULL,
+             pk BLOB NOT NULL,
+             sk BLOB NOT NULL,
+             item BLOB NOT NULL,
+             size INTEGER NOT NULL,
+             PRIMARY KEY (table_id, pk, sk)
+         ) WITHOUT ROWID;
+         {INDEX_ITEMS_V2}"
+    ))?;
+    let corrupt = |what: &str| Error::internal(format!("migration 2: {what}"));
+    for meta in super::load_tables(tx)? {
+        let hash_name = &meta.key.hash.name;
+        let range_name = meta.key.range.as_ref().map(|r| &r.name);
+        let mut insert = tx.prepare(
+            "INSERT INTO items (table_id, pk, sk, item, size) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        let mut rows = tx.prepare("SELECT sk, item, size FROM items_v1 WHERE table_id = ?1")?;
+        let mut rows = rows.query([meta.id])?;
+        while let Some(r) = rows.next()? {
+            let (sk, bytes, size): (Vec<u8>, Vec<u8>, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            let item = decode_item(&bytes).map_err(|_| corrupt("item"))?;
+            let hk = item.get(hash_name).ok_or_else(|| corrupt("key"))?;
+            insert.execute(params![meta.id, encode_partition(hk), sk, bytes, size])?;
+        }
+        let mut insert = tx.prepare(
+            "INSERT INTO index_items (table_id, index_name, ipk, isk, t, pk, sk, item, size)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        let mut rows = tx.prepare(
+            "SELECT index_name, ipk, isk, sk, item, size FROM index_items_v1 WHERE table_id = ?1",
+        )?;
+        let mut rows = rows.query([meta.id])?;
+        while let Some(r) = rows.next()? {
+            let (index, ipk, isk, sk): (String, Vec<u8>, Vec<u8>, Vec<u8>) =
+                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+            let (bytes, size): (Vec<u8>, i64) = (r.get(4)?, r.get(5)?);
+            let Some(ix) = meta.index(&index) else {
+                continue;
+            };
+            let item = decode_item(&bytes).map_err(|_| corrupt("index row"))?;
+            let hk = item.get(hash_name).ok_or_else(|| corrupt("index key"))?;
+            let rk = range_name.and_then(|n| item.get(n));
+            let pk = encode_partition(hk);
+            let (ipk, t) = match ix.kind {
+                IndexKind::Local => (pk.clone(), Vec::new()),
+                IndexKind::Global => (ipk, gsi_tie(hk, rk)),
+            };
+            insert.execute(params![meta.id, index, ipk, isk, t, pk, sk, bytes, size])?;
+        }
+    }
+    tx.execute_batch("DROP TABLE items_v1; DROP TABLE index_items_v1;")?;
+    Ok(())
+}
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {
     let version: usize =
@@ -44,8 +129,11 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         return Ok(());
     }
     let tx = conn.transaction()?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
-        tx.execute_batch(sql)?;
+    for (i, m) in MIGRATIONS.iter().enumerate().skip(version) {
+        match m {
+            Migration::Sql(sql) => tx.execute_batch(sql)?,
+            Migration::Code(f) => f(&tx)?,
+        }
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
     }
     tx.commit()?;

@@ -7,7 +7,7 @@ mod migrations;
 
 use crate::error::{Error, Result};
 use crate::model::TableMeta;
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction};
+use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Transaction};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -244,6 +244,7 @@ pub struct IndexRow<'a> {
     pub index: &'a str,
     pub ipk: &'a [u8],
     pub isk: &'a [u8],
+    pub tie: &'a [u8],
     pub pk: &'a [u8],
     pub sk: &'a [u8],
     pub projected: &'a [u8],
@@ -252,9 +253,9 @@ pub struct IndexRow<'a> {
 
 pub fn put_index_row(tx: &Transaction, table: i64, row: &IndexRow) -> Result<()> {
     tx.prepare_cached(
-        "INSERT OR REPLACE INTO index_items (table_id, index_name, ipk, isk, pk, sk, item, size) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT OR REPLACE INTO index_items (table_id, index_name, ipk, isk, t, pk, sk, item, size) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
-    .execute(params![table, row.index, row.ipk, row.isk, row.pk, row.sk, row.projected, row.size])?;
+    .execute(params![table, row.index, row.ipk, row.isk, row.tie, row.pk, row.sk, row.projected, row.size])?;
     Ok(())
 }
 
@@ -262,16 +263,22 @@ pub fn delete_index_row(
     tx: &Transaction,
     table: i64,
     index: &str,
-    ipk: &[u8],
-    isk: &[u8],
-    pk: &[u8],
-    sk: &[u8],
+    key: &IndexRowKey,
 ) -> Result<()> {
     tx.prepare_cached(
-        "DELETE FROM index_items WHERE table_id = ?1 AND index_name = ?2 AND ipk = ?3 AND isk = ?4 AND pk = ?5 AND sk = ?6",
+        "DELETE FROM index_items WHERE table_id = ?1 AND index_name = ?2 AND ipk = ?3 AND isk = ?4 AND t = ?5 AND pk = ?6 AND sk = ?7",
     )?
-    .execute(params![table, index, ipk, isk, pk, sk])?;
+    .execute(params![table, index, key.ipk, key.isk, key.tie, key.pk, key.sk])?;
     Ok(())
+}
+
+/// Where an index row sits: its index key, tie-breaker and the base item's key.
+pub struct IndexRowKey<'a> {
+    pub ipk: &'a [u8],
+    pub isk: &'a [u8],
+    pub tie: &'a [u8],
+    pub pk: &'a [u8],
+    pub sk: &'a [u8],
 }
 
 /// Removes every row of one index (UpdateTable deleting a GSI).
@@ -296,4 +303,162 @@ pub fn for_each_item(
         f(&pk, &sk, &item)?;
     }
     Ok(())
+}
+
+// ---- range reads (Query and Scan) ------------------------------------------------------------
+
+/// One ordered range read over a table's items (columns `pk, sk`) or one index's rows (columns
+/// `ipk, isk, t, pk, sk`). The row order is the order of those columns, the primary key of the
+/// SQLite table, so every read is a walk along that key: never a sort, never a full-table pass
+/// for a Query.
+pub struct Range<'a> {
+    pub table: i64,
+    pub index: Option<&'a str>,
+    /// Query: equality on the first column (the partition); bounds then apply to the next one.
+    pub partition: Option<&'a [u8]>,
+    pub lower: Bound<'a>,
+    pub upper: Bound<'a>,
+    pub descending: bool,
+    /// GSI parallel scan: only rows whose base partition key (`pk`, hash first) is in [lo, hi).
+    pub base_partition: Option<(&'a [u8], Option<&'a [u8]>)>,
+}
+
+/// A bound of a range read.
+pub enum Bound<'a> {
+    None,
+    /// On the first column after the partition: (value, inclusive).
+    Column(&'a [u8], bool),
+    /// Strictly after (lower) or before (upper) a position: every column after the partition.
+    Position(Vec<&'a [u8]>),
+}
+
+/// A row of a range read.
+pub struct RangeRow {
+    pub pk: Vec<u8>,
+    pub sk: Vec<u8>,
+    pub item: Vec<u8>,
+    pub size: i64,
+}
+
+impl Range<'_> {
+    fn columns(&self) -> &'static [&'static str] {
+        if self.index.is_some() {
+            &["ipk", "isk", "t", "pk", "sk"]
+        } else {
+            &["pk", "sk"]
+        }
+    }
+
+    /// The SQL and its parameters (after `table_id` and `index_name`).
+    fn sql(&self) -> (String, Vec<&[u8]>) {
+        let cols = self.columns();
+        let free = if self.partition.is_some() {
+            &cols[1..]
+        } else {
+            cols
+        };
+        let mut sql = String::with_capacity(200);
+        let mut args: Vec<&[u8]> = Vec::with_capacity(8);
+        let first = if self.index.is_some() { 3 } else { 2 };
+        sql.push_str(match self.index {
+            Some(_) => {
+                "SELECT pk, sk, item, size FROM index_items WHERE table_id = ?1 AND index_name = ?2"
+            }
+            None => "SELECT pk, sk, item, size FROM items WHERE table_id = ?1",
+        });
+        // Appends ` AND <lhs> <op> ?n` binding `v`.
+        let cond = |sql: &mut String, args: &mut Vec<&'_ [u8]>, lhs: &str, op: &str| {
+            use std::fmt::Write;
+            let _ = write!(sql, " AND {lhs} {op} ?{}", first + args.len());
+        };
+        if let Some(p) = self.partition {
+            cond(&mut sql, &mut args, cols[0], "=");
+            args.push(p);
+        }
+        for (bound, lower) in [(&self.lower, true), (&self.upper, false)] {
+            match bound {
+                Bound::None => {}
+                Bound::Column(v, inclusive) => {
+                    let op = match (lower, inclusive) {
+                        (true, true) => ">=",
+                        (true, false) => ">",
+                        (false, true) => "<=",
+                        (false, false) => "<",
+                    };
+                    cond(&mut sql, &mut args, free[0], op);
+                    args.push(v);
+                }
+                Bound::Position(values) => {
+                    let n = values.len().min(free.len());
+                    sql.push_str(" AND (");
+                    sql.push_str(&free[..n].join(", "));
+                    sql.push_str(if lower { ") > (" } else { ") < (" });
+                    for (i, v) in values[..n].iter().enumerate() {
+                        if i > 0 {
+                            sql.push_str(", ");
+                        }
+                        sql.push_str(&format!("?{}", first + args.len()));
+                        args.push(v);
+                    }
+                    sql.push(')');
+                }
+            }
+        }
+        if let Some((lo, hi)) = self.base_partition {
+            cond(&mut sql, &mut args, "pk", ">=");
+            args.push(lo);
+            if let Some(hi) = hi {
+                cond(&mut sql, &mut args, "pk", "<");
+                args.push(hi);
+            }
+        }
+        sql.push_str(" ORDER BY ");
+        let dir = if self.descending { " DESC" } else { "" };
+        let order: Vec<String> = free.iter().map(|c| format!("{c}{dir}")).collect();
+        sql.push_str(&order.join(", "));
+        (sql, args)
+    }
+}
+
+/// Walks a range in order, calling `f` with each row until it returns false.
+pub fn read_range(
+    conn: &Connection,
+    range: &Range,
+    mut f: impl FnMut(RangeRow) -> Result<bool>,
+) -> Result<()> {
+    let (sql, args) = range.sql();
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let head: [&dyn rusqlite::ToSql; 2] = [&range.table, &range.index.unwrap_or("")];
+    let n_head = if range.index.is_some() { 2 } else { 1 };
+    let params = head[..n_head]
+        .iter()
+        .copied()
+        .chain(args.iter().map(|a| a as &dyn rusqlite::ToSql));
+    let mut rows = stmt.query(params_from_iter(params))?;
+    while let Some(r) = rows.next()? {
+        let row = RangeRow {
+            pk: r.get(0)?,
+            sk: r.get(1)?,
+            item: r.get(2)?,
+            size: r.get(3)?,
+        };
+        if !f(row)? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// SQLite's plan for a range read (the EXPLAIN QUERY PLAN detail lines), for tests.
+pub fn range_plan(conn: &Connection, range: &Range) -> Result<Vec<String>> {
+    let (sql, args) = range.sql();
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+    let head: [&dyn rusqlite::ToSql; 2] = [&range.table, &range.index.unwrap_or("")];
+    let n_head = if range.index.is_some() { 2 } else { 1 };
+    let params = head[..n_head]
+        .iter()
+        .copied()
+        .chain(args.iter().map(|a| a as &dyn rusqlite::ToSql));
+    let rows = stmt.query_map(params_from_iter(params), |r| r.get::<_, String>(3))?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
 }

@@ -1,0 +1,237 @@
+//! Query and Scan pages: one ordered walk along a table's or an index's SQLite key, stopping at
+//! `Limit` items or 1 MiB of data read, whichever comes first. Rows are decoded and handed to the
+//! caller one at a time (it filters and projects), so a page never holds more than it returns.
+use super::keys::{self, stored_key};
+use super::Engine;
+use crate::error::{Error, Result};
+use crate::model::{AttributeValue, IndexDef, IndexKind, Item, TableMeta};
+use crate::storage::keycodec::{encode_key_value, encode_partition, segment_range};
+use crate::storage::{self, codec, Bound};
+
+/// A page stops once this much data has been read (the service's 1 MB).
+pub const MAX_PAGE_BYTES: i64 = 1024 * 1024;
+
+/// What a Query or Scan reads.
+pub struct Read<'a> {
+    /// None for the table itself.
+    pub index: Option<&'a IndexDef>,
+    pub mode: Mode,
+    /// ExclusiveStartKey, already validated against the table/index key schema.
+    pub start: Option<&'a Item>,
+    pub limit: Option<usize>,
+    /// Read each row's whole item from the table (an LSI read of attributes it does not project).
+    pub fetch_base: bool,
+}
+
+pub enum Mode {
+    Query {
+        partition: AttributeValue,
+        sort: SortCond,
+        forward: bool,
+    },
+    /// `segment`: (Segment, TotalSegments) of a parallel scan.
+    Scan { segment: Option<(u32, u32)> },
+}
+
+/// The condition of a Query on the sort key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SortCond {
+    Any,
+    Eq(AttributeValue),
+    Lt(AttributeValue),
+    Le(AttributeValue),
+    Gt(AttributeValue),
+    Ge(AttributeValue),
+    Between(AttributeValue, AttributeValue),
+    BeginsWith(AttributeValue),
+}
+
+impl SortCond {
+    /// Whether a sort key value lies in the range (ExclusiveStartKey checks).
+    pub fn admits(&self, v: &AttributeValue) -> bool {
+        let enc = encode_key_value(v);
+        let e = encode_key_value;
+        match self {
+            SortCond::Any => true,
+            SortCond::Eq(x) => enc == e(x),
+            SortCond::Lt(x) => enc < e(x),
+            SortCond::Le(x) => enc <= e(x),
+            SortCond::Gt(x) => enc > e(x),
+            SortCond::Ge(x) => enc >= e(x),
+            SortCond::Between(a, b) => enc >= e(a) && enc <= e(b),
+            SortCond::BeginsWith(p) => enc.starts_with(&e(p)),
+        }
+    }
+
+    /// The (lower, upper) bounds of the range on the encoded sort key.
+    fn bounds(&self) -> (Option<(Vec<u8>, bool)>, Option<(Vec<u8>, bool)>) {
+        let e = encode_key_value;
+        match self {
+            SortCond::Any => (None, None),
+            SortCond::Eq(x) => (Some((e(x), true)), Some((e(x), true))),
+            SortCond::Lt(x) => (None, Some((e(x), false))),
+            SortCond::Le(x) => (None, Some((e(x), true))),
+            SortCond::Gt(x) => (Some((e(x), false)), None),
+            SortCond::Ge(x) => (Some((e(x), true)), None),
+            SortCond::Between(a, b) => (Some((e(a), true)), Some((e(b), true))),
+            SortCond::BeginsWith(p) => {
+                let lo = e(p);
+                let hi = prefix_successor(&lo).map(|h| (h, false));
+                (Some((lo, true)), hi)
+            }
+        }
+    }
+}
+
+/// The smallest byte string greater than every string starting with `prefix` (None: no bound).
+fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut out = prefix.to_vec();
+    while let Some(last) = out.pop() {
+        if last < 0xFF {
+            out.push(last + 1);
+            return Some(out);
+        }
+    }
+    None
+}
+
+/// What a page read, besides the items handed to the visitor.
+#[derive(Debug, Default)]
+pub struct Page {
+    /// Rows read (ScannedCount).
+    pub scanned: usize,
+    /// The last row read when the page stopped early (Limit or 1 MiB): its LastEvaluatedKey is
+    /// taken from it.
+    pub last: Option<Item>,
+    /// Sizes of the items read, summed (read capacity).
+    pub bytes: i64,
+}
+
+impl Engine {
+    /// Reads one page, calling `visit` with each row's item in order.
+    pub fn read_page(
+        &self,
+        meta: &TableMeta,
+        read: &Read,
+        visit: &mut dyn FnMut(Item) -> Result<()>,
+    ) -> Result<Page> {
+        let start = read.start.map(|k| position(meta, read.index, k));
+        let part = match &read.mode {
+            Mode::Query { partition, .. } => Some(match read.index {
+                Some(ix) if ix.kind == IndexKind::Global => encode_key_value(partition),
+                _ => encode_partition(partition),
+            }),
+            Mode::Scan { .. } => None,
+        };
+        let (lo, hi) = match &read.mode {
+            Mode::Query { sort, .. } => sort.bounds(),
+            Mode::Scan { .. } => (None, None),
+        };
+        let segment = match &read.mode {
+            Mode::Scan {
+                segment: Some((s, t)),
+            } => Some(segment_range(*s, *t)),
+            _ => None,
+        };
+        let forward = !matches!(read.mode, Mode::Query { forward: false, .. });
+        let (mut lower_col, mut upper_col) = (lo, hi);
+        let mut base_partition = None;
+        if let Some((slo, shi)) = &segment {
+            match read.index {
+                // A GSI is ordered by its own key: the segment filters on the base partition.
+                Some(ix) if ix.kind == IndexKind::Global => {
+                    base_partition = Some((slo.to_vec(), shi.map(|h| h.to_vec())));
+                }
+                _ => {
+                    lower_col = Some((slo.to_vec(), true));
+                    upper_col = shi.map(|h| (h.to_vec(), false));
+                }
+            }
+        }
+        let skip = usize::from(part.is_some());
+        let start_values: Option<Vec<&[u8]>> = start
+            .as_ref()
+            .map(|p| p.iter().skip(skip).map(Vec::as_slice).collect());
+        fn as_bound(b: &Option<(Vec<u8>, bool)>) -> Bound<'_> {
+            match b {
+                Some((v, inc)) => Bound::Column(v, *inc),
+                None => Bound::None,
+            }
+        }
+        // The start position replaces the bound on its side: it lies inside the range (checked
+        // by the caller), so the walk begins right after it.
+        let (lower, upper) = match (start_values, forward) {
+            (Some(p), true) => (Bound::Position(p), as_bound(&upper_col)),
+            (Some(p), false) => (as_bound(&lower_col), Bound::Position(p)),
+            (None, _) => (as_bound(&lower_col), as_bound(&upper_col)),
+        };
+        let range = storage::Range {
+            table: meta.id,
+            index: read.index.map(|i| i.name.as_str()),
+            partition: part.as_deref(),
+            lower,
+            upper,
+            descending: !forward,
+            base_partition: base_partition
+                .as_ref()
+                .map(|(lo, hi)| (lo.as_slice(), hi.as_deref())),
+        };
+        let mut page = Page::default();
+        self.store.read(|conn| {
+            // One snapshot for the whole page, base-item lookups included.
+            let tx = conn.unchecked_transaction()?;
+            storage::read_range(&tx, &range, |row| {
+                let (item, size) = if read.fetch_base {
+                    match storage::get_item_with_size(&tx, meta.id, &row.pk, &row.sk)? {
+                        Some((bytes, size)) => (decode(&bytes)?, size),
+                        None => return Ok(true),
+                    }
+                } else {
+                    (decode(&row.item)?, row.size)
+                };
+                page.scanned += 1;
+                page.bytes += size;
+                let full =
+                    read.limit.is_some_and(|l| page.scanned >= l) || page.bytes >= MAX_PAGE_BYTES;
+                if full {
+                    page.last = Some(lek_source(meta, read.index, &item));
+                }
+                visit(item)?;
+                Ok(!full)
+            })?;
+            tx.finish()?;
+            Ok(())
+        })?;
+        Ok(page)
+    }
+}
+
+fn decode(bytes: &[u8]) -> Result<Item> {
+    codec::decode_item(bytes).map_err(|_| Error::internal("corrupt item row"))
+}
+
+/// The key attributes that make a LastEvaluatedKey: the table's, plus the index's.
+fn lek_source(meta: &TableMeta, index: Option<&IndexDef>, item: &Item) -> Item {
+    let mut out = keys::key_of(&meta.key, item);
+    if let Some(ix) = index {
+        out.extend(keys::key_of(&ix.key, item));
+    }
+    out
+}
+
+/// The stored position of a start key, column by column in the walk's order.
+fn position(meta: &TableMeta, index: Option<&IndexDef>, key: &Item) -> Vec<Vec<u8>> {
+    let base = stored_key(&meta.key, key);
+    match index {
+        None => vec![base.pk, base.sk],
+        Some(ix) => {
+            let ik = keys::index_key(&meta.key, ix, key).ok().flatten();
+            let ik = ik.unwrap_or(keys::IndexKey {
+                pk: Vec::new(),
+                sk: Vec::new(),
+                tie: Vec::new(),
+            });
+            vec![ik.pk, ik.sk, ik.tie, base.pk, base.sk]
+        }
+    }
+}

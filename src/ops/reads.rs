@@ -1,0 +1,510 @@
+//! What Query and Scan share: the index named by IndexName, legacy filters (QueryFilter /
+//! ScanFilter), Select with ProjectionExpression / AttributesToGet and what an index projects,
+//! ExclusiveStartKey validation, and running a page into the response shape.
+use super::expressions::{Exprs, Legacy};
+use super::Input;
+use crate::engine::read::{Page, Read};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::expr::ast::{Call, Cond, Elem, Name, Operand, Path};
+use crate::expr::eval::eval_condition;
+use crate::expr::projection::{apply_projection, PathElem, Projection};
+use crate::expr::validate::Ctx;
+use crate::model::{
+    AttributeValue, IndexDef, IndexKind, Item, KeySchema, ProjectionType, TableMeta,
+};
+use crate::protocol::attr::{parse_value, render_item};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+fn invalid(msg: impl std::fmt::Display) -> Error {
+    Error::validation(format!("One or more parameter values were invalid: {msg}"))
+}
+
+/// The index named by IndexName, if any.
+pub fn index<'m>(meta: &'m TableMeta, input: Input) -> Result<Option<&'m IndexDef>> {
+    let Some(name) = input.str("IndexName") else {
+        return Ok(None);
+    };
+    meta.index(name).map(Some).ok_or_else(|| {
+        Error::validation(format!(
+            "The table does not have the specified index: {name}"
+        ))
+    })
+}
+
+/// ConsistentRead true on a GSI.
+pub fn check_consistent_read(index: Option<&IndexDef>, input: Input) -> Result<()> {
+    if input.bool("ConsistentRead") == Some(true)
+        && index.is_some_and(|i| i.kind == IndexKind::Global)
+    {
+        return Err(Error::validation(
+            "Consistent reads are not supported on global secondary indexes",
+        ));
+    }
+    Ok(())
+}
+
+/// A filter ready to run: the condition and the placeholders it resolves through.
+pub struct Filter {
+    pub cond: Cond,
+    pub names: BTreeMap<String, String>,
+    pub values: BTreeMap<String, AttributeValue>,
+}
+
+impl Filter {
+    pub fn from_expression(cond: Cond, exprs: &Exprs) -> Filter {
+        Filter {
+            cond,
+            names: exprs.names.clone(),
+            values: exprs.values.clone(),
+        }
+    }
+
+    pub fn passes(&self, item: &Item) -> bool {
+        let ctx = Ctx {
+            names: &self.names,
+            values: &self.values,
+        };
+        eval_condition(&self.cond, item, &ctx)
+    }
+
+    /// The top-level attribute names the filter reads, in the order written.
+    pub fn attributes(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut add = |p: &Path| {
+            let name = match p.0.first() {
+                Some(Elem::Attr(Name::Plain(n))) => n.clone(),
+                Some(Elem::Attr(Name::Placeholder(ph))) => {
+                    self.names.get(ph).cloned().unwrap_or_default()
+                }
+                _ => return,
+            };
+            if !out.contains(&name) {
+                out.push(name);
+            }
+        };
+        walk_cond(&self.cond, &mut add);
+        out
+    }
+}
+
+fn walk_cond(c: &Cond, f: &mut dyn FnMut(&Path)) {
+    match c {
+        Cond::Cmp(a, _, b) => {
+            walk_operand(a, f);
+            walk_operand(b, f);
+        }
+        Cond::Between(a, b, c) => {
+            for o in [a, b, c] {
+                walk_operand(o, f);
+            }
+        }
+        Cond::In(a, list) => {
+            walk_operand(a, f);
+            list.iter().for_each(|o| walk_operand(o, f));
+        }
+        Cond::Call(Call { args, .. }) => args.iter().for_each(|o| walk_operand(o, f)),
+        Cond::Not(x) => walk_cond(x, f),
+        Cond::And(a, b) | Cond::Or(a, b) => {
+            walk_cond(a, f);
+            walk_cond(b, f);
+        }
+    }
+}
+
+fn walk_operand(o: &Operand, f: &mut dyn FnMut(&Path)) {
+    match o {
+        Operand::Path(p) => f(p),
+        Operand::Value(_) => {}
+        Operand::Call(Call { args, .. }) => args.iter().for_each(|o| walk_operand(o, f)),
+        Operand::Arith(a, _, b) => {
+            walk_operand(a, f);
+            walk_operand(b, f);
+        }
+    }
+}
+
+/// A legacy QueryFilter / ScanFilter (+ ConditionalOperator) as a filter.
+pub fn legacy_filter(input: Input, param: &str) -> Result<Option<Filter>> {
+    let operator = input.str("ConditionalOperator");
+    let Some(map) = input.get(param).and_then(Value::as_object) else {
+        if operator.is_some() {
+            return Err(Error::validation(
+                "ConditionalOperator cannot be used without Filter or Expected",
+            ));
+        }
+        return Ok(None);
+    };
+    if operator.is_some() && map.len() < 2 {
+        return Err(Error::validation(
+            "ConditionalOperator can only be used when Filter or Expected has two or more elements",
+        ));
+    }
+    let mut legacy = Legacy::default();
+    let mut conds = Vec::new();
+    let empty = Map::new();
+    for (attr, spec) in map {
+        let spec = Input(spec.as_object().unwrap_or(&empty));
+        let op = spec.str("ComparisonOperator").unwrap_or_default();
+        if !LEGACY_OPERATORS.contains(&op) {
+            return Err(Error::validation(
+                "Comparison type does not exist in DynamoDB",
+            ));
+        }
+        let list = spec
+            .list("AttributeValueList")
+            .map(|l| {
+                l.iter()
+                    .map(|v| parse_value(v, 0))
+                    .collect::<Result<Vec<_>>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
+        if list.len() > 1 && list.iter().any(|v| v.type_name() != list[0].type_name()) && op != "IN"
+        {
+            return Err(invalid(
+                "AttributeValues inside AttributeValueList must be of same type",
+            ));
+        }
+        conds.push(legacy.comparison(attr, op, list)?);
+    }
+    let or = operator == Some("OR");
+    let cond = conds.into_iter().reduce(|a, b| {
+        if or {
+            Cond::Or(Box::new(a), Box::new(b))
+        } else {
+            Cond::And(Box::new(a), Box::new(b))
+        }
+    });
+    Ok(cond.map(|cond| Filter {
+        cond,
+        names: legacy.names,
+        values: legacy.values,
+    }))
+}
+
+pub const LEGACY_OPERATORS: &[&str] = &[
+    "EQ",
+    "NE",
+    "IN",
+    "LE",
+    "LT",
+    "GE",
+    "GT",
+    "BETWEEN",
+    "NOT_NULL",
+    "NULL",
+    "CONTAINS",
+    "NOT_CONTAINS",
+    "BEGINS_WITH",
+];
+
+/// The attributes an index holds (None: all of them).
+fn projected(meta: &TableMeta, ix: &IndexDef) -> Option<Vec<String>> {
+    if ix.projection.ty == ProjectionType::All {
+        return None;
+    }
+    let mut names: Vec<String> = meta.key.attrs().map(|a| a.name.clone()).collect();
+    for a in ix.key.attrs() {
+        if !names.contains(&a.name) {
+            names.push(a.name.clone());
+        }
+    }
+    names.extend(ix.projection.non_key_attributes.iter().flatten().cloned());
+    Some(names)
+}
+
+/// Filter attributes the index does not project.
+pub fn check_filter_projected(
+    meta: &TableMeta,
+    index: Option<&IndexDef>,
+    filter: Option<&Filter>,
+) -> Result<()> {
+    let (Some(ix), Some(filter)) = (index, filter) else {
+        return Ok(());
+    };
+    let Some(held) = projected(meta, ix) else {
+        return Ok(());
+    };
+    let missing: Vec<String> = filter
+        .attributes()
+        .into_iter()
+        .filter(|a| !held.contains(a))
+        .collect();
+    if !missing.is_empty() {
+        return Err(invalid(format!(
+            "Secondary index {} does not project one or more filter attributes: [{}]",
+            ix.name,
+            missing.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// What each returned item is made of.
+pub enum Output {
+    /// Select COUNT: no items.
+    Count,
+    /// The item as read (whole table item, or what the index holds).
+    AsRead,
+    /// These paths of the item.
+    Paths(Projection),
+}
+
+/// Select with ProjectionExpression / AttributesToGet, checked as the service does. Returns the
+/// output and whether an LSI read must fetch whole items from the table.
+pub fn select(
+    meta: &TableMeta,
+    index: Option<&IndexDef>,
+    input: Input,
+    projection: Option<Projection>,
+) -> Result<(Output, bool)> {
+    let has_pe = input.get("ProjectionExpression").is_some();
+    let has_atg = input.get("AttributesToGet").is_some();
+    let cannot = |what: &str| -> Result<()> {
+        if has_pe {
+            return Err(Error::validation(format!(
+                "Cannot specify the ProjectionExpression when choosing to get {what}"
+            )));
+        }
+        if has_atg {
+            return Err(Error::validation(format!(
+                "Cannot specify the AttributesToGet when choosing to get {what}"
+            )));
+        }
+        Ok(())
+    };
+    let held = index.and_then(|ix| projected(meta, ix));
+    let select = input.str("Select");
+    match select {
+        Some("ALL_ATTRIBUTES") => {
+            if let (Some(ix), Some(_)) = (index, &held) {
+                if ix.kind == IndexKind::Global {
+                    return Err(invalid(format!(
+                        "Select type ALL_ATTRIBUTES is not supported for global secondary index {} because its projection type is not ALL",
+                        ix.name
+                    )));
+                }
+            }
+            cannot("ALL_ATTRIBUTES")?;
+        }
+        Some("ALL_PROJECTED_ATTRIBUTES") => {
+            cannot("ALL_PROJECTED_ATTRIBUTES")?;
+            if index.is_none() {
+                return Err(Error::validation(
+                    "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName",
+                ));
+            }
+        }
+        Some("COUNT") => cannot("only the Count")?,
+        Some("SPECIFIC_ATTRIBUTES") => {
+            if !has_pe && !has_atg {
+                return Err(Error::validation(
+                    "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES",
+                ));
+            }
+        }
+        _ => {}
+    }
+    if let Some(p) = &projection {
+        check_key_paths(meta, index, p)?;
+    }
+    let lsi = index.is_some_and(|i| i.kind == IndexKind::Local);
+    if let (Some(ix), Some(held), Some(p)) = (index, &held, &projection) {
+        let missing: Vec<&str> = top_names(p)
+            .into_iter()
+            .filter(|n| !held.iter().any(|h| h == n))
+            .collect();
+        if !missing.is_empty() {
+            if ix.kind == IndexKind::Global {
+                return Err(invalid(format!(
+                    "Global secondary index {} does not project [{}]",
+                    ix.name,
+                    missing.join(", ")
+                )));
+            }
+            return Ok((Output::Paths(projection.expect("matched")), true));
+        }
+    }
+    Ok(match (select, projection) {
+        (Some("COUNT"), _) => (Output::Count, false),
+        (_, Some(p)) => (Output::Paths(p), false),
+        (Some("ALL_ATTRIBUTES"), None) => (Output::AsRead, lsi && held.is_some()),
+        _ => (Output::AsRead, false),
+    })
+}
+
+/// Distinct top-level names of a projection, in order.
+fn top_names(p: &Projection) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for path in &p.paths {
+        if let Some(PathElem::Attr(a)) = path.first() {
+            if !out.contains(&a.as_str()) {
+                out.push(a);
+            }
+        }
+    }
+    out
+}
+
+/// A projection may not reach into a key attribute (`sk.x`, `pk[0]`).
+fn check_key_paths(meta: &TableMeta, index: Option<&IndexDef>, p: &Projection) -> Result<()> {
+    for path in &p.paths {
+        let (Some(PathElem::Attr(a)), true) = (path.first(), path.len() > 1) else {
+            continue;
+        };
+        let is_key = meta.key.contains(a) || index.is_some_and(|i| i.key.contains(a));
+        if is_key {
+            return Err(Error::validation(format!(
+                "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: Key: {a}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The key attributes an ExclusiveStartKey must hold, in schema order: the table's, then the
+/// index's that are not the table's.
+fn start_key_attrs<'m>(
+    meta: &'m TableMeta,
+    index: Option<&'m IndexDef>,
+) -> Vec<&'m crate::model::KeyAttr> {
+    let mut out: Vec<&crate::model::KeyAttr> = meta.key.attrs().collect();
+    if let Some(ix) = index {
+        for a in ix.key.attrs() {
+            if !out.iter().any(|o| o.name == a.name) {
+                out.push(a);
+            }
+        }
+    }
+    out
+}
+
+/// ExclusiveStartKey: the right attributes with the right types, no empty values.
+pub fn read_start_key(
+    meta: &TableMeta,
+    index: Option<&IndexDef>,
+    input: Input,
+    scan: bool,
+) -> Result<Option<Item>> {
+    let Some(v) = input.get("ExclusiveStartKey") else {
+        return Ok(None);
+    };
+    let key = crate::protocol::attr::parse_item(v)?;
+    let invalid_key = || Error::validation("The provided starting key is invalid");
+    if key.is_empty() {
+        return Err(invalid_key());
+    }
+    let attrs = start_key_attrs(meta, index);
+    if key.len() != attrs.len() {
+        if index.is_some_and(|i| i.kind == IndexKind::Global) {
+            return Err(invalid_key());
+        }
+        return Err(Error::validation(
+            "Exclusive Start Key must have same size as table's key schema",
+        ));
+    }
+    for a in &attrs {
+        let Some(v) = key.get(&a.name) else {
+            return Err(invalid_key());
+        };
+        if v.scalar_type() != Some(a.ty.scalar()) {
+            return Err(Error::validation("Type mismatch for attribute to update"));
+        }
+    }
+    for a in &attrs {
+        let empty = match &key[&a.name] {
+            AttributeValue::S(s) => s.is_empty().then_some("string"),
+            AttributeValue::B(b) => b.is_empty().then_some("binary"),
+            _ => None,
+        };
+        if let Some(kind) = empty {
+            let restart = if scan {
+                "The query can return at most one row and cannot be restarted. "
+            } else {
+                ""
+            };
+            return Err(Error::validation(format!(
+                "{restart}The provided starting key is invalid: One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty {kind} value. Key: {}",
+                a.name
+            )));
+        }
+    }
+    Ok(Some(key))
+}
+
+/// The key schema a read walks: the index's, or the table's.
+pub fn walked_schema<'m>(meta: &'m TableMeta, index: Option<&'m IndexDef>) -> &'m KeySchema {
+    index.map(|i| &i.key).unwrap_or(&meta.key)
+}
+
+/// Runs one page and renders Query/Scan's output.
+pub fn run_page(
+    engine: &Engine,
+    meta: &TableMeta,
+    input: Input,
+    read: &Read,
+    filter: Option<&Filter>,
+    output: &Output,
+    lek: bool,
+) -> Result<Value> {
+    let mut items = Vec::new();
+    let mut count = 0usize;
+    let page: Page = engine.read_page(meta, read, &mut |item| {
+        if filter.is_some_and(|f| !f.passes(&item)) {
+            return Ok(());
+        }
+        count += 1;
+        match output {
+            Output::Count => {}
+            Output::AsRead => items.push(render_item(&item)),
+            Output::Paths(p) => items.push(render_item(&apply_projection(&item, p))),
+        }
+        Ok(())
+    })?;
+    let mut out = Map::new();
+    if !matches!(output, Output::Count) {
+        out.insert("Items".into(), Value::Array(items));
+    }
+    out.insert("Count".into(), count.into());
+    out.insert("ScannedCount".into(), page.scanned.into());
+    if let (Some(last), true) = (&page.last, lek) {
+        out.insert("LastEvaluatedKey".into(), render_item(last));
+    }
+    let strong = input.bool("ConsistentRead").unwrap_or(false);
+    let units = (page.bytes.max(0) as u64).div_ceil(4096) as f64 * if strong { 1.0 } else { 0.5 };
+    if let Some(cc) = capacity(input, meta, read.index, units) {
+        out.insert("ConsumedCapacity".into(), cc);
+    }
+    Ok(Value::Object(out))
+}
+
+/// ConsumedCapacity of a read: on the index when one is read.
+fn capacity(input: Input, meta: &TableMeta, index: Option<&IndexDef>, units: f64) -> Option<Value> {
+    let mode = input.str("ReturnConsumedCapacity").unwrap_or("NONE");
+    if mode == "NONE" {
+        return None;
+    }
+    let mut cc = Map::new();
+    cc.insert("TableName".into(), Value::String(meta.name.clone()));
+    cc.insert("CapacityUnits".into(), units.into());
+    if mode == "INDEXES" {
+        let table_units = if index.is_some() { 0.0 } else { units };
+        let mut t = Map::new();
+        t.insert("CapacityUnits".into(), table_units.into());
+        cc.insert("Table".into(), Value::Object(t));
+        if let Some(ix) = index {
+            let key = match ix.kind {
+                IndexKind::Global => "GlobalSecondaryIndexes",
+                IndexKind::Local => "LocalSecondaryIndexes",
+            };
+            let mut one = Map::new();
+            one.insert("CapacityUnits".into(), units.into());
+            let mut all = Map::new();
+            all.insert(ix.name.clone(), Value::Object(one));
+            cc.insert(key.into(), Value::Object(all));
+        }
+    }
+    Some(Value::Object(cc))
+}

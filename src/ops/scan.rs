@@ -1,0 +1,87 @@
+//! Scan: every item of a table or index in scan order (a hash of the partition key, then the sort
+//! key; see storage::keycodec), page by page, optionally one segment of a parallel scan.
+use super::expressions::{check_mixed, Exprs};
+use super::get_item::read_projection;
+use super::reads::{self, Filter};
+use super::Input;
+use crate::engine::read::{Mode, Read};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::model::Scope;
+use crate::storage::keycodec::{hash_value, segment_range};
+use serde_json::Value;
+
+pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
+    let meta = engine.table(scope, input.table_name())?;
+    let index = reads::index(&meta, input)?;
+    reads::check_consistent_read(index, input)?;
+    check_mixed(
+        input,
+        &["AttributesToGet", "ScanFilter", "ConditionalOperator"],
+        &["ProjectionExpression", "FilterExpression"],
+    )?;
+    let mut exprs = Exprs::read(input)?;
+    let has = |p: &str| input.get(p).is_some();
+    if !has("FilterExpression") {
+        if has("ExpressionAttributeNames") && !has("ProjectionExpression") {
+            return Err(Error::validation(
+                "ExpressionAttributeNames can only be specified when using expressions",
+            ));
+        }
+        if has("ExpressionAttributeValues") {
+            return Err(Error::validation(
+                "ExpressionAttributeValues can only be specified when using expressions: FilterExpression is null",
+            ));
+        }
+    }
+    let legacy_filter = reads::legacy_filter(input, "ScanFilter")?;
+    let filter = match exprs.condition(input, "FilterExpression")? {
+        Some(cond) => Some(Filter::from_expression(cond, &exprs)),
+        None => legacy_filter,
+    };
+    let projection = read_projection(input, &mut exprs)?;
+    exprs.finish(input, &["FilterExpression", "ProjectionExpression"])?;
+    let start = reads::read_start_key(&meta, index, input, true)?;
+    reads::check_filter_projected(&meta, index, filter.as_ref())?;
+    let (output, fetch_base) = reads::select(&meta, index, input, projection)?;
+    let segment = match (input.i64("Segment"), input.i64("TotalSegments")) {
+        (Some(s), Some(t)) => {
+            if s >= t {
+                return Err(Error::validation(format!(
+                    "1 validation error detected: Value '{s}' at 'segment' failed to satisfy constraint: Member must have value less than or equal to {}",
+                    t - 1
+                )));
+            }
+            Some((s as u32, t as u32))
+        }
+        (Some(_), None) => {
+            return Err(Error::validation(
+                "If segment is specified, total segment must also be specified",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(Error::validation(
+                "If total segments is specified, a particular segment must also be specified for this request",
+            ))
+        }
+        (None, None) => None,
+    };
+    if let (Some((s, t)), Some(start)) = (segment, &start) {
+        let hash = start.get(&meta.key.hash.name).map(hash_value);
+        let (lo, hi) = segment_range(s, t);
+        let inside = hash.is_some_and(|h| h >= lo && hi.is_none_or(|hi| h < hi));
+        if !inside {
+            return Err(Error::validation(
+                "Exclusive start key must lie within the segment",
+            ));
+        }
+    }
+    let read = Read {
+        index,
+        mode: Mode::Scan { segment },
+        start: start.as_ref(),
+        limit: input.i64("Limit").map(|l| l.max(1) as usize),
+        fetch_base,
+    };
+    reads::run_page(engine, &meta, input, &read, filter.as_ref(), &output, true)
+}
