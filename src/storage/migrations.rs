@@ -155,4 +155,120 @@ mod tests {
             .unwrap();
         assert_eq!(v as usize, MIGRATIONS.len());
     }
+
+    // A data dir written before migration 2 (partition keys without their hash, index rows
+    // without the tie column) must open and answer exactly as one written after it. The old
+    // layout is rebuilt from a current one by stripping what migration 2 adds.
+    #[test]
+    fn migration_2_rewrites_keys_of_an_existing_data_dir() {
+        use crate::engine::Engine;
+        use crate::model::Scope;
+        use crate::protocol::Service;
+        use serde_json::{json, Value};
+
+        let dir = std::env::temp_dir().join(format!("awsim-migrate-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = crate::Config {
+            data_dir: dir.clone(),
+            in_memory: false,
+            ..crate::Config::in_memory()
+        };
+        let scope = Scope {
+            account: "000000000000".into(),
+            region: "us-east-1".into(),
+        };
+        let call = |engine: &Engine, op: &str, body: Value| -> Value {
+            crate::ops::dispatch(engine, &scope, Service::DynamoDb, op, &body).unwrap()
+        };
+        let queries = |engine: &Engine| -> Vec<Value> {
+            vec![
+                call(engine, "Scan", json!({"TableName": "tbl"})),
+                call(
+                    engine,
+                    "Scan",
+                    json!({"TableName": "tbl", "IndexName": "gsi"}),
+                ),
+                call(
+                    engine,
+                    "Scan",
+                    json!({"TableName": "tbl", "IndexName": "lsi"}),
+                ),
+                call(
+                    engine,
+                    "Query",
+                    json!({"TableName": "tbl", "KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"N": "1"}}}),
+                ),
+                call(
+                    engine,
+                    "Query",
+                    json!({"TableName": "tbl", "IndexName": "gsi", "KeyConditionExpression": "g = :g", "ExpressionAttributeValues": {":g": {"S": "x"}}}),
+                ),
+                call(
+                    engine,
+                    "Query",
+                    json!({"TableName": "tbl", "IndexName": "lsi", "KeyConditionExpression": "pk = :p AND l > :l", "ExpressionAttributeValues": {":p": {"N": "2"}, ":l": {"S": "a"}}}),
+                ),
+                call(
+                    engine,
+                    "GetItem",
+                    json!({"TableName": "tbl", "Key": {"pk": {"N": "3"}, "sk": {"S": "c"}}}),
+                ),
+            ]
+        };
+        let before = {
+            let engine = Engine::open(&config).unwrap();
+            call(
+                &engine,
+                "CreateTable",
+                json!({
+                    "TableName": "tbl", "BillingMode": "PAY_PER_REQUEST",
+                    "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "N"}, {"AttributeName": "sk", "AttributeType": "S"}, {"AttributeName": "g", "AttributeType": "S"}, {"AttributeName": "l", "AttributeType": "S"}],
+                    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+                    "GlobalSecondaryIndexes": [{"IndexName": "gsi", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}], "Projection": {"ProjectionType": "KEYS_ONLY"}}],
+                    "LocalSecondaryIndexes": [{"IndexName": "lsi", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "l", "KeyType": "RANGE"}], "Projection": {"ProjectionType": "ALL"}}]
+                }),
+            );
+            for i in 0..12 {
+                let (pk, sk, g) = (
+                    (i % 4).to_string(),
+                    ["a", "b", "c"][i % 3],
+                    ["x", "y"][i % 2],
+                );
+                call(
+                    &engine,
+                    "PutItem",
+                    json!({"TableName": "tbl", "Item": {
+                        "pk": {"N": pk}, "sk": {"S": sk}, "g": {"S": g},
+                        "l": {"S": format!("l{i}")}, "v": {"N": i.to_string()}
+                    }}),
+                );
+            }
+            let out = queries(&engine);
+            engine.close();
+            out
+        };
+        // Back to the layout of migration 1.
+        let mut conn = Connection::open(dir.join("dynamodb.db")).unwrap();
+        conn.execute_batch(
+            "UPDATE items SET pk = substr(pk, 21);
+             CREATE TABLE old (table_id INTEGER NOT NULL, index_name TEXT NOT NULL, ipk BLOB NOT NULL,
+                 isk BLOB NOT NULL, pk BLOB NOT NULL, sk BLOB NOT NULL, item BLOB NOT NULL,
+                 size INTEGER NOT NULL, PRIMARY KEY (table_id, index_name, ipk, isk, pk, sk)) WITHOUT ROWID;
+             INSERT INTO old SELECT table_id, index_name,
+                 CASE WHEN t = x'' THEN substr(ipk, 21) ELSE ipk END, isk, substr(pk, 21), sk, item, size
+                 FROM index_items;
+             DROP TABLE index_items;
+             ALTER TABLE old RENAME TO index_items;
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+        drop(conn);
+        let engine = Engine::open(&config).unwrap();
+        assert_eq!(queries(&engine), before);
+        engine.close();
+        let mut conn = Connection::open(dir.join("dynamodb.db")).unwrap();
+        migrate(&mut conn).unwrap();
+        drop(conn);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

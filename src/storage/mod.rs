@@ -462,3 +462,79 @@ pub fn range_plan(conn: &Connection, range: &Range) -> Result<Vec<String>> {
     let rows = stmt.query_map(params_from_iter(params), |r| r.get::<_, String>(3))?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(range: &Range) -> String {
+        let store = Store::open(None).unwrap();
+        store
+            .read(|conn| range_plan(conn, range))
+            .unwrap()
+            .join(" | ")
+    }
+
+    fn range<'a>(index: Option<&'a str>, partition: Option<&'a [u8]>) -> Range<'a> {
+        Range {
+            table: 1,
+            index,
+            partition,
+            lower: Bound::None,
+            upper: Bound::None,
+            descending: false,
+            base_partition: None,
+        }
+    }
+
+    // Every read must be a walk along the primary key: a SEARCH bounded by the partition and the
+    // range, never a SCAN of the whole SQLite table, never a sort into a temporary B-tree.
+    #[test]
+    fn query_and_scan_walk_the_primary_key() {
+        let (p, lo, hi) = (&b"p"[..], &b"a"[..], &b"z"[..]);
+        let mut q = range(Some("gsi"), Some(p));
+        q.lower = Bound::Column(lo, true);
+        q.upper = Bound::Column(hi, false);
+        let got = plan(&q);
+        assert!(got.contains("SEARCH index_items USING PRIMARY KEY (table_id=? AND index_name=? AND ipk=? AND isk>? AND isk<?)"), "{got}");
+
+        let mut resume = range(Some("gsi"), Some(p));
+        resume.lower = Bound::Position(vec![lo, lo, lo, lo]);
+        resume.descending = true;
+        let got = plan(&resume);
+        assert!(got.contains("SEARCH index_items USING PRIMARY KEY (table_id=? AND index_name=? AND ipk=? AND (isk,t,pk,sk)>(?,?,?,?))"), "{got}");
+
+        let mut table = range(None, Some(p));
+        table.upper = Bound::Column(hi, true);
+        let got = plan(&table);
+        assert!(
+            got.contains("SEARCH items USING PRIMARY KEY (table_id=? AND pk=? AND sk<?)"),
+            "{got}"
+        );
+
+        // A scan of one segment, resumed after a key.
+        let mut scan = range(None, None);
+        scan.lower = Bound::Position(vec![lo, lo]);
+        scan.upper = Bound::Column(hi, false);
+        let got = plan(&scan);
+        assert!(
+            got.contains("SEARCH items USING PRIMARY KEY (table_id=? AND (pk,sk)>(?,?) AND pk<?)"),
+            "{got}"
+        );
+
+        let lsi_scan = range(Some("lsi"), None);
+        let got = plan(&lsi_scan);
+        assert!(
+            got.contains("SEARCH index_items USING PRIMARY KEY (table_id=? AND index_name=?)"),
+            "{got}"
+        );
+
+        for r in [&q, &resume, &table, &scan, &lsi_scan] {
+            let got = plan(r);
+            assert!(
+                !got.contains("SCAN") && !got.contains("TEMP B-TREE"),
+                "{got}"
+            );
+        }
+    }
+}
