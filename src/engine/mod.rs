@@ -204,6 +204,19 @@ impl Engine {
             .transpose()
     }
 
+    /// Size in bytes of the item collection (the partition's items and their LSI rows) holding
+    /// `item`'s key; None for a table without LSIs, which has no item collections.
+    pub fn item_collection_size(&self, meta: &TableMeta, item: &Item) -> Result<Option<i64>> {
+        if meta.lsis.is_empty() {
+            return Ok(None);
+        }
+        let key = keys::stored_key(&meta.key, item);
+        let lsis: Vec<&str> = meta.lsis.iter().map(|l| l.name.as_str()).collect();
+        self.store
+            .read(|conn| storage::collection_size(conn, meta.id, &key.pk, &lsis))
+            .map(Some)
+    }
+
     /// Writes a whole item; returns the item it replaced.
     pub fn put_item(
         &self,

@@ -1,7 +1,7 @@
 //! DeleteItem: removes one item by key (ReturnValues NONE | ALL_OLD), optionally conditional.
 use super::expressions::{read_write_condition, run_check};
 use super::put_item::return_all_old;
-use super::{consumed_capacity, Input};
+use super::{consumed_capacity, item_collection_metrics, Input};
 use crate::engine::{keys, Engine};
 use crate::error::Result;
 use crate::model::{Item, Scope};
@@ -22,6 +22,9 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         out.insert("Attributes".into(), render_item(old));
     }
     if let Some((k, v)) = consumed_capacity(input, &meta.name, size.div_ceil(1024).max(1) as f64) {
+        out.insert(k, v);
+    }
+    if let Some((k, v)) = item_collection_metrics(engine, input, &meta, &key)? {
         out.insert(k, v);
     }
     Ok(Value::Object(out))

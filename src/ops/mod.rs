@@ -104,6 +104,40 @@ impl<'a> Input<'a> {
     }
 }
 
+/// `ReturnItemCollectionMetrics: SIZE` on a table with LSIs: the collection holding `key`
+/// (after the write) and the service's size estimate, a 1 GB wide range in gigabytes.
+pub fn item_collection_metrics(
+    engine: &Engine,
+    input: Input,
+    meta: &crate::model::TableMeta,
+    key: &crate::model::Item,
+) -> Result<Option<(String, Value)>> {
+    if input.str("ReturnItemCollectionMetrics") != Some("SIZE") {
+        return Ok(None);
+    }
+    let Some(bytes) = engine.item_collection_size(meta, key)? else {
+        return Ok(None);
+    };
+    let gb = (bytes as f64 / (1u64 << 30) as f64).floor();
+    let hash = crate::engine::keys::key_of(
+        &crate::model::KeySchema {
+            hash: meta.key.hash.clone(),
+            range: None,
+        },
+        key,
+    );
+    let mut m = Map::new();
+    m.insert(
+        "ItemCollectionKey".into(),
+        crate::protocol::attr::render_item(&hash),
+    );
+    m.insert(
+        "SizeEstimateRangeGB".into(),
+        serde_json::json!([gb, gb + 1.0]),
+    );
+    Ok(Some(("ItemCollectionMetrics".into(), Value::Object(m))))
+}
+
 /// `ReturnConsumedCapacity`: TOTAL / INDEXES produce a ConsumedCapacity block.
 pub fn consumed_capacity(input: Input, table: &str, units: f64) -> Option<(String, Value)> {
     let mode = input.str("ReturnConsumedCapacity").unwrap_or("NONE");

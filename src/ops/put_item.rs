@@ -1,7 +1,7 @@
 //! PutItem: writes a whole item (ReturnValues NONE | ALL_OLD), optionally conditional
 //! (ConditionExpression or legacy Expected), the condition checked inside the write transaction.
 use super::expressions::{read_write_condition, run_check};
-use super::{consumed_capacity, Input};
+use super::{consumed_capacity, item_collection_metrics, Input};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::model::{Item, Scope};
@@ -23,6 +23,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let check = read_write_condition(input)?;
     let meta = engine.table(scope, input.table_name())?;
     let size = crate::model::size::item_size(&item);
+    let item_key = crate::engine::keys::key_of(&meta.key, &item);
     let cond = |old: Option<&Item>| run_check(&check, old);
     let old = engine.put_item(&meta, item, Some(&cond))?;
     let old_size = old.as_ref().map(crate::model::size::item_size).unwrap_or(0);
@@ -32,6 +33,9 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     }
     let units = size.max(old_size).div_ceil(1024).max(1) as f64;
     if let Some((k, v)) = consumed_capacity(input, &meta.name, units) {
+        out.insert(k, v);
+    }
+    if let Some((k, v)) = item_collection_metrics(engine, input, &meta, &item_key)? {
         out.insert(k, v);
     }
     Ok(Value::Object(out))

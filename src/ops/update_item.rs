@@ -1,7 +1,7 @@
 //! UpdateItem: applies an UpdateExpression (or legacy AttributeUpdates) to the item at a key,
 //! creating it when absent, optionally conditional; every ReturnValues mode.
 use super::expressions::{check_mixed, write_condition, Exprs, Legacy};
-use super::{consumed_capacity, Input};
+use super::{consumed_capacity, item_collection_metrics, Input};
 use crate::engine::{keys, Engine};
 use crate::error::{Error, Result};
 use crate::expr::ast::{Action, Update};
@@ -86,6 +86,9 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     }
     let size = item_size(&new).max(old.as_ref().map(item_size).unwrap_or(0));
     if let Some((k, v)) = consumed_capacity(input, &meta.name, size.div_ceil(1024).max(1) as f64) {
+        out.insert(k, v);
+    }
+    if let Some((k, v)) = item_collection_metrics(engine, input, &meta, &key)? {
         out.insert(k, v);
     }
     Ok(Value::Object(out))

@@ -281,6 +281,19 @@ pub struct IndexRowKey<'a> {
     pub sk: &'a [u8],
 }
 
+/// Bytes of an item collection: the items of one partition and their rows in the given LSIs.
+pub fn collection_size(conn: &Connection, table: i64, pk: &[u8], lsis: &[&str]) -> Result<i64> {
+    let mut total: i64 = conn
+        .prepare_cached("SELECT coalesce(sum(size), 0) FROM items WHERE table_id = ?1 AND pk = ?2")?
+        .query_row(params![table, pk], |r| r.get(0))?;
+    for index in lsis {
+        total += conn
+            .prepare_cached("SELECT coalesce(sum(size), 0) FROM index_items WHERE table_id = ?1 AND index_name = ?2 AND ipk = ?3")?
+            .query_row(params![table, index, pk], |r| r.get::<_, i64>(0))?;
+    }
+    Ok(total)
+}
+
 /// Removes every row of one index (UpdateTable deleting a GSI).
 pub fn drop_index_rows(tx: &Transaction, table: i64, index: &str) -> Result<()> {
     tx.execute(

@@ -324,7 +324,7 @@ async fn run(results: &mut Results, programs: &Programs, log_dir: &Path) {
                 }
                 Err(e) => {
                     for &items in &sizes {
-                        for op in ["GetItem", "Query"] {
+                        for op in SCALING_OPS {
                             let outcome = Outcome::Failed(e.clone());
                             results.scaling.push(ScalingRow {
                                 server: kind,
@@ -403,7 +403,11 @@ async fn measure(
     phase
 }
 
-/// GetItem and Query latency (concurrency 1) as one table grows through `sizes`.
+/// The operations a scaling run times at each table size.
+pub const SCALING_OPS: [&str; 4] = ["GetItem", "Query", "Query GSI", "Scan page"];
+
+/// GetItem, Query, GSI Query and one-page Scan latency (concurrency 1) as one table grows
+/// through `sizes`.
 async fn scaling(server: &Running, sizes: &[u64], results: &mut Results) {
     let addr = server.addr;
     let ops = results.options.sizes.ops;
@@ -417,10 +421,12 @@ async fn scaling(server: &Running, sizes: &[u64], results: &mut Results) {
             outcome,
         });
     };
+    const OPS: [&str; 4] = SCALING_OPS;
     if let Err(e) = workload::create_table(addr, workload::SCALE_TABLE).await {
         for &items in sizes {
-            push(results, items, "GetItem", Outcome::Failed(e.clone()));
-            push(results, items, "Query", Outcome::Failed(e.clone()));
+            for op in OPS {
+                push(results, items, op, Outcome::Failed(e.clone()));
+            }
         }
         return;
     }
@@ -436,15 +442,18 @@ async fn scaling(server: &Running, sizes: &[u64], results: &mut Results) {
                 elapsed: load.elapsed,
             }),
             Err(e) => {
-                push(results, items, "GetItem", Outcome::Failed(e.clone()));
-                push(results, items, "Query", Outcome::Failed(e));
+                for op in OPS {
+                    push(results, items, op, Outcome::Failed(e.clone()));
+                }
                 return;
             }
         }
         loaded = items;
         let steps = [
-            ("GetItem", Action::Get(Keys::Scale, items), ops),
-            ("Query", Action::Query(Keys::Scale, items / 10), ops / 2),
+            (OPS[0], Action::Get(Keys::Scale, items), ops),
+            (OPS[1], Action::Query(Keys::Scale, items / 10), ops / 2),
+            (OPS[2], Action::QueryIndex(items / 10), ops / 2),
+            (OPS[3], Action::ScanPage, (ops / 20).max(20)),
         ];
         for (op, action, ops) in steps {
             workload::run_phase(addr, action, 1, (ops / 5).clamp(20, 1000), limit).await;

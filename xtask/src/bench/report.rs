@@ -236,8 +236,9 @@ fn loads_section(results: &Results, out: &mut String) {
 fn scaling_section(results: &Results, out: &mut String) {
     let steps = results.options.scaling.as_deref().unwrap_or_default();
     out.push_str(
-        "\n## Scaling (concurrency 1)\n\nGetItem and Query latency as one table grows; each \
-         cell: p50 / p99 ms. Query reads a whole 10-item partition.\n\n| server | op |",
+        "\n## Scaling (concurrency 1)\n\nLatency as one table grows; each cell: p50 / p99 ms. \
+         Query reads a whole 10-item partition, Query GSI a 10-item partition of a GSI (projection \
+         ALL), Scan page one Scan request without Limit (it stops at 1 MiB).\n\n| server | op |",
     );
     for items in steps {
         let _ = write!(out, " {} items |", short_count(*items));
@@ -246,7 +247,7 @@ fn scaling_section(results: &Results, out: &mut String) {
     out.push_str(&"---:|".repeat(steps.len()));
     out.push('\n');
     for &kind in &results.options.servers {
-        for op in ["GetItem", "Query"] {
+        for op in super::SCALING_OPS {
             let _ = write!(out, "| {} | {op} |", kind.name());
             for &items in steps {
                 let found = results

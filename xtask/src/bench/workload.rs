@@ -229,13 +229,28 @@ pub enum Action {
     TransactWrite,
     /// Scan to completion; it must see N items.
     Scan(u64),
+    /// Query of one of the first N partitions of the scaling table's GSI (10 items each).
+    QueryIndex(u64),
+    /// One Scan page of the scaling table, no Limit: it stops at 1 MiB (or the table's end).
+    ScanPage,
 }
+
+/// The scaling table's GSI: partition `g#<i / 10>` (10 items), sort key `sk`.
+pub const SCALE_INDEX: &str = "by-g";
 
 // ---- request bodies ----
 
 fn item(pk: &str, sk: &str, n: u64) -> String {
     format!(
         r#"{{"pk":{{"S":"{pk}"}},"sk":{{"S":"{sk}"}},"n":{{"N":"{n}"}},"data":{{"S":"{PAYLOAD}"}}}}"#
+    )
+}
+
+/// An item of the scaling table: also a key of its GSI, so the index holds every item.
+fn scale_item(pk: &str, sk: &str, n: u64) -> String {
+    format!(
+        r#"{{"pk":{{"S":"{pk}"}},"sk":{{"S":"{sk}"}},"g":{{"S":"g#{:08}"}},"n":{{"N":"{n}"}},"data":{{"S":"{PAYLOAD}"}}}}"#,
+        n / 10
     )
 }
 
@@ -270,6 +285,11 @@ fn transact_body(items: impl IntoIterator<Item = String>) -> String {
 }
 
 fn create_table_body(table: &str) -> String {
+    if table == SCALE_TABLE {
+        return format!(
+            r#"{{"TableName":"{table}","KeySchema":[{{"AttributeName":"pk","KeyType":"HASH"}},{{"AttributeName":"sk","KeyType":"RANGE"}}],"AttributeDefinitions":[{{"AttributeName":"pk","AttributeType":"S"}},{{"AttributeName":"sk","AttributeType":"S"}},{{"AttributeName":"g","AttributeType":"S"}}],"GlobalSecondaryIndexes":[{{"IndexName":"{SCALE_INDEX}","KeySchema":[{{"AttributeName":"g","KeyType":"HASH"}},{{"AttributeName":"sk","KeyType":"RANGE"}}],"Projection":{{"ProjectionType":"ALL"}}}}],"BillingMode":"PAY_PER_REQUEST"}}"#
+        );
+    }
     format!(
         r#"{{"TableName":"{table}","KeySchema":[{{"AttributeName":"pk","KeyType":"HASH"}},{{"AttributeName":"sk","KeyType":"RANGE"}}],"AttributeDefinitions":[{{"AttributeName":"pk","AttributeType":"S"}},{{"AttributeName":"sk","AttributeType":"S"}}],"BillingMode":"PAY_PER_REQUEST"}}"#
     )
@@ -360,7 +380,10 @@ pub async fn load(addr: SocketAddr, keys: Keys, range: Range<u64>) -> Result<Loa
         let start = range.start + c * BATCH;
         (start..(start + BATCH).min(range.end)).map(move |i| {
             let (pk, sk) = keys.key(i);
-            item(&pk, &sk, i)
+            match keys {
+                Keys::Scale => scale_item(&pk, &sk, i),
+                _ => item(&pk, &sk, i),
+            }
         })
     };
     let chunks = (range.end.saturating_sub(range.start)).div_ceil(BATCH);
@@ -577,6 +600,29 @@ async fn one_op(conn: &mut Conn, action: Action, rng: &mut Rng) -> Result<(), St
         Action::TransactWrite => {
             let body = transact_body((0..TRANSACT).map(|_| random_item(rng)));
             send(conn, Op::TransactWriteItems, body).await.map(|_| ())
+        }
+        Action::QueryIndex(partitions) => {
+            let g = format!("g#{:08}", rng.below(partitions));
+            let body = format!(
+                r#"{{"TableName":"{SCALE_TABLE}","IndexName":"{SCALE_INDEX}","KeyConditionExpression":"g = :g","ExpressionAttributeValues":{{":g":{{"S":"{g}"}}}}}}"#
+            );
+            let reply = send(conn, Op::Query, body).await?;
+            let page: Page =
+                serde_json::from_slice(&reply.body).map_err(|e| format!("Query answer: {e}"))?;
+            match page.count == 10 {
+                true => Ok(()),
+                false => Err(format!("index Query returned {} items", page.count)),
+            }
+        }
+        Action::ScanPage => {
+            let body = format!(r#"{{"TableName":"{SCALE_TABLE}"}}"#);
+            let reply = send(conn, Op::Scan, body).await?;
+            let page: Page =
+                serde_json::from_slice(&reply.body).map_err(|e| format!("Scan answer: {e}"))?;
+            match page.count > 0 {
+                true => Ok(()),
+                false => Err("Scan page returned no items".into()),
+            }
         }
         Action::Scan(expected) => {
             let mut seen = 0;
