@@ -3,6 +3,8 @@
 pub mod clock;
 pub mod keys;
 pub mod read;
+pub mod streams;
+pub mod ttl;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::size::{item_size, MAX_ITEM_SIZE};
@@ -135,6 +137,7 @@ impl Engine {
                     format!("Table already exists: {}", meta.name),
                 ));
             }
+            streams::sync(tx, None, &mut meta, self.now())?;
             meta.id = storage::insert_table(tx, &meta)?;
             let meta = Arc::new(meta);
             tables.insert(k, meta.clone());
@@ -156,6 +159,10 @@ impl Engine {
             let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
             if tables.remove(&key(scope, name)).is_none() {
                 return Err(Error::table_not_found());
+            }
+            // The stream stays readable until its retention ends.
+            if let Some(stream) = meta.stream.as_ref().filter(|s| s.enabled && s.id > 0) {
+                storage::disable_stream(tx, stream.id, self.now())?;
             }
             storage::delete_table(tx, meta.id)
         })?;
@@ -187,6 +194,10 @@ impl Engine {
                 .collect();
             if !added.is_empty() {
                 backfill(tx, &meta, &added)?;
+            }
+            streams::sync(tx, Some(&old), &mut meta, self.now())?;
+            if old.ttl != meta.ttl {
+                ttl::reindex(tx, &meta)?;
             }
             storage::update_table_meta(tx, &meta)?;
             let meta = Arc::new(meta);
@@ -234,7 +245,7 @@ impl Engine {
             if let Some(cond) = condition {
                 cond(old.as_ref().map(|(i, _)| i))?;
             }
-            write_prepared(tx, meta, &prepared, old.as_ref())?;
+            write_prepared(tx, meta, &prepared, old.as_ref(), self.now())?;
             Ok(old.map(|(i, _)| i))
         })
     }
@@ -255,7 +266,7 @@ impl Engine {
                 new,
                 "Item size to update has exceeded the maximum allowed size",
             )?;
-            write_prepared(tx, meta, &prepared, old.as_ref())?;
+            write_prepared(tx, meta, &prepared, old.as_ref(), self.now())?;
             Ok((old.map(|(i, _)| i), prepared.item))
         })
     }
@@ -272,9 +283,8 @@ impl Engine {
             if let Some(cond) = condition {
                 cond(old.as_ref().map(|(i, _)| i))?;
             }
-            if let Some((old_item, size)) = &old {
-                remove_index_rows(tx, meta, key, old_item)?;
-                storage::delete_item(tx, meta.id, &key.pk, &key.sk, *size)?;
+            if let Some(current) = &old {
+                remove_item(tx, meta, key, current, self.now(), false)?;
             }
             Ok(old.map(|(i, _)| i))
         })
@@ -314,12 +324,14 @@ impl<'m> Prepared<'m> {
     }
 }
 
-/// Replaces `old` (the current row, if any) by `p`, index rows and statistics included.
+/// Replaces `old` (the current row, if any) by `p`: index rows, statistics, TTL expiry and the
+/// stream record included.
 fn write_prepared(
     tx: &Transaction,
     meta: &TableMeta,
     p: &Prepared,
     old: Option<&(Item, i64)>,
+    now: f64,
 ) -> Result<()> {
     if let Some((old_item, _)) = old {
         remove_index_rows(tx, meta, &p.key, old_item)?;
@@ -332,11 +344,28 @@ fn write_prepared(
         &p.bytes,
         p.size as i64,
         old.map(|(_, s)| *s),
+        ttl::expiry(meta, &p.item),
     )?;
     for (ix, ik) in &p.index_keys {
         add_index_row(tx, meta, ix, &p.key, ik, &p.item)?;
     }
-    Ok(())
+    streams::emit(tx, meta, now, old.map(|(i, _)| i), Some(&p.item), false)
+}
+
+/// Deletes the current item at `key` (read by the caller): index rows, statistics and the
+/// stream record included.
+fn remove_item(
+    tx: &Transaction,
+    meta: &TableMeta,
+    key: &EncodedKey,
+    current: &(Item, i64),
+    now: f64,
+    by_ttl: bool,
+) -> Result<()> {
+    let (item, size) = current;
+    remove_index_rows(tx, meta, key, item)?;
+    storage::delete_item(tx, meta.id, &key.pk, &key.sk, *size)?;
+    streams::emit(tx, meta, now, Some(item), None, by_ttl)
 }
 
 fn read_current(tx: &Transaction, table: i64, key: &EncodedKey) -> Result<Option<(Item, i64)>> {

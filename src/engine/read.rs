@@ -64,7 +64,7 @@ impl SortCond {
     }
 
     /// The (lower, upper) bounds of the range on the encoded sort key.
-    fn bounds(&self) -> (Option<(Vec<u8>, bool)>, Option<(Vec<u8>, bool)>) {
+    fn bounds(&self) -> (SortBound, SortBound) {
         let e = encode_key_value;
         match self {
             SortCond::Any => (None, None),
@@ -82,6 +82,9 @@ impl SortCond {
         }
     }
 }
+
+/// One end of a sort key range: the encoded value and whether it is inclusive.
+type SortBound = Option<(Vec<u8>, bool)>;
 
 /// The smallest byte string greater than every string starting with `prefix` (None: no bound).
 fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
@@ -103,8 +106,15 @@ pub struct Page {
     /// The last row read when the page stopped early (Limit or 1 MiB): its LastEvaluatedKey is
     /// taken from it.
     pub last: Option<Item>,
-    /// Sizes of the items read, summed (read capacity).
+    /// The page stopped at 1 MiB (not at Limit).
+    pub by_size: bool,
+    /// Another row follows the last one read (looked at, not read).
+    pub more: bool,
+    /// Sizes of the rows read (index entries for an index), summed (read capacity, 1 MiB).
     pub bytes: i64,
+    /// Base items fetched from the table (an LSI read of unprojected attributes): the sum of
+    /// their sizes rounded up to 4 KB each, in 4 KB blocks, as the table is charged per item.
+    pub base_blocks: i64,
 }
 
 impl Engine {
@@ -152,7 +162,7 @@ impl Engine {
         let start_values: Option<Vec<&[u8]>> = start
             .as_ref()
             .map(|p| p.iter().skip(skip).map(Vec::as_slice).collect());
-        fn as_bound(b: &Option<(Vec<u8>, bool)>) -> Bound<'_> {
+        fn as_bound(b: &SortBound) -> Bound<'_> {
             match b {
                 Some((v, inc)) => Bound::Column(v, *inc),
                 None => Bound::None,
@@ -181,23 +191,32 @@ impl Engine {
             // One snapshot for the whole page, base-item lookups included.
             let tx = conn.unchecked_transaction()?;
             storage::read_range(&tx, &range, |row| {
-                let (item, size) = if read.fetch_base {
+                if page.last.is_some() {
+                    // The page is full: this row only tells that more follow.
+                    page.more = true;
+                    return Ok(false);
+                }
+                let item = if read.fetch_base {
                     match storage::get_item_with_size(&tx, meta.id, &row.pk, &row.sk)? {
-                        Some((bytes, size)) => (decode(&bytes)?, size),
+                        Some((bytes, size)) => {
+                            page.base_blocks += (size.max(1) + 4095) / 4096;
+                            decode(&bytes)?
+                        }
                         None => return Ok(true),
                     }
                 } else {
-                    (decode(&row.item)?, row.size)
+                    decode(&row.item)?
                 };
                 page.scanned += 1;
-                page.bytes += size;
-                let full =
-                    read.limit.is_some_and(|l| page.scanned >= l) || page.bytes >= MAX_PAGE_BYTES;
-                if full {
+                page.bytes += row.size;
+                // The row that reaches 1 MiB is part of the page, as the service counts.
+                let by_limit = read.limit.is_some_and(|l| page.scanned >= l);
+                page.by_size = !by_limit && page.bytes >= MAX_PAGE_BYTES;
+                if by_limit || page.by_size {
                     page.last = Some(lek_source(meta, read.index, &item));
                 }
                 visit(item)?;
-                Ok(!full)
+                Ok(true)
             })?;
             tx.finish()?;
             Ok(())

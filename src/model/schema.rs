@@ -136,6 +136,16 @@ pub struct StreamState {
     /// Label (ISO-8601 creation time) of the latest stream; a new one each time streams are enabled.
     pub label: String,
     pub enabled: bool,
+    /// Row id of the stream in storage (its records are keyed by it); 0 until the engine stores it.
+    #[serde(default)]
+    pub id: i64,
+}
+
+/// Time to Live: the attribute holding each item's expiry (epoch seconds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TtlState {
+    pub attribute: String,
+    pub enabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -162,6 +172,8 @@ pub struct TableMeta {
     pub gsis: Vec<IndexDef>,
     pub lsis: Vec<IndexDef>,
     pub stream: Option<StreamState>,
+    #[serde(default)]
+    pub ttl: Option<TtlState>,
     pub sse: Option<Sse>,
     pub table_class: Option<String>,
     pub deletion_protection: bool,

@@ -204,7 +204,7 @@ pub fn stream_state(spec: Option<Input>, now: f64) -> Result<Option<StreamState>
     match (enabled, view) {
         (true, None) => Err(Error::validation("Invalid StreamViewType: Stream ViewType must not be null or empty when enabling streams.")),
         (false, Some(_)) => Err(Error::validation("Invalid StreamViewType: Stream StreamEnabled was false but a StreamViewType was present.")),
-        (true, Some(v)) => Ok(Some(StreamState { view_type: v.to_string(), label: iso8601(now), enabled: true })),
+        (true, Some(v)) => Ok(Some(StreamState { view_type: v.to_string(), label: iso8601(now), enabled: true, id: 0 })),
         (false, None) => Ok(None),
     }
 }
@@ -385,6 +385,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         gsis,
         lsis,
         stream,
+        ttl: None,
         sse,
         table_class: input.str("TableClass").map(String::from),
         deletion_protection: input.bool("DeletionProtectionEnabled").unwrap_or(false),

@@ -14,7 +14,7 @@ use crate::expr::ast::{CmpOp, Cond, Operand};
 use crate::expr::projection::PathElem;
 use crate::expr::validate::render_path;
 use crate::model::{AttributeValue, KeySchema, Scope};
-use crate::protocol::attr::{parse_value, render_value};
+use crate::protocol::attr::parse_value;
 use serde_json::Value;
 
 fn invalid(msg: impl std::fmt::Display) -> Error {
@@ -84,11 +84,19 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     reads::check_filter_projected(&meta, index, filter.as_ref())?;
     let (output, fetch_base) = reads::select(&meta, index, input, projection)?;
     let forward = input.bool("ScanIndexForward").unwrap_or(true);
-    // Where the range ends in the walk's direction, when that end is an inclusive bound: a page
-    // stopping on it has nothing left to resume (sort keys are unique within a table partition).
-    let inclusive_end = match (&sort, forward, index) {
-        (SortCond::Le(v) | SortCond::Between(_, v), true, None) => Some(render_value(v)),
-        (SortCond::Ge(v) | SortCond::Between(v, _), false, None) => Some(render_value(v)),
+    // The range's inclusive bound in the walk's direction (LastEvaluatedKey rule, reads.rs).
+    // Tables only: an index's sort key is not unique, its pages always resume.
+    let inclusive_end = match (
+        &sort,
+        forward,
+        &schema.range.as_ref().filter(|_| index.is_none()),
+    ) {
+        (SortCond::Le(v) | SortCond::Between(_, v), true, Some(r)) => {
+            Some((r.name.clone(), v.clone()))
+        }
+        (SortCond::Ge(v) | SortCond::Between(v, _), false, Some(r)) => {
+            Some((r.name.clone(), v.clone()))
+        }
         _ => None,
     };
     let read = Read {
@@ -104,17 +112,19 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     };
     // A table without a sort key holds at most one item per partition: nothing to resume.
     let lek = index.is_some() || meta.key.range.is_some();
-    let mut out = reads::run_page(engine, &meta, input, &read, filter.as_ref(), &output, lek)?;
-    if let (Some(end), Some(range)) = (inclusive_end, &meta.key.range) {
-        let at_end = out
-            .get("LastEvaluatedKey")
-            .and_then(|k| k.get(&range.name))
-            .is_some_and(|v| *v == end);
-        if at_end {
-            out.as_object_mut().map(|o| o.remove("LastEvaluatedKey"));
-        }
-    }
-    Ok(out)
+    let resume = reads::Resume {
+        allowed: lek,
+        inclusive_end: inclusive_end.as_ref().map(|(n, v)| (n.as_str(), v)),
+    };
+    reads::run_page(
+        engine,
+        &meta,
+        input,
+        &read,
+        filter.as_ref(),
+        &output,
+        resume,
+    )
 }
 
 /// Legacy and expression parameters may not be mixed; KeyConditions only clashes with

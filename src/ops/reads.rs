@@ -279,6 +279,7 @@ pub fn select(
     let select = input.str("Select");
     match select {
         Some("ALL_ATTRIBUTES") => {
+            cannot("ALL_ATTRIBUTES")?;
             if let (Some(ix), Some(_)) = (index, &held) {
                 if ix.kind == IndexKind::Global {
                     return Err(invalid(format!(
@@ -287,7 +288,6 @@ pub fn select(
                     )));
                 }
             }
-            cannot("ALL_ATTRIBUTES")?;
         }
         Some("ALL_PROJECTED_ATTRIBUTES") => {
             cannot("ALL_PROJECTED_ATTRIBUTES")?;
@@ -298,12 +298,10 @@ pub fn select(
             }
         }
         Some("COUNT") => cannot("only the Count")?,
-        Some("SPECIFIC_ATTRIBUTES") => {
-            if !has_pe && !has_atg {
-                return Err(Error::validation(
-                    "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES",
-                ));
-            }
+        Some("SPECIFIC_ATTRIBUTES") if !has_pe && !has_atg => {
+            return Err(Error::validation(
+                "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES",
+            ));
         }
         _ => {}
     }
@@ -439,6 +437,15 @@ pub fn walked_schema<'m>(meta: &'m TableMeta, index: Option<&'m IndexDef>) -> &'
     index.map(|i| &i.key).unwrap_or(&meta.key)
 }
 
+/// When a page's LastEvaluatedKey is given.
+pub struct Resume<'a> {
+    /// False for a Query of a table without a sort key (one item per partition).
+    pub allowed: bool,
+    /// The range's inclusive bound in the walk's direction, on a table's sort key: a page cut
+    /// at Limit exactly there has nothing left.
+    pub inclusive_end: Option<(&'a str, &'a AttributeValue)>,
+}
+
 /// Runs one page and renders Query/Scan's output.
 pub fn run_page(
     engine: &Engine,
@@ -447,7 +454,7 @@ pub fn run_page(
     read: &Read,
     filter: Option<&Filter>,
     output: &Output,
-    lek: bool,
+    resume: Resume,
 ) -> Result<Value> {
     let mut items = Vec::new();
     let mut count = 0usize;
@@ -469,28 +476,50 @@ pub fn run_page(
     }
     out.insert("Count".into(), count.into());
     out.insert("ScannedCount".into(), page.scanned.into());
-    if let (Some(last), true) = (&page.last, lek) {
-        out.insert("LastEvaluatedKey".into(), render_item(last));
+    if let (Some(last), true) = (&page.last, resume.allowed) {
+        // A page cut at 1 MiB resumes only if rows follow; one cut at Limit always does, unless
+        // it ended on the range's inclusive bound with nothing after it (as the oracle answers).
+        let at_end = resume
+            .inclusive_end
+            .is_some_and(|(name, v)| last.get(name) == Some(v));
+        let resumable = match page.by_size {
+            true => page.more,
+            false => page.more || !at_end,
+        };
+        if resumable {
+            out.insert("LastEvaluatedKey".into(), render_item(last));
+        }
     }
-    let strong = input.bool("ConsistentRead").unwrap_or(false);
-    let units = (page.bytes.max(0) as u64).div_ceil(4096) as f64 * if strong { 1.0 } else { 0.5 };
-    if let Some(cc) = capacity(input, meta, read.index, units) {
+    let factor = if input.bool("ConsistentRead").unwrap_or(false) {
+        1.0
+    } else {
+        0.5
+    };
+    let units = (page.bytes.max(0) as u64).div_ceil(4096) as f64 * factor;
+    let base_units = page.base_blocks as f64 * factor;
+    if let Some(cc) = capacity(input, meta, read.index, units, base_units) {
         out.insert("ConsumedCapacity".into(), cc);
     }
     Ok(Value::Object(out))
 }
 
 /// ConsumedCapacity of a read: on the index when one is read.
-fn capacity(input: Input, meta: &TableMeta, index: Option<&IndexDef>, units: f64) -> Option<Value> {
+fn capacity(
+    input: Input,
+    meta: &TableMeta,
+    index: Option<&IndexDef>,
+    units: f64,
+    base_units: f64,
+) -> Option<Value> {
     let mode = input.str("ReturnConsumedCapacity").unwrap_or("NONE");
     if mode == "NONE" {
         return None;
     }
     let mut cc = Map::new();
     cc.insert("TableName".into(), Value::String(meta.name.clone()));
-    cc.insert("CapacityUnits".into(), units.into());
+    cc.insert("CapacityUnits".into(), (units + base_units).into());
     if mode == "INDEXES" {
-        let table_units = if index.is_some() { 0.0 } else { units };
+        let table_units = if index.is_some() { base_units } else { units };
         let mut t = Map::new();
         t.insert("CapacityUnits".into(), table_units.into());
         cc.insert("Table".into(), Value::Object(t));

@@ -83,5 +83,17 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         limit: input.i64("Limit").map(|l| l.max(1) as usize),
         fetch_base,
     };
-    reads::run_page(engine, &meta, input, &read, filter.as_ref(), &output, true)
+    let resume = reads::Resume {
+        allowed: true,
+        inclusive_end: None,
+    };
+    reads::run_page(
+        engine,
+        &meta,
+        input,
+        &read,
+        filter.as_ref(),
+        &output,
+        resume,
+    )
 }

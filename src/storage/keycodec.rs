@@ -100,7 +100,7 @@ fn decimal_bytes(n: &Number) -> Vec<u8> {
     let mut e = n.exponent();
     let odd = (e % 2 != 0) as usize;
     e += odd as i32;
-    let pairs = (digits.len() + odd + 1) / 2;
+    let pairs = (digits.len() + odd).div_ceil(2);
     let negative = n.is_negative();
     let mut out = Vec::with_capacity(pairs + 2);
     let head = (192 + e / 2) as u8;

@@ -48,6 +48,38 @@ const MIGRATIONS: &[Migration] = &[
     // 2: scan order. Stored partition keys gain their scan-order hash prefix (items.pk, index
     // rows' pk and LSI ipk), and GSI rows a tie-breaker column `t` (keycodec.rs).
     Migration::Code(scan_order_keys),
+    // 3: DynamoDB Streams (streams outlive their table until retention ends) and TTL expiry.
+    Migration::Sql(
+        "CREATE TABLE streams (
+             id INTEGER PRIMARY KEY,
+             account TEXT NOT NULL,
+             region TEXT NOT NULL,
+             table_name TEXT NOT NULL,
+             label TEXT NOT NULL,
+             view_type TEXT NOT NULL,
+             key_schema TEXT NOT NULL,
+             created REAL NOT NULL,
+             shard_id TEXT NOT NULL,
+             disabled REAL,
+             UNIQUE (account, region, table_name, label)
+         );
+         CREATE TABLE stream_records (
+             seq INTEGER PRIMARY KEY AUTOINCREMENT,
+             stream_id INTEGER NOT NULL,
+             created REAL NOT NULL,
+             event TEXT NOT NULL,
+             event_id TEXT NOT NULL,
+             keys BLOB NOT NULL,
+             new_image BLOB,
+             old_image BLOB,
+             size INTEGER NOT NULL,
+             by_ttl INTEGER NOT NULL
+         );
+         CREATE INDEX stream_records_by_stream ON stream_records (stream_id, seq);
+         CREATE INDEX stream_records_by_time ON stream_records (created);
+         ALTER TABLE items ADD COLUMN expires REAL;
+         CREATE INDEX items_by_expiry ON items (table_id, expires) WHERE expires IS NOT NULL;",
+    ),
 ];
 
 const INDEX_ITEMS_V2: &str = "CREATE TABLE index_items (
@@ -248,7 +280,7 @@ mod tests {
             out
         };
         // Back to the layout of migration 1.
-        let mut conn = Connection::open(dir.join("dynamodb.db")).unwrap();
+        let conn = Connection::open(dir.join("dynamodb.db")).unwrap();
         conn.execute_batch(
             "UPDATE items SET pk = substr(pk, 21);
              CREATE TABLE old (table_id INTEGER NOT NULL, index_name TEXT NOT NULL, ipk BLOB NOT NULL,

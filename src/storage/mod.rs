@@ -202,6 +202,8 @@ pub fn get_item_with_size(
 }
 
 /// Inserts or replaces an item; `old_size` is the replaced item's size (for the table stats).
+/// `expires`: the item's TTL expiry (epoch seconds) when its table has TTL enabled.
+#[allow(clippy::too_many_arguments)]
 pub fn put_item(
     tx: &Transaction,
     table: i64,
@@ -210,11 +212,12 @@ pub fn put_item(
     bytes: &[u8],
     size: i64,
     old_size: Option<i64>,
+    expires: Option<f64>,
 ) -> Result<()> {
     tx.prepare_cached(
-        "INSERT OR REPLACE INTO items (table_id, pk, sk, item, size) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT OR REPLACE INTO items (table_id, pk, sk, item, size, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
-    .execute(params![table, pk, sk, bytes, size])?;
+    .execute(params![table, pk, sk, bytes, size, expires])?;
     let (dc, ds) = match old_size {
         Some(old) => (0, size - old),
         None => (1, size),
@@ -299,6 +302,224 @@ pub fn drop_index_rows(tx: &Transaction, table: i64, index: &str) -> Result<()> 
     tx.execute(
         "DELETE FROM index_items WHERE table_id = ?1 AND index_name = ?2",
         params![table, index],
+    )?;
+    Ok(())
+}
+
+/// Sets the TTL expiry of one stored item (enabling TTL on a table with data).
+pub fn set_expiry(
+    tx: &Transaction,
+    table: i64,
+    pk: &[u8],
+    sk: &[u8],
+    expires: Option<f64>,
+) -> Result<()> {
+    tx.prepare_cached("UPDATE items SET expires = ?4 WHERE table_id = ?1 AND pk = ?2 AND sk = ?3")?
+        .execute(params![table, pk, sk, expires])?;
+    Ok(())
+}
+
+/// Clears every TTL expiry of a table (TTL disabled).
+pub fn clear_expiry(tx: &Transaction, table: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE items SET expires = NULL WHERE table_id = ?1 AND expires IS NOT NULL",
+        [table],
+    )?;
+    Ok(())
+}
+
+/// Keys (pk, sk) of up to `limit` items of `table` whose expiry lies in [from, before).
+pub fn expired(
+    conn: &Connection,
+    table: i64,
+    from: f64,
+    before: f64,
+    limit: usize,
+) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT pk, sk FROM items WHERE table_id = ?1 AND expires >= ?2 AND expires < ?3 LIMIT ?4",
+    )?;
+    let rows = stmt.query_map(params![table, from, before, limit as i64], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+// ---- streams ------------------------------------------------------------------------------
+
+/// A stream: enabled on a table at `created`, readable until retention ends after `disabled`.
+#[derive(Debug, Clone)]
+pub struct StreamRow {
+    pub id: i64,
+    pub account: String,
+    pub region: String,
+    pub table_name: String,
+    pub label: String,
+    pub view_type: String,
+    /// The table's key schema, as JSON (DescribeStream's KeySchema).
+    pub key_schema: String,
+    pub created: f64,
+    pub shard_id: String,
+    pub disabled: Option<f64>,
+}
+
+pub fn insert_stream(tx: &Transaction, s: &StreamRow) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO streams (account, region, table_name, label, view_type, key_schema, created, shard_id, disabled)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![s.account, s.region, s.table_name, s.label, s.view_type, s.key_schema, s.created, s.shard_id, s.disabled],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+pub fn disable_stream(tx: &Transaction, id: i64, at: f64) -> Result<()> {
+    tx.execute(
+        "UPDATE streams SET disabled = ?2 WHERE id = ?1 AND disabled IS NULL",
+        params![id, at],
+    )?;
+    Ok(())
+}
+
+fn stream_row(r: &rusqlite::Row) -> rusqlite::Result<StreamRow> {
+    Ok(StreamRow {
+        id: r.get(0)?,
+        account: r.get(1)?,
+        region: r.get(2)?,
+        table_name: r.get(3)?,
+        label: r.get(4)?,
+        view_type: r.get(5)?,
+        key_schema: r.get(6)?,
+        created: r.get(7)?,
+        shard_id: r.get(8)?,
+        disabled: r.get(9)?,
+    })
+}
+
+const STREAM_COLUMNS: &str =
+    "id, account, region, table_name, label, view_type, key_schema, created, shard_id, disabled";
+
+/// The streams of a scope (optionally of one table), oldest first.
+pub fn list_streams(
+    conn: &Connection,
+    account: &str,
+    region: &str,
+    table: Option<&str>,
+) -> Result<Vec<StreamRow>> {
+    let sql = format!(
+        "SELECT {STREAM_COLUMNS} FROM streams WHERE account = ?1 AND region = ?2 AND (?3 IS NULL OR table_name = ?3) ORDER BY id"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![account, region, table], stream_row)?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+pub fn find_stream(
+    conn: &Connection,
+    account: &str,
+    region: &str,
+    table: &str,
+    label: &str,
+) -> Result<Option<StreamRow>> {
+    let sql = format!(
+        "SELECT {STREAM_COLUMNS} FROM streams WHERE account = ?1 AND region = ?2 AND table_name = ?3 AND label = ?4"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![account, region, table, label], stream_row)
+        .optional()?)
+}
+
+pub fn stream_by_id(conn: &Connection, id: i64) -> Result<Option<StreamRow>> {
+    let sql = format!("SELECT {STREAM_COLUMNS} FROM streams WHERE id = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id], stream_row)
+        .optional()?)
+}
+
+/// One change record of a stream.
+#[derive(Debug, Clone)]
+pub struct StreamRecord {
+    pub seq: i64,
+    pub created: f64,
+    pub event: String,
+    pub event_id: String,
+    pub keys: Vec<u8>,
+    pub new_image: Option<Vec<u8>>,
+    pub old_image: Option<Vec<u8>>,
+    pub size: i64,
+    pub by_ttl: bool,
+}
+
+/// Appends a record; its sequence number (returned) is greater than every earlier one, and its
+/// event id is `event_id(sequence number)`.
+pub fn put_stream_record(
+    tx: &Transaction,
+    stream: i64,
+    r: &StreamRecord,
+    event_id: impl Fn(i64) -> String,
+) -> Result<i64> {
+    tx.prepare_cached(
+        "INSERT INTO stream_records (stream_id, created, event, event_id, keys, new_image, old_image, size, by_ttl)
+         VALUES (?1, ?2, ?3, '', ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![stream, r.created, r.event, r.keys, r.new_image, r.old_image, r.size, r.by_ttl])?;
+    let seq = tx.last_insert_rowid();
+    tx.prepare_cached("UPDATE stream_records SET event_id = ?2 WHERE seq = ?1")?
+        .execute(params![seq, event_id(seq)])?;
+    Ok(seq)
+}
+
+/// Up to `limit` records of a stream with sequence numbers greater than `after`, in order.
+pub fn stream_records(
+    conn: &Connection,
+    stream: i64,
+    after: i64,
+    limit: usize,
+) -> Result<Vec<StreamRecord>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, created, event, event_id, keys, new_image, old_image, size, by_ttl FROM stream_records
+         WHERE stream_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+    )?;
+    let rows = stmt.query_map(params![stream, after, limit as i64], |r| {
+        Ok(StreamRecord {
+            seq: r.get(0)?,
+            created: r.get(1)?,
+            event: r.get(2)?,
+            event_id: r.get(3)?,
+            keys: r.get(4)?,
+            new_image: r.get(5)?,
+            old_image: r.get(6)?,
+            size: r.get(7)?,
+            by_ttl: r.get(8)?,
+        })
+    })?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+/// The first and last sequence numbers of a stream's retained records.
+pub fn stream_bounds(conn: &Connection, stream: i64) -> Result<Option<(i64, i64)>> {
+    Ok(conn
+        .prepare_cached("SELECT min(seq), max(seq) FROM stream_records WHERE stream_id = ?1")?
+        .query_row([stream], |r| {
+            Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, Option<i64>>(1)?))
+        })
+        .map(|(a, b)| a.zip(b))?)
+}
+
+/// The highest sequence number ever given (0 before the first record).
+pub fn last_sequence(conn: &Connection) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT coalesce(max(seq), 0) FROM stream_records")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// Drops records older than `before` and streams disabled before it (24-hour retention).
+pub fn purge_streams(tx: &Transaction, before: f64) -> Result<()> {
+    tx.execute("DELETE FROM stream_records WHERE created < ?1", [before])?;
+    tx.execute(
+        "DELETE FROM streams WHERE disabled IS NOT NULL AND disabled < ?1",
+        [before],
     )?;
     Ok(())
 }
