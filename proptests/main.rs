@@ -4,6 +4,7 @@
 use awsim::model::{AttributeValue, Number};
 use awsim::storage::keycodec::{encode_key_value, encode_number};
 mod expressions;
+mod paging;
 
 use proptest::prelude::*;
 use std::cmp::Ordering;
