@@ -15,6 +15,10 @@ pub enum ErrorKind {
     ResourceInUse,
     LimitExceeded,
     ConditionalCheckFailed,
+    /// DynamoDB Streams: a shard iterator older than 15 minutes.
+    ExpiredIterator,
+    /// DynamoDB Streams: reading records already past the retention period.
+    TrimmedDataAccess,
     /// A real fault on our side: logged, rendered as 500.
     Internal,
 }
@@ -47,6 +51,14 @@ impl ErrorKind {
             ),
             ErrorKind::ConditionalCheckFailed => (
                 "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
+                400,
+            ),
+            ErrorKind::ExpiredIterator => (
+                "com.amazonaws.dynamodb.v20120810#ExpiredIteratorException",
+                400,
+            ),
+            ErrorKind::TrimmedDataAccess => (
+                "com.amazonaws.dynamodb.v20120810#TrimmedDataAccessException",
                 400,
             ),
             ErrorKind::Internal => ("com.amazonaws.dynamodb.v20120810#InternalServerError", 500),

@@ -20,7 +20,9 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let engine = Arc::new(Engine::open(&config).map_err(std::io::Error::other)?);
+    let sweeper = tokio::spawn(sweep(engine.clone()));
     serve(listener, engine.clone(), shutdown).await;
+    sweeper.abort();
     let closing = engine.clone();
     let _ = tokio::task::spawn_blocking(move || closing.close()).await;
     Ok(())
@@ -60,10 +62,35 @@ pub async fn serve(listener: TcpListener, engine: Arc<Engine>, shutdown: impl Fu
     graceful.shutdown().await;
 }
 
+/// Background upkeep, once a second: TTL deletions (bounded batches, each its own short write
+/// transaction), and once a minute the 24-hour stream retention.
+async fn sweep(engine: Arc<Engine>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    for n in 0u64.. {
+        tick.tick().await;
+        let engine = engine.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            engine.sweep_ttl()?;
+            if n % 60 == 0 {
+                engine.purge_streams()?;
+            }
+            Ok::<_, crate::error::Error>(())
+        })
+        .await;
+        if let Ok(Err(e)) = result {
+            tracing::warn!("background sweep failed: {e:?}");
+        }
+    }
+}
+
 async fn handle(
     engine: Arc<Engine>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+    if req.uri().path().starts_with("/_awsim/") {
+        return Ok(admin(engine, req).await);
+    }
     let header = |name: &str| {
         req.headers()
             .get(name)
@@ -87,6 +114,58 @@ async fn handle(
     Ok(to_http(
         protocol::handle(engine, target, authorization, body).await,
     ))
+}
+
+/// The admin API (README): `GET /_awsim/clock` reads the engine's clock; `POST /_awsim/clock`
+/// with `{"advance_seconds": n}` moves it forward and runs the TTL sweeper at the new time, so
+/// expiry is testable without waiting.
+async fn admin(engine: Arc<Engine>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let path = req.uri().path().to_string();
+    let post = req.method() == hyper::Method::POST;
+    let body = Limited::new(req.into_body(), 64 * 1024).collect().await;
+    let json = |status: StatusCode, v: serde_json::Value| {
+        let mut resp = Response::new(Full::new(Bytes::from(v.to_string())));
+        *resp.status_mut() = status;
+        resp.headers_mut().insert(
+            "content-type",
+            hyper::header::HeaderValue::from_static("application/json"),
+        );
+        resp
+    };
+    if path != "/_awsim/clock" {
+        return json(
+            StatusCode::NOT_FOUND,
+            serde_json::json!({"error": "unknown admin path"}),
+        );
+    }
+    let mut deleted = 0;
+    if post {
+        let parsed: Option<serde_json::Value> = body
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b.to_bytes()).ok());
+        let Some(seconds) = parsed
+            .as_ref()
+            .and_then(|v| v.get("advance_seconds"))
+            .and_then(serde_json::Value::as_f64)
+            .filter(|s| s.is_finite() && *s >= 0.0)
+        else {
+            return json(
+                StatusCode::BAD_REQUEST,
+                serde_json::json!({"error": "expected {\"advance_seconds\": <non-negative number>}"}),
+            );
+        };
+        engine.clock.advance(seconds);
+        let sweeping = engine.clone();
+        deleted = tokio::task::spawn_blocking(move || sweeping.sweep_ttl())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or(0);
+    }
+    json(
+        StatusCode::OK,
+        serde_json::json!({"now": engine.now(), "expired_items_deleted": deleted}),
+    )
 }
 
 fn to_http(r: protocol::Response) -> Response<Full<Bytes>> {

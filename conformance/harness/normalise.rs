@@ -4,20 +4,37 @@ use serde_json::{Map, Value};
 
 /// Every rule name a fixture's `normalised` list may carry. `error-message-key` is a recording
 /// correction (the recorder renames DynamoDB Local's `Message`); replay does not apply it.
-pub const RULES: [&str; 5] = [
+pub const RULES: [&str; 6] = [
     "arn",
     "timestamp",
     "table-id",
     "stream-label",
     "error-message-key",
+    "stream-record",
 ];
 
-const TIMESTAMP_KEYS: [&str; 5] = [
+const TIMESTAMP_KEYS: [&str; 7] = [
     "CreationDateTime",
     "LastIncreaseDateTime",
     "LastDecreaseDateTime",
     "LastUpdateToPayPerRequestDateTime",
     "LastUpdateDateTime",
+    "CreationRequestDateTime",
+    "ApproximateCreationDateTime",
+];
+
+/// `stream-record`: values that are opaque or random in the Streams API. Sequence numbers too:
+/// DynamoDB Local numbers records and shards from one counter in its own way; what a client may
+/// rely on (they increase within a shard) is proven by the streams proptest instead.
+const STREAM_OPAQUE: [(&str, &str); 8] = [
+    ("SequenceNumber", "<sequence-number>"),
+    ("StartingSequenceNumber", "<sequence-number>"),
+    ("EndingSequenceNumber", "<sequence-number>"),
+    ("ShardIterator", "<iterator>"),
+    ("NextShardIterator", "<iterator>"),
+    ("eventID", "<event-id>"),
+    ("ShardId", "<shard-id>"),
+    ("awsRegion", "<region>"),
 ];
 
 /// Applies the named rules; unknown names are ignored (fixture loading rejects them).
@@ -28,6 +45,7 @@ pub fn normalise(v: &Value, rules: &[String]) -> Value {
         timestamp: on("timestamp"),
         table_id: on("table-id"),
         stream_label: on("stream-label"),
+        stream_record: on("stream-record"),
     };
     walk(v, None, &rules)
 }
@@ -37,6 +55,7 @@ struct Rules {
     timestamp: bool,
     table_id: bool,
     stream_label: bool,
+    stream_record: bool,
 }
 
 fn walk(v: &Value, key: Option<&str>, r: &Rules) -> Value {
@@ -61,6 +80,13 @@ fn walk(v: &Value, key: Option<&str>, r: &Rules) -> Value {
             Some("TableId") if r.table_id => Value::String("<uuid>".into()),
             Some("LatestStreamLabel" | "StreamLabel") if r.stream_label => {
                 Value::String("<label>".into())
+            }
+            Some(k) if r.stream_record && STREAM_OPAQUE.iter().any(|(n, _)| *n == k) => {
+                let (_, to) = STREAM_OPAQUE
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .expect("matched");
+                Value::String((*to).into())
             }
             _ if r.arn => Value::String(arns(s)),
             _ => v.clone(),

@@ -91,6 +91,43 @@ pub async fn send(
     })
 }
 
+/// Fills in `{{N:path}}` placeholders: a request string that is exactly `{{3:Streams.0.StreamArn}}`
+/// becomes that member of the live response body of exchange 3 (1-based; `.`-separated keys,
+/// numbers index arrays). This is how a scenario uses values only the server knows, such as a
+/// stream's ARN or a shard iterator. Anything else is left as written.
+pub fn substitute(req: &Request, previous: &[serde_json::Value]) -> Request {
+    fn walk(v: &serde_json::Value, previous: &[serde_json::Value]) -> serde_json::Value {
+        use serde_json::Value;
+        match v {
+            Value::String(s) => lookup(s, previous).unwrap_or_else(|| v.clone()),
+            Value::Array(a) => Value::Array(a.iter().map(|x| walk(x, previous)).collect()),
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .map(|(k, x)| (k.clone(), walk(x, previous)))
+                    .collect(),
+            ),
+            _ => v.clone(),
+        }
+    }
+    fn lookup(s: &str, previous: &[serde_json::Value]) -> Option<serde_json::Value> {
+        let inner = s.strip_prefix("{{")?.strip_suffix("}}")?;
+        let (n, path) = inner.split_once(':')?;
+        let mut at = previous.get(n.parse::<usize>().ok()?.checked_sub(1)?)?;
+        for part in path.split('.') {
+            at = match part.parse::<usize>() {
+                Ok(i) => at.get(i)?,
+                Err(_) => at.get(part)?,
+            };
+        }
+        Some(at.clone())
+    }
+    let mut out = req.clone();
+    if let Body::Json(v) = &req.body {
+        out.body = Body::Json(walk(v, previous));
+    }
+    out
+}
+
 /// An error with its causes (reqwest hides e.g. "connection refused" in the source chain).
 fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
@@ -172,15 +209,18 @@ pub async fn replay(
     headers: bool,
 ) -> Vec<String> {
     let mut out = Vec::new();
+    let mut previous = Vec::new();
     for (i, x) in fixture.exchanges.iter().enumerate() {
         let at = format!("exchange {} ({})", i + 1, x.request.label());
-        let live = match send(client, base, &x.request, authorization).await {
+        let request = substitute(&x.request, &previous);
+        let live = match send(client, base, &request, authorization).await {
             Ok(live) => live,
             Err(e) => {
                 out.push(format!("{at}: {e}"));
                 break;
             }
         };
+        previous.push(serde_json::from_slice(&live.bytes).unwrap_or_default());
         let mut problems = compare(&x.response, &live.response(), &fixture.normalised);
         if headers {
             problems.extend(check_headers(&live));

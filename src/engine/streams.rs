@@ -150,7 +150,7 @@ impl StreamView {
 }
 
 impl Engine {
-    /// The scope's streams, oldest first, optionally of one table.
+    /// The scope's streams, newest first, optionally of one table.
     pub fn list_streams(&self, scope: &Scope, table: Option<&str>) -> Result<Vec<StreamRow>> {
         self.store
             .read(|conn| storage::list_streams(conn, &scope.account, &scope.region, table))

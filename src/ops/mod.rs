@@ -12,6 +12,8 @@ mod put_item;
 mod query;
 mod reads;
 mod scan;
+mod streams;
+mod time_to_live;
 mod update_item;
 mod update_table;
 
@@ -50,6 +52,12 @@ pub fn dispatch(
         (Service::DynamoDb, "UpdateItem") => update_item::run(engine, scope, input),
         (Service::DynamoDb, "Query") => query::run(engine, scope, input),
         (Service::DynamoDb, "Scan") => scan::run(engine, scope, input),
+        (Service::DynamoDb, "UpdateTimeToLive") => time_to_live::update(engine, scope, input),
+        (Service::DynamoDb, "DescribeTimeToLive") => time_to_live::describe(engine, scope, input),
+        (Service::Streams, "ListStreams") => streams::list_streams(engine, scope, input),
+        (Service::Streams, "DescribeStream") => streams::describe_stream(engine, scope, input),
+        (Service::Streams, "GetShardIterator") => streams::get_shard_iterator(engine, scope, input),
+        (Service::Streams, "GetRecords") => streams::get_records(engine, scope, input),
         // Operations of the model that a later milestone implements.
         _ => Err(Error::new(
             ErrorKind::UnknownOperation,

@@ -398,7 +398,7 @@ fn stream_row(r: &rusqlite::Row) -> rusqlite::Result<StreamRow> {
 const STREAM_COLUMNS: &str =
     "id, account, region, table_name, label, view_type, key_schema, created, shard_id, disabled";
 
-/// The streams of a scope (optionally of one table), oldest first.
+/// The streams of a scope (optionally of one table), newest first (as ListStreams lists them).
 pub fn list_streams(
     conn: &Connection,
     account: &str,
@@ -406,7 +406,7 @@ pub fn list_streams(
     table: Option<&str>,
 ) -> Result<Vec<StreamRow>> {
     let sql = format!(
-        "SELECT {STREAM_COLUMNS} FROM streams WHERE account = ?1 AND region = ?2 AND (?3 IS NULL OR table_name = ?3) ORDER BY id"
+        "SELECT {STREAM_COLUMNS} FROM streams WHERE account = ?1 AND region = ?2 AND (?3 IS NULL OR table_name = ?3) ORDER BY id DESC"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(params![account, region, table], stream_row)?;

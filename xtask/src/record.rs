@@ -3,7 +3,7 @@
 //! recording corrections of conformance/README.md and writes fixtures/<area>/<case>.json.
 use crate::harness::model::{Body, Correction, Exchange, Fixture, Request, Response, Scenario};
 use crate::harness::normalise::{normalise, RULES};
-use crate::harness::replay::{authorization_for, client, send, DEFAULT_AUTHORIZATION};
+use crate::harness::replay::{authorization_for, client, send, substitute, DEFAULT_AUTHORIZATION};
 use crate::harness::{model, random_digits};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -203,10 +203,13 @@ async fn record_one(
     };
     let authorization = authorization_for(key);
     let mut exchanges = Vec::new();
+    let mut previous = Vec::new();
     for (i, step) in scenario.steps.iter().enumerate() {
-        let live = send(client, base, &step.request, &authorization)
+        let request = substitute(&step.request, &previous);
+        let live = send(client, base, &request, &authorization)
             .await
             .map_err(|e| format!("{} request {}: {e}", scenario.name, i + 1))?;
+        previous.push(serde_json::from_slice(&live.bytes).unwrap_or_default());
         let oracle = live.response();
         let (response, correction) = match &step.service {
             Some((service, reason)) => (
