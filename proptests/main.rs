@@ -5,6 +5,7 @@ use awsim::model::{AttributeValue, Number};
 use awsim::storage::keycodec::{encode_key_value, encode_number};
 mod expressions;
 mod paging;
+mod streams;
 
 use proptest::prelude::*;
 use std::cmp::Ordering;

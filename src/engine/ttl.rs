@@ -93,3 +93,62 @@ impl Engine {
         Ok(deleted)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::Engine;
+    use crate::model::Scope;
+    use crate::protocol::Service;
+    use serde_json::{json, Value};
+
+    // An item past its expiry is still read until the sweeper deletes it (as in the service);
+    // the sweep deletes it with its GSI entry, and leaves items whose TTL is not a number.
+    #[test]
+    fn expired_items_live_until_swept() {
+        let engine = Engine::open(&crate::Config::in_memory()).unwrap();
+        let scope = Scope {
+            account: "000000000000".into(),
+            region: "us-east-1".into(),
+        };
+        let call = |op: &str, body: Value| {
+            crate::ops::dispatch(&engine, &scope, Service::DynamoDb, op, &body).unwrap()
+        };
+        call(
+            "CreateTable",
+            json!({
+                "TableName": "tbl", "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "g", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                "GlobalSecondaryIndexes": [{"IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}}]
+            }),
+        );
+        let past = (engine.now() - 10.0).to_string();
+        call(
+            "PutItem",
+            json!({"TableName": "tbl", "Item": {"pk": {"S": "old"}, "g": {"S": "x"}, "exp": {"N": past}}}),
+        );
+        call(
+            "PutItem",
+            json!({"TableName": "tbl", "Item": {"pk": {"S": "str"}, "g": {"S": "x"}, "exp": {"S": past}}}),
+        );
+        call(
+            "UpdateTimeToLive",
+            json!({"TableName": "tbl", "TimeToLiveSpecification": {"Enabled": true, "AttributeName": "exp"}}),
+        );
+        let get = || {
+            call(
+                "GetItem",
+                json!({"TableName": "tbl", "Key": {"pk": {"S": "old"}}}),
+            )
+        };
+        assert!(get().get("Item").is_some());
+        assert_eq!(engine.sweep_ttl().unwrap(), 1);
+        assert!(get().get("Item").is_none());
+        let q = call(
+            "Query",
+            json!({"TableName": "tbl", "IndexName": "by-g", "KeyConditionExpression": "g = :g", "ExpressionAttributeValues": {":g": {"S": "x"}}}),
+        );
+        assert_eq!(q["Count"], 1);
+        assert_eq!(engine.sweep_ttl().unwrap(), 0);
+    }
+}
