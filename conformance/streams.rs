@@ -287,3 +287,77 @@ async fn ttl_expiry_is_swept_when_the_clock_moves() {
     assert_eq!(keys(db.clone()).await, ["ancient", "text"]);
     server.shutdown().await;
 }
+
+// A shard iterator is good for 15 minutes of the server's clock: then ExpiredIteratorException,
+// and a fresh iterator reads on.
+#[tokio::test]
+async fn shard_iterators_expire_after_fifteen_minutes() {
+    let server = start(None).await;
+    let db = server.dynamodb();
+    create_table(&db, "ticks", StreamViewType::KeysOnly).await;
+    db.put_item()
+        .table_name("ticks")
+        .item("pk", s("a"))
+        .send()
+        .await
+        .unwrap();
+    let streams = server.streams();
+    let arn = streams.list_streams().send().await.unwrap().streams()[0]
+        .stream_arn()
+        .unwrap()
+        .to_string();
+    let shard = streams
+        .describe_stream()
+        .stream_arn(&arn)
+        .send()
+        .await
+        .unwrap()
+        .stream_description
+        .unwrap()
+        .shards()[0]
+        .shard_id()
+        .unwrap()
+        .to_string();
+    let iterator = || {
+        streams
+            .get_shard_iterator()
+            .stream_arn(&arn)
+            .shard_id(&shard)
+            .shard_iterator_type(ShardIteratorType::TrimHorizon)
+            .send()
+    };
+    let old = iterator().await.unwrap().shard_iterator.unwrap();
+    server.advance(14 * 60).await;
+    assert_eq!(
+        streams
+            .get_records()
+            .shard_iterator(&old)
+            .send()
+            .await
+            .unwrap()
+            .records()
+            .len(),
+        1
+    );
+    server.advance(2 * 60).await;
+    let err = streams
+        .get_records()
+        .shard_iterator(&old)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        err.as_service_error()
+            .is_some_and(|e| e.is_expired_iterator_exception()),
+        "{err:?}"
+    );
+    let fresh = iterator().await.unwrap().shard_iterator.unwrap();
+    let page = streams
+        .get_records()
+        .shard_iterator(fresh)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.records().len(), 1);
+    server.shutdown().await;
+}
