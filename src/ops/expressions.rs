@@ -273,10 +273,14 @@ fn invalid(msg: impl std::fmt::Display) -> Error {
     Error::validation(format!("One or more parameter values were invalid: {msg}"))
 }
 
-/// Legacy `Expected` (+ `ConditionalOperator`) as a condition over generated placeholders.
-pub fn expected(input: Input) -> Result<Option<Check>> {
+/// A legacy condition map (`Expected`, `QueryFilter`, `ScanFilter`) under ConditionalOperator's
+/// rules: it needs the map, and a map of two or more conditions.
+pub fn legacy_conditions<'a>(
+    input: Input<'a>,
+    param: &str,
+) -> Result<Option<&'a serde_json::Map<String, Value>>> {
     let operator = input.str("ConditionalOperator");
-    let Some(map) = input.get("Expected").and_then(Value::as_object) else {
+    let Some(map) = input.get(param).and_then(Value::as_object) else {
         if operator.is_some() {
             return Err(Error::validation(
                 "ConditionalOperator cannot be used without Filter or Expected",
@@ -289,6 +293,33 @@ pub fn expected(input: Input) -> Result<Option<Check>> {
             "ConditionalOperator can only be used when Filter or Expected has two or more elements",
         ));
     }
+    Ok(Some(map))
+}
+
+/// A legacy condition's `AttributeValueList`, if given.
+pub fn value_list(spec: Input) -> Result<Option<Vec<AttributeValue>>> {
+    spec.list("AttributeValueList")
+        .map(|l| l.iter().map(|v| parse_value(v, 0)).collect())
+        .transpose()
+}
+
+/// Legacy conditions joined by ConditionalOperator (AND unless OR).
+pub fn join_legacy(input: Input, conds: Vec<Cond>) -> Option<Cond> {
+    let or = input.str("ConditionalOperator") == Some("OR");
+    conds.into_iter().reduce(|a, b| {
+        if or {
+            Cond::Or(Box::new(a), Box::new(b))
+        } else {
+            Cond::And(Box::new(a), Box::new(b))
+        }
+    })
+}
+
+/// Legacy `Expected` (+ `ConditionalOperator`) as a condition over generated placeholders.
+pub fn expected(input: Input) -> Result<Option<Check>> {
+    let Some(map) = legacy_conditions(input, "Expected")? else {
+        return Ok(None);
+    };
     let mut legacy = Legacy::default();
     let mut conds = Vec::new();
     let empty = serde_json::Map::new();
@@ -297,14 +328,7 @@ pub fn expected(input: Input) -> Result<Option<Check>> {
         let value = spec.get("Value").map(|v| parse_value(v, 0)).transpose()?;
         let exists = spec.bool("Exists");
         let op = spec.str("ComparisonOperator");
-        let list = spec
-            .list("AttributeValueList")
-            .map(|l| {
-                l.iter()
-                    .map(|v| parse_value(v, 0))
-                    .collect::<Result<Vec<_>>>()
-            })
-            .transpose()?;
+        let list = value_list(spec)?;
         if value.is_some() && list.is_some() {
             return Err(invalid(format!(
                 "Value and AttributeValueList cannot be used together for Attribute: {attr}"
@@ -352,14 +376,7 @@ pub fn expected(input: Input) -> Result<Option<Check>> {
         };
         conds.push(cond);
     }
-    let or = operator == Some("OR");
-    let Some(cond) = conds.into_iter().reduce(|a, b| {
-        if or {
-            Cond::Or(Box::new(a), Box::new(b))
-        } else {
-            Cond::And(Box::new(a), Box::new(b))
-        }
-    }) else {
+    let Some(cond) = join_legacy(input, conds) else {
         return Ok(None);
     };
     Ok(Some(Check {

@@ -3,7 +3,7 @@
 //! placeholders, the expressions' syntax, unused placeholders, the key condition's structure,
 //! ConsistentRead on a GSI, the key condition against the schema, ExclusiveStartKey, the filter's
 //! attributes, then Select and the projection.
-use super::expressions::{check_length, Exprs};
+use super::expressions::{check_length, value_list, Exprs};
 use super::get_item::read_projection;
 use super::reads::{self, Filter};
 use super::Input;
@@ -14,7 +14,6 @@ use crate::expr::ast::{CmpOp, Cond, Operand};
 use crate::expr::projection::PathElem;
 use crate::expr::validate::render_path;
 use crate::model::{AttributeValue, KeySchema, Scope};
-use crate::protocol::attr::parse_value;
 use serde_json::Value;
 
 fn invalid(msg: impl std::fmt::Display) -> Error {
@@ -318,18 +317,7 @@ fn legacy_terms(map: &serde_json::Map<String, Value>) -> Result<Vec<Term>> {
     for (attr, spec) in map {
         let spec = Input(spec.as_object().unwrap_or(&empty));
         let op = spec.str("ComparisonOperator").unwrap_or_default();
-        if !reads::LEGACY_OPERATORS.contains(&op) {
-            return Err(key_error("Comparison type does not exist in DynamoDB"));
-        }
-        let values = spec
-            .list("AttributeValueList")
-            .map(|l| {
-                l.iter()
-                    .map(|v| parse_value(v, 0))
-                    .collect::<Result<Vec<_>>>()
-            })
-            .transpose()?
-            .unwrap_or_default();
+        let values = value_list(spec)?.unwrap_or_default();
         let op = match op {
             "EQ" => KeyOp::Cmp(CmpOp::Eq),
             "LT" => KeyOp::Cmp(CmpOp::Lt),

@@ -1,7 +1,7 @@
 //! What Query and Scan share: the index named by IndexName, legacy filters (QueryFilter /
 //! ScanFilter), Select with ProjectionExpression / AttributesToGet and what an index projects,
 //! ExclusiveStartKey validation, and running a page into the response shape.
-use super::expressions::{Exprs, Legacy};
+use super::expressions::{join_legacy, legacy_conditions, value_list, Exprs, Legacy};
 use super::Input;
 use crate::engine::read::{Page, Read};
 use crate::engine::Engine;
@@ -13,7 +13,7 @@ use crate::expr::validate::Ctx;
 use crate::model::{
     AttributeValue, IndexDef, IndexKind, Item, KeySchema, ProjectionType, TableMeta,
 };
-use crate::protocol::attr::{parse_value, render_item};
+use crate::protocol::attr::render_item;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -125,42 +125,19 @@ fn walk_operand(o: &Operand, f: &mut dyn FnMut(&Path)) {
     }
 }
 
-/// A legacy QueryFilter / ScanFilter (+ ConditionalOperator) as a filter.
+/// A legacy QueryFilter / ScanFilter (+ ConditionalOperator) as a filter. Operator names are
+/// checked by the model (an enum) before this runs.
 pub fn legacy_filter(input: Input, param: &str) -> Result<Option<Filter>> {
-    let operator = input.str("ConditionalOperator");
-    let Some(map) = input.get(param).and_then(Value::as_object) else {
-        if operator.is_some() {
-            return Err(Error::validation(
-                "ConditionalOperator cannot be used without Filter or Expected",
-            ));
-        }
+    let Some(map) = legacy_conditions(input, param)? else {
         return Ok(None);
     };
-    if operator.is_some() && map.len() < 2 {
-        return Err(Error::validation(
-            "ConditionalOperator can only be used when Filter or Expected has two or more elements",
-        ));
-    }
     let mut legacy = Legacy::default();
     let mut conds = Vec::new();
     let empty = Map::new();
     for (attr, spec) in map {
         let spec = Input(spec.as_object().unwrap_or(&empty));
         let op = spec.str("ComparisonOperator").unwrap_or_default();
-        if !LEGACY_OPERATORS.contains(&op) {
-            return Err(Error::validation(
-                "Comparison type does not exist in DynamoDB",
-            ));
-        }
-        let list = spec
-            .list("AttributeValueList")
-            .map(|l| {
-                l.iter()
-                    .map(|v| parse_value(v, 0))
-                    .collect::<Result<Vec<_>>>()
-            })
-            .transpose()?
-            .unwrap_or_default();
+        let list = value_list(spec)?.unwrap_or_default();
         if list.len() > 1 && list.iter().any(|v| v.type_name() != list[0].type_name()) && op != "IN"
         {
             return Err(invalid(
@@ -169,36 +146,12 @@ pub fn legacy_filter(input: Input, param: &str) -> Result<Option<Filter>> {
         }
         conds.push(legacy.comparison(attr, op, list)?);
     }
-    let or = operator == Some("OR");
-    let cond = conds.into_iter().reduce(|a, b| {
-        if or {
-            Cond::Or(Box::new(a), Box::new(b))
-        } else {
-            Cond::And(Box::new(a), Box::new(b))
-        }
-    });
-    Ok(cond.map(|cond| Filter {
+    Ok(join_legacy(input, conds).map(|cond| Filter {
         cond,
         names: legacy.names,
         values: legacy.values,
     }))
 }
-
-pub const LEGACY_OPERATORS: &[&str] = &[
-    "EQ",
-    "NE",
-    "IN",
-    "LE",
-    "LT",
-    "GE",
-    "GT",
-    "BETWEEN",
-    "NOT_NULL",
-    "NULL",
-    "CONTAINS",
-    "NOT_CONTAINS",
-    "BEGINS_WITH",
-];
 
 /// The attributes an index holds (None: all of them).
 fn projected(meta: &TableMeta, ix: &IndexDef) -> Option<Vec<String>> {

@@ -29,6 +29,10 @@ pub enum Op {
     Scan,
     BatchWriteItem,
     TransactWriteItems,
+    ListStreams,
+    DescribeStream,
+    GetShardIterator,
+    GetRecords,
 }
 
 impl Op {
@@ -44,6 +48,10 @@ impl Op {
             Op::Scan => "DynamoDB_20120810.Scan",
             Op::BatchWriteItem => "DynamoDB_20120810.BatchWriteItem",
             Op::TransactWriteItems => "DynamoDB_20120810.TransactWriteItems",
+            Op::ListStreams => "DynamoDBStreams_20120810.ListStreams",
+            Op::DescribeStream => "DynamoDBStreams_20120810.DescribeStream",
+            Op::GetShardIterator => "DynamoDBStreams_20120810.GetShardIterator",
+            Op::GetRecords => "DynamoDBStreams_20120810.GetRecords",
         }
     }
 }

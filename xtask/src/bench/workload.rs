@@ -19,6 +19,10 @@ use super::client::{Conn, Op, Reply};
 const TABLE: &str = "bench";
 /// The table of the scan workload (its own, so puts of other workloads never change its size).
 const SCAN_TABLE: &str = "scan";
+/// The table of the get-records workload: streams enabled (NEW_IMAGE).
+const STREAM_TABLE: &str = "streamed";
+/// Records each get-records operation reads (GetRecords' maximum).
+const RECORDS_PER_READ: u64 = 1000;
 /// The table of the scaling runs.
 pub const SCALE_TABLE: &str = "scale";
 
@@ -59,10 +63,11 @@ pub enum Workload {
     BatchWrite,
     TransactWrite,
     Scan,
+    GetRecords,
 }
 
 impl Workload {
-    pub const ALL: [Workload; 7] = [
+    pub const ALL: [Workload; 8] = [
         Workload::Put,
         Workload::Get,
         Workload::Query,
@@ -70,6 +75,7 @@ impl Workload {
         Workload::BatchWrite,
         Workload::TransactWrite,
         Workload::Scan,
+        Workload::GetRecords,
     ];
 
     pub fn name(self) -> &'static str {
@@ -81,6 +87,7 @@ impl Workload {
             Workload::BatchWrite => "batch-write",
             Workload::TransactWrite => "transact-write",
             Workload::Scan => "scan",
+            Workload::GetRecords => "get-records",
         }
     }
 
@@ -100,6 +107,10 @@ impl Workload {
                 "Scan of {} items to completion, ExclusiveStartKey paging (an operation is a whole scan)",
                 sizes.scan_items
             ),
+            Workload::GetRecords => format!(
+                "ListStreams + DescribeStream + GetShardIterator (TRIM_HORIZON) + GetRecords of {RECORDS_PER_READ} records (NEW_IMAGE) of a {}-write stream",
+                RECORDS_PER_READ * 2
+            ),
         }
     }
 
@@ -113,6 +124,7 @@ impl Workload {
             Workload::Get | Workload::Mixed => (TABLE, Some((Keys::Get, sizes.get_items))),
             Workload::Query => (TABLE, Some((Keys::Query, sizes.query_partitions * 100))),
             Workload::Scan => (SCAN_TABLE, Some((Keys::Scan, sizes.scan_items))),
+            Workload::GetRecords => (STREAM_TABLE, Some((Keys::Stream, RECORDS_PER_READ * 2))),
             _ => (TABLE, None),
         }
     }
@@ -127,6 +139,7 @@ impl Workload {
             Workload::BatchWrite => Action::BatchWrite,
             Workload::TransactWrite => Action::TransactWrite,
             Workload::Scan => Action::Scan(sizes.scan_items),
+            Workload::GetRecords => Action::GetRecords,
         }
     }
 
@@ -135,7 +148,7 @@ impl Workload {
         let ops = match self {
             Workload::Put | Workload::Get | Workload::Mixed => sizes.ops,
             Workload::Query | Workload::TransactWrite => sizes.ops / 2,
-            Workload::BatchWrite => sizes.ops / 5,
+            Workload::BatchWrite | Workload::GetRecords => sizes.ops / 5,
             Workload::Scan => sizes.scan_ops,
         };
         ops.max(concurrency as u64)
@@ -163,6 +176,7 @@ impl Workload {
             Workload::BatchWrite => vec![(Op::BatchWriteItem, batch_body(TABLE, [item]))],
             Workload::TransactWrite => vec![(Op::TransactWriteItems, transact_body([item]))],
             Workload::Scan => vec![(Op::Scan, format!(r#"{{"TableName":"{SCAN_TABLE}"}}"#))],
+            Workload::GetRecords => vec![(Op::ListStreams, "{}".into())],
         }
     }
 }
@@ -178,6 +192,8 @@ pub enum Keys {
     Scan,
     /// `k#<i / 10>` / `<i % 10>`: 10-item partitions, for the scaling runs.
     Scale,
+    /// `r#<i>` / `0`: items of the streamed table.
+    Stream,
 }
 
 impl Keys {
@@ -186,12 +202,13 @@ impl Keys {
             Keys::Get | Keys::Query => TABLE,
             Keys::Scan => SCAN_TABLE,
             Keys::Scale => SCALE_TABLE,
+            Keys::Stream => STREAM_TABLE,
         }
     }
 
     fn partition_size(self) -> u64 {
         match self {
-            Keys::Get | Keys::Scan => 1,
+            Keys::Get | Keys::Scan | Keys::Stream => 1,
             Keys::Query => 100,
             Keys::Scale => 10,
         }
@@ -203,6 +220,7 @@ impl Keys {
             Keys::Query => format!("q#{partition:06}"),
             Keys::Scan => format!("s#{partition:08}"),
             Keys::Scale => format!("k#{partition:08}"),
+            Keys::Stream => format!("r#{partition:08}"),
         }
     }
 
@@ -233,6 +251,8 @@ pub enum Action {
     QueryIndex(u64),
     /// One Scan page of the scaling table, no Limit: it stops at 1 MiB (or the table's end).
     ScanPage,
+    /// Find the streamed table's stream and shard, and read its first 1000 records.
+    GetRecords,
 }
 
 /// The scaling table's GSI: partition `g#<i / 10>` (10 items), sort key `sk`.
@@ -285,6 +305,11 @@ fn transact_body(items: impl IntoIterator<Item = String>) -> String {
 }
 
 fn create_table_body(table: &str) -> String {
+    if table == STREAM_TABLE {
+        return format!(
+            r#"{{"TableName":"{table}","KeySchema":[{{"AttributeName":"pk","KeyType":"HASH"}},{{"AttributeName":"sk","KeyType":"RANGE"}}],"AttributeDefinitions":[{{"AttributeName":"pk","AttributeType":"S"}},{{"AttributeName":"sk","AttributeType":"S"}}],"BillingMode":"PAY_PER_REQUEST","StreamSpecification":{{"StreamEnabled":true,"StreamViewType":"NEW_IMAGE"}}}}"#
+        );
+    }
     if table == SCALE_TABLE {
         return format!(
             r#"{{"TableName":"{table}","KeySchema":[{{"AttributeName":"pk","KeyType":"HASH"}},{{"AttributeName":"sk","KeyType":"RANGE"}}],"AttributeDefinitions":[{{"AttributeName":"pk","AttributeType":"S"}},{{"AttributeName":"sk","AttributeType":"S"}},{{"AttributeName":"g","AttributeType":"S"}}],"GlobalSecondaryIndexes":[{{"IndexName":"{SCALE_INDEX}","KeySchema":[{{"AttributeName":"g","KeyType":"HASH"}},{{"AttributeName":"sk","KeyType":"RANGE"}}],"Projection":{{"ProjectionType":"ALL"}}}}],"BillingMode":"PAY_PER_REQUEST"}}"#
@@ -612,6 +637,63 @@ async fn one_op(conn: &mut Conn, action: Action, rng: &mut Rng) -> Result<(), St
             match page.count == 10 {
                 true => Ok(()),
                 false => Err(format!("index Query returned {} items", page.count)),
+            }
+        }
+        Action::GetRecords => {
+            let field = |body: &[u8], path: &[&str]| -> Result<String, String> {
+                let v: serde_json::Value =
+                    serde_json::from_slice(body).map_err(|e| format!("stream answer: {e}"))?;
+                let mut at = &v;
+                for p in path {
+                    at = match p.parse::<usize>() {
+                        Ok(i) => &at[i],
+                        Err(_) => &at[*p],
+                    };
+                }
+                at.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| format!("no {path:?} in the stream answer"))
+            };
+            let list = send(
+                conn,
+                Op::ListStreams,
+                format!(r#"{{"TableName":"{STREAM_TABLE}"}}"#),
+            )
+            .await?;
+            let arn = field(&list.body, &["Streams", "0", "StreamArn"])?;
+            let desc = send(
+                conn,
+                Op::DescribeStream,
+                format!(r#"{{"StreamArn":"{arn}"}}"#),
+            )
+            .await?;
+            let shard = field(&desc.body, &["StreamDescription", "Shards", "0", "ShardId"])?;
+            let it = send(
+                conn,
+                Op::GetShardIterator,
+                format!(r#"{{"StreamArn":"{arn}","ShardId":"{shard}","ShardIteratorType":"TRIM_HORIZON"}}"#),
+            )
+            .await?;
+            let iterator = field(&it.body, &["ShardIterator"])?;
+            let reply = send(
+                conn,
+                Op::GetRecords,
+                format!(r#"{{"ShardIterator":"{iterator}","Limit":{RECORDS_PER_READ}}}"#),
+            )
+            .await?;
+            #[derive(Deserialize)]
+            struct Records {
+                #[serde(rename = "Records")]
+                records: Vec<serde::de::IgnoredAny>,
+            }
+            let page: Records = serde_json::from_slice(&reply.body)
+                .map_err(|e| format!("GetRecords answer: {e}"))?;
+            match page.records.len() as u64 == RECORDS_PER_READ {
+                true => Ok(()),
+                false => Err(format!(
+                    "GetRecords returned {} records",
+                    page.records.len()
+                )),
             }
         }
         Action::ScanPage => {
