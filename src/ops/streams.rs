@@ -86,7 +86,6 @@ pub fn describe_stream(engine: &Engine, scope: &Scope, input: Input) -> Result<V
         .map(|(i, a)| json!({"AttributeName": a.name, "KeyType": if i == 0 { "HASH" } else { "RANGE" }}))
         .collect();
     let mut range = Map::new();
-    let first = view.bounds.map(|(a, _)| a).unwrap_or(0);
     if let Some((a, _)) = view.bounds {
         range.insert("StartingSequenceNumber".into(), json!(sequence_number(a)));
     }
@@ -95,7 +94,6 @@ pub fn describe_stream(engine: &Engine, scope: &Scope, input: Input) -> Result<V
             range.insert("EndingSequenceNumber".into(), json!(sequence_number(b)));
         }
     }
-    let _ = first;
     let mut shard = Map::new();
     shard.insert("ShardId".into(), json!(row.shard_id));
     shard.insert("SequenceNumberRange".into(), Value::Object(range));
