@@ -19,6 +19,12 @@ pub enum ErrorKind {
     ExpiredIterator,
     /// DynamoDB Streams: reading records already past the retention period.
     TrimmedDataAccess,
+    /// A transaction was refused as a whole; its per-action reasons ride in
+    /// [`ErrorDetail::CancellationReasons`] (absent for the few whole-call cases DynamoDB Local
+    /// reports with this type, such as a TransactGetItems key of the wrong type).
+    TransactionCanceled,
+    /// A ClientRequestToken seen within the last 10 minutes came with a different request.
+    IdempotentParameterMismatch,
     /// A real fault on our side: logged, rendered as 500.
     Internal,
 }
@@ -61,6 +67,14 @@ impl ErrorKind {
                 "com.amazonaws.dynamodb.v20120810#TrimmedDataAccessException",
                 400,
             ),
+            ErrorKind::TransactionCanceled => (
+                "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+                400,
+            ),
+            ErrorKind::IdempotentParameterMismatch => (
+                "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
+                400,
+            ),
             ErrorKind::Internal => ("com.amazonaws.dynamodb.v20120810#InternalServerError", 500),
         }
     }
@@ -71,6 +85,46 @@ impl ErrorKind {
 pub enum ErrorDetail {
     /// ConditionalCheckFailed with ReturnValuesOnConditionCheckFailure=ALL_OLD.
     Item(Item),
+    /// TransactionCanceled: one reason per action, in request order.
+    CancellationReasons(Vec<CancellationReason>),
+}
+
+/// Why one action of a transaction could not run: `None` for the actions that were fine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CancellationReason {
+    /// `None`, `ConditionalCheckFailed`, `ValidationError`, ...
+    pub code: &'static str,
+    pub message: Option<String>,
+    /// The current item, for a failed condition with ReturnValuesOnConditionCheckFailure=ALL_OLD.
+    pub item: Option<Item>,
+}
+
+impl CancellationReason {
+    pub fn none() -> CancellationReason {
+        CancellationReason {
+            code: "None",
+            message: None,
+            item: None,
+        }
+    }
+
+    /// The reason an action's own error becomes: a failed condition keeps its message and old
+    /// item; any other client error is a `ValidationError`.
+    pub fn from_error(e: Error) -> CancellationReason {
+        let code = match e.kind {
+            ErrorKind::ConditionalCheckFailed => "ConditionalCheckFailed",
+            _ => "ValidationError",
+        };
+        let item = match e.detail.map(|d| *d) {
+            Some(ErrorDetail::Item(item)) => Some(item),
+            _ => None,
+        };
+        CancellationReason {
+            code,
+            message: e.message,
+            item,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -105,6 +159,19 @@ impl Error {
         tracing::error!("internal error: {message}");
         Error::new(ErrorKind::Internal, "Internal server error")
     }
+    /// TransactionCanceledException with the service's summary of the reasons' codes.
+    pub fn cancelled(reasons: Vec<CancellationReason>) -> Self {
+        let codes: Vec<&str> = reasons.iter().map(|r| r.code).collect();
+        Error {
+            kind: ErrorKind::TransactionCanceled,
+            message: Some(format!(
+                "Transaction cancelled, please refer cancellation reasons for specific reasons [{}]",
+                codes.join(", ")
+            )),
+            detail: Some(Box::new(ErrorDetail::CancellationReasons(reasons))),
+        }
+    }
+
     pub fn with_item(mut self, item: Item) -> Self {
         self.detail = Some(Box::new(ErrorDetail::Item(item)));
         self

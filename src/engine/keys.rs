@@ -54,6 +54,11 @@ fn is_empty_key(v: &AttributeValue) -> bool {
 }
 
 fn check_key_value(attr: &KeyAttr, v: &AttributeValue, is_range: bool) -> Result<()> {
+    check_key_empty(attr, v)?;
+    check_key_size(v, is_range)
+}
+
+fn check_key_empty(attr: &KeyAttr, v: &AttributeValue) -> Result<()> {
     if is_empty_key(v) {
         return Err(Error::validation(format!(
             "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty {} value. Key: {}",
@@ -61,6 +66,10 @@ fn check_key_value(attr: &KeyAttr, v: &AttributeValue, is_range: bool) -> Result
             attr.name
         )));
     }
+    Ok(())
+}
+
+fn check_key_size(v: &AttributeValue, is_range: bool) -> Result<()> {
     if is_range && key_len(v) > MAX_RANGE_KEY_BYTES {
         return Err(invalid(format!(
             "Aggregated size of all range keys has exceeded the size limit of {MAX_RANGE_KEY_BYTES} bytes"
@@ -109,6 +118,71 @@ pub fn request_key(schema: &KeySchema, key: &Item) -> Result<EncodedKey> {
             return Err(mismatch());
         }
         check_key_value(attr, v, i == 1)?;
+        parts[i] = encode_table_part(i, v);
+    }
+    let [pk, sk] = parts;
+    Ok(EncodedKey { pk, sk })
+}
+
+/// Why a transaction's key failed the checks DynamoDB Local runs on transaction keys. Which of
+/// these fail the whole call and which become a cancellation reason depends on the operation
+/// (TransactWriteItems reports `Type` and `Size` per action, TransactGetItems none of them).
+#[derive(Debug, Clone, PartialEq)]
+pub enum TxKeyFault {
+    /// A `Key` parameter with more or fewer attributes than the schema has.
+    Count,
+    /// A key attribute is absent.
+    Missing,
+    /// An empty string or binary key value.
+    Empty(Error),
+    /// A key attribute of another type than the schema's.
+    Type,
+    /// A key value over the size limits.
+    Size(Error),
+}
+
+impl TxKeyFault {
+    /// DynamoDB Local's words for the schema mismatches.
+    pub fn message(&self) -> String {
+        match self {
+            TxKeyFault::Count => "The number of conditions on the keys is invalid".into(),
+            TxKeyFault::Missing => "One of the required keys was not given a value".into(),
+            TxKeyFault::Type => {
+                "One or more parameter values were invalid: Type mismatch for key".into()
+            }
+            TxKeyFault::Empty(e) | TxKeyFault::Size(e) => e.message.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// A transaction's key, checked in DynamoDB Local's order: the attribute count (for a `Key`
+/// parameter; `whole_item` for a Put's item), then per key attribute its presence and (when
+/// its type is right) emptiness, then the types, then the sizes.
+pub fn transaction_key(
+    schema: &KeySchema,
+    key: &Item,
+    whole_item: bool,
+) -> Result<EncodedKey, TxKeyFault> {
+    if !whole_item && key.len() != schema.attrs().count() {
+        return Err(TxKeyFault::Count);
+    }
+    let mut values = Vec::with_capacity(2);
+    for attr in schema.attrs() {
+        let v = key.get(&attr.name).ok_or(TxKeyFault::Missing)?;
+        if v.scalar_type() == Some(attr.ty.scalar()) {
+            check_key_empty(attr, v).map_err(TxKeyFault::Empty)?;
+        }
+        values.push((attr, v));
+    }
+    if values
+        .iter()
+        .any(|(attr, v)| v.scalar_type() != Some(attr.ty.scalar()))
+    {
+        return Err(TxKeyFault::Type);
+    }
+    let mut parts = [Vec::new(), Vec::new()];
+    for (i, (_, v)) in values.iter().enumerate() {
+        check_key_size(v, i == 1).map_err(TxKeyFault::Size)?;
         parts[i] = encode_table_part(i, v);
     }
     let [pk, sk] = parts;

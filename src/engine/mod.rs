@@ -4,6 +4,7 @@ pub mod clock;
 pub mod keys;
 pub mod read;
 pub mod streams;
+pub mod transact;
 pub mod ttl;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -293,6 +294,7 @@ impl Engine {
 
 /// An item ready to be written: its key, size, encoded bytes and index keys, all validated.
 struct Prepared<'m> {
+    meta: &'m TableMeta,
     key: EncodedKey,
     size: usize,
     bytes: Vec<u8>,
@@ -315,6 +317,7 @@ impl<'m> Prepared<'m> {
             }
         }
         Ok(Prepared {
+            meta,
             key,
             size,
             bytes: codec::encode_item(&item),

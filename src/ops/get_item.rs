@@ -41,24 +41,43 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
 
 /// ProjectionExpression (recording its `#names` as used) or legacy AttributesToGet.
 pub fn read_projection(input: Input, exprs: &mut Exprs) -> Result<Option<Projection>> {
-    if let Some(text) = input.str("ProjectionExpression") {
-        super::expressions::check_length(text, "ProjectionExpression")?;
-        let p = parse_projection(text, &exprs.names)?;
-        exprs.used.names.extend(p.used_names.iter().cloned());
+    if let Some(p) = read_projection_expression(input, exprs)? {
         return Ok(Some(p));
     }
-    let Some(list) = input.list("AttributesToGet") else {
+    let Some(names) = attributes_to_get(input) else {
         return Ok(None);
     };
-    let names: Vec<String> = list
-        .iter()
-        .filter_map(|v| v.as_str().map(String::from))
-        .collect();
-    let mut seen = std::collections::HashSet::new();
-    if !names.iter().all(|n| seen.insert(n)) {
+    if first_duplicate(&names).is_some() {
         return Err(Error::validation(
             "Cannot have two attributes with the same name",
         ));
     }
     Ok(Some(from_attribute_names(&names)))
+}
+
+/// ProjectionExpression alone, its `#names` recorded as used.
+pub fn read_projection_expression(input: Input, exprs: &mut Exprs) -> Result<Option<Projection>> {
+    let Some(text) = input.str("ProjectionExpression") else {
+        return Ok(None);
+    };
+    super::expressions::check_length(text, "ProjectionExpression")?;
+    let p = parse_projection(text, &exprs.names)?;
+    exprs.used.names.extend(p.used_names.iter().cloned());
+    Ok(Some(p))
+}
+
+/// The legacy AttributesToGet list, if given.
+pub fn attributes_to_get(input: Input) -> Option<Vec<String>> {
+    let list = input.list("AttributesToGet")?;
+    Some(
+        list.iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect(),
+    )
+}
+
+/// The first name that occurs twice.
+pub fn first_duplicate(names: &[String]) -> Option<&str> {
+    let mut seen = std::collections::HashSet::new();
+    names.iter().find(|n| !seen.insert(*n)).map(String::as_str)
 }

@@ -1,6 +1,9 @@
 //! One file per operation: read the (already model-validated) input, run the service's semantic
 //! checks in its order, call the engine, render the output. This module holds the dispatch table
 //! and the small JSON accessors the operations share.
+mod batch;
+mod batch_get_item;
+mod batch_write_item;
 mod create_table;
 mod delete_item;
 mod delete_table;
@@ -14,6 +17,8 @@ mod reads;
 mod scan;
 mod streams;
 mod time_to_live;
+mod transact_get_items;
+mod transact_write_items;
 mod update_item;
 mod update_table;
 
@@ -58,6 +63,12 @@ pub fn dispatch(
         (Service::Streams, "DescribeStream") => streams::describe_stream(engine, scope, input),
         (Service::Streams, "GetShardIterator") => streams::get_shard_iterator(engine, scope, input),
         (Service::Streams, "GetRecords") => streams::get_records(engine, scope, input),
+        (Service::DynamoDb, "BatchGetItem") => batch_get_item::run(engine, scope, input),
+        (Service::DynamoDb, "BatchWriteItem") => batch_write_item::run(engine, scope, input),
+        (Service::DynamoDb, "TransactWriteItems") => {
+            transact_write_items::run(engine, scope, input)
+        }
+        (Service::DynamoDb, "TransactGetItems") => transact_get_items::run(engine, scope, input),
         // Operations of the model that a later milestone implements.
         _ => Err(Error::new(
             ErrorKind::UnknownOperation,

@@ -1,6 +1,6 @@
 //! UpdateItem: applies an UpdateExpression (or legacy AttributeUpdates) to the item at a key,
 //! creating it when absent, optionally conditional; every ReturnValues mode.
-use super::expressions::{check_mixed, write_condition, Exprs, Legacy};
+use super::expressions::{check_mixed, write_condition, Check, Exprs, Legacy};
 use super::{consumed_capacity, item_collection_metrics, Input};
 use crate::engine::{keys, Engine};
 use crate::error::{Error, Result};
@@ -10,55 +10,50 @@ use crate::expr::update::{apply_update, get_path, Dialect};
 use crate::expr::validate::action_type_name;
 use crate::expr::validate::Ctx;
 use crate::model::size::item_size;
-use crate::model::{Item, Scope};
+use crate::model::{Item, Scope, TableMeta};
 use crate::protocol::attr::{parse_item, parse_value, render_item};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 /// The update to apply: from UpdateExpression, or AttributeUpdates translated into the same AST
-/// over generated placeholders.
-struct Plan {
+/// over generated placeholders, with its condition. What UpdateItem and a transaction's Update
+/// action share.
+pub struct UpdatePlan {
     dialect: Dialect,
     update: Update,
-    paths: Vec<Vec<PathElem>>,
+    /// The resolved path of every action, in order.
+    pub paths: Vec<Vec<PathElem>>,
     names: BTreeMap<String, String>,
     values: BTreeMap<String, crate::model::AttributeValue>,
+    check: Option<Check>,
 }
 
-pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
-    let key = parse_item(input.get("Key").unwrap_or(&Value::Null))?;
-    check_mixed(
-        input,
-        &["AttributeUpdates", "Expected", "ConditionalOperator"],
-        &["UpdateExpression", "ConditionExpression"],
-    )?;
-    let mut exprs = Exprs::read(input)?;
-    let plan = match exprs.update(input)? {
-        Some((update, paths)) => Plan {
+impl UpdatePlan {
+    /// An UpdateExpression already parsed and validated against `exprs`.
+    pub fn from_expression(
+        update: Update,
+        paths: Vec<Vec<PathElem>>,
+        exprs: &Exprs,
+        check: Option<Check>,
+    ) -> UpdatePlan {
+        UpdatePlan {
             dialect: Dialect::Expression,
             update,
             paths,
             names: exprs.names.clone(),
             values: exprs.values.clone(),
-        },
-        None => attribute_updates(input)?,
-    };
-    let check = write_condition(input, &mut exprs)?;
-    exprs.finish(input, &["UpdateExpression", "ConditionExpression"])?;
-    let return_values = input.str("ReturnValues").unwrap_or("NONE");
+            check,
+        }
+    }
 
-    let meta = engine.table(scope, input.table_name())?;
-    let ek = keys::request_key(&meta.key, &key)?;
-    let ctx = Ctx {
-        names: &plan.names,
-        values: &plan.values,
-    };
-    let apply = |old: Option<&Item>| -> Result<Item> {
-        if let Some(c) = &check {
+    /// The new item for the current one (`None`: absent, updated from its `key` alone, an
+    /// upsert): the condition first, then the key-attribute rule, then the actions.
+    pub fn apply(&self, meta: &TableMeta, key: &Item, old: Option<&Item>) -> Result<Item> {
+        if let Some(c) = &self.check {
             c.check(old)?;
         }
         // Checked after the condition, as the service does.
-        for path in &plan.paths {
+        for path in &self.paths {
             if let Some(PathElem::Attr(first)) = path.first() {
                 if meta.key.contains(first) {
                     return Err(Error::validation(format!(
@@ -67,10 +62,47 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
                 }
             }
         }
-        // A missing item is updated from its key alone (an upsert).
-        let base = old.unwrap_or(&key);
-        apply_update(&plan.update, &plan.paths, base, &ctx, plan.dialect)
+        let ctx = Ctx {
+            names: &self.names,
+            values: &self.values,
+        };
+        apply_update(
+            &self.update,
+            &self.paths,
+            old.unwrap_or(key),
+            &ctx,
+            self.dialect,
+        )
+    }
+}
+
+/// UpdateItem's whole expression side, in the service's order: the mixing rule, placeholders,
+/// the update (UpdateExpression or AttributeUpdates), the condition, unused placeholders.
+fn read_update(input: Input) -> Result<UpdatePlan> {
+    check_mixed(
+        input,
+        &["AttributeUpdates", "Expected", "ConditionalOperator"],
+        &["UpdateExpression", "ConditionExpression"],
+    )?;
+    let mut exprs = Exprs::read(input)?;
+    let update = exprs.update(input)?;
+    let mut plan = match update {
+        Some((update, paths)) => UpdatePlan::from_expression(update, paths, &exprs, None),
+        None => attribute_updates(input)?,
     };
+    plan.check = write_condition(input, &mut exprs)?;
+    exprs.finish(input, &["UpdateExpression", "ConditionExpression"])?;
+    Ok(plan)
+}
+
+pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
+    let key = parse_item(input.get("Key").unwrap_or(&Value::Null))?;
+    let plan = read_update(input)?;
+    let return_values = input.str("ReturnValues").unwrap_or("NONE");
+
+    let meta = engine.table(scope, input.table_name())?;
+    let ek = keys::request_key(&meta.key, &key)?;
+    let apply = |old: Option<&Item>| plan.apply(&meta, &key, old);
     let (old, new) = engine.update_item(&meta, &ek, &apply)?;
 
     let mut out = Map::new();
@@ -109,7 +141,7 @@ fn updated_attributes(item: &Item, paths: &[Vec<PathElem>]) -> Item {
 }
 
 /// Legacy AttributeUpdates: `{attr: {Action: PUT|ADD|DELETE, Value}}`.
-fn attribute_updates(input: Input) -> Result<Plan> {
+fn attribute_updates(input: Input) -> Result<UpdatePlan> {
     let mut legacy = Legacy::default();
     let mut update = Update::default();
     let mut paths = Vec::new();
@@ -162,11 +194,12 @@ fn attribute_updates(input: Input) -> Result<Plan> {
             update.actions.push(act);
         }
     }
-    Ok(Plan {
+    Ok(UpdatePlan {
         dialect: Dialect::AttributeUpdates,
         update,
         paths,
         names: legacy.names,
         values: legacy.values,
+        check: None,
     })
 }

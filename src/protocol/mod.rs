@@ -160,6 +160,10 @@ pub fn render(result: Result<Value, Error>) -> Response {
                     ErrorDetail::Item(item) => {
                         m.insert("Item".into(), attr::render_item(&item));
                     }
+                    ErrorDetail::CancellationReasons(reasons) => {
+                        let list = reasons.into_iter().map(render_reason).collect();
+                        m.insert("CancellationReasons".into(), Value::Array(list));
+                    }
                 }
             }
             (status, Value::Object(m))
@@ -172,6 +176,20 @@ pub fn render(result: Result<Value, Error>) -> Response {
         body,
         request_id: request_id(),
     }
+}
+
+/// One CancellationReason: `Code`, then `Message` and `Item` when present (capitalised, as the
+/// service's model names them).
+fn render_reason(r: crate::error::CancellationReason) -> Value {
+    let mut m = Map::new();
+    m.insert("Code".into(), Value::String(r.code.into()));
+    if let Some(msg) = r.message {
+        m.insert("Message".into(), Value::String(msg));
+    }
+    if let Some(item) = r.item {
+        m.insert("Item".into(), attr::render_item(&item));
+    }
+    Value::Object(m)
 }
 
 #[cfg(test)]

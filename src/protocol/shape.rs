@@ -257,10 +257,13 @@ impl ServiceModel {
                 if s.name == "AttributeValue" {
                     return; // attribute values have the service's own validation (protocol::attr)
                 }
+                let own = left_to_operations(&s.name);
                 for (name, m) in members {
                     let child = join(path, name);
                     match o.get(name) {
-                        None | Some(Value::Null) if required.contains(name) => {
+                        None | Some(Value::Null)
+                            if required.contains(name) && !own.required.contains(&name.as_str()) =>
+                        {
                             errors.push(format!("Value null at '{child}' failed to satisfy constraint: Member must not be null"))
                         }
                         None | Some(Value::Null) => {}
@@ -317,19 +320,50 @@ impl ServiceModel {
 
     fn check_length(&self, s: &Shape, len: usize, v: &Value, path: &str, errors: &mut Vec<String>) {
         let len = len as i64;
-        if let Some(min) = s.min.filter(|m| len < *m) {
+        let own = left_to_operations(&s.name);
+        if let Some(min) = s.min.filter(|m| len < *m && !own.min) {
             errors.push(format!(
                 "Value '{}' at '{path}' failed to satisfy constraint: Member must have length greater than or equal to {min}",
                 java_string(v)
             ));
         }
-        if let Some(max) = s.max.filter(|m| len > *m) {
+        if let Some(max) = s.max.filter(|m| len > *m && !own.max) {
             errors.push(format!(
                 "Value '{}' at '{path}' failed to satisfy constraint: Member must have length less than or equal to {max}",
                 java_string(v)
             ));
         }
     }
+}
+
+/// Model constraints an operation checks itself instead, with the words DynamoDB Local uses:
+/// the service's own constraint message would print Java renderings of request objects
+/// (`{users=[com.amazonaws...WriteRequest@1a2b]}`) that cannot be reproduced, and it counts keys
+/// and write requests over all tables, which a per-list model constraint cannot express.
+struct OwnChecks {
+    min: bool,
+    max: bool,
+    required: &'static [&'static str],
+}
+
+fn left_to_operations(shape: &str) -> OwnChecks {
+    let (min, max, required): (bool, bool, &'static [&'static str]) = match shape {
+        // BatchGetItem: "The list of keys in RequestItems for BatchGetItem is required: ..." and
+        // "Too many items requested for the BatchGetItem call" (100 keys over all tables).
+        "KeyList" => (true, true, &[]),
+        "KeysAndAttributes" => (false, false, &["Keys"]),
+        "BatchGetRequestMap" => (false, true, &[]),
+        // BatchWriteItem: "The batch write request list for a table cannot be null or empty" and
+        // "Too many items requested for the BatchWriteItem call" (25 over all tables).
+        "WriteRequests" => (true, true, &[]),
+        "BatchWriteItemRequestMap" => (false, true, &[]),
+        "PutRequest" => (false, false, &["Item"]),
+        "DeleteRequest" => (false, false, &["Key"]),
+        // Transactions: "Member must have length less than or equal to 100".
+        "TransactWriteItemList" | "TransactGetItemList" => (false, true, &[]),
+        _ => (false, false, &[]),
+    };
+    OwnChecks { min, max, required }
 }
 
 /// Member paths are the member names with a lower-case first letter, joined by dots.

@@ -80,6 +80,20 @@ const MIGRATIONS: &[Migration] = &[
          ALTER TABLE items ADD COLUMN expires REAL;
          CREATE INDEX items_by_expiry ON items (table_id, expires) WHERE expires IS NOT NULL;",
     ),
+    // 4: TransactWriteItems ClientRequestTokens, remembered (with the request's fingerprint and
+    // what it wrote) in the same transaction as the writes, so a retry never applies twice.
+    Migration::Sql(
+        "CREATE TABLE transact_tokens (
+         account TEXT NOT NULL,
+         region TEXT NOT NULL,
+         token TEXT NOT NULL,
+         fingerprint BLOB NOT NULL,
+         at REAL NOT NULL,
+         result TEXT NOT NULL,
+         PRIMARY KEY (account, region, token)
+     ) WITHOUT ROWID;
+     CREATE INDEX transact_tokens_at ON transact_tokens (at);",
+    ),
 ];
 
 const INDEX_ITEMS_V2: &str = "CREATE TABLE index_items (
@@ -190,7 +204,7 @@ mod tests {
 
     // A data dir written before migration 2 (partition keys without their hash, index rows
     // without the tie column) must open and answer exactly as one written after it. The old
-    // layout is rebuilt from a current one by stripping what migrations 2 and 3 add.
+    // layout is rebuilt from a current one by stripping what migrations 2, 3 and 4 add.
     #[test]
     fn migration_2_rewrites_keys_of_an_existing_data_dir() {
         use crate::engine::Engine;
@@ -282,7 +296,8 @@ mod tests {
         // Back to the layout of migration 1.
         let conn = Connection::open(dir.join("dynamodb.db")).unwrap();
         conn.execute_batch(
-            "DROP TABLE streams;
+            "DROP TABLE transact_tokens;
+             DROP TABLE streams;
              DROP TABLE stream_records;
              DROP INDEX items_by_expiry;
              ALTER TABLE items DROP COLUMN expires;

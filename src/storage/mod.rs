@@ -88,6 +88,17 @@ impl Store {
         out
     }
 
+    /// Runs `f` in one read transaction: every read it makes sees the same committed state,
+    /// whatever the writer commits meanwhile (WAL snapshot isolation).
+    pub fn read_snapshot<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.read(|conn| {
+            // Deferred: the snapshot is taken by the first read and kept to the end. Nothing is
+            // written, so dropping the transaction (a rollback) ends it.
+            let tx = conn.unchecked_transaction()?;
+            f(&tx)
+        })
+    }
+
     /// Checkpoints the WAL so a clean shutdown leaves a single database file behind.
     pub fn close(&self) {
         if self.path.is_some() {
@@ -190,7 +201,7 @@ pub fn get_item(conn: &Connection, table: i64, pk: &[u8], sk: &[u8]) -> Result<O
 
 /// The stored bytes of one item with its size (by the service's rules), if present.
 pub fn get_item_with_size(
-    tx: &Transaction,
+    tx: &Connection,
     table: i64,
     pk: &[u8],
     sk: &[u8],
@@ -536,6 +547,59 @@ pub fn for_each_item(
         let (pk, sk, item): (Vec<u8>, Vec<u8>, Vec<u8>) = (r.get(0)?, r.get(1)?, r.get(2)?);
         f(&pk, &sk, &item)?;
     }
+    Ok(())
+}
+
+// ---- transaction tokens ------------------------------------------------------------------
+
+/// A ClientRequestToken remembered from a committed TransactWriteItems.
+pub struct TokenRow {
+    /// Identifies the request the token came with.
+    pub fingerprint: Vec<u8>,
+    /// When it committed (epoch seconds, engine clock).
+    pub at: f64,
+    /// What the transaction wrote, encoded by the engine.
+    pub result: String,
+}
+
+pub fn get_token(
+    tx: &Transaction,
+    account: &str,
+    region: &str,
+    token: &str,
+) -> Result<Option<TokenRow>> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT fingerprint, at, result FROM transact_tokens WHERE account = ?1 AND region = ?2 AND token = ?3",
+        )?
+        .query_row(params![account, region, token], |r| {
+            Ok(TokenRow {
+                fingerprint: r.get(0)?,
+                at: r.get(1)?,
+                result: r.get(2)?,
+            })
+        })
+        .optional()?)
+}
+
+pub fn put_token(
+    tx: &Transaction,
+    account: &str,
+    region: &str,
+    token: &str,
+    row: &TokenRow,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO transact_tokens (account, region, token, fingerprint, at, result) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![account, region, token, row.fingerprint, row.at, row.result])?;
+    Ok(())
+}
+
+/// Forgets every token remembered before `before`.
+pub fn expire_tokens(tx: &Transaction, before: f64) -> Result<()> {
+    tx.prepare_cached("DELETE FROM transact_tokens WHERE at < ?1")?
+        .execute([before])?;
     Ok(())
 }
 
