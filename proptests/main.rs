@@ -1,11 +1,13 @@
 //! Property tests. Key order: the storage encoding must order every pair of keys exactly as
 //! DynamoDB orders the values (numbers numerically, strings and binaries bytewise), including
-//! when SQLite itself sorts the encoded BLOBs.
+//! when SQLite itself sorts the encoded BLOBs. Expressions, paging, streams, and transactions and
+//! batches have their own files.
 use awsim::model::{AttributeValue, Number};
 use awsim::storage::keycodec::{encode_key_value, encode_number};
 mod expressions;
 mod paging;
 mod streams;
+mod transactions;
 
 use proptest::prelude::*;
 use std::cmp::Ordering;
