@@ -458,3 +458,268 @@ async fn query_and_scan_paginators_on_a_table_and_a_gsi() {
         .sum();
     assert_eq!(count, 25);
 }
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: &str) -> AttributeValue {
+    AttributeValue::N(v.into())
+}
+
+// A cancelled TransactWriteItems through the SDK: the typed TransactionCanceledException
+// exposes one CancellationReason per action, in order, with the failed condition's message and
+// (ALL_OLD) the current item; nothing is applied, as a TransactGetItems snapshot shows. The SDK
+// fills ClientRequestToken itself, so this also exercises the idempotency path.
+#[tokio::test]
+async fn transaction_cancellation_reasons_reach_the_sdk() {
+    let (client, _stop) = start().await;
+    create(&client, "ledger").await;
+    client
+        .put_item()
+        .table_name("ledger")
+        .item("pk", s("acct"))
+        .item("sk", n("1"))
+        .item("bal", n("10"))
+        .send()
+        .await
+        .unwrap();
+    let key = |pk: &str| -> HashMap<String, AttributeValue> {
+        [("pk".to_string(), s(pk)), ("sk".to_string(), n("1"))].into()
+    };
+    let put = Put::builder()
+        .table_name("ledger")
+        .item("pk", s("new"))
+        .item("sk", n("1"))
+        .build()
+        .unwrap();
+    let check = ConditionCheck::builder()
+        .table_name("ledger")
+        .set_key(Some(key("acct")))
+        .condition_expression("bal >= :amount")
+        .expression_attribute_values(":amount", n("25"))
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+        .build()
+        .unwrap();
+    let update = Update::builder()
+        .table_name("ledger")
+        .set_key(Some(key("acct")))
+        .update_expression("SET note = :n")
+        .expression_attribute_values(":n", s("x"))
+        .build()
+        .unwrap();
+    let err = client
+        .transact_write_items()
+        .transact_items(TransactWriteItem::builder().put(put).build())
+        .transact_items(TransactWriteItem::builder().condition_check(check).build())
+        .transact_items(
+            TransactWriteItem::builder()
+                .update(
+                    Update::builder()
+                        .table_name("ledger")
+                        .set_key(Some(key("other")))
+                        .update_expression("SET a = :n")
+                        .expression_attribute_values(":n", s("y"))
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    let aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(cancelled) = err else {
+        panic!("expected TransactionCanceledException, got {err:?}");
+    };
+    let reasons = cancelled.cancellation_reasons();
+    let codes: Vec<&str> = reasons.iter().map(|r| r.code().unwrap()).collect();
+    assert_eq!(codes, ["None", "ConditionalCheckFailed", "None"]);
+    assert_eq!(
+        reasons[1].message(),
+        Some("The conditional request failed.")
+    );
+    assert_eq!(reasons[1].item().unwrap()["bal"], n("10"));
+    assert!(cancelled
+        .message()
+        .unwrap()
+        .ends_with("[None, ConditionalCheckFailed, None]"));
+
+    // A transaction that can commit, then one snapshot read of everything.
+    client
+        .transact_write_items()
+        .transact_items(TransactWriteItem::builder().update(update).build())
+        .transact_items(
+            TransactWriteItem::builder()
+                .put(
+                    Put::builder()
+                        .table_name("ledger")
+                        .item("pk", s("new"))
+                        .item("sk", n("1"))
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let got = client
+        .transact_get_items()
+        .transact_items(
+            TransactGetItem::builder()
+                .get(
+                    Get::builder()
+                        .table_name("ledger")
+                        .set_key(Some(key("acct")))
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .transact_items(
+            TransactGetItem::builder()
+                .get(
+                    Get::builder()
+                        .table_name("ledger")
+                        .set_key(Some(key("other")))
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .transact_items(
+            TransactGetItem::builder()
+                .get(
+                    Get::builder()
+                        .table_name("ledger")
+                        .set_key(Some(key("new")))
+                        .projection_expression("pk")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let responses = got.responses();
+    assert_eq!(responses.len(), 3);
+    assert_eq!(responses[0].item().unwrap()["note"], s("x"));
+    assert!(
+        responses[1].item().is_none(),
+        "the cancelled upsert never happened"
+    );
+    assert_eq!(responses[2].item().unwrap().len(), 1);
+}
+
+// BatchWriteItem then BatchGetItem through the SDK: two tables, per-table projection and
+// consistency, ConsumedCapacity per table, and UnprocessedKeys fed back as the SDK returns
+// them (items large enough that one response cannot carry them all under 16 MB).
+#[tokio::test]
+async fn batch_get_item_round_trip() {
+    let (client, _stop) = start().await;
+    create(&client, "left").await;
+    create(&client, "right").await;
+    let big = "x".repeat(400_000);
+    for chunk in 0..2 {
+        let mut left = Vec::new();
+        for i in 0..22 {
+            let item = [
+                ("pk".to_string(), s(&format!("L{}", chunk * 22 + i))),
+                ("sk".to_string(), n("1")),
+                ("blob".to_string(), s(&big)),
+            ];
+            left.push(
+                WriteRequest::builder()
+                    .put_request(
+                        PutRequest::builder()
+                            .set_item(Some(item.into()))
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+            );
+        }
+        let right = vec![WriteRequest::builder()
+            .put_request(
+                PutRequest::builder()
+                    .item("pk", s(&format!("R{chunk}")))
+                    .item("sk", n("2"))
+                    .item("v", n("7"))
+                    .build()
+                    .unwrap(),
+            )
+            .build()];
+        let out = client
+            .batch_write_item()
+            .request_items("left", left)
+            .request_items("right", right)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .send()
+            .await
+            .unwrap();
+        assert!(out.unprocessed_items().unwrap().is_empty());
+        assert_eq!(out.consumed_capacity().len(), 2);
+    }
+
+    let key = |pk: String, sk: &str| -> HashMap<String, AttributeValue> {
+        [("pk".to_string(), s(&pk)), ("sk".to_string(), n(sk))].into()
+    };
+    let left_keys = KeysAndAttributes::builder()
+        .set_keys(Some((0..44).map(|i| key(format!("L{i}"), "1")).collect()))
+        .projection_expression("pk")
+        .consistent_read(true)
+        .build()
+        .unwrap();
+    let right_keys = KeysAndAttributes::builder()
+        .set_keys(Some(vec![
+            key("R0".into(), "2"),
+            key("R1".into(), "2"),
+            key("R9".into(), "2"),
+        ]))
+        .build()
+        .unwrap();
+    let mut request: HashMap<String, KeysAndAttributes> = [
+        ("left".to_string(), left_keys),
+        ("right".to_string(), right_keys),
+    ]
+    .into();
+    let mut found: HashMap<String, Vec<HashMap<String, AttributeValue>>> = HashMap::new();
+    let mut calls = 0;
+    while !request.is_empty() {
+        calls += 1;
+        let out = client
+            .batch_get_item()
+            .set_request_items(Some(request))
+            .return_consumed_capacity(ReturnConsumedCapacity::Indexes)
+            .send()
+            .await
+            .unwrap();
+        for (table, items) in out.responses().unwrap() {
+            found
+                .entry(table.clone())
+                .or_default()
+                .extend(items.iter().cloned());
+        }
+        assert!(out.consumed_capacity().iter().all(|c| c.table().is_some()));
+        request = out.unprocessed_keys().cloned().unwrap_or_default();
+    }
+    assert!(
+        calls >= 2,
+        "44 items of 400 KB cannot fit one 16 MB response"
+    );
+    let mut left: Vec<String> = found["left"]
+        .iter()
+        .map(|i| {
+            assert_eq!(i.len(), 1, "projected to pk");
+            i["pk"].as_s().unwrap().clone()
+        })
+        .collect();
+    left.sort();
+    let mut want: Vec<String> = (0..44).map(|i| format!("L{i}")).collect();
+    want.sort();
+    assert_eq!(left, want);
+    assert_eq!(found["right"].len(), 2);
+    assert!(found["right"].iter().all(|i| i["v"] == n("7")));
+}

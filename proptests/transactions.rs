@@ -84,7 +84,9 @@ impl Slot {
     fn key(self) -> Value {
         match self.table {
             0 => json!({"pk": {"S": format!("k{}", self.n)}}),
-            _ => json!({"pk": {"S": format!("k{}", self.n / 2)}, "sk": {"N": (self.n % 2).to_string()}}),
+            _ => {
+                json!({"pk": {"S": format!("k{}", self.n / 2)}, "sk": {"N": (self.n % 2).to_string()}})
+            }
         }
     }
     /// The key with the hash attribute of the wrong type (a cancellation reason).
@@ -485,7 +487,11 @@ fn item_size_limit_is_exact() {
             "TransactWriteItems",
             json!({"TransactItems": [{"Put": {"TableName": "tbl1", "Item": item_of("t", size)}}]}),
         );
-        assert_eq!(out.is_ok(), ok, "TransactWriteItems of {size} bytes: {out:?}");
+        assert_eq!(
+            out.is_ok(),
+            ok,
+            "TransactWriteItems of {size} bytes: {out:?}"
+        );
         if !ok {
             assert_eq!(
                 out.unwrap_err().message.as_deref(),
@@ -522,8 +528,15 @@ fn transaction_payload_limit_is_exact() {
                     out.unwrap_err().message.as_deref(),
                     Some("Transaction payload size cannot exceed 4MB. Payload Size: 4194305")
                 );
-                let got = db.ok("GetItem", json!({"TableName": "tbl1", "Key": {"pk": {"S": "p10"}}}));
-                assert_eq!(got, json!({}), "nothing of a refused transaction is written");
+                let got = db.ok(
+                    "GetItem",
+                    json!({"TableName": "tbl1", "Key": {"pk": {"S": "p10"}}}),
+                );
+                assert_eq!(
+                    got,
+                    json!({}),
+                    "nothing of a refused transaction is written"
+                );
             }
         }
     }
@@ -539,7 +552,10 @@ fn batch_get_response_cap_leaves_unprocessed_keys_to_retry() {
         let requests: Vec<Value> = (0..25)
             .map(|i| json!({"PutRequest": {"Item": item_of(&format!("big{:02}", chunk * 25 + i), 409_600)}}))
             .collect();
-        db.ok("BatchWriteItem", json!({"RequestItems": {"tbl1": requests}}));
+        db.ok(
+            "BatchWriteItem",
+            json!({"RequestItems": {"tbl1": requests}}),
+        );
     }
     let keys: Vec<Value> = (0..50)
         .map(|i| json!({"pk": {"S": format!("big{i:02}")}}))
@@ -557,8 +573,14 @@ fn batch_get_response_cap_leaves_unprocessed_keys_to_retry() {
         let items = out["Responses"]["tbl1"].as_array().unwrap();
         // 40 x 409,600 bytes fit under 16 MiB, 41 do not.
         assert!(items.len() <= 40, "{} items in one response", items.len());
-        seen.extend(items.iter().map(|i| i["pk"]["S"].as_str().unwrap().to_string()));
-        let units = out["ConsumedCapacity"][0]["CapacityUnits"].as_f64().unwrap();
+        seen.extend(
+            items
+                .iter()
+                .map(|i| i["pk"]["S"].as_str().unwrap().to_string()),
+        );
+        let units = out["ConsumedCapacity"][0]["CapacityUnits"]
+            .as_f64()
+            .unwrap();
         assert_eq!(units, 100.0 * items.len() as f64, "whole items are charged");
         request = out["UnprocessedKeys"].clone();
         if let Some(left) = request.get("tbl1") {

@@ -43,6 +43,11 @@ const MEMBERS: [(&str, Kind); 4] = [
     ("Update", Kind::Update),
 ];
 
+/// An action's condition, run by the engine inside the write transaction.
+type ConditionFn<'a> = Box<dyn Fn(Option<&Item>) -> Result<()> + 'a>;
+/// An Update action's update (condition included), run likewise.
+type UpdateFn<'a> = Box<dyn Fn(Option<&Item>) -> Result<Item> + 'a>;
+
 /// One action after the first pass.
 struct Action<'a> {
     kind: Kind,
@@ -139,7 +144,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     }
 
     // Execution: the conditions and updates run inside the engine's write transaction.
-    let conditions: Vec<Option<Box<dyn Fn(Option<&Item>) -> Result<()> + '_>>> = actions
+    let conditions: Vec<Option<ConditionFn>> = actions
         .iter()
         .map(|a| {
             let period = a.kind == Kind::ConditionCheck;
@@ -147,17 +152,16 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
                 Box::new(move |old: Option<&Item>| {
                     c.check(old)
                         .map_err(|e| if period { with_period(e) } else { e })
-                }) as Box<dyn Fn(Option<&Item>) -> Result<()>>
+                }) as ConditionFn
             })
         })
         .collect();
-    let updates: Vec<Option<Box<dyn Fn(Option<&Item>) -> Result<Item> + '_>>> = actions
+    let updates: Vec<Option<UpdateFn>> = actions
         .iter()
         .zip(&metas)
         .map(|(a, meta)| {
             a.update.as_ref().map(|plan| {
-                Box::new(move |old: Option<&Item>| plan.apply(meta, &a.item, old))
-                    as Box<dyn Fn(Option<&Item>) -> Result<Item>>
+                Box::new(move |old: Option<&Item>| plan.apply(meta, &a.item, old)) as UpdateFn
             })
         })
         .collect();
