@@ -593,3 +593,90 @@ fn batch_get_response_cap_leaves_unprocessed_keys_to_retry() {
     let want: Vec<String> = (0..50).map(|i| format!("big{i:02}")).collect();
     assert_eq!(seen, want);
 }
+
+// Stream records are written inside the same SQLite transaction as the items: a batch and a
+// committed transaction add one record per changed item (in action order), a cancelled
+// transaction and a replayed ClientRequestToken add none.
+#[test]
+fn stream_records_follow_committed_writes_only() {
+    let db = Db::new();
+    db.ok(
+        "CreateTable",
+        json!({"TableName": "streamed", "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "NEW_AND_OLD_IMAGES"}}),
+    );
+    let streams = |op: &str, body: Value| {
+        awsim::ops::dispatch(&db.engine, &db.scope, Service::Streams, op, &body)
+            .unwrap_or_else(|e| panic!("{op}: {e}"))
+    };
+    let arn = streams("ListStreams", json!({}))["Streams"][0]["StreamArn"].clone();
+    let shard = streams("DescribeStream", json!({"StreamArn": arn}))["StreamDescription"]["Shards"]
+        [0]["ShardId"]
+        .clone();
+    let mut iterator = streams(
+        "GetShardIterator",
+        json!({"StreamArn": arn, "ShardId": shard, "ShardIteratorType": "TRIM_HORIZON"}),
+    )["ShardIterator"]
+        .clone();
+    // The (event, key) pairs recorded since the last call.
+    let mut events = || -> Vec<(String, String)> {
+        let page = streams("GetRecords", json!({"ShardIterator": iterator}));
+        iterator = page["NextShardIterator"].clone();
+        page["Records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["eventName"].as_str().unwrap().to_string(),
+                    r["dynamodb"]["Keys"]["pk"]["S"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                )
+            })
+            .collect()
+    };
+    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(e, k)| (e.to_string(), k.to_string()))
+            .collect()
+    };
+    let key = |k: &str| json!({"pk": {"S": k}});
+    db.ok(
+        "BatchWriteItem",
+        json!({"RequestItems": {"streamed": [
+            {"PutRequest": {"Item": {"pk": {"S": "a"}, "v": {"N": "1"}}}},
+            {"PutRequest": {"Item": {"pk": {"S": "b"}}}},
+            {"PutRequest": {"Item": {"pk": {"S": "c"}}}}]}}),
+    );
+    assert_eq!(
+        events(),
+        pairs(&[("INSERT", "a"), ("INSERT", "b"), ("INSERT", "c")])
+    );
+    let committed = json!({"TransactItems": [
+        {"Update": {"TableName": "streamed", "Key": key("a"), "UpdateExpression": "ADD v :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}},
+        {"ConditionCheck": {"TableName": "streamed", "Key": key("c"), "ConditionExpression": "attribute_exists(pk)"}},
+        {"Delete": {"TableName": "streamed", "Key": key("b")}},
+        {"Put": {"TableName": "streamed", "Item": {"pk": {"S": "d"}}}}],
+        "ClientRequestToken": "once"});
+    db.ok("TransactWriteItems", committed.clone());
+    assert_eq!(
+        events(),
+        pairs(&[("MODIFY", "a"), ("REMOVE", "b"), ("INSERT", "d")])
+    );
+    // The same token and request again: answered, not applied, not recorded.
+    db.ok("TransactWriteItems", committed);
+    let cancelled = db.call(
+        "TransactWriteItems",
+        json!({"TransactItems": [
+            {"Put": {"TableName": "streamed", "Item": {"pk": {"S": "e"}}}},
+            {"Delete": {"TableName": "streamed", "Key": key("zz"), "ConditionExpression": "attribute_exists(pk)"}}]}),
+    );
+    assert_eq!(cancelled.unwrap_err().kind, ErrorKind::TransactionCanceled);
+    assert_eq!(events(), pairs(&[]));
+    let a = db.ok("GetItem", json!({"TableName": "streamed", "Key": key("a")}));
+    assert_eq!(a["Item"]["v"], json!({"N": "2"}), "applied exactly once");
+}
