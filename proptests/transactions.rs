@@ -680,3 +680,49 @@ fn stream_records_follow_committed_writes_only() {
     let a = db.ok("GetItem", json!({"TableName": "streamed", "Key": key("a")}));
     assert_eq!(a["Item"]["v"], json!({"N": "2"}), "applied exactly once");
 }
+
+// ReturnItemCollectionMetrics SIZE on a table with an LSI: BatchWriteItem and TransactWriteItems
+// report, per table, one entry per written item (not for a ConditionCheck), in the service's
+// shape; tables without LSIs have no item collections and report nothing.
+#[test]
+fn item_collection_metrics_per_table() {
+    let db = Db::new();
+    db.ok(
+        "CreateTable",
+        json!({"TableName": "coll", "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "N"}, {"AttributeName": "l", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            "LocalSecondaryIndexes": [{"IndexName": "lsi", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "l", "KeyType": "RANGE"}], "Projection": {"ProjectionType": "ALL"}}]}),
+    );
+    let entry = |pk: &str| json!({"ItemCollectionKey": {"pk": {"S": pk}}, "SizeEstimateRangeGB": [0.0, 1.0]});
+    let out = db.ok(
+        "BatchWriteItem",
+        json!({"RequestItems": {
+            "coll": [{"PutRequest": {"Item": {"pk": {"S": "a"}, "sk": {"N": "1"}, "l": {"S": "x"}}}},
+                     {"DeleteRequest": {"Key": {"pk": {"S": "b"}, "sk": {"N": "1"}}}}],
+            "tbl1": [{"PutRequest": {"Item": {"pk": {"S": "a"}}}}]},
+            "ReturnItemCollectionMetrics": "SIZE"}),
+    );
+    assert_eq!(
+        out,
+        json!({"UnprocessedItems": {}, "ItemCollectionMetrics": {"coll": [entry("a"), entry("b")]}})
+    );
+    let out = db.ok(
+        "TransactWriteItems",
+        json!({"TransactItems": [
+            {"Update": {"TableName": "coll", "Key": {"pk": {"S": "a"}, "sk": {"N": "2"}}, "UpdateExpression": "SET l = :l", "ExpressionAttributeValues": {":l": {"S": "y"}}}},
+            {"ConditionCheck": {"TableName": "coll", "Key": {"pk": {"S": "a"}, "sk": {"N": "1"}}, "ConditionExpression": "attribute_exists(pk)"}},
+            {"Put": {"TableName": "tbl1", "Item": {"pk": {"S": "b"}}}}],
+            "ReturnItemCollectionMetrics": "SIZE"}),
+    );
+    assert_eq!(
+        out,
+        json!({"ItemCollectionMetrics": {"coll": [entry("a")]}})
+    );
+    let out = db.ok(
+        "TransactWriteItems",
+        json!({"TransactItems": [{"Put": {"TableName": "tbl1", "Item": {"pk": {"S": "c"}}}}],
+            "ReturnItemCollectionMetrics": "SIZE"}),
+    );
+    assert_eq!(out, json!({}));
+}

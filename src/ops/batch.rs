@@ -1,8 +1,10 @@
 //! What the four multi-item operations (BatchGetItem, BatchWriteItem, TransactWriteItems,
 //! TransactGetItems) share: the orders DynamoDB Local walks their tables in, their
 //! ConsumedCapacity lists, and capacity unit rules.
-use super::Input;
-use crate::model::java_hash_order_in;
+use super::{item_collection_entry, Input};
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::model::{java_hash_order_in, Item, TableMeta};
 use serde_json::{Map, Value};
 
 /// The table name inside a `TableName` or RequestItems key that may be a table ARN.
@@ -60,4 +62,29 @@ pub fn read_units(size: usize, consistent: bool) -> f64 {
 /// Write units of one write: per started 1 KB of the larger of the old and the new item.
 pub fn write_units(old_size: usize, new_size: usize) -> f64 {
     old_size.max(new_size).div_ceil(1024).max(1) as f64
+}
+
+/// `ReturnItemCollectionMetrics: SIZE` of a multi-item write: per table with LSIs, one entry
+/// per written item (its key given here), in write order; None when there is nothing to report
+/// (not asked, or no table with LSIs), as for a table without item collections.
+pub fn item_collection_metrics_per_table(
+    engine: &Engine,
+    input: Input,
+    written: &[(&TableMeta, Item)],
+) -> Result<Option<Value>> {
+    if input.str("ReturnItemCollectionMetrics") != Some("SIZE") {
+        return Ok(None);
+    }
+    let mut tables = Map::new();
+    for (meta, key) in written {
+        if let Some(entry) = item_collection_entry(engine, meta, key)? {
+            let list = tables
+                .entry(meta.name.clone())
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(list) = list {
+                list.push(entry);
+            }
+        }
+    }
+    Ok((!tables.is_empty()).then_some(Value::Object(tables)))
 }

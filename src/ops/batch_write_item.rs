@@ -2,7 +2,10 @@
 //! first, in DynamoDB Local's order (conformance/notes/batch.md); then all of them are written
 //! in one SQLite transaction, so a rejected call writes nothing. Everything is always processed:
 //! UnprocessedItems is `{}`.
-use super::batch::{add_units, capacity_list, java_order, table_name, write_units};
+use super::batch::{
+    add_units, capacity_list, item_collection_metrics_per_table, java_order, table_name,
+    write_units,
+};
 use super::{validate_table_name, Input};
 use crate::engine::keys::{self, EncodedKey};
 use crate::engine::transact::TxAction;
@@ -86,19 +89,26 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     // 3. All writes in one transaction.
     let mut actions = Vec::with_capacity(total);
     let mut written: Vec<&str> = Vec::with_capacity(total);
+    let mut collections: Vec<(&TableMeta, Item)> = Vec::new();
     for ((_, writes), (meta, keys)) in tables.into_iter().zip(&metas) {
         for (w, key) in writes.into_iter().zip(keys) {
             actions.push(match w {
-                Write::Put(item) => TxAction::Put {
-                    meta,
-                    item,
-                    condition: None,
-                },
-                Write::Delete(_) => TxAction::Delete {
-                    meta,
-                    key: key.clone(),
-                    condition: None,
-                },
+                Write::Put(item) => {
+                    collections.push((meta, keys::key_of(&meta.key, &item)));
+                    TxAction::Put {
+                        meta,
+                        item,
+                        condition: None,
+                    }
+                }
+                Write::Delete(key_item) => {
+                    collections.push((meta, key_item));
+                    TxAction::Delete {
+                        meta,
+                        key: key.clone(),
+                        condition: None,
+                    }
+                }
             });
             written.push(&meta.name);
         }
@@ -118,6 +128,9 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     out.insert("UnprocessedItems".into(), Value::Object(Map::new()));
     if let Some(cc) = capacity_list(input, &ordered) {
         out.insert("ConsumedCapacity".into(), cc);
+    }
+    if let Some(m) = item_collection_metrics_per_table(engine, input, &collections)? {
+        out.insert("ItemCollectionMetrics".into(), m);
     }
     Ok(Value::Object(out))
 }

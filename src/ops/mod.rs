@@ -134,6 +134,16 @@ pub fn item_collection_metrics(
     if input.str("ReturnItemCollectionMetrics") != Some("SIZE") {
         return Ok(None);
     }
+    Ok(item_collection_entry(engine, meta, key)?.map(|m| ("ItemCollectionMetrics".into(), m)))
+}
+
+/// One ItemCollectionMetrics entry: the collection holding `key` (now) and its size estimate;
+/// None for a table without LSIs.
+pub fn item_collection_entry(
+    engine: &Engine,
+    meta: &crate::model::TableMeta,
+    key: &crate::model::Item,
+) -> Result<Option<Value>> {
     let Some(bytes) = engine.item_collection_size(meta, key)? else {
         return Ok(None);
     };
@@ -154,7 +164,7 @@ pub fn item_collection_metrics(
         "SizeEstimateRangeGB".into(),
         serde_json::json!([gb, gb + 1.0]),
     );
-    Ok(Some(("ItemCollectionMetrics".into(), Value::Object(m))))
+    Ok(Some(Value::Object(m)))
 }
 
 /// `ReturnConsumedCapacity`: TOTAL / INDEXES produce a ConsumedCapacity block.

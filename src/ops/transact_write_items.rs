@@ -5,7 +5,9 @@
 //! keys and the same item twice. What only execution can tell (conditions, updates, keys of the
 //! wrong type) cancels the transaction with one reason per action. A ClientRequestToken makes
 //! a committed request idempotent for 10 minutes.
-use super::batch::{add_units, capacity_list, table_name, write_units};
+use super::batch::{
+    add_units, capacity_list, item_collection_metrics_per_table, table_name, write_units,
+};
 use super::expressions::{Check, Exprs};
 use super::update_item::UpdatePlan;
 use super::{validate_table_name, Input};
@@ -224,6 +226,15 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let mut out = Map::new();
     if let Some(cc) = capacity_list(input, &units) {
         out.insert("ConsumedCapacity".into(), cc);
+    }
+    let written: Vec<(&TableMeta, Item)> = actions
+        .iter()
+        .zip(&metas)
+        .filter(|(a, _)| a.kind != Kind::ConditionCheck)
+        .map(|(a, meta)| (&**meta, crate::engine::keys::key_of(&meta.key, &a.item)))
+        .collect();
+    if let Some(m) = item_collection_metrics_per_table(engine, input, &written)? {
+        out.insert("ItemCollectionMetrics".into(), m);
     }
     Ok(Value::Object(out))
 }
