@@ -726,3 +726,91 @@ fn item_collection_metrics_per_table() {
     );
     assert_eq!(out, json!({}));
 }
+
+// ClientRequestToken: a repeat within 10 minutes (by the engine's clock, moved rather than
+// waited for) answers without applying again; after 10 minutes the token is forgotten and the
+// same request applies anew; the same token with another request is a mismatch meanwhile.
+#[test]
+fn tokens_are_remembered_for_ten_minutes() {
+    let db = Db::new();
+    let add = |token: &str, amount: &str| {
+        db.call(
+            "TransactWriteItems",
+            json!({"TransactItems": [{"Update": {"TableName": "tbl1", "Key": {"pk": {"S": "c"}},
+                "UpdateExpression": "ADD n :a", "ExpressionAttributeValues": {":a": {"N": amount}}}}],
+                "ClientRequestToken": token}),
+        )
+    };
+    let count = || {
+        db.ok(
+            "GetItem",
+            json!({"TableName": "tbl1", "Key": {"pk": {"S": "c"}}}),
+        )["Item"]["n"]["N"]
+            .clone()
+    };
+    add("tok", "1").unwrap();
+    db.engine.clock.advance(599.0);
+    add("tok", "1").unwrap();
+    assert_eq!(
+        count(),
+        json!("1"),
+        "a repeat within 10 minutes applies nothing"
+    );
+    let mismatch = add("tok", "2").unwrap_err();
+    assert_eq!(mismatch.kind, ErrorKind::IdempotentParameterMismatch);
+    db.engine.clock.advance(2.0);
+    add("tok", "1").unwrap();
+    assert_eq!(
+        count(),
+        json!("2"),
+        "after 10 minutes the token is new again"
+    );
+    add("tok", "2").unwrap_err();
+    add("other", "2").unwrap();
+    assert_eq!(count(), json!("4"));
+}
+
+// Tokens live in SQLite with the writes they guard: after a restart of a file-backed store, a
+// retried request is still recognised and not applied a second time.
+#[test]
+fn tokens_survive_a_restart() {
+    let dir = std::env::temp_dir().join(format!("awsim-tokens-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let config = Config {
+        data_dir: dir.clone(),
+        in_memory: false,
+        ..Config::in_memory()
+    };
+    let scope = Scope {
+        account: "000000000000".into(),
+        region: "us-east-1".into(),
+    };
+    let call = |engine: &Engine, op: &str, body: Value| {
+        awsim::ops::dispatch(engine, &scope, Service::DynamoDb, op, &body).unwrap()
+    };
+    let request = json!({"TransactItems": [{"Update": {"TableName": "kept", "Key": {"pk": {"S": "c"}},
+        "UpdateExpression": "ADD n :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}}],
+        "ClientRequestToken": "survives"});
+    {
+        let engine = Engine::open(&config).unwrap();
+        call(
+            &engine,
+            "CreateTable",
+            json!({"TableName": "kept", "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}),
+        );
+        call(&engine, "TransactWriteItems", request.clone());
+        engine.close();
+    }
+    let engine = Engine::open(&config).unwrap();
+    call(&engine, "TransactWriteItems", request);
+    let got = call(
+        &engine,
+        "GetItem",
+        json!({"TableName": "kept", "Key": {"pk": {"S": "c"}}}),
+    );
+    assert_eq!(got["Item"]["n"], json!({"N": "1"}));
+    engine.close();
+    let _ = std::fs::remove_dir_all(dir);
+}
