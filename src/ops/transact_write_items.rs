@@ -50,6 +50,10 @@ type ConditionFn<'a> = Box<dyn Fn(Option<&Item>) -> Result<()> + 'a>;
 /// An Update action's update (condition included), run likewise.
 type UpdateFn<'a> = Box<dyn Fn(Option<&Item>) -> Result<Item> + 'a>;
 
+/// Per action after the second pass: its table, and its key or the error that will be its
+/// cancellation reason.
+type Resolved = (Vec<Arc<TableMeta>>, Vec<Result<EncodedKey>>);
+
 /// One action after the first pass.
 struct Action<'a> {
     kind: Kind,
@@ -62,7 +66,6 @@ struct Action<'a> {
 }
 
 pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
-    let empty = Map::new();
     let items = input
         .list("TransactItems")
         .map(Vec::as_slice)
@@ -73,77 +76,8 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         ));
     }
 
-    // Pass 1, in request order: shape, expressions, values, the running payload size.
-    let mut actions = Vec::with_capacity(items.len());
-    let mut payload = 0usize;
-    for raw in items {
-        let obj = raw.as_object().unwrap_or(&empty);
-        let present: Vec<(Kind, Input)> = MEMBERS
-            .iter()
-            .filter_map(|(name, kind)| {
-                let member = obj.get(*name).and_then(Value::as_object)?;
-                Some((*kind, Input(member)))
-            })
-            .collect();
-        let (kind, a) = match present.as_slice() {
-            [] => {
-                return Err(Error::validation(
-                    "Invalid Request: TransactWriteRequest should contain Delete or Put or Update request",
-                ))
-            }
-            [one] => *one,
-            _ => {
-                return Err(Error::validation(
-                    "TransactItems can only contain one of Check, Put, Update or Delete",
-                ))
-            }
-        };
-        let action = read_action(kind, a)?;
-        payload += payload_size(&action);
-        if payload > MAX_PAYLOAD_BYTES {
-            return Err(Error::validation(format!(
-                "Transaction payload size cannot exceed 4MB. Payload Size: {payload}"
-            )));
-        }
-        actions.push(action);
-    }
-
-    // Pass 2, in request order: table, stray placeholders, key, the same item twice. A key of
-    // the wrong type (or too long) is not an error yet: it becomes the action's reason.
-    let mut metas: Vec<Arc<TableMeta>> = Vec::with_capacity(actions.len());
-    let mut keys: Vec<Result<EncodedKey>> = Vec::with_capacity(actions.len());
-    for a in &actions {
-        let name = table_name(a.input.str("TableName").unwrap_or_default());
-        validate_table_name(name)?;
-        let meta = engine.table(scope, name)?;
-        let expressions: &[&str] = match a.kind {
-            Kind::Update => &["UpdateExpression", "ConditionExpression"],
-            _ => &["ConditionExpression"],
-        };
-        a.exprs.finish(a.input, expressions)?;
-        let key = match transaction_key(&meta.key, &a.item, a.kind == Kind::Put) {
-            Ok(key) => Ok(key),
-            Err(TxKeyFault::Empty(e)) => return Err(e),
-            Err(f @ (TxKeyFault::Count | TxKeyFault::Missing)) => {
-                return Err(Error::validation(f.message()))
-            }
-            Err(TxKeyFault::Size(e)) => Err(e),
-            Err(f @ TxKeyFault::Type) => Err(Error::validation(f.message())),
-        };
-        if let Ok(k) = &key {
-            let same = metas
-                .iter()
-                .zip(&keys)
-                .any(|(m, other)| m.id == meta.id && other.as_ref() == Ok(k));
-            if same {
-                return Err(Error::validation(
-                    "Transaction request cannot include multiple operations on one item",
-                ));
-            }
-        }
-        metas.push(meta);
-        keys.push(key);
-    }
+    let actions = read_actions(items)?;
+    let (metas, keys) = resolve(engine, scope, &actions)?;
 
     // Execution: the conditions and updates run inside the engine's write transaction.
     let conditions: Vec<Option<ConditionFn>> = actions
@@ -237,6 +171,86 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         out.insert("ItemCollectionMetrics".into(), m);
     }
     Ok(Value::Object(out))
+}
+
+/// Pass 1, in request order: each action's shape, expressions and values, and the running
+/// payload size.
+fn read_actions(items: &[Value]) -> Result<Vec<Action<'_>>> {
+    let mut actions = Vec::with_capacity(items.len());
+    let mut payload = 0usize;
+    for raw in items {
+        // A null entry has no member, like `{}`.
+        let present: Vec<(Kind, Input)> = MEMBERS
+            .iter()
+            .filter_map(|(name, kind)| {
+                let member = raw.get(*name).and_then(Value::as_object)?;
+                Some((*kind, Input(member)))
+            })
+            .collect();
+        let (kind, a) = match present.as_slice() {
+            [] => {
+                return Err(Error::validation(
+                    "Invalid Request: TransactWriteRequest should contain Delete or Put or Update request",
+                ))
+            }
+            [one] => *one,
+            _ => {
+                return Err(Error::validation(
+                    "TransactItems can only contain one of Check, Put, Update or Delete",
+                ))
+            }
+        };
+        let action = read_action(kind, a)?;
+        payload += payload_size(&action);
+        if payload > MAX_PAYLOAD_BYTES {
+            return Err(Error::validation(format!(
+                "Transaction payload size cannot exceed 4MB. Payload Size: {payload}"
+            )));
+        }
+        actions.push(action);
+    }
+    Ok(actions)
+}
+
+/// Pass 2, in request order: table, stray placeholders, key, the same item twice. A key of the
+/// wrong type (or too long) is not an error yet: it becomes the action's cancellation reason.
+fn resolve(engine: &Engine, scope: &Scope, actions: &[Action]) -> Result<Resolved> {
+    let mut metas: Vec<Arc<TableMeta>> = Vec::with_capacity(actions.len());
+    let mut keys: Vec<Result<EncodedKey>> = Vec::with_capacity(actions.len());
+    for a in actions {
+        let name = table_name(a.input.str("TableName").unwrap_or_default());
+        validate_table_name(name)?;
+        let meta = engine.table(scope, name)?;
+        let expressions: &[&str] = match a.kind {
+            Kind::Update => &["UpdateExpression", "ConditionExpression"],
+            _ => &["ConditionExpression"],
+        };
+        a.exprs.finish(a.input, expressions)?;
+        let key = match transaction_key(&meta.key, &a.item, a.kind == Kind::Put) {
+            Ok(key) => Ok(key),
+            Err(TxKeyFault::Empty(e)) => return Err(e),
+            Err(f @ (TxKeyFault::Count | TxKeyFault::Missing)) => {
+                return Err(Error::validation(f.message()))
+            }
+            Err(TxKeyFault::Size(e)) => Err(e),
+            Err(f @ TxKeyFault::Type) => Err(Error::validation(f.message())),
+        };
+        if let Ok(k) = &key {
+            let same = metas
+                .iter()
+                .zip(&keys)
+                .any(|(m, other)| m.id == meta.id && other.as_ref() == Ok(k));
+            if same {
+                return Err(Error::validation(
+                    "Transaction request cannot include multiple operations on one item",
+                ));
+            }
+        }
+        metas.push(meta);
+        keys.push(key);
+    }
+
+    Ok((metas, keys))
 }
 
 /// Pass 1 for one action: its placeholders, expressions (unused placeholders included), then
