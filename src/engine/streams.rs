@@ -40,6 +40,13 @@ pub(super) fn sync(
         stream.id = o.id;
         return Ok(());
     }
+    // A label is the enabling time to the millisecond: a stream re-enabled within the same
+    // millisecond as an earlier one of this table takes the next free millisecond.
+    let mut at = now;
+    while storage::find_stream(tx, &new.account, &new.region, &new.name, &stream.label)?.is_some() {
+        at += 0.001;
+        stream.label = super::clock::iso8601(at);
+    }
     let key_schema = serde_json::to_string(&new.key).map_err(Error::internal)?;
     let row = StreamRow {
         id: 0,
@@ -219,4 +226,45 @@ fn parse_stream_arn<'a>(scope: &Scope, arn: &'a str) -> Option<(&'a str, &'a str
 /// Decodes a stored image.
 pub fn decode(bytes: &[u8]) -> Result<Item> {
     codec::decode_item(bytes).map_err(|_| Error::internal("corrupt stream record"))
+}
+
+#[cfg(test)]
+mod label_tests {
+    use crate::model::Scope;
+    use crate::protocol::Service;
+    use serde_json::json;
+
+    // Enabling, disabling and re-enabling a stream faster than once a millisecond must not
+    // reuse a label (the stream's identity): it used to be an intermittent UNIQUE failure.
+    #[test]
+    fn streams_reenabled_within_a_millisecond_get_distinct_labels() {
+        let engine = crate::engine::Engine::open(&crate::Config::in_memory()).unwrap();
+        let scope = Scope {
+            account: "000000000000".into(),
+            region: "us-east-1".into(),
+        };
+        let call = |op: &str, body: serde_json::Value| {
+            crate::ops::dispatch(&engine, &scope, Service::DynamoDb, op, &body)
+                .unwrap_or_else(|e| panic!("{op}: {e}"))
+        };
+        call(
+            "CreateTable",
+            json!({"TableName": "flip", "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}),
+        );
+        let mut labels = std::collections::HashSet::new();
+        for _ in 0..50 {
+            let on = call(
+                "UpdateTable",
+                json!({"TableName": "flip", "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "KEYS_ONLY"}}),
+            );
+            let label = on["TableDescription"]["LatestStreamLabel"].clone();
+            assert!(labels.insert(label.to_string()), "label {label} reused");
+            call(
+                "UpdateTable",
+                json!({"TableName": "flip", "StreamSpecification": {"StreamEnabled": false}}),
+            );
+        }
+    }
 }
