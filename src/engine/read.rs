@@ -21,6 +21,10 @@ pub struct Read<'a> {
     pub limit: Option<usize>,
     /// Read each row's whole item from the table (an LSI read of attributes it does not project).
     pub fetch_base: bool,
+    /// The caller looks at each row's item. False for Select COUNT without a filter: rows are
+    /// then only counted (the visitor gets an empty item) and only the row a LastEvaluatedKey
+    /// comes from is decoded.
+    pub decode: bool,
 }
 
 pub enum Mode {
@@ -204,8 +208,10 @@ impl Engine {
                         }
                         None => return Ok(true),
                     }
-                } else {
+                } else if read.decode {
                     decode(&row.item)?
+                } else {
+                    Item::new()
                 };
                 page.scanned += 1;
                 page.bytes += row.size;
@@ -213,7 +219,11 @@ impl Engine {
                 let by_limit = read.limit.is_some_and(|l| page.scanned >= l);
                 page.by_size = !by_limit && page.bytes >= MAX_PAGE_BYTES;
                 if by_limit || page.by_size {
-                    page.last = Some(lek_source(meta, read.index, &item));
+                    let last = match read.decode || read.fetch_base {
+                        true => lek_source(meta, read.index, &item),
+                        false => lek_source(meta, read.index, &decode(&row.item)?),
+                    };
+                    page.last = Some(last);
                 }
                 visit(item)?;
                 Ok(true)

@@ -111,20 +111,19 @@ pub(super) fn emit(
         seq: 0,
         created: now,
         event: event.to_string(),
-        event_id: String::new(),
         keys: codec::encode_item(&keys),
         new_image: new.map(codec::encode_item),
         old_image: old.map(codec::encode_item),
         size: size as i64,
         by_ttl,
     };
-    // The event id is derived from the sequence number: unique, and stable across restarts.
-    storage::put_stream_record(tx, stream.id, &record, |seq| event_id(seq, stream.id))?;
+    storage::put_stream_record(tx, stream.id, &record)?;
     Ok(())
 }
 
-/// A UUID-shaped id for a record.
-fn event_id(seq: i64, stream: i64) -> String {
+/// A record's UUID-shaped event id, derived from its sequence number and stream: unique, and the
+/// same on every read and after a restart, so it is not stored.
+pub fn event_id(seq: i64, stream: i64) -> String {
     let mut h = Sha1::new();
     h.update(seq.to_be_bytes());
     h.update(stream.to_be_bytes());
@@ -149,11 +148,16 @@ pub struct StreamView {
 
 impl StreamView {
     pub fn arn(&self) -> String {
-        format!(
-            "arn:aws:dynamodb:{}:{}:table/{}/stream/{}",
-            self.row.region, self.row.account, self.row.table_name, self.row.label
-        )
+        stream_arn(&self.row)
     }
+}
+
+/// `arn:aws:dynamodb:<region>:<account>:table/<table>/stream/<label>`.
+pub fn stream_arn(row: &StreamRow) -> String {
+    format!(
+        "arn:aws:dynamodb:{}:{}:table/{}/stream/{}",
+        row.region, row.account, row.table_name, row.label
+    )
 }
 
 impl Engine {

@@ -113,6 +113,44 @@ impl Action {
     }
 }
 
+impl Cond {
+    /// Calls `f` with every document path the condition reads, in the order written.
+    pub fn for_each_path(&self, f: &mut dyn FnMut(&Path)) {
+        match self {
+            Cond::Cmp(a, _, b) => {
+                a.for_each_path(f);
+                b.for_each_path(f);
+            }
+            Cond::Between(a, lo, hi) => [a, lo, hi].iter().for_each(|o| o.for_each_path(f)),
+            Cond::In(a, list) => {
+                a.for_each_path(f);
+                list.iter().for_each(|o| o.for_each_path(f));
+            }
+            Cond::Call(call) => call.args.iter().for_each(|o| o.for_each_path(f)),
+            Cond::Not(x) => x.for_each_path(f),
+            Cond::And(a, b) | Cond::Or(a, b) => {
+                a.for_each_path(f);
+                b.for_each_path(f);
+            }
+        }
+    }
+}
+
+impl Operand {
+    /// Calls `f` with every document path in the operand.
+    pub fn for_each_path(&self, f: &mut dyn FnMut(&Path)) {
+        match self {
+            Operand::Path(p) => f(p),
+            Operand::Value(_) => {}
+            Operand::Call(call) => call.args.iter().for_each(|o| o.for_each_path(f)),
+            Operand::Arith(a, _, b) => {
+                a.for_each_path(f);
+                b.for_each_path(f);
+            }
+        }
+    }
+}
+
 impl fmt::Display for Name {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -208,6 +208,35 @@ impl Check {
         }
     }
 
+    /// A legacy condition (Expected, QueryFilter, ScanFilter) over its generated placeholders.
+    pub fn from_legacy(cond: Cond, legacy: Legacy, input: Input) -> Check {
+        Check {
+            cond,
+            names: legacy.names,
+            values: legacy.values,
+            return_old: return_old_on_failure(input),
+        }
+    }
+
+    /// The top-level attribute names the condition reads, in the order written (a filter may
+    /// not name key attributes, nor attributes an index does not project).
+    pub fn attributes(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        self.cond.for_each_path(&mut |p: &Path| {
+            let name = match p.0.first() {
+                Some(Elem::Attr(Name::Plain(n))) => n.clone(),
+                Some(Elem::Attr(Name::Placeholder(ph))) => {
+                    self.names.get(ph).cloned().unwrap_or_default()
+                }
+                _ => return,
+            };
+            if !out.contains(&name) {
+                out.push(name);
+            }
+        });
+        out
+    }
+
     pub fn passes(&self, item: Option<&Item>) -> bool {
         let ctx = Ctx {
             names: &self.names,
@@ -379,12 +408,7 @@ pub fn expected(input: Input) -> Result<Option<Check>> {
     let Some(cond) = join_legacy(input, conds) else {
         return Ok(None);
     };
-    Ok(Some(Check {
-        cond,
-        names: legacy.names,
-        values: legacy.values,
-        return_old: return_old_on_failure(input),
-    }))
+    Ok(Some(Check::from_legacy(cond, legacy, input)))
 }
 
 /// Builds conditions over generated `#lN` / `:lN` placeholders, so any attribute name works.

@@ -148,13 +148,11 @@ pub fn item_collection_entry(
         return Ok(None);
     };
     let gb = (bytes as f64 / (1u64 << 30) as f64).floor();
-    let hash = crate::engine::keys::key_of(
-        &crate::model::KeySchema {
-            hash: meta.key.hash.clone(),
-            range: None,
-        },
-        key,
-    );
+    let hash: crate::model::Item = key
+        .get(&meta.key.hash.name)
+        .map(|v| (meta.key.hash.name.clone(), v.clone()))
+        .into_iter()
+        .collect();
     let mut m = Map::new();
     m.insert(
         "ItemCollectionKey".into(),

@@ -3,9 +3,10 @@
 //! placeholders, the expressions' syntax, unused placeholders, the key condition's structure,
 //! ConsistentRead on a GSI, the key condition against the schema, ExclusiveStartKey, the filter's
 //! attributes, then Select and the projection.
+use super::expressions::Check;
 use super::expressions::{check_length, value_list, Exprs};
 use super::get_item::read_projection;
-use super::reads::{self, Filter};
+use super::reads;
 use super::Input;
 use crate::engine::read::{Mode, Read, SortCond};
 use crate::engine::Engine;
@@ -27,7 +28,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let mut exprs = Exprs::read(input)?;
     let legacy_filter = reads::legacy_filter(input, "QueryFilter")?;
     let filter = match exprs.condition(input, "FilterExpression")? {
-        Some(cond) => Some(Filter::from_expression(cond, &exprs)),
+        Some(cond) => Some(Check::new(cond, &exprs, input)),
         None => legacy_filter,
     };
     let projection = read_projection(input, &mut exprs)?;
@@ -108,6 +109,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         start: start.as_ref(),
         limit: input.i64("Limit").map(|l| l.max(1) as usize),
         fetch_base,
+        decode: filter.is_some() || !matches!(output, reads::Output::Count),
     };
     // A table without a sort key holds at most one item per partition: nothing to resume.
     let lek = index.is_some() || meta.key.range.is_some();

@@ -1,21 +1,17 @@
 //! What Query and Scan share: the index named by IndexName, legacy filters (QueryFilter /
 //! ScanFilter), Select with ProjectionExpression / AttributesToGet and what an index projects,
 //! ExclusiveStartKey validation, and running a page into the response shape.
-use super::expressions::{join_legacy, legacy_conditions, value_list, Exprs, Legacy};
+use super::expressions::{join_legacy, legacy_conditions, value_list, Check, Legacy};
 use super::Input;
 use crate::engine::read::{Page, Read};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::expr::ast::{Call, Cond, Elem, Name, Operand, Path};
-use crate::expr::eval::eval_condition;
 use crate::expr::projection::{apply_projection, PathElem, Projection};
-use crate::expr::validate::Ctx;
 use crate::model::{
     AttributeValue, IndexDef, IndexKind, Item, KeySchema, ProjectionType, TableMeta,
 };
 use crate::protocol::attr::render_item;
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
 
 fn invalid(msg: impl std::fmt::Display) -> Error {
     Error::validation(format!("One or more parameter values were invalid: {msg}"))
@@ -45,89 +41,9 @@ pub fn check_consistent_read(index: Option<&IndexDef>, input: Input) -> Result<(
     Ok(())
 }
 
-/// A filter ready to run: the condition and the placeholders it resolves through.
-pub struct Filter {
-    pub cond: Cond,
-    pub names: BTreeMap<String, String>,
-    pub values: BTreeMap<String, AttributeValue>,
-}
-
-impl Filter {
-    pub fn from_expression(cond: Cond, exprs: &Exprs) -> Filter {
-        Filter {
-            cond,
-            names: exprs.names.clone(),
-            values: exprs.values.clone(),
-        }
-    }
-
-    pub fn passes(&self, item: &Item) -> bool {
-        let ctx = Ctx {
-            names: &self.names,
-            values: &self.values,
-        };
-        eval_condition(&self.cond, item, &ctx)
-    }
-
-    /// The top-level attribute names the filter reads, in the order written.
-    pub fn attributes(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        let mut add = |p: &Path| {
-            let name = match p.0.first() {
-                Some(Elem::Attr(Name::Plain(n))) => n.clone(),
-                Some(Elem::Attr(Name::Placeholder(ph))) => {
-                    self.names.get(ph).cloned().unwrap_or_default()
-                }
-                _ => return,
-            };
-            if !out.contains(&name) {
-                out.push(name);
-            }
-        };
-        walk_cond(&self.cond, &mut add);
-        out
-    }
-}
-
-fn walk_cond(c: &Cond, f: &mut dyn FnMut(&Path)) {
-    match c {
-        Cond::Cmp(a, _, b) => {
-            walk_operand(a, f);
-            walk_operand(b, f);
-        }
-        Cond::Between(a, b, c) => {
-            for o in [a, b, c] {
-                walk_operand(o, f);
-            }
-        }
-        Cond::In(a, list) => {
-            walk_operand(a, f);
-            list.iter().for_each(|o| walk_operand(o, f));
-        }
-        Cond::Call(Call { args, .. }) => args.iter().for_each(|o| walk_operand(o, f)),
-        Cond::Not(x) => walk_cond(x, f),
-        Cond::And(a, b) | Cond::Or(a, b) => {
-            walk_cond(a, f);
-            walk_cond(b, f);
-        }
-    }
-}
-
-fn walk_operand(o: &Operand, f: &mut dyn FnMut(&Path)) {
-    match o {
-        Operand::Path(p) => f(p),
-        Operand::Value(_) => {}
-        Operand::Call(Call { args, .. }) => args.iter().for_each(|o| walk_operand(o, f)),
-        Operand::Arith(a, _, b) => {
-            walk_operand(a, f);
-            walk_operand(b, f);
-        }
-    }
-}
-
 /// A legacy QueryFilter / ScanFilter (+ ConditionalOperator) as a filter. Operator names are
 /// checked by the model (an enum) before this runs.
-pub fn legacy_filter(input: Input, param: &str) -> Result<Option<Filter>> {
+pub fn legacy_filter(input: Input, param: &str) -> Result<Option<Check>> {
     let Some(map) = legacy_conditions(input, param)? else {
         return Ok(None);
     };
@@ -146,11 +62,7 @@ pub fn legacy_filter(input: Input, param: &str) -> Result<Option<Filter>> {
         }
         conds.push(legacy.comparison(attr, op, list)?);
     }
-    Ok(join_legacy(input, conds).map(|cond| Filter {
-        cond,
-        names: legacy.names,
-        values: legacy.values,
-    }))
+    Ok(join_legacy(input, conds).map(|cond| Check::from_legacy(cond, legacy, input)))
 }
 
 /// The attributes an index holds (None: all of them).
@@ -172,7 +84,7 @@ fn projected(meta: &TableMeta, ix: &IndexDef) -> Option<Vec<String>> {
 pub fn check_filter_projected(
     meta: &TableMeta,
     index: Option<&IndexDef>,
-    filter: Option<&Filter>,
+    filter: Option<&Check>,
 ) -> Result<()> {
     let (Some(ix), Some(filter)) = (index, filter) else {
         return Ok(());
@@ -405,14 +317,14 @@ pub fn run_page(
     meta: &TableMeta,
     input: Input,
     read: &Read,
-    filter: Option<&Filter>,
+    filter: Option<&Check>,
     output: &Output,
     resume: Resume,
 ) -> Result<Value> {
     let mut items = Vec::new();
     let mut count = 0usize;
     let page: Page = engine.read_page(meta, read, &mut |item| {
-        if filter.is_some_and(|f| !f.passes(&item)) {
+        if filter.is_some_and(|f| !f.passes(Some(&item))) {
             return Ok(());
         }
         count += 1;

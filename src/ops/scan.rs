@@ -1,8 +1,9 @@
 //! Scan: every item of a table or index in scan order (a hash of the partition key, then the sort
 //! key; see storage::keycodec), page by page, optionally one segment of a parallel scan.
+use super::expressions::Check;
 use super::expressions::{check_mixed, Exprs};
 use super::get_item::read_projection;
-use super::reads::{self, Filter};
+use super::reads;
 use super::Input;
 use crate::engine::read::{Mode, Read};
 use crate::engine::Engine;
@@ -36,7 +37,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     }
     let legacy_filter = reads::legacy_filter(input, "ScanFilter")?;
     let filter = match exprs.condition(input, "FilterExpression")? {
-        Some(cond) => Some(Filter::from_expression(cond, &exprs)),
+        Some(cond) => Some(Check::new(cond, &exprs, input)),
         None => legacy_filter,
     };
     let projection = read_projection(input, &mut exprs)?;
@@ -82,6 +83,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         start: start.as_ref(),
         limit: input.i64("Limit").map(|l| l.max(1) as usize),
         fetch_base,
+        decode: filter.is_some() || !matches!(output, reads::Output::Count),
     };
     let resume = reads::Resume {
         allowed: true,

@@ -3,7 +3,7 @@
 //! from SQLite by sequence number. Shard iterators are opaque strings naming the stream, the
 //! position and when they were issued; they expire after 15 minutes of the engine's clock.
 use super::Input;
-use crate::engine::streams::{decode, StreamView};
+use crate::engine::streams::{decode, event_id, stream_arn, StreamView};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{KeySchema, Scope};
@@ -37,17 +37,8 @@ pub fn list_streams(engine: &Engine, scope: &Scope, input: Input) -> Result<Valu
     let limit = input.i64("Limit").unwrap_or(100).max(1) as usize;
     let streams = engine.list_streams(scope, table)?;
     let start = input.str("ExclusiveStartStreamArn");
-    let views: Vec<(String, &crate::storage::StreamRow)> = streams
-        .iter()
-        .map(|row| {
-            let arn = StreamView {
-                row: row.clone(),
-                bounds: None,
-            }
-            .arn();
-            (arn, row)
-        })
-        .collect();
+    let views: Vec<(String, &crate::storage::StreamRow)> =
+        streams.iter().map(|row| (stream_arn(row), row)).collect();
     let skip = match start {
         Some(s) => views
             .iter()
@@ -252,7 +243,7 @@ pub fn get_records(engine: &Engine, _scope: &Scope, input: Input) -> Result<Valu
         ddb.insert("SizeBytes".into(), json!(r.size));
         ddb.insert("StreamViewType".into(), json!(view.row.view_type));
         let mut rec = Map::new();
-        rec.insert("eventID".into(), json!(r.event_id));
+        rec.insert("eventID".into(), json!(event_id(r.seq, it.stream)));
         rec.insert("eventName".into(), json!(r.event));
         rec.insert("eventVersion".into(), json!("1.1"));
         rec.insert("eventSource".into(), json!("aws:dynamodb"));

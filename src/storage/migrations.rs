@@ -68,7 +68,6 @@ const MIGRATIONS: &[Migration] = &[
              stream_id INTEGER NOT NULL,
              created REAL NOT NULL,
              event TEXT NOT NULL,
-             event_id TEXT NOT NULL,
              keys BLOB NOT NULL,
              new_image BLOB,
              old_image BLOB,

@@ -454,7 +454,6 @@ pub struct StreamRecord {
     pub seq: i64,
     pub created: f64,
     pub event: String,
-    pub event_id: String,
     pub keys: Vec<u8>,
     pub new_image: Option<Vec<u8>>,
     pub old_image: Option<Vec<u8>>,
@@ -462,23 +461,14 @@ pub struct StreamRecord {
     pub by_ttl: bool,
 }
 
-/// Appends a record; its sequence number (returned) is greater than every earlier one, and its
-/// event id is `event_id(sequence number)`.
-pub fn put_stream_record(
-    tx: &Transaction,
-    stream: i64,
-    r: &StreamRecord,
-    event_id: impl Fn(i64) -> String,
-) -> Result<i64> {
+/// Appends a record; its sequence number (returned) is greater than every earlier one.
+pub fn put_stream_record(tx: &Transaction, stream: i64, r: &StreamRecord) -> Result<i64> {
     tx.prepare_cached(
-        "INSERT INTO stream_records (stream_id, created, event, event_id, keys, new_image, old_image, size, by_ttl)
-         VALUES (?1, ?2, ?3, '', ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO stream_records (stream_id, created, event, keys, new_image, old_image, size, by_ttl)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![stream, r.created, r.event, r.keys, r.new_image, r.old_image, r.size, r.by_ttl])?;
-    let seq = tx.last_insert_rowid();
-    tx.prepare_cached("UPDATE stream_records SET event_id = ?2 WHERE seq = ?1")?
-        .execute(params![seq, event_id(seq)])?;
-    Ok(seq)
+    Ok(tx.last_insert_rowid())
 }
 
 /// Up to `limit` records of a stream with sequence numbers greater than `after`, in order.
@@ -489,7 +479,7 @@ pub fn stream_records(
     limit: usize,
 ) -> Result<Vec<StreamRecord>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT seq, created, event, event_id, keys, new_image, old_image, size, by_ttl FROM stream_records
+        "SELECT seq, created, event, keys, new_image, old_image, size, by_ttl FROM stream_records
          WHERE stream_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
     )?;
     let rows = stmt.query_map(params![stream, after, limit as i64], |r| {
@@ -497,12 +487,11 @@ pub fn stream_records(
             seq: r.get(0)?,
             created: r.get(1)?,
             event: r.get(2)?,
-            event_id: r.get(3)?,
-            keys: r.get(4)?,
-            new_image: r.get(5)?,
-            old_image: r.get(6)?,
-            size: r.get(7)?,
-            by_ttl: r.get(8)?,
+            keys: r.get(3)?,
+            new_image: r.get(4)?,
+            old_image: r.get(5)?,
+            size: r.get(6)?,
+            by_ttl: r.get(7)?,
         })
     })?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)
