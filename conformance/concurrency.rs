@@ -4,7 +4,6 @@
 //! TransactGetItems snapshots of every account. Whatever the interleaving, the outcome must be
 //! some serial order: the total never changes, no balance goes negative, every committed
 //! transfer and journal entry is there exactly once, and no snapshot sees half a transfer.
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::*;
 use aws_sdk_dynamodb::Client;
@@ -21,33 +20,13 @@ const BATCHES_PER_TASK: usize = 10;
 const READERS: usize = 4;
 const READS_PER_TASK: usize = 40;
 
+mod support;
+
 /// A file-backed server on a free port (a fresh directory under the system temp dir).
-async fn start() -> (Client, tokio::sync::oneshot::Sender<()>, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!(
-        "awsim-concurrency-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    let mut config = awsim::Config::in_memory();
-    config.in_memory = false;
-    config.data_dir = dir.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(awsim::server::run(listener, config, async {
-        let _ = rx.await;
-    }));
-    let sdk = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(format!("http://{addr}"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .build();
-    (Client::from_conf(sdk), tx, dir)
+async fn start() -> (Client, support::Server, std::path::PathBuf) {
+    let dir = support::temp_dir("concurrency");
+    let server = support::start(Some(dir.clone())).await;
+    (server.dynamodb(), server, dir)
 }
 
 fn s(v: &str) -> AttributeValue {
@@ -63,27 +42,7 @@ fn account(i: usize) -> HashMap<String, AttributeValue> {
 }
 
 async fn create(client: &Client, name: &str) {
-    client
-        .create_table()
-        .table_name(name)
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
+    support::hash_table(client, name).send().await.unwrap();
 }
 
 /// A small deterministic generator per task (no RNG dependency; the interleaving is the

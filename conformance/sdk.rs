@@ -1,6 +1,5 @@
 //! aws-sdk-dynamodb against an in-process awsim: proves the real SDK works end to end (request
 //! signing and serialisation, CRC32 checks, typed errors, paginators).
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::create_table::CreateTableError;
 use aws_sdk_dynamodb::operation::describe_table::DescribeTableError;
@@ -9,42 +8,14 @@ use aws_sdk_dynamodb::types::*;
 use aws_sdk_dynamodb::Client;
 use std::collections::HashMap;
 
-/// A fresh in-memory server on a free port, and an SDK client pointed at it.
-async fn start() -> (Client, tokio::sync::oneshot::Sender<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(awsim::server::run(
-        listener,
-        awsim::Config::in_memory(),
-        async {
-            let _ = rx.await;
-        },
-    ));
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(format!("http://{addr}"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
-        .http_client(aws_smithy_http_client::Builder::new().build_http())
-        .build();
-    (Client::from_conf(config), tx)
-}
+mod support;
+use support::{def, key};
 
-fn key(name: &str, ty: KeyType) -> KeySchemaElement {
-    KeySchemaElement::builder()
-        .attribute_name(name)
-        .key_type(ty)
-        .build()
-        .unwrap()
-}
-
-fn def(name: &str, ty: ScalarAttributeType) -> AttributeDefinition {
-    AttributeDefinition::builder()
-        .attribute_name(name)
-        .attribute_type(ty)
-        .build()
-        .unwrap()
+/// A fresh in-memory server on a free port, and an SDK client pointed at it (the server stops
+/// when the returned handle is dropped).
+async fn start() -> (Client, support::Server) {
+    let server = support::start(None).await;
+    (server.dynamodb(), server)
 }
 
 async fn create(client: &Client, name: &str) {

@@ -2,97 +2,16 @@
 //! (also after a restart of a file-backed server), and the admin clock makes TTL expiry happen
 //! without waiting: the sweeper deletes the item, its index entry, and records a REMOVE made by
 //! the service.
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
+    AttributeValue, StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 use aws_sdk_dynamodbstreams::types::{OperationType, ShardIteratorType};
-use std::path::PathBuf;
 
-struct Server {
-    addr: std::net::SocketAddr,
-    stop: tokio::sync::oneshot::Sender<()>,
-    done: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-async fn start(data_dir: Option<PathBuf>) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-    let mut config = awsim::Config::in_memory();
-    if let Some(dir) = data_dir {
-        config.in_memory = false;
-        config.data_dir = dir;
-    }
-    let done = tokio::spawn(awsim::server::run(listener, config, async {
-        let _ = rx.await;
-    }));
-    Server { addr, stop, done }
-}
-
-impl Server {
-    async fn shutdown(self) {
-        let _ = self.stop.send(());
-        self.done.await.unwrap().unwrap();
-    }
-
-    fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
-        let config = aws_sdk_dynamodb::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .endpoint_url(format!("http://{}", self.addr))
-            .credentials_provider(Credentials::new("test", "test", None, None, "static"))
-            .http_client(aws_smithy_http_client::Builder::new().build_http())
-            .build();
-        aws_sdk_dynamodb::Client::from_conf(config)
-    }
-
-    fn streams(&self) -> aws_sdk_dynamodbstreams::Client {
-        let config = aws_sdk_dynamodbstreams::Config::builder()
-            .behavior_version(aws_sdk_dynamodbstreams::config::BehaviorVersion::latest())
-            .region(aws_sdk_dynamodbstreams::config::Region::new("us-east-1"))
-            .endpoint_url(format!("http://{}", self.addr))
-            .credentials_provider(aws_sdk_dynamodbstreams::config::Credentials::new(
-                "test", "test", None, None, "static",
-            ))
-            .http_client(aws_smithy_http_client::Builder::new().build_http())
-            .build();
-        aws_sdk_dynamodbstreams::Client::from_conf(config)
-    }
-
-    /// Moves the server's clock forward (the TTL sweeper runs at the new time before it answers).
-    async fn advance(&self, seconds: u64) -> serde_json::Value {
-        reqwest::Client::new()
-            .post(format!("http://{}/_awsim/clock", self.addr))
-            .body(format!(r#"{{"advance_seconds": {seconds}}}"#))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-}
+mod support;
+use support::start;
 
 async fn create_table(db: &aws_sdk_dynamodb::Client, name: &str, view: StreamViewType) {
-    db.create_table()
-        .table_name(name)
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
+    support::hash_table(db, name)
         .stream_specification(
             StreamSpecification::builder()
                 .stream_enabled(true)
@@ -159,8 +78,7 @@ fn s(v: &str) -> AttributeValue {
 
 #[tokio::test]
 async fn stream_records_reach_the_sdk_and_survive_a_restart() {
-    let dir = std::env::temp_dir().join(format!("awsim-streams-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = support::temp_dir("streams");
     let server = start(Some(dir.clone())).await;
     let db = server.dynamodb();
     create_table(&db, "events", StreamViewType::NewAndOldImages).await;
