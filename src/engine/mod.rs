@@ -207,13 +207,11 @@ impl Engine {
         })
     }
 
-    pub fn get_item(&self, meta: &TableMeta, key: &EncodedKey) -> Result<Option<Item>> {
-        let bytes = self
-            .store
-            .read(|conn| storage::get_item(conn, meta.id, &key.pk, &key.sk))?;
-        bytes
-            .map(|b| codec::decode_item(&b).map_err(|_| Error::internal("corrupt item row")))
-            .transpose()
+    /// One item as stored (the codec's bytes, for callers that render it without decoding)
+    /// and its size by the service's rules.
+    pub fn get_item(&self, meta: &TableMeta, key: &EncodedKey) -> Result<Option<(Vec<u8>, i64)>> {
+        self.store
+            .read(|conn| storage::get_item_with_size(conn, meta.id, &key.pk, &key.sk))
     }
 
     /// Size in bytes of the item collection (the partition's items and their LSI rows) holding
@@ -290,6 +288,11 @@ impl Engine {
             Ok(old.map(|(i, _)| i))
         })
     }
+}
+
+/// Decodes a stored item row; a corrupt row is an internal fault, never a panic.
+pub fn decode_row(bytes: &[u8]) -> Result<Item> {
+    codec::decode_item(bytes).map_err(|_| Error::internal("corrupt item row"))
 }
 
 /// An item ready to be written: its key, size, encoded bytes and index keys, all validated.
@@ -375,7 +378,7 @@ fn read_current(tx: &Transaction, table: i64, key: &EncodedKey) -> Result<Option
     let Some((bytes, size)) = storage::get_item_with_size(tx, table, &key.pk, &key.sk)? else {
         return Ok(None);
     };
-    let item = codec::decode_item(&bytes).map_err(|_| Error::internal("corrupt item row"))?;
+    let item = decode_row(&bytes)?;
     Ok(Some((item, size)))
 }
 
@@ -427,7 +430,7 @@ fn remove_index_rows(
 fn backfill(tx: &Transaction, meta: &TableMeta, added: &[IndexDef]) -> Result<()> {
     // Streams the items (index rows go to another SQLite table, so writing while reading is fine).
     storage::for_each_item(tx, meta.id, |pk, sk, bytes| {
-        let item = codec::decode_item(bytes).map_err(|_| Error::internal("corrupt item row"))?;
+        let item = decode_row(bytes)?;
         let key = EncodedKey {
             pk: pk.to_vec(),
             sk: sk.to_vec(),

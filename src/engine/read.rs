@@ -1,12 +1,13 @@
 //! Query and Scan pages: one ordered walk along a table's or an index's SQLite key, stopping at
-//! `Limit` items or 1 MiB of data read, whichever comes first. Rows are decoded and handed to the
-//! caller one at a time (it filters and projects), so a page never holds more than it returns.
+//! `Limit` items or 1 MiB of data read, whichever comes first. Rows are handed to the caller one at
+//! a time as stored (it decodes what it filters or projects, and writes the rest straight into the
+//! response), so a page never holds more than it returns.
 use super::keys::{self, stored_key};
-use super::Engine;
-use crate::error::{Error, Result};
+use super::{decode_row, Engine};
+use crate::error::Result;
 use crate::model::{AttributeValue, IndexDef, IndexKind, Item, TableMeta};
 use crate::storage::keycodec::{encode_key_value, encode_partition, segment_range};
-use crate::storage::{self, codec, Bound};
+use crate::storage::{self, Bound};
 
 /// A page stops once this much data has been read (the service's 1 MB).
 pub const MAX_PAGE_BYTES: i64 = 1024 * 1024;
@@ -21,10 +22,6 @@ pub struct Read<'a> {
     pub limit: Option<usize>,
     /// Read each row's whole item from the table (an LSI read of attributes it does not project).
     pub fetch_base: bool,
-    /// The caller looks at each row's item. False for Select COUNT without a filter: rows are
-    /// then only counted (the visitor gets an empty item) and only the row a LastEvaluatedKey
-    /// comes from is decoded.
-    pub decode: bool,
 }
 
 pub enum Mode {
@@ -122,12 +119,12 @@ pub struct Page {
 }
 
 impl Engine {
-    /// Reads one page, calling `visit` with each row's item in order.
+    /// Reads one page, calling `visit` with each row's stored item (`decode_row`) in order.
     pub fn read_page(
         &self,
         meta: &TableMeta,
         read: &Read,
-        visit: &mut dyn FnMut(Item) -> Result<()>,
+        visit: &mut dyn FnMut(&[u8]) -> Result<()>,
     ) -> Result<Page> {
         let start = read.start.map(|k| position(meta, read.index, k));
         let part = match &read.mode {
@@ -200,18 +197,18 @@ impl Engine {
                     page.more = true;
                     return Ok(false);
                 }
-                let item = if read.fetch_base {
+                let base;
+                let item: &[u8] = if read.fetch_base {
                     match storage::get_item_with_size(&tx, meta.id, &row.pk, &row.sk)? {
                         Some((bytes, size)) => {
                             page.base_blocks += (size.max(1) + 4095) / 4096;
-                            decode(&bytes)?
+                            base = bytes;
+                            &base
                         }
                         None => return Ok(true),
                     }
-                } else if read.decode {
-                    decode(&row.item)?
                 } else {
-                    Item::new()
+                    &row.item
                 };
                 page.scanned += 1;
                 page.bytes += row.size;
@@ -219,11 +216,7 @@ impl Engine {
                 let by_limit = read.limit.is_some_and(|l| page.scanned >= l);
                 page.by_size = !by_limit && page.bytes >= MAX_PAGE_BYTES;
                 if by_limit || page.by_size {
-                    let last = match read.decode || read.fetch_base {
-                        true => lek_source(meta, read.index, &item),
-                        false => lek_source(meta, read.index, &decode(&row.item)?),
-                    };
-                    page.last = Some(last);
+                    page.last = Some(lek_source(meta, read.index, &decode_row(item)?));
                 }
                 visit(item)?;
                 Ok(true)
@@ -233,10 +226,6 @@ impl Engine {
         })?;
         Ok(page)
     }
-}
-
-fn decode(bytes: &[u8]) -> Result<Item> {
-    codec::decode_item(bytes).map_err(|_| Error::internal("corrupt item row"))
 }
 
 /// The key attributes that make a LastEvaluatedKey: the table's, plus the index's.

@@ -10,7 +10,7 @@ use super::keys::{stored_key, EncodedKey};
 use super::{read_current, remove_item, write_prepared, Condition, Engine, Prepared};
 use crate::error::{CancellationReason, Error, ErrorKind, Result};
 use crate::model::{Item, Scope, TableMeta};
-use crate::storage::{self, codec, TokenRow};
+use crate::storage::{self, TokenRow};
 use rusqlite::Transaction;
 
 /// How long a ClientRequestToken is remembered (the service's 10 minutes).
@@ -158,8 +158,7 @@ impl Engine {
                     break;
                 }
                 total += size;
-                let item =
-                    codec::decode_item(&bytes).map_err(|_| Error::internal("corrupt item row"))?;
+                let item = super::decode_row(&bytes)?;
                 out.push(Some((item, size)));
             }
             Ok(out)

@@ -5,7 +5,7 @@
 use super::{keys, read_current, remove_item, Engine};
 use crate::error::Result;
 use crate::model::{AttributeValue, Item, TableMeta};
-use crate::storage::{self, codec};
+use crate::storage;
 use rusqlite::Transaction;
 
 /// Items deleted per write transaction.
@@ -31,8 +31,7 @@ pub(super) fn reindex(tx: &Transaction, meta: &TableMeta) -> Result<()> {
     }
     let mut expiring = Vec::new();
     storage::for_each_item(tx, meta.id, |pk, sk, bytes| {
-        let item = codec::decode_item(bytes)
-            .map_err(|_| crate::error::Error::internal("corrupt item row"))?;
+        let item = super::decode_row(bytes)?;
         if let Some(at) = expiry(meta, &item) {
             expiring.push((pk.to_vec(), sk.to_vec(), at));
         }

@@ -270,34 +270,37 @@ impl From<u64> for Number {
 impl fmt::Display for Number {
     /// Plain notation without exponent or trailing zeros, as the service returns numbers.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.digits.is_empty() {
-            return f.write_str("0");
-        }
-        let mut s = String::with_capacity(self.digits.len() + 8);
-        if self.negative {
-            s.push('-');
-        }
-        let n = self.digits.len() as i32;
-        if self.exp <= 0 {
-            s.push_str("0.");
-            for _ in 0..-self.exp {
-                s.push('0');
-            }
-            s.extend(self.digits.iter().map(|d| (b'0' + d) as char));
-        } else if self.exp >= n {
-            s.extend(self.digits.iter().map(|d| (b'0' + d) as char));
-            for _ in 0..self.exp - n {
-                s.push('0');
-            }
-        } else {
-            for (i, d) in self.digits.iter().enumerate() {
-                if i as i32 == self.exp {
-                    s.push('.');
-                }
-                s.push((b'0' + d) as char);
-            }
-        }
-        f.write_str(&s)
+        let mut s = Vec::with_capacity(self.digits.len() + 8);
+        write_plain(self.negative, &self.digits, self.exp, &mut s);
+        // Only ASCII digits, '-' and '.' were written.
+        f.write_str(std::str::from_utf8(&s).unwrap_or_default())
+    }
+}
+
+/// Appends the plain text of `0.digits x 10^exp` (the service's form: no exponent, no trailing
+/// zeros). Shared by `Display` and the renderers that write stored numbers without a `Number`.
+pub fn write_plain(negative: bool, digits: &[u8], exp: i32, out: &mut Vec<u8>) {
+    if digits.is_empty() {
+        out.push(b'0');
+        return;
+    }
+    if negative {
+        out.push(b'-');
+    }
+    let ascii = digits.iter().map(|d| b'0' + d);
+    let n = digits.len() as i32;
+    if exp <= 0 {
+        out.extend_from_slice(b"0.");
+        out.extend(std::iter::repeat_n(b'0', (-exp) as usize));
+        out.extend(ascii);
+    } else if exp >= n {
+        out.extend(ascii);
+        out.extend(std::iter::repeat_n(b'0', (exp - n) as usize));
+    } else {
+        let (int, frac) = digits.split_at(exp as usize);
+        out.extend(int.iter().map(|d| b'0' + d));
+        out.push(b'.');
+        out.extend(frac.iter().map(|d| b'0' + d));
     }
 }
 

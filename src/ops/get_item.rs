@@ -1,16 +1,17 @@
 //! GetItem: one item by its full primary key, optionally projected.
 use super::expressions::{check_mixed, Exprs};
-use super::{consumed_capacity, Input};
-use crate::engine::{keys, Engine};
+use super::{consumed_capacity, Input, Output};
+use crate::engine::{decode_row, keys, Engine};
 use crate::error::{Error, Result};
 use crate::expr::projection::{
     apply_projection, from_attribute_names, parse_projection, Projection,
 };
 use crate::model::Scope;
-use crate::protocol::attr::{parse_item, render_item};
-use serde_json::{Map, Value};
+use crate::protocol::attr::parse_item;
+use crate::protocol::json;
+use serde_json::Value;
 
-pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
+pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Output> {
     let key = parse_item(input.get("Key").unwrap_or(&Value::Null))?;
     check_mixed(input, &["AttributesToGet"], &["ProjectionExpression"])?;
     let mut exprs = Exprs::read(input)?;
@@ -18,25 +19,23 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     exprs.finish(input, &["ProjectionExpression"])?;
     let meta = engine.table(scope, input.table_name())?;
     let ek = keys::request_key(&meta.key, &key)?;
-    let item = engine.get_item(&meta, &ek)?;
+    let stored = engine.get_item(&meta, &ek)?;
     let strong = input.bool("ConsistentRead").unwrap_or(false);
-    let size = item
-        .as_ref()
-        .map(crate::model::size::item_size)
-        .unwrap_or(0);
+    let size = stored.as_ref().map(|(_, size)| *size as u64).unwrap_or(0);
     let units = (size.div_ceil(4096).max(1)) as f64 * if strong { 1.0 } else { 0.5 };
-    let mut out = Map::new();
-    if let Some(item) = item {
-        let item = match &projection {
-            Some(p) => apply_projection(&item, p),
-            None => item,
-        };
-        out.insert("Item".into(), render_item(&item));
+    let mut out = json::Object::with_capacity(stored.as_ref().map_or(0, |(b, _)| b.len() * 2) + 64);
+    if let Some((bytes, _)) = stored {
+        let buf = out.member("Item");
+        match &projection {
+            Some(p) => json::item(buf, &apply_projection(&decode_row(&bytes)?, p)),
+            None => json::stored_item(buf, &bytes)
+                .map_err(|_| crate::error::Error::internal("corrupt item row"))?,
+        }
     }
     if let Some((k, v)) = consumed_capacity(input, &meta.name, units) {
-        out.insert(k, v);
+        out.value(&k, &v);
     }
-    Ok(Value::Object(out))
+    Ok(Output::Written(out.finish()))
 }
 
 /// ProjectionExpression (recording its `#names` as used) or legacy AttributesToGet.

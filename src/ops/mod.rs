@@ -28,7 +28,24 @@ use crate::model::Scope;
 use crate::protocol::Service;
 use serde_json::{Map, Value};
 
-/// The one dispatch table: operation name -> handler.
+/// An operation's output: a JSON tree, or a body already written (the item-heavy reads write
+/// their items straight into bytes: `protocol::json`).
+pub enum Output {
+    Tree(Value),
+    Written(Vec<u8>),
+}
+
+impl Output {
+    /// The response body.
+    pub fn into_bytes(self) -> Vec<u8> {
+        match self {
+            Output::Tree(v) => serde_json::to_vec(&v).unwrap_or_else(|_| b"{}".to_vec()),
+            Output::Written(b) => b,
+        }
+    }
+}
+
+/// Runs one operation for in-process callers (tests, migrations), its output as a JSON tree.
 pub fn dispatch(
     engine: &Engine,
     scope: &Scope,
@@ -36,6 +53,20 @@ pub fn dispatch(
     op: &str,
     body: &Value,
 ) -> Result<Value> {
+    match run(engine, scope, service, op, body)? {
+        Output::Tree(v) => Ok(v),
+        Output::Written(b) => serde_json::from_slice(&b).map_err(Error::internal),
+    }
+}
+
+/// The one dispatch table: operation name -> handler.
+pub fn run(
+    engine: &Engine,
+    scope: &Scope,
+    service: Service,
+    op: &str,
+    body: &Value,
+) -> Result<Output> {
     let model = match service {
         Service::DynamoDb => crate::protocol::shape::dynamodb(),
         Service::Streams => crate::protocol::shape::streams(),
@@ -45,18 +76,18 @@ pub fn dispatch(
     if let Some(name) = input.str("TableName") {
         validate_table_name(name)?;
     }
-    match (service, op) {
+    let tree = match (service, op) {
+        (Service::DynamoDb, "GetItem") => return get_item::run(engine, scope, input),
+        (Service::DynamoDb, "Query") => return query::run(engine, scope, input),
+        (Service::DynamoDb, "Scan") => return scan::run(engine, scope, input),
         (Service::DynamoDb, "CreateTable") => create_table::run(engine, scope, input),
         (Service::DynamoDb, "DescribeTable") => describe_table::run(engine, scope, input),
         (Service::DynamoDb, "ListTables") => list_tables::run(engine, scope, input),
         (Service::DynamoDb, "DeleteTable") => delete_table::run(engine, scope, input),
         (Service::DynamoDb, "UpdateTable") => update_table::run(engine, scope, input),
         (Service::DynamoDb, "PutItem") => put_item::run(engine, scope, input),
-        (Service::DynamoDb, "GetItem") => get_item::run(engine, scope, input),
         (Service::DynamoDb, "DeleteItem") => delete_item::run(engine, scope, input),
         (Service::DynamoDb, "UpdateItem") => update_item::run(engine, scope, input),
-        (Service::DynamoDb, "Query") => query::run(engine, scope, input),
-        (Service::DynamoDb, "Scan") => scan::run(engine, scope, input),
         (Service::DynamoDb, "UpdateTimeToLive") => time_to_live::update(engine, scope, input),
         (Service::DynamoDb, "DescribeTimeToLive") => time_to_live::describe(engine, scope, input),
         (Service::Streams, "ListStreams") => streams::list_streams(engine, scope, input),
@@ -74,7 +105,8 @@ pub fn dispatch(
             ErrorKind::UnknownOperation,
             "An unknown operation was requested.",
         )),
-    }
+    };
+    tree.map(Output::Tree)
 }
 
 /// Table names: 3 to 255 of `[a-zA-Z0-9_.-]` (the model's TableName member also admits an ARN,

@@ -21,7 +21,7 @@ fn invalid(msg: impl std::fmt::Display) -> Error {
     Error::validation(format!("One or more parameter values were invalid: {msg}"))
 }
 
-pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
+pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<super::Output> {
     let meta = engine.table(scope, input.table_name())?;
     let index = reads::index(&meta, input)?;
     check_mixed(input)?;
@@ -109,7 +109,6 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         start: start.as_ref(),
         limit: input.i64("Limit").map(|l| l.max(1) as usize),
         fetch_base,
-        decode: filter.is_some() || !matches!(output, reads::Output::Count),
     };
     // A table without a sort key holds at most one item per partition: nothing to resume.
     let lek = index.is_some() || meta.key.range.is_some();

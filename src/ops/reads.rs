@@ -2,15 +2,15 @@
 //! ScanFilter), Select with ProjectionExpression / AttributesToGet and what an index projects,
 //! ExclusiveStartKey validation, and running a page into the response shape.
 use super::expressions::{join_legacy, legacy_conditions, value_list, Check, Legacy};
-use super::Input;
+use super::{Input, Output};
 use crate::engine::read::{Page, Read};
-use crate::engine::Engine;
+use crate::engine::{decode_row, Engine};
 use crate::error::{Error, Result};
 use crate::expr::projection::{apply_projection, PathElem, Projection};
 use crate::model::{
     AttributeValue, IndexDef, IndexKind, Item, KeySchema, ProjectionType, TableMeta,
 };
-use crate::protocol::attr::render_item;
+use crate::protocol::json;
 use serde_json::{Map, Value};
 
 fn invalid(msg: impl std::fmt::Display) -> Error {
@@ -108,7 +108,7 @@ pub fn check_filter_projected(
 }
 
 /// What each returned item is made of.
-pub enum Output {
+pub enum Returned {
     /// Select COUNT: no items.
     Count,
     /// The item as read (whole table item, or what the index holds).
@@ -124,7 +124,7 @@ pub fn select(
     index: Option<&IndexDef>,
     input: Input,
     projection: Option<Projection>,
-) -> Result<(Output, bool)> {
+) -> Result<(Returned, bool)> {
     let has_pe = input.get("ProjectionExpression").is_some();
     let has_atg = input.get("AttributesToGet").is_some();
     let cannot = |what: &str| -> Result<()> {
@@ -187,14 +187,14 @@ pub fn select(
                     missing.join(", ")
                 )));
             }
-            return Ok((Output::Paths(projection.expect("matched")), true));
+            return Ok((Returned::Paths(projection.expect("matched")), true));
         }
     }
     Ok(match (select, projection) {
-        (Some("COUNT"), _) => (Output::Count, false),
-        (_, Some(p)) => (Output::Paths(p), false),
-        (Some("ALL_ATTRIBUTES"), None) => (Output::AsRead, lsi && held.is_some()),
-        _ => (Output::AsRead, false),
+        (Some("COUNT"), _) => (Returned::Count, false),
+        (_, Some(p)) => (Returned::Paths(p), false),
+        (Some("ALL_ATTRIBUTES"), None) => (Returned::AsRead, lsi && held.is_some()),
+        _ => (Returned::AsRead, false),
     })
 }
 
@@ -318,29 +318,52 @@ pub fn run_page(
     input: Input,
     read: &Read,
     filter: Option<&Check>,
-    output: &Output,
+    returned: &Returned,
     resume: Resume,
-) -> Result<Value> {
-    let mut items = Vec::new();
+) -> Result<Output> {
+    let mut out = json::Object::with_capacity(4096);
+    let items = !matches!(returned, Returned::Count);
+    if items {
+        out.member("Items").push(b'[');
+    }
     let mut count = 0usize;
-    let page: Page = engine.read_page(meta, read, &mut |item| {
-        if filter.is_some_and(|f| !f.passes(Some(&item))) {
-            return Ok(());
-        }
+    let page: Page = engine.read_page(meta, read, &mut |row| {
+        let decoded = match filter {
+            Some(f) => {
+                let item = decode_row(row)?;
+                if !f.passes(Some(&item)) {
+                    return Ok(());
+                }
+                Some(item)
+            }
+            None => None,
+        };
         count += 1;
-        match output {
-            Output::Count => {}
-            Output::AsRead => items.push(render_item(&item)),
-            Output::Paths(p) => items.push(render_item(&apply_projection(&item, p))),
+        let buf = out.buffer();
+        if items && count > 1 {
+            buf.push(b',');
+        }
+        match (returned, decoded) {
+            (Returned::Count, _) => {}
+            (Returned::AsRead, Some(item)) => json::item(buf, &item),
+            (Returned::AsRead, None) => {
+                json::stored_item(buf, row).map_err(|_| Error::internal("corrupt item row"))?
+            }
+            (Returned::Paths(p), item) => {
+                let item = match item {
+                    Some(item) => item,
+                    None => decode_row(row)?,
+                };
+                json::item(buf, &apply_projection(&item, p))
+            }
         }
         Ok(())
     })?;
-    let mut out = Map::new();
-    if !matches!(output, Output::Count) {
-        out.insert("Items".into(), Value::Array(items));
+    if items {
+        out.buffer().push(b']');
     }
-    out.insert("Count".into(), count.into());
-    out.insert("ScannedCount".into(), page.scanned.into());
+    out.value("Count", &count.into());
+    out.value("ScannedCount", &page.scanned.into());
     if let (Some(last), true) = (&page.last, resume.allowed) {
         // A page cut at 1 MiB resumes only if rows follow; one cut at Limit always does, unless
         // it ended on the range's inclusive bound with nothing after it (as the oracle answers).
@@ -352,7 +375,7 @@ pub fn run_page(
             false => page.more || !at_end,
         };
         if resumable {
-            out.insert("LastEvaluatedKey".into(), render_item(last));
+            json::item(out.member("LastEvaluatedKey"), last);
         }
     }
     let factor = if input.bool("ConsistentRead").unwrap_or(false) {
@@ -363,9 +386,9 @@ pub fn run_page(
     let units = (page.bytes.max(0) as u64).div_ceil(4096) as f64 * factor;
     let base_units = page.base_blocks as f64 * factor;
     if let Some(cc) = capacity(input, meta, read.index, units, base_units) {
-        out.insert("ConsumedCapacity".into(), cc);
+        out.value("ConsumedCapacity", &cc);
     }
-    Ok(Value::Object(out))
+    Ok(Output::Written(out.finish()))
 }
 
 /// ConsumedCapacity of a read: on the index when one is read.

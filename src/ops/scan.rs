@@ -10,9 +10,8 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::model::Scope;
 use crate::storage::keycodec::{hash_value, segment_range};
-use serde_json::Value;
 
-pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
+pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<super::Output> {
     let meta = engine.table(scope, input.table_name())?;
     let index = reads::index(&meta, input)?;
     reads::check_consistent_read(index, input)?;
@@ -83,7 +82,6 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         start: start.as_ref(),
         limit: input.i64("Limit").map(|l| l.max(1) as usize),
         fetch_base,
-        decode: filter.is_some() || !matches!(output, reads::Output::Count),
     };
     let resume = reads::Resume {
         allowed: true,

@@ -2,6 +2,7 @@
 //! (account, region), body parsing and model validation, the one error renderer, request ids
 //! and the `x-amz-crc32` checksum. No HTTP types leak below this module.
 pub mod attr;
+pub mod json;
 pub mod shape;
 
 use crate::engine::Engine;
@@ -87,7 +88,7 @@ pub async fn handle(
             Ok(doc) => {
                 let scope = Scope::from_authorization(authorization.as_deref());
                 tokio::task::spawn_blocking(move || {
-                    ops::dispatch(&engine, &scope, service, &op, &doc)
+                    ops::run(&engine, &scope, service, &op, &doc).map(ops::Output::into_bytes)
                 })
                 .await
                 .unwrap_or_else(|e| Err(Error::internal(format!("operation panicked: {e}"))))
@@ -144,10 +145,10 @@ fn parse_body(body: &[u8]) -> Result<Value, Error> {
     }
 }
 
-/// The one renderer: success bodies and every error body.
-pub fn render(result: Result<Value, Error>) -> Response {
-    let (status, value) = match result {
-        Ok(v) => (200, v),
+/// The one renderer: success bodies (already written) and every error body.
+pub fn render(result: Result<Vec<u8>, Error>) -> Response {
+    let (status, body) = match result {
+        Ok(body) => (200, body),
         Err(e) => {
             let (ty, status) = e.kind.wire();
             let mut m = Map::new();
@@ -166,10 +167,10 @@ pub fn render(result: Result<Value, Error>) -> Response {
                     }
                 }
             }
-            (status, Value::Object(m))
+            let body = serde_json::to_vec(&Value::Object(m)).unwrap_or_else(|_| b"{}".to_vec());
+            (status, body)
         }
     };
-    let body = serde_json::to_vec(&value).unwrap_or_else(|_| b"{}".to_vec());
     Response {
         status,
         crc32: crc32fast::hash(&body),

@@ -175,6 +175,130 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// A stored scalar, borrowed from the row.
+#[derive(Debug, Clone, Copy)]
+pub enum Scalar<'a> {
+    S(&'a str),
+    /// `0.digits x 10^exp`, digits 0..=9 (see `model::Number`).
+    N {
+        negative: bool,
+        digits: &'a [u8],
+        exp: i32,
+    },
+    B(&'a [u8]),
+    Bool(bool),
+    Null,
+}
+
+/// The containers of a stored item: the item itself, and the M, L and set values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    Item,
+    M,
+    L,
+    Ss,
+    Ns,
+    Bs,
+}
+
+/// Receives a stored item's structure in order, without an `Item` being built: how reads that
+/// return items as stored render them (see [`walk_item`]).
+pub trait Visitor {
+    fn begin(&mut self, c: Container);
+    fn end(&mut self, c: Container);
+    /// Before the value of the `index`th member of the item or of an M.
+    fn name(&mut self, index: usize, name: &str);
+    /// Before the `index`th element of an L or a set.
+    fn element(&mut self, index: usize);
+    /// A value (of a member or an L element).
+    fn scalar(&mut self, v: Scalar<'_>);
+    /// A member of an SS, NS or BS.
+    fn set_member(&mut self, v: Scalar<'_>);
+}
+
+/// Nesting deeper than any valid item (32 levels) means a corrupt row, not a deeper recursion.
+const MAX_WALK_DEPTH: usize = 64;
+
+impl<'a> Reader<'a> {
+    fn str(&mut self) -> Result<&'a str, CorruptItem> {
+        std::str::from_utf8(self.bytes()?).map_err(|_| CorruptItem)
+    }
+    fn number_ref(&mut self) -> Result<Scalar<'a>, CorruptItem> {
+        let negative = self.byte()? != 0;
+        let exp = i16::from_le_bytes([self.byte()?, self.byte()?]) as i32;
+        Ok(Scalar::N {
+            negative,
+            digits: self.bytes()?,
+            exp,
+        })
+    }
+    fn walk_members(&mut self, v: &mut impl Visitor, depth: usize) -> Result<(), CorruptItem> {
+        for index in 0..self.varint()? {
+            v.name(index, self.str()?);
+            self.walk_value(v, depth)?;
+        }
+        Ok(())
+    }
+    fn walk_value(&mut self, v: &mut impl Visitor, depth: usize) -> Result<(), CorruptItem> {
+        if depth > MAX_WALK_DEPTH {
+            return Err(CorruptItem);
+        }
+        let set = |tag| match tag {
+            SS => Some(Container::Ss),
+            NS => Some(Container::Ns),
+            BS => Some(Container::Bs),
+            _ => None,
+        };
+        match self.byte()? {
+            S => v.scalar(Scalar::S(self.str()?)),
+            N => v.scalar(self.number_ref()?),
+            B => v.scalar(Scalar::B(self.bytes()?)),
+            FALSE => v.scalar(Scalar::Bool(false)),
+            TRUE => v.scalar(Scalar::Bool(true)),
+            NULL => v.scalar(Scalar::Null),
+            tag @ (SS | NS | BS) => {
+                let c = set(tag).ok_or(CorruptItem)?;
+                v.begin(c);
+                for index in 0..self.varint()? {
+                    v.element(index);
+                    let member = match c {
+                        Container::Ss => Scalar::S(self.str()?),
+                        Container::Ns => self.number_ref()?,
+                        _ => Scalar::B(self.bytes()?),
+                    };
+                    v.set_member(member);
+                }
+                v.end(c);
+            }
+            L => {
+                v.begin(Container::L);
+                for index in 0..self.varint()? {
+                    v.element(index);
+                    self.walk_value(v, depth + 1)?;
+                }
+                v.end(Container::L);
+            }
+            M => {
+                v.begin(Container::M);
+                self.walk_members(v, depth + 1)?;
+                v.end(Container::M);
+            }
+            _ => return Err(CorruptItem),
+        }
+        Ok(())
+    }
+}
+
+/// Walks a stored item, handing its structure to `v` (no allocation). On a corrupt row `v` has
+/// seen a prefix of the item and the error is returned.
+pub fn walk_item(b: &[u8], v: &mut impl Visitor) -> Result<(), CorruptItem> {
+    let mut r = Reader { b, i: 0 };
+    v.begin(Container::Item);
+    r.walk_members(v, 0)?;
+    v.end(Container::Item);
+    Ok(())
+}
+
 pub fn decode_item(b: &[u8]) -> Result<Item, CorruptItem> {
     let mut r = Reader { b, i: 0 };
     let n = r.varint()?;
