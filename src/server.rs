@@ -169,17 +169,18 @@ async fn admin(engine: Arc<Engine>, req: Request<Incoming>) -> Response<Full<Byt
 }
 
 fn to_http(r: protocol::Response) -> Response<Full<Bytes>> {
+    use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+    const REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
+    const CRC32: HeaderName = HeaderName::from_static("x-amz-crc32");
+    const AMZ_JSON: HeaderValue = HeaderValue::from_static("application/x-amz-json-1.0");
     let mut resp = Response::new(Full::new(Bytes::from(r.body)));
     *resp.status_mut() =
         StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
-    h.insert(
-        "content-type",
-        hyper::header::HeaderValue::from_static("application/x-amz-json-1.0"),
-    );
-    if let Ok(v) = r.request_id.parse() {
-        h.insert("x-amzn-requestid", v);
+    h.insert(CONTENT_TYPE, AMZ_JSON);
+    if let Ok(v) = HeaderValue::from_str(&r.request_id) {
+        h.insert(REQUEST_ID, v);
     }
-    h.insert("x-amz-crc32", r.crc32.into());
+    h.insert(CRC32, r.crc32.into());
     resp
 }

@@ -55,23 +55,37 @@ pub struct Response {
 
 static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// A fresh request id in the service's UUID-like shape (unique per process and request).
+/// A fresh request id in the service's UUID-like shape (unique per process and request): a
+/// per-process prefix from the start time and pid, then the request counter.
 fn request_id() -> String {
+    static PREFIX: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let prefix = PREFIX.get_or_init(|| {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos() as u64;
+        let a = t ^ (std::process::id() as u64).rotate_left(32);
+        format!(
+            "{:08X}{:04X}{:04X}",
+            (a >> 32) as u32,
+            (a >> 16) as u16,
+            a as u16 & 0x0FFF | 0x4000
+        )
+    });
     let n = REQUEST_COUNTER.fetch_add(1, Ordering::Relaxed);
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_nanos() as u64;
-    let pid = std::process::id() as u64;
-    let a = t ^ pid.rotate_left(32);
-    format!(
-        "{:08X}{:04X}{:04X}{:04X}{:012X}",
-        (a >> 32) as u32,
-        (a >> 16) as u16,
-        a as u16 & 0x0FFF | 0x4000,
-        (n >> 48) as u16 & 0x3FFF | 0x8000,
-        n & 0xFFFF_FFFF_FFFF
-    )
+    let mut id = String::with_capacity(32);
+    id.push_str(prefix);
+    let tail = ((n >> 48) as u16 & 0x3FFF | 0x8000) as u64;
+    push_hex(&mut id, tail, 4);
+    push_hex(&mut id, n & 0xFFFF_FFFF_FFFF, 12);
+    id
+}
+
+fn push_hex(out: &mut String, v: u64, digits: u32) {
+    for i in (0..digits).rev() {
+        let d = ((v >> (i * 4)) & 0xF) as u8;
+        out.push(char::from(if d < 10 { b'0' + d } else { b'A' + d - 10 }));
+    }
 }
 
 /// Handles one request end to end. Blocking engine work runs on tokio's blocking pool.
@@ -196,6 +210,18 @@ fn render_reason(r: crate::error::CancellationReason) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_ids_are_distinct_32_hex_digits() {
+        let (a, b) = (request_id(), request_id());
+        assert_ne!(a, b);
+        for id in [a, b] {
+            assert_eq!(id.len(), 32);
+            assert!(id
+                .bytes()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase()));
+        }
+    }
 
     // The account/region split is what isolates tables between callers.
     #[test]
