@@ -227,34 +227,7 @@ mod tests {
     use crate::protocol::attr::render_item;
 
     fn sample() -> Item {
-        let n = |s| Number::parse(s).unwrap();
-        let mut inner = Item::new();
-        inner.insert(
-            "x\"y".into(),
-            AttributeValue::Ns(vec![n("-1.5"), n("1e100")]),
-        );
-        inner.insert("e".into(), AttributeValue::M(Item::new()));
-        let mut item = Item::new();
-        item.insert("s".into(), AttributeValue::S("hé\"l\\lo\n\u{1}".into()));
-        item.insert("n".into(), AttributeValue::N(n("-0.000123")));
-        item.insert("z0".into(), AttributeValue::N(n("0")));
-        item.insert("big".into(), AttributeValue::N(n("12345E20")));
-        item.insert("mid".into(), AttributeValue::N(n("123.45")));
-        item.insert("b".into(), AttributeValue::B(vec![0, 255, 7]));
-        item.insert("t".into(), AttributeValue::Bool(true));
-        item.insert("f".into(), AttributeValue::Bool(false));
-        item.insert("nul".into(), AttributeValue::Null);
-        item.insert(
-            "ss".into(),
-            AttributeValue::Ss(vec!["a".into(), "b".into()]),
-        );
-        item.insert("bs".into(), AttributeValue::Bs(vec![vec![1], vec![]]));
-        item.insert("l".into(), AttributeValue::L(vec![]));
-        item.insert(
-            "l2".into(),
-            AttributeValue::L(vec![AttributeValue::M(inner), AttributeValue::Null]),
-        );
-        item
+        codec::tests::every_type()
     }
 
     // Both direct writers must say exactly what the Value renderer says.

@@ -311,31 +311,48 @@ pub fn decode_item(b: &[u8]) -> Result<Item, CorruptItem> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// One item holding every type, escapes, extreme and zero numbers, empty containers and
+    /// nesting (shared with the renderers' tests).
+    pub(crate) fn every_type() -> Item {
+        let n = |s| Number::parse(s).unwrap();
+        let mut inner = Item::new();
+        inner.insert(
+            "x\"y".into(),
+            AttributeValue::Ns(vec![n("-1.5"), n("1e100")]),
+        );
+        inner.insert("e".into(), AttributeValue::M(Item::new()));
+        let mut item = Item::new();
+        let values = [
+            ("s", AttributeValue::S("hé\"l\\lo\n\u{1}".into())),
+            ("n", AttributeValue::N(n("-0.000123"))),
+            ("z0", AttributeValue::N(n("0"))),
+            ("big", AttributeValue::N(n("12345E20"))),
+            ("mid", AttributeValue::N(n("123.45"))),
+            ("b", AttributeValue::B(vec![0, 255, 7])),
+            ("t", AttributeValue::Bool(true)),
+            ("f", AttributeValue::Bool(false)),
+            ("nul", AttributeValue::Null),
+            ("ss", AttributeValue::Ss(vec!["a".into(), "b".into()])),
+            ("bs", AttributeValue::Bs(vec![vec![1], vec![]])),
+            ("l", AttributeValue::L(vec![])),
+            (
+                "l2",
+                AttributeValue::L(vec![AttributeValue::M(inner), AttributeValue::Null]),
+            ),
+        ];
+        for (k, v) in values {
+            item.insert(k.into(), v);
+        }
+        item
+    }
 
     // Every type must survive the round trip through SQLite's bytes unchanged.
     #[test]
     fn every_type_round_trips() {
-        let n = |s| Number::parse(s).unwrap();
-        let mut inner = Item::new();
-        inner.insert("x".into(), AttributeValue::Ns(vec![n("-1.5"), n("1e100")]));
-        let mut item = Item::new();
-        item.insert("s".into(), AttributeValue::S("héllo".into()));
-        item.insert("n".into(), AttributeValue::N(n("-0.000123")));
-        item.insert("b".into(), AttributeValue::B(vec![0, 255]));
-        item.insert("t".into(), AttributeValue::Bool(true));
-        item.insert("f".into(), AttributeValue::Bool(false));
-        item.insert("z".into(), AttributeValue::Null);
-        item.insert(
-            "ss".into(),
-            AttributeValue::Ss(vec!["a".into(), "b".into()]),
-        );
-        item.insert("bs".into(), AttributeValue::Bs(vec![vec![1], vec![]]));
-        item.insert(
-            "l".into(),
-            AttributeValue::L(vec![AttributeValue::M(inner), AttributeValue::Null]),
-        );
+        let item = every_type();
         assert_eq!(decode_item(&encode_item(&item)).unwrap(), item);
     }
 
