@@ -417,6 +417,8 @@ fn service_enum_order(shape: &str, listed: Vec<String>) -> Vec<String> {
             "ALL_PROJECTED_ATTRIBUTES",
         ],
         "ConditionalOperator" => &["OR", "AND"],
+        // DynamoDB Local's CreateTable message and the service's (tables/create_table_schema_model_errors).
+        "ScalarAttributeType" => &["B", "N", "S"],
         _ => return listed,
     };
     debug_assert!(observed.len() == listed.len());
