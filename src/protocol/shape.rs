@@ -236,6 +236,14 @@ impl ServiceModel {
             (Kind::Integer, Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(()),
             (Kind::Double | Kind::Timestamp, Value::Number(_)) => Ok(()),
             (Kind::Boolean, Value::Bool(_)) => Ok(()),
+            // BOOL and NULL attribute values read "true"/"false" strings as booleans, as
+            // DynamoDB Local does (protocol::attr; values/bool_as_string).
+            (Kind::Boolean, Value::String(t))
+                if matches!(s.name.as_str(), "BooleanAttributeValue" | "NullAttributeValue")
+                    && (t.eq_ignore_ascii_case("true") || t.eq_ignore_ascii_case("false")) =>
+            {
+                Ok(())
+            }
             (_, other) => {
                 let token = match other {
                     Value::String(_) => "STRING_VALUE",
