@@ -182,9 +182,10 @@ fn apply_gsi_updates(
             .as_object()
             .map(Input)
             .and_then(|u| {
-                ["Create", "Update", "Delete"]
-                    .iter()
-                    .find_map(|a| u.obj(a).map(|o| (*a, o.str("IndexName").unwrap_or_default())))
+                ["Create", "Update", "Delete"].iter().find_map(|a| {
+                    u.obj(a)
+                        .map(|o| (*a, o.str("IndexName").unwrap_or_default()))
+                })
             })
             .ok_or_else(|| Error::validation("Update global secondary index action is null"))?;
         if seen.contains(&index) {

@@ -217,7 +217,7 @@ fn boolean(v: &Value) -> Result<bool> {
 /// Standard base64 with padding, refused with the service's decoder messages (checked in this
 /// order: length, then characters, then the bits a last character may not carry).
 fn decode_base64(s: &str) -> Result<Vec<u8>> {
-    if s.len() % 4 != 0 {
+    if !s.len().is_multiple_of(4) {
         return Err(Error::serialization(format!(
             "Base64 encoded length is expected a multiple of 4 bytes but found: {}",
             s.len()
@@ -234,9 +234,8 @@ fn decode_base64(s: &str) -> Result<Vec<u8>> {
             "Invalid Base64 character: '{c}'"
         )));
     }
-    B64.decode(s).map_err(|_| {
-        Error::serialization("Invalid last non-pad Base64 character dectected")
-    })
+    B64.decode(s)
+        .map_err(|_| Error::serialization("Invalid last non-pad Base64 character dectected"))
 }
 
 fn has_duplicates<T: Ord>(items: &[T]) -> bool {
@@ -298,13 +297,22 @@ mod tests {
             message(json!({"B": "AQ"})),
             "Base64 encoded length is expected a multiple of 4 bytes but found: 2"
         );
-        assert_eq!(message(json!({"B": "!!!!"})), "Invalid Base64 character: '!'");
-        assert_eq!(message(json!({"B": "A=B="})), "Invalid Base64 character: '='");
+        assert_eq!(
+            message(json!({"B": "!!!!"})),
+            "Invalid Base64 character: '!'"
+        );
+        assert_eq!(
+            message(json!({"B": "A=B="})),
+            "Invalid Base64 character: '='"
+        );
         assert_eq!(
             message(json!({"B": "AB=="})),
             "Invalid last non-pad Base64 character dectected"
         );
-        assert_eq!(parse_value(&json!({"B": "AQ=="}), 1).unwrap(), AttributeValue::B(vec![1]));
+        assert_eq!(
+            parse_value(&json!({"B": "AQ=="}), 1).unwrap(),
+            AttributeValue::B(vec![1])
+        );
     }
 
     // 31 nested containers holding a scalar are fine; a 32nd container is refused even empty.
@@ -325,14 +333,26 @@ mod tests {
     // DynamoDB Local reads "true"/"false" strings as booleans in BOOL and NULL.
     #[test]
     fn bool_strings_are_booleans() {
-        assert_eq!(parse_value(&json!({"BOOL": "TRUE"}), 1).unwrap(), AttributeValue::Bool(true));
-        assert_eq!(parse_value(&json!({"NULL": "true"}), 1).unwrap(), AttributeValue::Null);
-        assert_eq!(message(json!({"BOOL": "yes"})), "STRING_VALUE cannot be converted to Boolean");
+        assert_eq!(
+            parse_value(&json!({"BOOL": "TRUE"}), 1).unwrap(),
+            AttributeValue::Bool(true)
+        );
+        assert_eq!(
+            parse_value(&json!({"NULL": "true"}), 1).unwrap(),
+            AttributeValue::Null
+        );
+        assert_eq!(
+            message(json!({"BOOL": "yes"})),
+            "STRING_VALUE cannot be converted to Boolean"
+        );
     }
 
     // An empty name is refused inside maps too, not only at the top of an item.
     #[test]
     fn empty_map_key_is_an_empty_attribute_name() {
-        assert_eq!(message(json!({"M": {"": {"S": "a"}}})), "Empty attribute name");
+        assert_eq!(
+            message(json!({"M": {"": {"S": "a"}}})),
+            "Empty attribute name"
+        );
     }
 }

@@ -239,8 +239,10 @@ impl ServiceModel {
             // BOOL and NULL attribute values read "true"/"false" strings as booleans, as
             // DynamoDB Local does (protocol::attr; values/bool_as_string).
             (Kind::Boolean, Value::String(t))
-                if matches!(s.name.as_str(), "BooleanAttributeValue" | "NullAttributeValue")
-                    && (t.eq_ignore_ascii_case("true") || t.eq_ignore_ascii_case("false")) =>
+                if matches!(
+                    s.name.as_str(),
+                    "BooleanAttributeValue" | "NullAttributeValue"
+                ) && (t.eq_ignore_ascii_case("true") || t.eq_ignore_ascii_case("false")) =>
             {
                 Ok(())
             }
