@@ -83,6 +83,15 @@ fn check_key_size(v: &AttributeValue, is_range: bool) -> Result<()> {
     Ok(())
 }
 
+/// A key attribute holding a set, list, map, BOOL or NULL is refused before its type is
+/// compared with the schema (DynamoDB Local's words: items/key_type_set_or_null).
+fn check_key_kind(v: &AttributeValue) -> Result<()> {
+    match v.scalar_type() {
+        Some(_) => Ok(()),
+        None => Err(Error::validation("Invalid attribute value type")),
+    }
+}
+
 /// The key of a full item (PutItem): every key attribute present with the declared type.
 pub fn item_key(schema: &KeySchema, item: &Item) -> Result<EncodedKey> {
     let mut parts = [Vec::new(), Vec::new()];
@@ -90,6 +99,7 @@ pub fn item_key(schema: &KeySchema, item: &Item) -> Result<EncodedKey> {
         let v = item
             .get(&attr.name)
             .ok_or_else(|| invalid(format!("Missing the key {} in the item", attr.name)))?;
+        check_key_kind(v)?;
         if v.scalar_type() != Some(attr.ty.scalar()) {
             return Err(invalid(format!(
                 "Type mismatch for key {} expected: {} actual: {}",
@@ -114,6 +124,7 @@ pub fn request_key(schema: &KeySchema, key: &Item) -> Result<EncodedKey> {
     let mut parts = [Vec::new(), Vec::new()];
     for (i, attr) in schema.attrs().enumerate() {
         let v = key.get(&attr.name).ok_or_else(mismatch)?;
+        check_key_kind(v)?;
         if v.scalar_type() != Some(attr.ty.scalar()) {
             return Err(mismatch());
         }

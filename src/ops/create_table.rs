@@ -116,7 +116,12 @@ pub fn parse_projection(p: Option<Input>) -> Result<Projection> {
         Some("ALL") => ProjectionType::All,
         Some("KEYS_ONLY") => ProjectionType::KeysOnly,
         Some("INCLUDE") => ProjectionType::Include,
-        _ => return Err(invalid("Unknown ProjectionType: null")),
+        // A Projection without a ProjectionType (`{}`) counts as no projection at all.
+        _ => {
+            return Err(Error::validation(
+                "Indexes must have a projection specified",
+            ))
+        }
     };
     let nka: Option<Vec<String>> = p.list("NonKeyAttributes").map(|l| {
         l.iter()
@@ -165,13 +170,9 @@ pub fn parse_gsi(
     defs: &HashMap<String, KeyType>,
     billing: BillingMode,
 ) -> Result<IndexDef> {
+    // DynamoDB Local's order for one GSI: its throughput, then its projection, then its key
+    // schema (tables/create_table_gsi_without_throughput_provisioned and notes/tables.md).
     let name = g.str("IndexName").unwrap_or_default().to_string();
-    let key = parse_key_schema(
-        g.list("KeySchema").map(Vec::as_slice).unwrap_or(&[]),
-        defs,
-        "gsi",
-    )?;
-    let projection = parse_projection(g.obj("Projection"))?;
     let throughput = parse_throughput(g.obj("ProvisionedThroughput"));
     let throughput = match (billing, throughput) {
         (BillingMode::Provisioned, None) => {
@@ -186,6 +187,12 @@ pub fn parse_gsi(
         }
         (BillingMode::PayPerRequest, None) => None,
     };
+    let projection = parse_projection(g.obj("Projection"))?;
+    let key = parse_key_schema(
+        g.list("KeySchema").map(Vec::as_slice).unwrap_or(&[]),
+        defs,
+        "gsi",
+    )?;
     Ok(IndexDef {
         name,
         kind: IndexKind::Global,
@@ -243,20 +250,6 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         Some("PAY_PER_REQUEST") => BillingMode::PayPerRequest,
         _ => BillingMode::Provisioned,
     };
-    let throughput = parse_throughput(input.obj("ProvisionedThroughput"));
-    let throughput = match (billing, throughput) {
-        (BillingMode::Provisioned, None) => return Err(Error::validation("No provisioned throughput specified for the table")),
-        (BillingMode::Provisioned, Some(t)) => {
-            check_throughput(&t)?;
-            t
-        }
-        (BillingMode::PayPerRequest, Some(_)) => {
-            return Err(invalid(
-                "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
-            ))
-        }
-        (BillingMode::PayPerRequest, None) => Throughput::default(),
-    };
     let mut names: Vec<String> = Vec::new();
     let mut lsis = Vec::new();
     if let Some(list) = input.list("LocalSecondaryIndexes") {
@@ -267,8 +260,8 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
             return Err(Error::validation("Local Secondary indices are not allowed on hash tables, only hash and range tables"));
         }
         if list.len() > MAX_LSIS {
-            return Err(invalid(format!(
-                "Number of LocalSecondaryIndexes exceeds per-table limit of {MAX_LSIS}"
+            return Err(Error::validation(format!(
+                "Cannot have more than {MAX_LSIS} local secondary indexes per table"
             )));
         }
         for l in list.iter().filter_map(Value::as_object).map(Input) {
@@ -347,6 +340,21 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     if projected > MAX_PROJECTED_ATTRIBUTES {
         return Err(invalid(format!("Number of projected attributes in all indexes exceeds limit of {MAX_PROJECTED_ATTRIBUTES}")));
     }
+    // The table's own throughput is checked after its indexes (DynamoDB Local's order).
+    let throughput = parse_throughput(input.obj("ProvisionedThroughput"));
+    let throughput = match (billing, throughput) {
+        (BillingMode::Provisioned, None) => return Err(Error::validation("No provisioned throughput specified for the table")),
+        (BillingMode::Provisioned, Some(t)) => {
+            check_throughput(&t)?;
+            t
+        }
+        (BillingMode::PayPerRequest, Some(_)) => {
+            return Err(invalid(
+                "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
+            ))
+        }
+        (BillingMode::PayPerRequest, None) => Throughput::default(),
+    };
     let now = engine.now();
     let stream = stream_state(input.obj("StreamSpecification"), now)?;
     let sse = input.obj("SSESpecification").map(|s| Sse {

@@ -48,17 +48,30 @@ fn render_index(meta: &TableMeta, ix: &IndexDef, view: &TableView) -> Value {
         p.insert("NonKeyAttributes".into(), json!(nka));
     }
     m.insert("Projection".into(), Value::Object(p));
+    // A GSI being created (UpdateTable's answer) has no size or count yet, says whether it is
+    // backfilling, and on an on-demand table carries the default OnDemandThroughput, as
+    // DynamoDB Local shows it.
+    let creating = ix.kind == IndexKind::Global && ix.status == "CREATING";
     if ix.kind == IndexKind::Global {
         m.insert("IndexStatus".into(), json!(ix.status));
-        if ix.backfilling {
-            m.insert("Backfilling".into(), json!(true));
+        if ix.backfilling || creating {
+            m.insert("Backfilling".into(), json!(ix.backfilling));
         }
         if let Some(t) = &ix.throughput {
             m.insert("ProvisionedThroughput".into(), render_throughput(t, false));
         }
     }
-    m.insert("IndexSizeBytes".into(), json!(stats.size_bytes));
-    m.insert("ItemCount".into(), json!(stats.item_count));
+    if creating {
+        if meta.billing_mode == BillingMode::PayPerRequest {
+            m.insert(
+                "OnDemandThroughput".into(),
+                json!({"MaxReadRequestUnits": -1, "MaxWriteRequestUnits": -1}),
+            );
+        }
+    } else {
+        m.insert("IndexSizeBytes".into(), json!(stats.size_bytes));
+        m.insert("ItemCount".into(), json!(stats.item_count));
+    }
     m.insert(
         "IndexArn".into(),
         json!(format!("{}/index/{}", meta.arn(), ix.name)),
@@ -139,13 +152,20 @@ pub fn render_description(view: &TableView) -> Value {
                 "SSEType".into(),
                 json!(sse.sse_type.clone().unwrap_or_else(|| "KMS".into())),
             );
-            d.insert(
-                "KMSMasterKeyArn".into(),
-                json!(sse.kms_key.clone().unwrap_or_else(|| format!(
+            // The service answers the key's ARN: a key ARN given as KMSMasterKeyId is echoed;
+            // awsim has no KMS to resolve a key id or alias, so it builds the ARN around them.
+            let arn = match sse.kms_key.as_deref() {
+                Some(k) if k.starts_with("arn:") => k.to_string(),
+                Some(k) if k.starts_with("alias/") => {
+                    format!("arn:aws:kms:{}:{}:{k}", meta.region, meta.account)
+                }
+                Some(k) => format!("arn:aws:kms:{}:{}:key/{k}", meta.region, meta.account),
+                None => format!(
                     "arn:aws:kms:{}:{}:key/aws-managed-dynamodb",
                     meta.region, meta.account
-                ))),
-            );
+                ),
+            };
+            d.insert("KMSMasterKeyArn".into(), json!(arn));
             m.insert("SSEDescription".into(), Value::Object(d));
         }
     }

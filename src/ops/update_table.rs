@@ -1,6 +1,8 @@
 //! UpdateTable: billing mode, throughput, streams, deletion protection, table class, and GSI
 //! create (with its attribute definitions, backfilled from the items) / update / delete.
-use super::create_table::{check_throughput, invalid, parse_gsi, parse_throughput, stream_state};
+//! Checks run in DynamoDB Local's recorded order (conformance/notes/tables.md): the GSI updates
+//! entry by entry, then the throughput, then the stream.
+use super::create_table::{check_throughput, parse_gsi, parse_throughput, stream_state};
 use super::describe_table::render_description;
 use super::Input;
 use crate::engine::Engine;
@@ -9,64 +11,86 @@ use crate::model::value::ScalarType;
 use crate::model::*;
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let name = input.table_name();
     // The table is looked up before the request is checked for changes, as DynamoDB Local does.
     engine.table(scope, name)?;
     let now = engine.now();
-    let has_change = [
-        "BillingMode",
-        "ProvisionedThroughput",
-        "StreamSpecification",
-        "DeletionProtectionEnabled",
-        "TableClass",
-        "SSESpecification",
-        "GlobalSecondaryIndexUpdates",
-        "ReplicaUpdates",
-        "OnDemandThroughput",
-        "WarmThroughput",
-        "MultiRegionConsistency",
-    ]
-    .iter()
-    .any(|m| input.get(m).is_some());
-    if !has_change {
+    if !has_change(&input) {
+        // The service's text; DynamoDB Local says `Nothing to update` (a `service` override in
+        // tables/update_table_nothing_to_update).
         return Err(Error::validation(
             "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
         ));
     }
+    let mut changed = GsiChanges::default();
     let meta = engine.update_table(scope, name, |meta| {
         let billing = match input.str("BillingMode") {
             Some("PAY_PER_REQUEST") => BillingMode::PayPerRequest,
             Some(_) => BillingMode::Provisioned,
             None => meta.billing_mode,
         };
+        if let Some(updates) = input.list("GlobalSecondaryIndexUpdates") {
+            changed = apply_gsi_updates(meta, &input, updates, billing)?;
+        }
         let throughput = parse_throughput(input.obj("ProvisionedThroughput"));
         match (billing, &throughput) {
             (BillingMode::PayPerRequest, Some(_)) => {
-                return Err(invalid(
+                return Err(super::create_table::invalid(
                     "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
                 ))
             }
             (BillingMode::Provisioned, None) if meta.billing_mode == BillingMode::PayPerRequest => {
-                return Err(invalid("ProvisionedThroughput must be specified when BillingMode is PROVISIONED"))
+                return Err(Error::validation(
+                    "No provisioned throughput specified for the table",
+                ))
             }
             (_, Some(t)) => check_throughput(t)?,
             _ => {}
         }
-        if let Some(t) = throughput {
-            if billing == meta.billing_mode && t.read == meta.throughput.read && t.write == meta.throughput.write {
+        if let Some(t) = &throughput {
+            if billing == meta.billing_mode
+                && t.read == meta.throughput.read
+                && t.write == meta.throughput.write
+            {
+                // The service's text; DynamoDB Local says `The requested throughput value equals
+                // the current value` (tables/update_table_throughput_equal_to_current).
                 return Err(Error::validation(format!(
                     "The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: {}. Requested ReadCapacityUnits: {}. Current WriteCapacityUnits provisioned for the table: {}. Requested WriteCapacityUnits: {}. Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits.",
                     meta.throughput.read, t.read, meta.throughput.write, t.write
                 )));
             }
+        }
+        if let Some(spec) = input.obj("StreamSpecification") {
+            if throughput.is_some() {
+                return Err(Error::validation(
+                    "Cannot change IOPS and Streams at the same time.",
+                ));
+            }
+            // The specification's own rules (view type with/without enabling) come before
+            // the table's current stream state.
+            let next = stream_state(Some(spec), now)?;
+            let active = meta.stream.as_ref().is_some_and(|s| s.enabled);
+            match (next, active) {
+                (Some(_), true) => {
+                    return Err(Error::validation("Table already has an enabled stream"))
+                }
+                (None, false) => return Err(Error::validation("Table has no stream to disable")),
+                (Some(s), false) => meta.stream = Some(s),
+                (None, true) => {
+                    if let Some(s) = &mut meta.stream {
+                        s.enabled = false;
+                    }
+                }
+            }
+        }
+        if let Some(t) = throughput {
             // FIXME: the service stamps LastIncrease/LastDecreaseDateTime and counts decreases;
             // DynamoDB Local (our recorded oracle) leaves them at 0, and so do we for now.
-            let mut next = meta.throughput.clone();
-            next.read = t.read;
-            next.write = t.write;
-            meta.throughput = next;
+            meta.throughput.read = t.read;
+            meta.throughput.write = t.write;
         }
         if billing != meta.billing_mode {
             if billing == BillingMode::PayPerRequest {
@@ -79,48 +103,106 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
             }
             meta.billing_mode = billing;
         }
-        if let Some(spec) = input.obj("StreamSpecification") {
-            let enabled = spec.bool("StreamEnabled").unwrap_or(false);
-            let active = meta.stream.as_ref().is_some_and(|s| s.enabled);
-            if enabled && active {
-                return Err(Error::validation("Table already has an enabled stream"));
-            }
-            if !enabled && !active {
-                return Err(Error::validation("Table already has no enabled stream"));
-            }
-            if enabled {
-                meta.stream = stream_state(Some(spec), now)?;
-            } else if let Some(s) = &mut meta.stream {
-                if spec.str("StreamViewType").is_some() {
-                    return Err(Error::validation(
-                        "One or more parameter values were invalid: StreamSpecification is invalid: StreamViewType cannot be specified when StreamEnabled is false",
-                    ));
-                }
-                s.enabled = false;
-            }
-        }
         if let Some(dp) = input.bool("DeletionProtectionEnabled") {
             meta.deletion_protection = dp;
         }
         if let Some(c) = input.str("TableClass") {
             meta.table_class = Some(c.to_string());
         }
-        if let Some(updates) = input.list("GlobalSecondaryIndexUpdates") {
-            apply_gsi_updates(meta, &input, updates, now)?;
-        }
         Ok(())
     })?;
-    let view = engine.view(meta)?;
+    let mut view = engine.view(meta)?;
+    if !changed.created.is_empty() || !changed.deleted.is_empty() {
+        view.meta = Arc::new(changed.as_reported(&view.meta));
+    }
     Ok(json!({ "TableDescription": render_description(&view) }))
 }
 
+/// Whether the request asks for anything at all (the service's "At least one of ..." rule; an
+/// empty GlobalSecondaryIndexUpdates list asks for nothing, as in DynamoDB Local).
+fn has_change(input: &Input) -> bool {
+    [
+        "BillingMode",
+        "ProvisionedThroughput",
+        "StreamSpecification",
+        "DeletionProtectionEnabled",
+        "TableClass",
+        "SSESpecification",
+        "ReplicaUpdates",
+        "OnDemandThroughput",
+        "WarmThroughput",
+        "MultiRegionConsistency",
+    ]
+    .iter()
+    .any(|m| input.get(m).is_some())
+        || input
+            .list("GlobalSecondaryIndexUpdates")
+            .is_some_and(|l| !l.is_empty())
+}
+
+/// The GSIs an UpdateTable created or deleted. awsim builds a new index (and drops an old one)
+/// inside the request, but the response describes them as the service does at that moment:
+/// `CREATING` (not yet backfilled) and `DELETING`.
+#[derive(Default)]
+struct GsiChanges {
+    created: Vec<String>,
+    deleted: Vec<IndexDef>,
+}
+
+impl GsiChanges {
+    fn as_reported(&self, meta: &TableMeta) -> TableMeta {
+        let mut meta = meta.clone();
+        for g in &mut meta.gsis {
+            if self.created.contains(&g.name) {
+                g.status = "CREATING".into();
+            }
+        }
+        for gone in &self.deleted {
+            let mut g = gone.clone();
+            g.status = "DELETING".into();
+            meta.gsis.push(g);
+        }
+        meta
+    }
+}
+
+/// Applies GlobalSecondaryIndexUpdates to `meta`, with DynamoDB Local's checks in its order:
+/// an empty entry, the same index twice, more than one Create/Delete (the service's limit too),
+/// then each entry in request order.
 fn apply_gsi_updates(
     meta: &mut TableMeta,
     input: &Input,
     updates: &[Value],
-    _now: f64,
-) -> Result<()> {
-    let mut defs: HashMap<String, KeyType> = meta.attribute_definitions.iter().cloned().collect();
+    billing: BillingMode,
+) -> Result<GsiChanges> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut online = 0;
+    for u in updates {
+        let (action, index) = u
+            .as_object()
+            .map(Input)
+            .and_then(|u| {
+                ["Create", "Update", "Delete"].iter().find_map(|a| {
+                    u.obj(a)
+                        .map(|o| (*a, o.str("IndexName").unwrap_or_default()))
+                })
+            })
+            .ok_or_else(|| Error::validation("Update global secondary index action is null"))?;
+        if seen.contains(&index) {
+            return Err(Error::validation(
+                "Only one global secondary index update per index is allowed simultaneously.",
+            ));
+        }
+        seen.push(index);
+        online += usize::from(action != "Update");
+    }
+    if online > 1 {
+        return Err(Error::new(
+            ErrorKind::LimitExceeded,
+            "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table",
+        ));
+    }
+    let not_found = || Error::new(ErrorKind::ResourceNotFound, "Requested resource not found");
     let new_defs: Vec<(String, KeyType)> = input
         .list("AttributeDefinitions")
         .into_iter()
@@ -134,59 +216,62 @@ fn apply_gsi_updates(
             )
         })
         .collect();
-    for (n, t) in &new_defs {
-        if let Some(existing) = defs.get(n) {
-            if existing != t {
-                return Err(invalid(format!(
-                    "Cannot change the type of an existing attribute definition: {n}"
-                )));
-            }
-        }
-        defs.insert(n.clone(), *t);
-    }
+    let mut changes = GsiChanges::default();
     for u in updates.iter().filter_map(Value::as_object).map(Input) {
         if let Some(c) = u.obj("Create") {
-            let gsi = parse_gsi(c, &defs, meta.billing_mode)?;
+            if input.get("AttributeDefinitions").is_none() {
+                return Err(Error::validation("No Attribute Schema Defined"));
+            }
+            let mut defs: HashMap<String, KeyType> =
+                meta.attribute_definitions.iter().cloned().collect();
+            for (n, t) in &new_defs {
+                if defs.get(n).is_some_and(|existing| existing != t) {
+                    return Err(Error::validation(
+                        "invalid attribute, SchemaElement redefined should be of same type as previously defined",
+                    ));
+                }
+                defs.insert(n.clone(), *t);
+            }
+            let gsi = parse_gsi(c, &defs, billing)?;
             if meta.index(&gsi.name).is_some() {
-                return Err(invalid(format!("Index already exists: {}", gsi.name)));
+                return Err(Error::validation(
+                    "Attempting to create an index which already exists",
+                ));
             }
             if meta.gsis.len() >= super::create_table::MAX_GSIS {
-                return Err(Error::new(ErrorKind::LimitExceeded, "Subscriber limit exceeded: Only 20 GlobalSecondaryIndexes are allowed per table"));
+                return Err(Error::new(
+                    ErrorKind::LimitExceeded,
+                    "Subscriber limit exceeded: Only 20 GlobalSecondaryIndexes are allowed per table",
+                ));
             }
+            changes.created.push(gsi.name.clone());
             meta.gsis.push(gsi);
         } else if let Some(d) = u.obj("Delete") {
             let name = d.str("IndexName").unwrap_or_default();
-            let before = meta.gsis.len();
-            meta.gsis.retain(|g| g.name != name);
-            if meta.gsis.len() == before {
-                return Err(Error::new(
-                    ErrorKind::ResourceNotFound,
-                    format!("Requested resource not found: Index: {name} not found"),
-                ));
-            }
+            let at = meta
+                .gsis
+                .iter()
+                .position(|g| g.name == name)
+                .ok_or_else(not_found)?;
+            changes.deleted.push(meta.gsis.remove(at));
         } else if let Some(up) = u.obj("Update") {
             let name = up.str("IndexName").unwrap_or_default();
-            let billing = meta.billing_mode;
             let g = meta
                 .gsis
                 .iter_mut()
                 .find(|g| g.name == name)
-                .ok_or_else(|| {
-                    Error::new(
-                        ErrorKind::ResourceNotFound,
-                        format!("Requested resource not found: Index: {name} not found"),
-                    )
-                })?;
+                .ok_or_else(not_found)?;
             if let Some(t) = parse_throughput(up.obj("ProvisionedThroughput")) {
                 if billing == BillingMode::PayPerRequest {
-                    return Err(invalid("Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"));
+                    return Err(super::create_table::invalid("Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"));
                 }
                 check_throughput(&t)?;
                 g.throughput = Some(t);
             }
         }
     }
-    // Attribute definitions stay exactly the key attributes of the table and its indexes.
+    // Attribute definitions stay exactly the key attributes of the table and its indexes; after
+    // an index is created or deleted DynamoDB Local lists them in Java HashMap order.
     let used: Vec<String> = meta
         .key
         .attrs()
@@ -204,6 +289,12 @@ fn apply_gsi_updates(
             merged.push((n, t));
         }
     }
+    if !changes.created.is_empty() || !changes.deleted.is_empty() {
+        merged = java_hash_order(&merged, |(n, _)| n)
+            .into_iter()
+            .cloned()
+            .collect();
+    }
     meta.attribute_definitions = merged;
-    Ok(())
+    Ok(changes)
 }

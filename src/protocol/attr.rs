@@ -26,19 +26,19 @@ pub fn parse_item(v: &Value) -> Result<Item> {
     let mut item = Item::new();
     for (k, v) in o {
         if k.is_empty() {
-            return Err(Error::validation("Empty attribute name"));
+            return Err(empty_name());
         }
         item.insert(k.clone(), parse_value(v, 1)?);
     }
     Ok(item)
 }
 
+fn empty_name() -> Error {
+    Error::validation("Empty attribute name")
+}
+
+/// Parses one attribute value found `depth` levels down (a top-level attribute is level 1).
 pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
-    if depth > MAX_NESTING {
-        return Err(Error::validation(
-            "Nesting Levels have exceeded supported limits",
-        ));
-    }
     let Some(o) = v.as_object() else {
         return Err(Error::serialization("Unexpected value type in payload"));
     };
@@ -56,6 +56,13 @@ pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
         }
         (Some(one), None) => one,
     };
+    // A container at level 32 is one level too deep, whatever it holds (31 nested L/M holding
+    // a scalar are accepted): values/nesting_depth_exceeded.
+    if depth >= MAX_NESTING && (tag == "L" || tag == "M") {
+        return Err(Error::validation(
+            "Nesting Levels have exceeded supported limits: Attributes in the item have nested levels beyond supported limit",
+        ));
+    }
     let string = |x: &Value| -> Result<String> {
         match x {
             Value::String(s) => Ok(s.clone()),
@@ -84,36 +91,17 @@ pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
         }
     };
     let number = |s: &str| Number::parse(s).map_err(number_error);
-    let binary = |s: &str| {
-        B64.decode(s).map_err(|_| {
-            Error::serialization(
-                "Base64 encoded length is expected a multiple of 4 bytes but found: ".to_string()
-                    + &s.len().to_string(),
-            )
-        })
-    };
+    let binary = |s: &str| decode_base64(s);
     Ok(match tag.as_str() {
         "S" => AttributeValue::S(string(inner)?),
         "N" => AttributeValue::N(number(&string(inner)?)?),
         "B" => AttributeValue::B(binary(&string(inner)?)?),
-        "BOOL" => match inner {
-            Value::Bool(b) => AttributeValue::Bool(*b),
-            _ => {
-                return Err(Error::serialization(
-                    "STRING_VALUE cannot be converted to Boolean",
-                ))
-            }
-        },
-        "NULL" => match inner {
-            Value::Bool(true) => AttributeValue::Null,
-            Value::Bool(false) => {
+        "BOOL" => AttributeValue::Bool(boolean(inner)?),
+        "NULL" => match boolean(inner)? {
+            true => AttributeValue::Null,
+            false => {
                 return Err(invalid(
                     "Null attribute value types must have the value of true",
-                ))
-            }
-            _ => {
-                return Err(Error::serialization(
-                    "STRING_VALUE cannot be converted to Boolean",
                 ))
             }
         },
@@ -183,6 +171,9 @@ pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
             Value::Object(m) => {
                 let mut out = Item::new();
                 for (k, e) in m {
+                    if k.is_empty() {
+                        return Err(empty_name());
+                    }
                     out.insert(k.clone(), parse_value(e, depth + 1)?);
                 }
                 AttributeValue::M(out)
@@ -198,6 +189,53 @@ pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
             "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes",
         )),
     })
+}
+
+/// A BOOL or NULL flag. Like DynamoDB Local (values/bool_as_string), the JSON strings "true"
+/// and "false" (any case) are read as booleans; anything else that is not a JSON boolean is a
+/// SerializationException.
+fn boolean(v: &Value) -> Result<bool> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(false),
+        Value::String(_) => Err(Error::serialization(
+            "STRING_VALUE cannot be converted to Boolean",
+        )),
+        Value::Number(_) => Err(Error::serialization(
+            "NUMBER_VALUE cannot be converted to Boolean",
+        )),
+        Value::Array(_) => Err(Error::serialization(
+            "Start of list found where not expected",
+        )),
+        _ => Err(Error::serialization(
+            "Start of structure or map found where not expected.",
+        )),
+    }
+}
+
+/// Standard base64 with padding, refused with the service's decoder messages (checked in this
+/// order: length, then characters, then the bits a last character may not carry).
+fn decode_base64(s: &str) -> Result<Vec<u8>> {
+    if !s.len().is_multiple_of(4) {
+        return Err(Error::serialization(format!(
+            "Base64 encoded length is expected a multiple of 4 bytes but found: {}",
+            s.len()
+        )));
+    }
+    let bytes = s.as_bytes();
+    let bad = bytes.iter().enumerate().find(|&(i, &c)| {
+        let pad_ok = c == b'=' && bytes[i..].iter().all(|&p| p == b'=');
+        !(c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || pad_ok)
+    });
+    if let Some((i, _)) = bad {
+        let c = s[i..].chars().next().unwrap_or('?');
+        return Err(Error::serialization(format!(
+            "Invalid Base64 character: '{c}'"
+        )));
+    }
+    B64.decode(s)
+        .map_err(|_| Error::serialization("Invalid last non-pad Base64 character dectected"))
 }
 
 fn has_duplicates<T: Ord>(items: &[T]) -> bool {
@@ -241,4 +279,80 @@ pub fn render_value(v: &AttributeValue) -> Value {
     };
     m.insert(tag.to_string(), inner);
     Value::Object(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn message(v: Value) -> String {
+        parse_value(&v, 1).unwrap_err().message.unwrap_or_default()
+    }
+
+    // Bad base64 is the service's 400 with the decoder's reason, length first, then characters.
+    #[test]
+    fn invalid_base64_names_its_fault() {
+        assert_eq!(
+            message(json!({"B": "AQ"})),
+            "Base64 encoded length is expected a multiple of 4 bytes but found: 2"
+        );
+        assert_eq!(
+            message(json!({"B": "!!!!"})),
+            "Invalid Base64 character: '!'"
+        );
+        assert_eq!(
+            message(json!({"B": "A=B="})),
+            "Invalid Base64 character: '='"
+        );
+        assert_eq!(
+            message(json!({"B": "AB=="})),
+            "Invalid last non-pad Base64 character dectected"
+        );
+        assert_eq!(
+            parse_value(&json!({"B": "AQ=="}), 1).unwrap(),
+            AttributeValue::B(vec![1])
+        );
+    }
+
+    // 31 nested containers holding a scalar are fine; a 32nd container is refused even empty.
+    #[test]
+    fn a_container_at_level_32_is_too_deep() {
+        let mut ok = json!({"S": "a"});
+        for _ in 0..31 {
+            ok = json!({"L": [ok]});
+        }
+        assert!(parse_value(&ok, 1).is_ok());
+        let mut deep = json!({"M": {}});
+        for _ in 0..31 {
+            deep = json!({"L": [deep]});
+        }
+        assert!(message(deep).starts_with("Nesting Levels have exceeded supported limits: "));
+    }
+
+    // DynamoDB Local reads "true"/"false" strings as booleans in BOOL and NULL.
+    #[test]
+    fn bool_strings_are_booleans() {
+        assert_eq!(
+            parse_value(&json!({"BOOL": "TRUE"}), 1).unwrap(),
+            AttributeValue::Bool(true)
+        );
+        assert_eq!(
+            parse_value(&json!({"NULL": "true"}), 1).unwrap(),
+            AttributeValue::Null
+        );
+        assert_eq!(
+            message(json!({"BOOL": "yes"})),
+            "STRING_VALUE cannot be converted to Boolean"
+        );
+    }
+
+    // An empty name is refused inside maps too, not only at the top of an item.
+    #[test]
+    fn empty_map_key_is_an_empty_attribute_name() {
+        assert_eq!(
+            message(json!({"M": {"": {"S": "a"}}})),
+            "Empty attribute name"
+        );
+    }
 }

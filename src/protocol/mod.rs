@@ -140,10 +140,10 @@ fn resolve_target(target: Option<&str>) -> Result<(Service, String), Error> {
     Ok((service, op.to_string()))
 }
 
+/// The request document. Anything that is not one JSON object, an empty body included, is a
+/// SerializationException (the service's answer; DynamoDB Local fails with a 500 instead:
+/// fixtures/wire/wire_empty_body, wire_malformed_json, wire_json_array_body).
 fn parse_body(body: &[u8]) -> Result<Value, Error> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Value::Object(Map::new()));
-    }
     // serde_json bounds recursion itself (128 levels), so hostile nesting is an error, not a crash.
     match serde_json::from_slice::<Value>(body) {
         Ok(v @ Value::Object(_)) => Ok(v),
@@ -221,6 +221,16 @@ mod tests {
                 .bytes()
                 .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase()));
         }
+    }
+
+    // Only a JSON object is a request; an empty body is not one (the service's 400, not `{}`).
+    #[test]
+    fn bodies_that_are_not_one_object_are_serialization_errors() {
+        for body in [&b""[..], b"  ", b"{not json", b"[]"] {
+            let e = parse_body(body).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Serialization);
+        }
+        assert!(parse_body(b"{}").is_ok());
     }
 
     // The account/region split is what isolates tables between callers.

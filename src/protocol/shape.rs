@@ -236,6 +236,16 @@ impl ServiceModel {
             (Kind::Integer, Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(()),
             (Kind::Double | Kind::Timestamp, Value::Number(_)) => Ok(()),
             (Kind::Boolean, Value::Bool(_)) => Ok(()),
+            // BOOL and NULL attribute values read "true"/"false" strings as booleans, as
+            // DynamoDB Local does (protocol::attr; values/bool_as_string).
+            (Kind::Boolean, Value::String(t))
+                if matches!(
+                    s.name.as_str(),
+                    "BooleanAttributeValue" | "NullAttributeValue"
+                ) && (t.eq_ignore_ascii_case("true") || t.eq_ignore_ascii_case("false")) =>
+            {
+                Ok(())
+            }
             (_, other) => {
                 let token = match other {
                     Value::String(_) => "STRING_VALUE",
@@ -417,6 +427,8 @@ fn service_enum_order(shape: &str, listed: Vec<String>) -> Vec<String> {
             "ALL_PROJECTED_ATTRIBUTES",
         ],
         "ConditionalOperator" => &["OR", "AND"],
+        // DynamoDB Local's CreateTable message and the service's (tables/create_table_schema_model_errors).
+        "ScalarAttributeType" => &["B", "N", "S"],
         _ => return listed,
     };
     debug_assert!(observed.len() == listed.len());
