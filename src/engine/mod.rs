@@ -292,7 +292,7 @@ impl Engine {
 
 /// Decodes a stored item row; a corrupt row is an internal fault, never a panic.
 pub fn decode_row(bytes: &[u8]) -> Result<Item> {
-    codec::decode_item(bytes).map_err(|_| Error::internal("corrupt item row"))
+    Ok(codec::decode_item(bytes)?)
 }
 
 /// An item ready to be written: its key, size, encoded bytes and index keys, all validated.

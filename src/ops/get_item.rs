@@ -28,8 +28,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Output> {
         let buf = out.member("Item");
         match &projection {
             Some(p) => json::item(buf, &apply_projection(&decode_row(&bytes)?, p)),
-            None => json::stored_item(buf, &bytes)
-                .map_err(|_| crate::error::Error::internal("corrupt item row"))?,
+            None => json::stored_item(buf, &bytes)?,
         }
     }
     if let Some((k, v)) = consumed_capacity(input, &meta.name, units) {

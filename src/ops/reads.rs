@@ -346,9 +346,7 @@ pub fn run_page(
         match (returned, decoded) {
             (Returned::Count, _) => {}
             (Returned::AsRead, Some(item)) => json::item(buf, &item),
-            (Returned::AsRead, None) => {
-                json::stored_item(buf, row).map_err(|_| Error::internal("corrupt item row"))?
-            }
+            (Returned::AsRead, None) => json::stored_item(buf, row)?,
             (Returned::Paths(p), item) => {
                 let item = match item {
                     Some(item) => item,

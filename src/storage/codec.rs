@@ -96,6 +96,12 @@ fn encode_value(out: &mut Vec<u8>, v: &AttributeValue) {
 #[derive(Debug)]
 pub struct CorruptItem;
 
+impl From<CorruptItem> for crate::error::Error {
+    fn from(_: CorruptItem) -> Self {
+        crate::error::Error::internal("corrupt item row")
+    }
+}
+
 struct Reader<'a> {
     b: &'a [u8],
     i: usize,
