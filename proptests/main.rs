@@ -2,8 +2,8 @@
 //! DynamoDB orders the values (numbers numerically, strings and binaries bytewise), including
 //! when SQLite itself sorts the encoded BLOBs. Expressions, paging, streams, and transactions and
 //! batches have their own files.
+use awsim::codec::key::{encode_key_value, encode_number};
 use awsim::model::{AttributeValue, Number};
-use awsim::storage::keycodec::{encode_key_value, encode_number};
 mod expressions;
 mod paging;
 mod streams;

@@ -1,4 +1,4 @@
-//! Property tests of Query and Scan paging, driven through `ops::dispatch` with wire-shaped JSON
+//! Property tests of Query and Scan paging, driven through `dispatch::call` with wire-shaped JSON
 //! bodies against random tables (hash-only or hash+range; S, N or B keys; numbers from ordinary
 //! ones to the extremes of the service's range, written in several textual forms) and a model
 //! computed here (own decimal parser and comparison, bytewise strings and binaries). Proven:
@@ -17,7 +17,7 @@
 //!    plus the table keys.
 //! 5. Select COUNT: Count summed over pages is the number of matching items; no Items are sent.
 //!
-//! awsim is reached only through `Engine::open` and `ops::dispatch`; its ordering code is never
+//! awsim is reached only through `Engine::open` and `dispatch::call`; its ordering code is never
 //! called, so the model cannot share its mistakes.
 use awsim::engine::Engine;
 use awsim::model::Scope;
@@ -660,7 +660,7 @@ impl Db {
     }
 
     fn call(&self, op: &str, body: &Value) -> TestResult<Value> {
-        awsim::ops::dispatch(&self.engine, &self.scope, Service::DynamoDb, op, body)
+        awsim::dispatch::call(&self.engine, &self.scope, Service::DynamoDb, op, body)
             .map_err(|e| TestCaseError::fail(format!("{op} {body} failed: {e:?}")))
     }
 

@@ -2,7 +2,7 @@
 //! (on a few keys, so items are created, changed, rewritten unchanged and deleted), replaying the
 //! stream from TRIM_HORIZON (INSERT/MODIFY set the key's NEW_IMAGE, REMOVE drops it) rebuilds
 //! exactly the table's final contents, sequence numbers strictly increase, and a write that
-//! changes nothing adds no record. Driven through `ops::dispatch` with wire-shaped JSON.
+//! changes nothing adds no record. Driven through `dispatch::call` with wire-shaped JSON.
 use awsim::engine::Engine;
 use awsim::model::Scope;
 use awsim::protocol::Service;
@@ -33,7 +33,7 @@ struct Db {
 
 impl Db {
     fn call(&self, service: Service, op: &str, body: Value) -> Value {
-        awsim::ops::dispatch(&self.engine, &self.scope, service, op, &body)
+        awsim::dispatch::call(&self.engine, &self.scope, service, op, &body)
             .unwrap_or_else(|e| panic!("{op} {body}: {e:?}"))
     }
     fn ddb(&self, op: &str, body: Value) -> Value {

@@ -1,4 +1,4 @@
-//! Transactions and batches, driven in process through `awsim::ops::dispatch` with JSON bodies:
+//! Transactions and batches, driven in process through `awsim::dispatch::call` with JSON bodies:
 //! random transactions with random failing conditions leave every table and index byte for byte
 //! as they were when cancelled, and equal the same actions applied one by one when committed;
 //! batch writes are all or nothing; and the limits (25 writes, 100 keys/actions, 400 KB items,
@@ -45,7 +45,7 @@ impl Db {
     }
 
     fn call(&self, op: &str, body: Value) -> Result<Value, Error> {
-        awsim::ops::dispatch(&self.engine, &self.scope, Service::DynamoDb, op, &body)
+        awsim::dispatch::call(&self.engine, &self.scope, Service::DynamoDb, op, &body)
     }
 
     fn ok(&self, op: &str, body: Value) -> Value {
@@ -608,7 +608,7 @@ fn stream_records_follow_committed_writes_only() {
             "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "NEW_AND_OLD_IMAGES"}}),
     );
     let streams = |op: &str, body: Value| {
-        awsim::ops::dispatch(&db.engine, &db.scope, Service::Streams, op, &body)
+        awsim::dispatch::call(&db.engine, &db.scope, Service::Streams, op, &body)
             .unwrap_or_else(|e| panic!("{op}: {e}"))
     };
     let arn = streams("ListStreams", json!({}))["Streams"][0]["StreamArn"].clone();
@@ -786,7 +786,7 @@ fn tokens_survive_a_restart() {
         region: "us-east-1".into(),
     };
     let call = |engine: &Engine, op: &str, body: Value| {
-        awsim::ops::dispatch(engine, &scope, Service::DynamoDb, op, &body).unwrap()
+        awsim::dispatch::call(engine, &scope, Service::DynamoDb, op, &body).unwrap()
     };
     let request = json!({"TransactItems": [{"Update": {"TableName": "kept", "Key": {"pk": {"S": "c"}},
         "UpdateExpression": "ADD n :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}}],

@@ -112,7 +112,7 @@ async fn handle(
         }
     };
     Ok(to_http(
-        protocol::handle(engine, target, authorization, body).await,
+        crate::dispatch::handle(engine, target, authorization, body).await,
     ))
 }
 

@@ -1,16 +1,16 @@
 //! Primary and index keys of items: extraction, the service's key validation, size limits, and
 //! index projections. Produces the storage encodings; knows no JSON.
+use crate::codec::key::{encode_key_value, encode_partition, gsi_tie};
 use crate::error::{Error, Result};
 use crate::model::IndexKind;
 use crate::model::{AttributeValue, IndexDef, Item, KeyAttr, KeySchema, ProjectionType, TableMeta};
-use crate::storage::keycodec::{encode_key_value, encode_partition, gsi_tie};
 
 /// The service's limits on key attribute values.
 pub const MAX_HASH_KEY_BYTES: usize = 2048;
 pub const MAX_RANGE_KEY_BYTES: usize = 1024;
 
 /// Encoded (partition, sort) key; the sort part is empty for hash-only schemas. A table's `pk`
-/// starts with the scan-order hash (`keycodec::encode_partition`).
+/// starts with the scan-order hash (`codec::key::encode_partition`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncodedKey {
     pub pk: Vec<u8>,

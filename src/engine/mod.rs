@@ -7,10 +7,11 @@ pub mod streams;
 pub mod transact;
 pub mod ttl;
 
+use crate::codec::item as codec;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::size::{item_size, MAX_ITEM_SIZE};
 use crate::model::{IndexDef, Item, Scope, TableMeta};
-use crate::storage::{self, codec, Store, TableStats};
+use crate::storage::{self, Store, TableStats};
 use crate::Config;
 use clock::{Clock, OffsetClock};
 use keys::{EncodedKey, IndexKey};

@@ -4,9 +4,9 @@
 //! response), so a page never holds more than it returns.
 use super::keys::{self, stored_key};
 use super::{decode_row, Engine};
+use crate::codec::key::{encode_key_value, encode_partition, hash_value, segment_range};
 use crate::error::Result;
 use crate::model::{AttributeValue, IndexDef, IndexKind, Item, TableMeta};
-use crate::storage::keycodec::{encode_key_value, encode_partition, segment_range};
 use crate::storage::{self, Bound};
 
 /// A page stops once this much data has been read (the service's 1 MB).
@@ -97,6 +97,14 @@ fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
         }
     }
     None
+}
+
+/// Whether an item whose partition key is `hash_key` belongs to segment `segment` of `total`
+/// (a parallel Scan's ExclusiveStartKey must lie inside the segment it continues).
+pub fn in_segment(hash_key: &AttributeValue, segment: u32, total: u32) -> bool {
+    let h = hash_value(hash_key);
+    let (lo, hi) = segment_range(segment, total);
+    h >= lo && hi.is_none_or(|hi| h < hi)
 }
 
 /// What a page read, besides the items handed to the visitor.

@@ -4,10 +4,12 @@
 //! service's 24 hours and survive restarts.
 use super::keys::key_of;
 use super::Engine;
+use crate::codec::item as codec;
 use crate::error::{Error, Result};
 use crate::model::size::item_size;
 use crate::model::{Item, Scope, TableMeta};
-use crate::storage::{self, codec, StreamRecord, StreamRow};
+pub use crate::storage::StreamRow;
+use crate::storage::{self, StreamRecord};
 use rusqlite::Transaction;
 use sha1::{Digest, Sha1};
 
@@ -248,7 +250,7 @@ mod label_tests {
             region: "us-east-1".into(),
         };
         let call = |op: &str, body: serde_json::Value| {
-            crate::ops::dispatch(&engine, &scope, Service::DynamoDb, op, &body)
+            crate::dispatch::call(&engine, &scope, Service::DynamoDb, op, &body)
                 .unwrap_or_else(|e| panic!("{op}: {e}"))
         };
         call(

@@ -110,7 +110,7 @@ mod tests {
             region: "us-east-1".into(),
         };
         let call = |op: &str, body: Value| {
-            crate::ops::dispatch(&engine, &scope, Service::DynamoDb, op, &body).unwrap()
+            crate::dispatch::call(&engine, &scope, Service::DynamoDb, op, &body).unwrap()
         };
         call(
             "CreateTable",

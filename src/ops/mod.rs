@@ -1,31 +1,17 @@
-//! One file per operation: read the (already model-validated) input, run the service's semantic
-//! checks in its order, call the engine, render the output. This module holds the dispatch table
-//! and the small JSON accessors the operations share.
-mod batch;
-mod batch_get_item;
-mod batch_write_item;
-mod create_table;
-mod delete_item;
-mod delete_table;
-mod describe_table;
+//! One file per operation, grouped by family (tables, items, reads, batches, streams): read the
+//! (already model-validated) input, run the service's semantic checks in its order, call the
+//! engine, render the output. This module holds what the operations share (the input accessors,
+//! the output type, ConsumedCapacity and item collection metrics); the dispatch table that picks
+//! an operation is `crate::dispatch`, above both this module and `protocol`.
+pub mod batches;
 pub mod expressions;
-mod get_item;
-mod list_tables;
-mod put_item;
-mod query;
-mod reads;
-mod scan;
-mod streams;
-mod time_to_live;
-mod transact_get_items;
-mod transact_write_items;
-mod update_item;
-mod update_table;
+pub mod items;
+pub mod reads;
+pub mod streams;
+pub mod tables;
 
 use crate::engine::Engine;
-use crate::error::{Error, ErrorKind, Result};
-use crate::model::Scope;
-use crate::protocol::Service;
+use crate::error::{Error, Result};
 use serde_json::{Map, Value};
 
 /// An operation's output: a JSON tree, or a body already written (the item-heavy reads write
@@ -43,70 +29,6 @@ impl Output {
             Output::Written(b) => b,
         }
     }
-}
-
-/// Runs one operation for in-process callers (tests, migrations), its output as a JSON tree.
-pub fn dispatch(
-    engine: &Engine,
-    scope: &Scope,
-    service: Service,
-    op: &str,
-    body: &Value,
-) -> Result<Value> {
-    match run(engine, scope, service, op, body)? {
-        Output::Tree(v) => Ok(v),
-        Output::Written(b) => serde_json::from_slice(&b).map_err(Error::internal),
-    }
-}
-
-/// The one dispatch table: operation name -> handler.
-pub fn run(
-    engine: &Engine,
-    scope: &Scope,
-    service: Service,
-    op: &str,
-    body: &Value,
-) -> Result<Output> {
-    let model = match service {
-        Service::DynamoDb => crate::protocol::shape::dynamodb(),
-        Service::Streams => crate::protocol::shape::streams(),
-    };
-    model.validate(op, body)?;
-    let input = Input(body.as_object().expect("bodies are objects"));
-    if let Some(name) = input.str("TableName") {
-        validate_table_name(name)?;
-    }
-    let tree = match (service, op) {
-        (Service::DynamoDb, "GetItem") => return get_item::run(engine, scope, input),
-        (Service::DynamoDb, "Query") => return query::run(engine, scope, input),
-        (Service::DynamoDb, "Scan") => return scan::run(engine, scope, input),
-        (Service::DynamoDb, "CreateTable") => create_table::run(engine, scope, input),
-        (Service::DynamoDb, "DescribeTable") => describe_table::run(engine, scope, input),
-        (Service::DynamoDb, "ListTables") => list_tables::run(engine, scope, input),
-        (Service::DynamoDb, "DeleteTable") => delete_table::run(engine, scope, input),
-        (Service::DynamoDb, "UpdateTable") => update_table::run(engine, scope, input),
-        (Service::DynamoDb, "PutItem") => put_item::run(engine, scope, input),
-        (Service::DynamoDb, "DeleteItem") => delete_item::run(engine, scope, input),
-        (Service::DynamoDb, "UpdateItem") => update_item::run(engine, scope, input),
-        (Service::DynamoDb, "UpdateTimeToLive") => time_to_live::update(engine, scope, input),
-        (Service::DynamoDb, "DescribeTimeToLive") => time_to_live::describe(engine, scope, input),
-        (Service::Streams, "ListStreams") => streams::list_streams(engine, scope, input),
-        (Service::Streams, "DescribeStream") => streams::describe_stream(engine, scope, input),
-        (Service::Streams, "GetShardIterator") => streams::get_shard_iterator(engine, scope, input),
-        (Service::Streams, "GetRecords") => streams::get_records(engine, scope, input),
-        (Service::DynamoDb, "BatchGetItem") => batch_get_item::run(engine, scope, input),
-        (Service::DynamoDb, "BatchWriteItem") => batch_write_item::run(engine, scope, input),
-        (Service::DynamoDb, "TransactWriteItems") => {
-            transact_write_items::run(engine, scope, input)
-        }
-        (Service::DynamoDb, "TransactGetItems") => transact_get_items::run(engine, scope, input),
-        // Operations of the model that a later milestone implements.
-        _ => Err(Error::new(
-            ErrorKind::UnknownOperation,
-            "An unknown operation was requested.",
-        )),
-    };
-    tree.map(Output::Tree)
 }
 
 /// Table names: 3 to 255 of `[a-zA-Z0-9_.-]` (the model's TableName member also admits an ARN,

@@ -1,9 +1,9 @@
 //! Response bodies written straight into bytes: items (from an `Item` or from the stored row,
 //! never through a `serde_json::Value` tree) and the object around them. The item-heavy reads
 //! (GetItem, Query, Scan) render this way; every other output is a `Value`.
+use crate::codec::item::{self as codec, Container, Scalar};
 use crate::model::number::write_plain;
 use crate::model::{AttributeValue, Item, Number};
-use crate::storage::codec::{self, Container, Scalar};
 use base64::Engine as _;
 use serde_json::Value;
 

@@ -5,12 +5,9 @@ pub mod attr;
 pub mod json;
 pub mod shape;
 
-use crate::engine::Engine;
 use crate::error::{Error, ErrorDetail, ErrorKind};
-use crate::ops;
 use serde_json::{Map, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 /// Requests larger than this are refused before they are buffered (the service's largest
 /// legitimate request, a full BatchWriteItem, is about 16 MB).
@@ -88,30 +85,6 @@ fn push_hex(out: &mut String, v: u64, digits: u32) {
     }
 }
 
-/// Handles one request end to end. Blocking engine work runs on tokio's blocking pool.
-pub async fn handle(
-    engine: Arc<Engine>,
-    target: Option<String>,
-    authorization: Option<String>,
-    body: bytes::Bytes,
-) -> Response {
-    let result = match resolve_target(target.as_deref()) {
-        Err(e) => Err(e),
-        Ok((service, op)) => match parse_body(&body) {
-            Err(e) => Err(e),
-            Ok(doc) => {
-                let scope = Scope::from_authorization(authorization.as_deref());
-                tokio::task::spawn_blocking(move || {
-                    ops::run(&engine, &scope, service, &op, &doc).map(ops::Output::into_bytes)
-                })
-                .await
-                .unwrap_or_else(|e| Err(Error::internal(format!("operation panicked: {e}"))))
-            }
-        },
-    };
-    render(result)
-}
-
 /// Which API a target belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {
@@ -119,7 +92,7 @@ pub enum Service {
     Streams,
 }
 
-fn resolve_target(target: Option<&str>) -> Result<(Service, String), Error> {
+pub fn resolve_target(target: Option<&str>) -> Result<(Service, String), Error> {
     let unknown = || {
         Error::new(
             ErrorKind::UnknownOperation,
@@ -143,7 +116,7 @@ fn resolve_target(target: Option<&str>) -> Result<(Service, String), Error> {
 /// The request document. Anything that is not one JSON object, an empty body included, is a
 /// SerializationException (the service's answer; DynamoDB Local fails with a 500 instead:
 /// fixtures/wire/wire_empty_body, wire_malformed_json, wire_json_array_body).
-fn parse_body(body: &[u8]) -> Result<Value, Error> {
+pub fn parse_body(body: &[u8]) -> Result<Value, Error> {
     // serde_json bounds recursion itself (128 levels), so hostile nesting is an error, not a crash.
     match serde_json::from_slice::<Value>(body) {
         Ok(v @ Value::Object(_)) => Ok(v),

@@ -89,6 +89,14 @@ pub fn streams() -> &'static ServiceModel {
     STREAMS.get_or_init(|| ServiceModel::load(include_str!("model/streams.json")))
 }
 
+/// The model of one of the two APIs served.
+pub fn model(service: super::Service) -> &'static ServiceModel {
+    match service {
+        super::Service::DynamoDb => dynamodb(),
+        super::Service::Streams => streams(),
+    }
+}
+
 impl ServiceModel {
     /// Builds the model from the embedded JSON; it is part of the binary, so a failure here is a
     /// build defect caught by the unit tests, never a runtime condition.

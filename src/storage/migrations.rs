@@ -1,7 +1,7 @@
 //! Versioned schema migrations driven by `PRAGMA user_version`, applied in one transaction, so
 //! a data dir written by an older awsim keeps opening.
-use super::codec::decode_item;
-use super::keycodec::{encode_partition, gsi_tie};
+use crate::codec::item::decode_item;
+use crate::codec::key::{encode_partition, gsi_tie};
 use crate::error::{Error, Result};
 use crate::model::IndexKind;
 use rusqlite::{params, Connection, Transaction};
@@ -223,7 +223,7 @@ mod tests {
             region: "us-east-1".into(),
         };
         let call = |engine: &Engine, op: &str, body: Value| -> Value {
-            crate::ops::dispatch(engine, &scope, Service::DynamoDb, op, &body).unwrap()
+            crate::dispatch::call(engine, &scope, Service::DynamoDb, op, &body).unwrap()
         };
         let queries = |engine: &Engine| -> Vec<Value> {
             vec![

@@ -1,8 +1,7 @@
 //! The only module that imports rusqlite: migrations, the writer/reader connections, and the rows
 //! for tables, items and index entries. A synchronous API; callers run it off the async threads.
 //! Never imports `expr` or anything above `model`.
-pub mod codec;
-pub mod keycodec;
+
 mod migrations;
 
 use crate::error::{Error, Result};

@@ -3,11 +3,6 @@
 //! placeholders, the expressions' syntax, unused placeholders, the key condition's structure,
 //! ConsistentRead on a GSI, the key condition against the schema, ExclusiveStartKey, the filter's
 //! attributes, then Select and the projection.
-use super::expressions::Check;
-use super::expressions::{check_length, value_list, Exprs};
-use super::get_item::read_projection;
-use super::reads;
-use super::Input;
 use crate::engine::read::{Mode, Read, SortCond};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -15,13 +10,18 @@ use crate::expr::ast::{CmpOp, Cond, Operand};
 use crate::expr::projection::PathElem;
 use crate::expr::validate::render_path;
 use crate::model::{AttributeValue, KeySchema, Scope};
+use crate::ops::expressions::Check;
+use crate::ops::expressions::{check_length, value_list, Exprs};
+use crate::ops::items::get_item::read_projection;
+use crate::ops::reads;
+use crate::ops::Input;
 use serde_json::Value;
 
 fn invalid(msg: impl std::fmt::Display) -> Error {
     Error::validation(format!("One or more parameter values were invalid: {msg}"))
 }
 
-pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<super::Output> {
+pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<crate::ops::Output> {
     let meta = engine.table(scope, input.table_name())?;
     let index = reads::index(&meta, input)?;
     check_mixed(input)?;

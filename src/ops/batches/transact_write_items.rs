@@ -5,12 +5,6 @@
 //! keys and the same item twice. What only execution can tell (conditions, updates, keys of the
 //! wrong type) cancels the transaction with one reason per action. A ClientRequestToken makes
 //! a committed request idempotent for 10 minutes.
-use super::batch::{
-    add_units, capacity_list, item_collection_metrics_per_table, table_name, write_units,
-};
-use super::expressions::{Check, Exprs};
-use super::update_item::UpdatePlan;
-use super::{validate_table_name, Input};
 use crate::engine::keys::{transaction_key, EncodedKey, TxKeyFault};
 use crate::engine::transact::{Token, TxAction, TxOutcome};
 use crate::engine::Engine;
@@ -18,6 +12,12 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::expr::validate::check_unused;
 use crate::model::size::{item_size, value_size, MAX_ITEM_SIZE};
 use crate::model::{Item, Scope, TableMeta};
+use crate::ops::batches::{
+    add_units, capacity_list, item_collection_metrics_per_table, table_name, write_units,
+};
+use crate::ops::expressions::{Check, Exprs};
+use crate::ops::items::update_item::UpdatePlan;
+use crate::ops::{validate_table_name, Input};
 use crate::protocol::attr::parse_item;
 use serde_json::{Map, Value};
 use sha1::{Digest, Sha1};

@@ -1,8 +1,8 @@
 //! DescribeTable, and the TableDescription renderer every table operation shares.
-use super::Input;
 use crate::engine::{Engine, TableView};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{BillingMode, IndexDef, IndexKind, KeySchema, Scope, TableMeta, Throughput};
+use crate::ops::Input;
 use serde_json::{json, Map, Value};
 
 pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {

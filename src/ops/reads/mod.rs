@@ -1,8 +1,8 @@
 //! What Query and Scan share: the index named by IndexName, legacy filters (QueryFilter /
 //! ScanFilter), Select with ProjectionExpression / AttributesToGet and what an index projects,
 //! ExclusiveStartKey validation, and running a page into the response shape.
-use super::expressions::{join_legacy, legacy_conditions, value_list, Check, Legacy};
-use super::{Input, Output};
+pub mod query;
+pub mod scan;
 use crate::engine::read::{Page, Read};
 use crate::engine::{decode_row, Engine};
 use crate::error::{Error, Result};
@@ -10,6 +10,8 @@ use crate::expr::projection::{apply_projection, PathElem, Projection};
 use crate::model::{
     AttributeValue, IndexDef, IndexKind, Item, KeySchema, ProjectionType, TableMeta,
 };
+use crate::ops::expressions::{join_legacy, legacy_conditions, value_list, Check, Legacy};
+use crate::ops::{Input, Output};
 use crate::protocol::json;
 use serde_json::{Map, Value};
 

@@ -1,9 +1,9 @@
 //! UpdateTimeToLive and DescribeTimeToLive. Enabling takes effect at once (DescribeTimeToLive
 //! answers ENABLED, as DynamoDB Local does); the engine's sweeper then deletes expired items.
-use super::Input;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::model::{Scope, TtlState};
+use crate::ops::Input;
 use serde_json::{json, Value};
 
 pub fn update(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {

@@ -1,10 +1,10 @@
 //! DeleteItem: removes one item by key (ReturnValues NONE | ALL_OLD), optionally conditional.
-use super::expressions::{read_write_condition, run_check};
-use super::put_item::return_all_old;
-use super::{consumed_capacity, item_collection_metrics, Input};
 use crate::engine::{keys, Engine};
 use crate::error::Result;
 use crate::model::{Item, Scope};
+use crate::ops::expressions::{read_write_condition, run_check};
+use crate::ops::items::put_item::return_all_old;
+use crate::ops::{consumed_capacity, item_collection_metrics, Input};
 use crate::protocol::attr::{parse_item, render_item};
 use serde_json::{Map, Value};
 

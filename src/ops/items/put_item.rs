@@ -1,10 +1,10 @@
 //! PutItem: writes a whole item (ReturnValues NONE | ALL_OLD), optionally conditional
 //! (ConditionExpression or legacy Expected), the condition checked inside the write transaction.
-use super::expressions::{read_write_condition, run_check};
-use super::{consumed_capacity, item_collection_metrics, Input};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::model::{Item, Scope};
+use crate::ops::expressions::{read_write_condition, run_check};
+use crate::ops::{consumed_capacity, item_collection_metrics, Input};
 use crate::protocol::attr::{parse_item, render_item};
 use serde_json::{Map, Value};
 

@@ -2,15 +2,15 @@
 //! concurrent transaction is seen whole or not at all). Responses come in request order, `{}`
 //! for a missing item. Checked in DynamoDB Local's order: the count, then one pass over the
 //! Gets (table, projection, key, same item twice).
-use super::batch::{add_units, capacity_list, java_order, table_name};
-use super::expressions::Exprs;
-use super::get_item::read_projection_expression;
-use super::Input;
 use crate::engine::keys::{transaction_key, EncodedKey, TxKeyFault};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::expr::projection::{apply_projection, Projection};
 use crate::model::{java_default_capacity, Scope, TableMeta};
+use crate::ops::batches::{add_units, capacity_list, java_order, table_name};
+use crate::ops::expressions::Exprs;
+use crate::ops::items::get_item::read_projection_expression;
+use crate::ops::Input;
 use crate::protocol::attr::{parse_item, render_item};
 use serde_json::{Map, Value};
 use std::sync::Arc;

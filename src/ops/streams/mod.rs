@@ -2,11 +2,11 @@
 //! DescribeStream, GetShardIterator, GetRecords. A stream has one shard; its records are read
 //! from SQLite by sequence number. Shard iterators are opaque strings naming the stream, the
 //! position and when they were issued; they expire after 15 minutes of the engine's clock.
-use super::Input;
-use crate::engine::streams::{decode, event_id, stream_arn, StreamView};
+use crate::engine::streams::{decode, event_id, stream_arn, StreamRow, StreamView};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{KeySchema, Scope};
+use crate::ops::Input;
 use crate::protocol::attr::render_item;
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
@@ -37,7 +37,7 @@ pub fn list_streams(engine: &Engine, scope: &Scope, input: Input) -> Result<Valu
     let limit = input.i64("Limit").unwrap_or(100).max(1) as usize;
     let streams = engine.list_streams(scope, table)?;
     let start = input.str("ExclusiveStartStreamArn");
-    let views: Vec<(String, &crate::storage::StreamRow)> =
+    let views: Vec<(String, &StreamRow)> =
         streams.iter().map(|row| (stream_arn(row), row)).collect();
     let skip = match start {
         Some(s) => views

@@ -1,8 +1,8 @@
 //! ListTables: the scope's table names in order, paged by ExclusiveStartTableName and Limit.
-use super::Input;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::model::Scope;
+use crate::ops::Input;
 use serde_json::{json, Map, Value};
 
 /// The service's page size when no Limit is given.

@@ -1,12 +1,12 @@
 //! GetItem: one item by its full primary key, optionally projected.
-use super::expressions::{check_mixed, Exprs};
-use super::{consumed_capacity, Input, Output};
 use crate::engine::{decode_row, keys, Engine};
 use crate::error::{Error, Result};
 use crate::expr::projection::{
     apply_projection, from_attribute_names, parse_projection, Projection,
 };
 use crate::model::Scope;
+use crate::ops::expressions::{check_mixed, Exprs};
+use crate::ops::{consumed_capacity, Input, Output};
 use crate::protocol::attr::parse_item;
 use crate::protocol::json;
 use serde_json::Value;
@@ -58,7 +58,7 @@ pub fn read_projection_expression(input: Input, exprs: &mut Exprs) -> Result<Opt
     let Some(text) = input.str("ProjectionExpression") else {
         return Ok(None);
     };
-    super::expressions::check_length(text, "ProjectionExpression")?;
+    crate::ops::expressions::check_length(text, "ProjectionExpression")?;
     let p = parse_projection(text, &exprs.names)?;
     exprs.used.names.extend(p.used_names.iter().cloned());
     Ok(Some(p))

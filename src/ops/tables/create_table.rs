@@ -1,12 +1,12 @@
 //! CreateTable: key schema, attribute definitions (exactly the key attributes of the table and
 //! its indexes), LSIs/GSIs with projections, billing mode and throughput rules, streams, SSE,
 //! tags, table class, deletion protection. Checks run in the service's order.
-use super::describe_table::render_description;
-use super::Input;
 use crate::engine::clock::iso8601;
 use crate::engine::{Engine, TableView};
 use crate::error::{Error, Result};
 use crate::model::*;
+use crate::ops::tables::describe_table::render_description;
+use crate::ops::Input;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -2,15 +2,15 @@
 //! ConsistentRead. Validated in DynamoDB Local's order (conformance/notes/batch.md), read in one
 //! snapshot, answered up to 16 MB of items with the rest in UnprocessedKeys (shaped like the
 //! request's entries, so an SDK can send them back as they are).
-use super::batch::{capacity_list, java_order, read_units, table_name};
-use super::expressions::Exprs;
-use super::get_item::{attributes_to_get, first_duplicate, read_projection};
-use super::{validate_table_name, Input};
 use crate::engine::keys::{self, EncodedKey};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::expr::projection::{apply_projection, Projection};
 use crate::model::{java_copy_capacity, Item, Scope, TableMeta};
+use crate::ops::batches::{capacity_list, java_order, read_units, table_name};
+use crate::ops::expressions::Exprs;
+use crate::ops::items::get_item::{attributes_to_get, first_duplicate, read_projection};
+use crate::ops::{validate_table_name, Input};
 use crate::protocol::attr::{parse_item, render_item};
 use serde_json::{Map, Value};
 use std::sync::Arc;

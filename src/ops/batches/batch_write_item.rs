@@ -2,17 +2,17 @@
 //! first, in DynamoDB Local's order (conformance/notes/batch.md); then all of them are written
 //! in one SQLite transaction, so a rejected call writes nothing. Everything is always processed:
 //! UnprocessedItems is `{}`.
-use super::batch::{
-    add_units, capacity_list, item_collection_metrics_per_table, java_order, table_name,
-    write_units,
-};
-use super::{validate_table_name, Input};
 use crate::engine::keys::{self, EncodedKey};
 use crate::engine::transact::TxAction;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::model::size::{item_size, MAX_ITEM_SIZE};
 use crate::model::{java_copy_capacity, java_default_capacity, Item, Scope, TableMeta};
+use crate::ops::batches::{
+    add_units, capacity_list, item_collection_metrics_per_table, java_order, table_name,
+    write_units,
+};
+use crate::ops::{validate_table_name, Input};
 use crate::protocol::attr::parse_item;
 use serde_json::{Map, Value};
 use std::sync::Arc;

@@ -1,7 +1,5 @@
 //! UpdateItem: applies an UpdateExpression (or legacy AttributeUpdates) to the item at a key,
 //! creating it when absent, optionally conditional; every ReturnValues mode.
-use super::expressions::{check_mixed, write_condition, Check, Exprs, Legacy};
-use super::{consumed_capacity, item_collection_metrics, Input};
 use crate::engine::{keys, Engine};
 use crate::error::{Error, Result};
 use crate::expr::ast::{Action, Update};
@@ -11,6 +9,8 @@ use crate::expr::validate::action_type_name;
 use crate::expr::validate::Ctx;
 use crate::model::size::item_size;
 use crate::model::{Item, Scope, TableMeta};
+use crate::ops::expressions::{check_mixed, write_condition, Check, Exprs, Legacy};
+use crate::ops::{consumed_capacity, item_collection_metrics, Input};
 use crate::protocol::attr::{parse_item, parse_value, render_item};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;

@@ -1,8 +1,9 @@
 //! DeleteTable: refused while deletion protection is on; removes items and index rows.
-use super::{describe_table::render_description, Input};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::model::Scope;
+use crate::ops::tables::describe_table::render_description;
+use crate::ops::Input;
 use serde_json::{json, Value};
 
 pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {

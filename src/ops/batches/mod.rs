@@ -1,10 +1,14 @@
 //! What the four multi-item operations (BatchGetItem, BatchWriteItem, TransactWriteItems,
 //! TransactGetItems) share: the orders DynamoDB Local walks their tables in, their
 //! ConsumedCapacity lists, and capacity unit rules.
-use super::{item_collection_entry, Input};
+pub mod batch_get_item;
+pub mod batch_write_item;
+pub mod transact_get_items;
+pub mod transact_write_items;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::model::{java_hash_order_in, Item, TableMeta};
+use crate::ops::{item_collection_entry, Input};
 use serde_json::{Map, Value};
 
 /// The table name inside a `TableName` or RequestItems key that may be a table ARN.

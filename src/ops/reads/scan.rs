@@ -1,17 +1,16 @@
 //! Scan: every item of a table or index in scan order (a hash of the partition key, then the sort
-//! key; see storage::keycodec), page by page, optionally one segment of a parallel scan.
-use super::expressions::Check;
-use super::expressions::{check_mixed, Exprs};
-use super::get_item::read_projection;
-use super::reads;
-use super::Input;
-use crate::engine::read::{Mode, Read};
+//! key; see `codec::key`), page by page, optionally one segment of a parallel scan.
+use crate::engine::read::{in_segment, Mode, Read};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::model::Scope;
-use crate::storage::keycodec::{hash_value, segment_range};
+use crate::ops::expressions::Check;
+use crate::ops::expressions::{check_mixed, Exprs};
+use crate::ops::items::get_item::read_projection;
+use crate::ops::reads;
+use crate::ops::Input;
 
-pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<super::Output> {
+pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<crate::ops::Output> {
     let meta = engine.table(scope, input.table_name())?;
     let index = reads::index(&meta, input)?;
     reads::check_consistent_read(index, input)?;
@@ -67,9 +66,9 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<super::Output
         (None, None) => None,
     };
     if let (Some((s, t)), Some(start)) = (segment, &start) {
-        let hash = start.get(&meta.key.hash.name).map(hash_value);
-        let (lo, hi) = segment_range(s, t);
-        let inside = hash.is_some_and(|h| h >= lo && hi.is_none_or(|hi| h < hi));
+        let inside = start
+            .get(&meta.key.hash.name)
+            .is_some_and(|h| in_segment(h, s, t));
         if !inside {
             return Err(Error::validation(
                 "Exclusive start key must lie within the segment",

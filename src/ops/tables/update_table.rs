@@ -2,13 +2,15 @@
 //! create (with its attribute definitions, backfilled from the items) / update / delete.
 //! Checks run in DynamoDB Local's recorded order (conformance/notes/tables.md): the GSI updates
 //! entry by entry, then the throughput, then the stream.
-use super::create_table::{check_throughput, parse_gsi, parse_throughput, stream_state};
-use super::describe_table::render_description;
-use super::Input;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::value::ScalarType;
 use crate::model::*;
+use crate::ops::tables::create_table::{
+    check_throughput, parse_gsi, parse_throughput, stream_state,
+};
+use crate::ops::tables::describe_table::render_description;
+use crate::ops::Input;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -38,7 +40,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         let throughput = parse_throughput(input.obj("ProvisionedThroughput"));
         match (billing, &throughput) {
             (BillingMode::PayPerRequest, Some(_)) => {
-                return Err(super::create_table::invalid(
+                return Err(crate::ops::tables::create_table::invalid(
                     "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
                 ))
             }
@@ -238,7 +240,7 @@ fn apply_gsi_updates(
                     "Attempting to create an index which already exists",
                 ));
             }
-            if meta.gsis.len() >= super::create_table::MAX_GSIS {
+            if meta.gsis.len() >= crate::ops::tables::create_table::MAX_GSIS {
                 return Err(Error::new(
                     ErrorKind::LimitExceeded,
                     "Subscriber limit exceeded: Only 20 GlobalSecondaryIndexes are allowed per table",
@@ -263,7 +265,7 @@ fn apply_gsi_updates(
                 .ok_or_else(not_found)?;
             if let Some(t) = parse_throughput(up.obj("ProvisionedThroughput")) {
                 if billing == BillingMode::PayPerRequest {
-                    return Err(super::create_table::invalid("Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"));
+                    return Err(crate::ops::tables::create_table::invalid("Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"));
                 }
                 check_throughput(&t)?;
                 g.throughput = Some(t);
