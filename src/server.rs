@@ -97,8 +97,12 @@ async fn handle(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     };
-    let target = header("x-amz-target");
-    let authorization = header("authorization");
+    let content_type = header("content-type");
+    let headers = crate::dispatch::Headers {
+        target: header("x-amz-target"),
+        authorization: header("authorization"),
+        host: header("host"),
+    };
     let body = match Limited::new(req.into_body(), protocol::MAX_BODY_BYTES)
         .collect()
         .await
@@ -111,8 +115,11 @@ async fn handle(
             return Ok(to_http(r));
         }
     };
+    if protocol::query::is_query(headers.target.as_deref(), content_type.as_deref()) {
+        return Ok(to_http(crate::dispatch::handle_query(&headers, &body)));
+    }
     Ok(to_http(
-        crate::dispatch::handle(engine, target, authorization, body).await,
+        crate::dispatch::handle(engine, headers, body).await,
     ))
 }
 
@@ -172,12 +179,11 @@ fn to_http(r: protocol::Response) -> Response<Full<Bytes>> {
     use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
     const REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
     const CRC32: HeaderName = HeaderName::from_static("x-amz-crc32");
-    const AMZ_JSON: HeaderValue = HeaderValue::from_static("application/x-amz-json-1.0");
     let mut resp = Response::new(Full::new(Bytes::from(r.body)));
     *resp.status_mut() =
         StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
-    h.insert(CONTENT_TYPE, AMZ_JSON);
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(r.content_type));
     if let Ok(v) = HeaderValue::from_str(&r.request_id) {
         h.insert(REQUEST_ID, v);
     }

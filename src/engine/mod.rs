@@ -208,6 +208,44 @@ impl Engine {
         })
     }
 
+    /// TruncateTable: deletes every item of the table with its index rows in one transaction
+    /// and returns how many there were. With a stream (or replicas) each item is removed as a
+    /// DeleteItem would (REMOVE record, replicated deletion); otherwise in bulk.
+    pub fn truncate_table(&self, meta: &TableMeta) -> Result<u64> {
+        self.store.write(|tx| {
+            let current = self
+                .tables
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&(meta.account.clone(), meta.region.clone(), meta.name.clone()))
+                .cloned()
+                .ok_or_else(Error::table_not_found)?;
+            let meta = &*current;
+            let per_item =
+                meta.stream.as_ref().is_some_and(|s| s.enabled && s.id > 0) || meta.is_replicated();
+            if !per_item {
+                return storage::truncate_items(tx, meta.id);
+            }
+            let mut keys = Vec::new();
+            storage::for_each_item(tx, meta.id, |pk, sk, _| {
+                keys.push(EncodedKey {
+                    pk: pk.to_vec(),
+                    sk: sk.to_vec(),
+                });
+                Ok(())
+            })?;
+            let now = self.now();
+            let mut deleted = 0;
+            for key in keys {
+                if let Some(current) = read_current(tx, meta.id, &key)? {
+                    remove_item(tx, meta, &key, &current, now, false)?;
+                    deleted += 1;
+                }
+            }
+            Ok(deleted)
+        })
+    }
+
     /// One item as stored (the codec's bytes, for callers that render it without decoding)
     /// and its size by the service's rules.
     pub fn get_item(&self, meta: &TableMeta, key: &EncodedKey) -> Result<Option<(Vec<u8>, i64)>> {

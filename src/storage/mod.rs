@@ -195,6 +195,18 @@ pub fn delete_table(tx: &Transaction, id: i64) -> Result<()> {
     Ok(())
 }
 
+/// Deletes every item and index row of a table (TruncateTable without per-item records);
+/// returns how many items there were.
+pub fn truncate_items(tx: &Transaction, id: i64) -> Result<u64> {
+    let n = tx.execute("DELETE FROM items WHERE table_id = ?1", [id])?;
+    tx.execute("DELETE FROM index_items WHERE table_id = ?1", [id])?;
+    tx.execute(
+        "UPDATE tables SET item_count = 0, size_bytes = 0 WHERE id = ?1",
+        [id],
+    )?;
+    Ok(n as u64)
+}
+
 pub fn table_stats(conn: &Connection, id: i64) -> Result<TableStats> {
     Ok(conn
         .prepare_cached("SELECT item_count, size_bytes FROM tables WHERE id = ?1")?

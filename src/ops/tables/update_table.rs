@@ -111,6 +111,12 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         if let Some(c) = input.str("TableClass") {
             meta.table_class = Some(c.to_string());
         }
+        if let Some(o) = crate::ops::tables::create_table::on_demand_throughput(input) {
+            meta.on_demand = Some(o);
+        }
+        if let Some(w) = crate::ops::tables::create_table::warm_throughput(input) {
+            meta.warm = Some(w);
+        }
         Ok(())
     })?;
     let mut view = engine.view(meta)?;
