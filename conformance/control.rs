@@ -13,7 +13,12 @@ fn tag(k: &str, v: &str) -> Tag {
 #[tokio::test]
 async fn sts_get_caller_identity_answers_the_callers_account() {
     let server = support::start(None).await;
-    let me = server.sts("test").get_caller_identity().send().await.unwrap();
+    let me = server
+        .sts("test")
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.account(), Some("000000000000"));
     assert_eq!(me.arn(), Some("arn:aws:iam::000000000000:root"));
     assert_eq!(me.user_id(), Some("000000000000"));
@@ -33,7 +38,10 @@ async fn sts_get_caller_identity_answers_the_callers_account() {
         .await
         .unwrap_err();
     let e = e.into_service_error();
-    assert_eq!(aws_sdk_sts::error::ProvideErrorMetadata::code(&e), Some("InvalidAction"));
+    assert_eq!(
+        aws_sdk_sts::error::ProvideErrorMetadata::code(&e),
+        Some("InvalidAction")
+    );
     server.shutdown().await;
 }
 
@@ -48,7 +56,12 @@ async fn tags_round_trip_through_the_sdk() {
         .send()
         .await
         .unwrap();
-    let arn = created.table_description().unwrap().table_arn().unwrap().to_string();
+    let arn = created
+        .table_description()
+        .unwrap()
+        .table_arn()
+        .unwrap()
+        .to_string();
     ddb.tag_resource()
         .resource_arn(&arn)
         .tags(tag("team", "data"))
@@ -56,7 +69,12 @@ async fn tags_round_trip_through_the_sdk() {
         .send()
         .await
         .unwrap();
-    let listed = ddb.list_tags_of_resource().resource_arn(&arn).send().await.unwrap();
+    let listed = ddb
+        .list_tags_of_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .unwrap();
     let pairs: Vec<(&str, &str)> = listed.tags().iter().map(|t| (t.key(), t.value())).collect();
     assert_eq!(pairs, [("env", "prod"), ("team", "data")]);
     ddb.untag_resource()
@@ -65,7 +83,12 @@ async fn tags_round_trip_through_the_sdk() {
         .send()
         .await
         .unwrap();
-    let listed = ddb.list_tags_of_resource().resource_arn(&arn).send().await.unwrap();
+    let listed = ddb
+        .list_tags_of_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(listed.tags().len(), 1);
     let e = ddb
         .list_tags_of_resource()
@@ -110,8 +133,80 @@ async fn truncate_table_over_http_empties_the_table() {
         .json()
         .await
         .unwrap();
-    assert_eq!(resp, serde_json::json!({"TableName": "wipe", "DeletedItemCount": 2}));
+    assert_eq!(
+        resp,
+        serde_json::json!({"TableName": "wipe", "DeletedItemCount": 2})
+    );
     let scan = ddb.scan().table_name("wipe").send().await.unwrap();
     assert_eq!(scan.count(), 0);
     server.shutdown().await;
+}
+
+// A policy is stored with its revision: putting the same document again keeps the revision
+// (the service's idempotency), a new document gets a new one, and both survive a restart.
+#[tokio::test]
+async fn policies_keep_their_revision_across_puts_and_restarts() {
+    let dir = support::temp_dir("policies");
+    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"dynamodb:GetItem","Resource":"*"}]}"#;
+    let server = support::start(Some(dir.clone())).await;
+    let ddb = server.dynamodb();
+    let created = support::hash_table(&ddb, "pol")
+        .resource_policy(doc)
+        .send()
+        .await
+        .unwrap();
+    let arn = created
+        .table_description()
+        .unwrap()
+        .table_arn()
+        .unwrap()
+        .to_string();
+    let first = ddb
+        .get_resource_policy()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let again = ddb
+        .put_resource_policy()
+        .resource_arn(&arn)
+        .policy(doc)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.revision_id(), first.revision_id());
+    let changed = ddb
+        .put_resource_policy()
+        .resource_arn(&arn)
+        .policy(doc.replace("GetItem", "Query"))
+        .expected_revision_id(first.revision_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(changed.revision_id(), first.revision_id());
+    server.shutdown().await;
+
+    let server = support::start(Some(dir.clone())).await;
+    let ddb = server.dynamodb();
+    let after = ddb
+        .get_resource_policy()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.revision_id(), changed.revision_id());
+    assert_eq!(
+        after.policy(),
+        Some(doc.replace("GetItem", "Query").as_str())
+    );
+    let e = ddb
+        .delete_resource_policy()
+        .resource_arn(&arn)
+        .expected_revision_id(first.revision_id().unwrap())
+        .send()
+        .await
+        .unwrap_err();
+    assert!(e.into_service_error().is_policy_not_found_exception());
+    server.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
 }

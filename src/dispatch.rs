@@ -125,6 +125,11 @@ pub fn run(
         (Service::DynamoDb, "TagResource") => control::tags::tag_resource(e, s, i),
         (Service::DynamoDb, "UntagResource") => control::tags::untag_resource(e, s, i),
         (Service::DynamoDb, "ListTagsOfResource") => control::tags::list_tags_of_resource(e, s, i),
+        (Service::DynamoDb, "PutResourcePolicy") => control::policies::put_resource_policy(e, s, i),
+        (Service::DynamoDb, "GetResourcePolicy") => control::policies::get_resource_policy(e, s, i),
+        (Service::DynamoDb, "DeleteResourcePolicy") => {
+            control::policies::delete_resource_policy(e, s, i)
+        }
         (Service::DynamoDb, "DescribeLimits") => control::limits::describe_limits(),
         (Service::DynamoDb, "DescribeEndpoints") => control::limits::describe_endpoints(s, host),
         // awsim's own operation (README), not part of DynamoDB.

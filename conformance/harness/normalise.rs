@@ -4,13 +4,14 @@ use serde_json::{Map, Value};
 
 /// Every rule name a fixture's `normalised` list may carry. `error-message-key` is a recording
 /// correction (the recorder renames DynamoDB Local's `Message`); replay does not apply it.
-pub const RULES: [&str; 6] = [
+pub const RULES: [&str; 7] = [
     "arn",
     "timestamp",
     "table-id",
     "stream-label",
     "error-message-key",
     "stream-record",
+    "revision-id",
 ];
 
 const TIMESTAMP_KEYS: [&str; 7] = [
@@ -46,6 +47,7 @@ pub fn normalise(v: &Value, rules: &[String]) -> Value {
         table_id: on("table-id"),
         stream_label: on("stream-label"),
         stream_record: on("stream-record"),
+        revision_id: on("revision-id"),
     };
     walk(v, None, &rules)
 }
@@ -56,6 +58,7 @@ struct Rules {
     table_id: bool,
     stream_label: bool,
     stream_record: bool,
+    revision_id: bool,
 }
 
 fn walk(v: &Value, key: Option<&str>, r: &Rules) -> Value {
@@ -78,6 +81,7 @@ fn walk(v: &Value, key: Option<&str>, r: &Rules) -> Value {
         },
         Value::String(s) => match key {
             Some("TableId") if r.table_id => Value::String("<uuid>".into()),
+            Some("RevisionId") if r.revision_id => Value::String("<revision>".into()),
             Some("LatestStreamLabel" | "StreamLabel") if r.stream_label => {
                 Value::String("<label>".into())
             }

@@ -85,7 +85,9 @@ impl Server {
             .behavior_version(c::BehaviorVersion::latest())
             .region(c::Region::new("us-east-1"))
             .endpoint_url(format!("http://{}", self.addr))
-            .credentials_provider(c::Credentials::new(access_key, "secret", None, None, "static"))
+            .credentials_provider(c::Credentials::new(
+                access_key, "secret", None, None, "static",
+            ))
             .http_client(aws_smithy_http_client::Builder::new().build_http())
             .build();
         aws_sdk_sts::Client::from_conf(config)

@@ -4,6 +4,7 @@
 //! and the service's answers for an ARN the caller cannot use. Like every operation family it
 //! reads model-validated input and calls the engine; it never touches storage.
 pub mod limits;
+pub mod policies;
 pub mod tags;
 pub mod truncate_table;
 

@@ -386,6 +386,16 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     crate::ops::control::tags::validate_tags(&requested_tags)?;
     let mut tags = Vec::new();
     crate::ops::control::tags::merge_tags(&mut tags, &requested_tags)?;
+    let policy = match input.str("ResourcePolicy") {
+        Some(document) => {
+            crate::ops::control::policies::validate_policy(document)?;
+            Some(Policy {
+                document: document.to_string(),
+                revision: crate::ops::control::policies::next_revision(now, None),
+            })
+        }
+        None => None,
+    };
     if engine.table_exists(scope, &name) {
         return Err(Error::new(
             crate::error::ErrorKind::ResourceInUse,
@@ -412,7 +422,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         deletion_protection: input.bool("DeletionProtectionEnabled").unwrap_or(false),
         tags,
         status: "ACTIVE".into(),
-        policy: None,
+        policy,
         stream_policies: Vec::new(),
         kinesis: Vec::new(),
         auto_scaling: Default::default(),
