@@ -130,6 +130,18 @@ pub fn run(
         (Service::DynamoDb, "DeleteResourcePolicy") => {
             control::policies::delete_resource_policy(e, s, i)
         }
+        (Service::DynamoDb, "EnableKinesisStreamingDestination") => {
+            control::kinesis::enable(e, s, i)
+        }
+        (Service::DynamoDb, "DisableKinesisStreamingDestination") => {
+            control::kinesis::disable(e, s, i)
+        }
+        (Service::DynamoDb, "UpdateKinesisStreamingDestination") => {
+            control::kinesis::update(e, s, i)
+        }
+        (Service::DynamoDb, "DescribeKinesisStreamingDestination") => {
+            control::kinesis::describe(e, s, i)
+        }
         (Service::DynamoDb, "DescribeLimits") => control::limits::describe_limits(),
         (Service::DynamoDb, "DescribeEndpoints") => control::limits::describe_endpoints(s, host),
         // awsim's own operation (README), not part of DynamoDB.
