@@ -175,6 +175,16 @@ impl ServiceModel {
         ServiceModel { operations, shapes }
     }
 
+    /// `Value '<v printed as the service prints a <shape>>' at '<path>' failed to satisfy
+    /// constraint: <constraint>`, for checks an operation makes in the coral form itself.
+    pub fn constraint_error(&self, shape: &str, v: &Value, path: &str, constraint: &str) -> Error {
+        let line = match self.shapes.iter().position(|s| s.name == shape) {
+            Some(id) => self.violation(id, v, path, constraint),
+            None => format!("Value '{v}' at '{path}' failed to satisfy constraint: {constraint}"),
+        };
+        Error::validation(validation_errors(&[line]))
+    }
+
     pub fn has_operation(&self, op: &str) -> bool {
         self.operations.contains_key(op)
     }
