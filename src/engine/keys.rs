@@ -185,16 +185,21 @@ pub fn index_key(table: &KeySchema, index: &IndexDef, item: &Item) -> Result<Opt
         }
         parts[i] = encode_key_value(v);
     }
-    let [mut pk, sk] = parts;
+    let [_, sk] = parts;
     let hash = item.get(&table.hash.name);
     let range = table.range.as_ref().and_then(|r| item.get(&r.name));
-    let tie = match (index.kind, hash) {
-        (IndexKind::Local, Some(h)) => {
-            pk = encode_partition(h);
-            Vec::new()
+    // An index partition is stored like a table's: its scan-order hash, then its encoding (an
+    // LSI's partition is the table's). Equal GSI keys are ordered by the table key's hash.
+    let (pk, tie) = match (index.kind, hash) {
+        (IndexKind::Local, Some(h)) => (encode_partition(h), Vec::new()),
+        (IndexKind::Global, Some(h)) => {
+            let partition = item.get(&index.key.hash.name);
+            (
+                partition.map(encode_partition).unwrap_or_default(),
+                gsi_tie(h, range),
+            )
         }
-        (IndexKind::Global, Some(h)) => gsi_tie(h, range),
-        (_, None) => Vec::new(),
+        (_, None) => (Vec::new(), Vec::new()),
     };
     Ok(Some(IndexKey { pk, sk, tie }))
 }
