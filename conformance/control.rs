@@ -210,3 +210,245 @@ async fn policies_keep_their_revision_across_puts_and_restarts() {
     server.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Waits until `read` answers Some, polling the server (at most 200 times, 25 ms apart): a bounded
+/// poll on replication, which runs in the background.
+async fn eventually<T, F, Fut>(mut read: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..200 {
+        if let Some(v) = read().await {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("not replicated after 200 polls");
+}
+
+async fn item(
+    client: &aws_sdk_dynamodb::Client,
+    pk: &str,
+) -> Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    client
+        .get_item()
+        .table_name("orders")
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(pk.into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+}
+
+// The issue's end-to-end scenario: a table with tags and a policy, tags listed and removed, a
+// replica added in eu-west-1, writes in each region read back in the other once replicated (a
+// bounded poll, or the admin endpoint), a restart in between, and the replica deleted.
+#[tokio::test]
+async fn global_table_end_to_end_across_a_restart() {
+    use aws_sdk_dynamodb::types::{
+        AttributeValue as Av, CreateReplicationGroupMemberAction,
+        DeleteReplicationGroupMemberAction, ReplicationGroupUpdate, StreamSpecification,
+        StreamViewType,
+    };
+    let dir = support::temp_dir("global");
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"dynamodb:GetItem","Resource":"*"}]}"#;
+    let server = support::start(Some(dir.clone())).await;
+    let (east, west) = (server.dynamodb(), server.dynamodb_in("eu-west-1"));
+    let created = support::hash_table(&east, "orders")
+        .tags(tag("env", "dev"))
+        .tags(tag("team", "data"))
+        .resource_policy(policy)
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewAndOldImages)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let arn = created
+        .table_description()
+        .unwrap()
+        .table_arn()
+        .unwrap()
+        .to_string();
+    let tags = east
+        .list_tags_of_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tags.tags().len(), 2);
+    east.untag_resource()
+        .resource_arn(&arn)
+        .tag_keys("team")
+        .send()
+        .await
+        .unwrap();
+    let tags = east
+        .list_tags_of_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        tags.tags().iter().map(|t| t.key()).collect::<Vec<_>>(),
+        ["env"]
+    );
+    east.put_item()
+        .table_name("orders")
+        .item("pk", Av::S("before".into()))
+        .send()
+        .await
+        .unwrap();
+
+    let updated = east
+        .update_table()
+        .table_name("orders")
+        .replica_updates(
+            ReplicationGroupUpdate::builder()
+                .create(
+                    CreateReplicationGroupMemberAction::builder()
+                        .region_name("eu-west-1")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let answer = updated.table_description().unwrap();
+    assert_eq!(answer.table_status().unwrap().as_str(), "UPDATING");
+    assert_eq!(answer.replicas()[0].region_name(), Some("eu-west-1"));
+    assert_eq!(
+        answer.replicas()[0].replica_status().unwrap().as_str(),
+        "CREATING"
+    );
+    let described = west
+        .describe_table()
+        .table_name("orders")
+        .send()
+        .await
+        .unwrap();
+    let table = described.table().unwrap();
+    assert_eq!(table.global_table_version(), Some("2019.11.21"));
+    assert_eq!(table.replicas()[0].region_name(), Some("us-east-1"));
+    assert_eq!(
+        table.replicas()[0].replica_status().unwrap().as_str(),
+        "ACTIVE"
+    );
+    // The replica starts with the source's items.
+    assert!(item(&west, "before").await.is_some());
+
+    east.put_item()
+        .table_name("orders")
+        .item("pk", Av::S("from-east".into()))
+        .send()
+        .await
+        .unwrap();
+    west.put_item()
+        .table_name("orders")
+        .item("pk", Av::S("from-west".into()))
+        .send()
+        .await
+        .unwrap();
+    eventually(|| item(&west, "from-east")).await;
+    eventually(|| item(&east, "from-west")).await;
+
+    // Written just before a restart: whatever was still queued is applied after it.
+    east.put_item()
+        .table_name("orders")
+        .item("pk", Av::S("last".into()))
+        .item("n", Av::N("1".into()))
+        .send()
+        .await
+        .unwrap();
+    server.shutdown().await;
+    let server = support::start(Some(dir.clone())).await;
+    let (east, west) = (server.dynamodb(), server.dynamodb_in("eu-west-1"));
+    let last = eventually(|| item(&west, "last")).await;
+    assert_eq!(last.get("n"), Some(&Av::N("1".into())));
+    let policy_after = east
+        .get_resource_policy()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(policy_after.policy(), Some(policy));
+
+    // The same item written in both regions converges on the later write everywhere.
+    west.put_item()
+        .table_name("orders")
+        .item("pk", Av::S("both".into()))
+        .item("v", Av::S("west".into()))
+        .send()
+        .await
+        .unwrap();
+    server.advance(1).await;
+    east.put_item()
+        .table_name("orders")
+        .item("pk", Av::S("both".into()))
+        .item("v", Av::S("east".into()))
+        .send()
+        .await
+        .unwrap();
+    let flushed: serde_json::Value = reqwest::Client::new()
+        .post(format!("http://{}/_awsim/replication", server.addr))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(flushed["pending"], 0);
+    for client in [&east, &west] {
+        let both = item(client, "both").await.unwrap();
+        assert_eq!(both.get("v"), Some(&Av::S("east".into())));
+    }
+
+    east.update_table()
+        .table_name("orders")
+        .replica_updates(
+            ReplicationGroupUpdate::builder()
+                .delete(
+                    DeleteReplicationGroupMemberAction::builder()
+                        .region_name("eu-west-1")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let e = west
+        .describe_table()
+        .table_name("orders")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(e.into_service_error().is_resource_not_found_exception());
+    let table = east
+        .describe_table()
+        .table_name("orders")
+        .send()
+        .await
+        .unwrap();
+    assert!(table.table().unwrap().replicas().is_empty());
+    assert_eq!(
+        east.scan()
+            .table_name("orders")
+            .send()
+            .await
+            .unwrap()
+            .count(),
+        5
+    );
+    server.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

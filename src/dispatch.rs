@@ -139,6 +139,22 @@ pub fn run(
         (Service::DynamoDb, "DescribeKinesisStreamingDestination") => {
             control::kinesis::describe(e, s, i)
         }
+        (Service::DynamoDb, "DescribeTableReplicaAutoScaling") => {
+            control::auto_scaling::describe(e, s, i)
+        }
+        (Service::DynamoDb, "UpdateTableReplicaAutoScaling") => {
+            control::auto_scaling::update(e, s, i)
+        }
+        (Service::DynamoDb, "CreateGlobalTable") => control::global_tables::create(e, s, i),
+        (Service::DynamoDb, "UpdateGlobalTable") => control::global_tables::update(e, s, i),
+        (Service::DynamoDb, "DescribeGlobalTable") => control::global_tables::describe(e, s, i),
+        (Service::DynamoDb, "ListGlobalTables") => control::global_tables::list(e, s, i),
+        (Service::DynamoDb, "DescribeGlobalTableSettings") => {
+            control::global_tables::describe_settings(e, s, i)
+        }
+        (Service::DynamoDb, "UpdateGlobalTableSettings") => {
+            control::global_tables::update_settings(e, s, i)
+        }
         (Service::DynamoDb, "DescribeLimits") => control::limits::describe_limits(),
         (Service::DynamoDb, "DescribeEndpoints") => control::limits::describe_endpoints(s, host),
         // awsim's own operation (README), not part of DynamoDB.

@@ -3,6 +3,7 @@
 pub mod clock;
 pub mod keys;
 pub mod read;
+pub mod replication;
 pub mod streams;
 pub mod transact;
 pub mod ttl;
@@ -20,6 +21,16 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 type TableKey = (String, String, String);
+
+/// Who made a write: a client, the TTL sweeper, or global-table replication from another region.
+/// It decides the stream record's `userIdentity` and whether the write is replicated onward
+/// (only a write made here is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Client,
+    Ttl,
+    Replication,
+}
 
 /// A condition on the current item of a write; the expression language plugs in here. Returns
 /// Err(ConditionalCheckFailed...) to refuse the write.
@@ -105,6 +116,16 @@ impl Engine {
         names
     }
 
+    /// Every table of an account, in every region.
+    pub fn account_tables(&self, account: &str) -> Vec<Arc<TableMeta>> {
+        let tables = self.tables.read().unwrap_or_else(|p| p.into_inner());
+        tables
+            .iter()
+            .filter(|((a, _, _), _)| a == account)
+            .map(|(_, m)| m.clone())
+            .collect()
+    }
+
     pub fn describe(&self, scope: &Scope, name: &str) -> Result<TableView> {
         let meta = self.table(scope, name)?;
         self.view(meta)
@@ -159,9 +180,11 @@ impl Engine {
         let view = self.view(meta.clone())?;
         self.store.write(|tx| {
             let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
-            if tables.remove(&key(scope, name)).is_none() {
+            let Some(current) = tables.remove(&key(scope, name)) else {
                 return Err(Error::table_not_found());
-            }
+            };
+            // A replica of a global table leaves its group (the others stop replicating to it).
+            replication::leave_group(tx, &mut tables, &current)?;
             // The stream stays readable until its retention ends.
             if let Some(stream) = meta.stream.as_ref().filter(|s| s.enabled && s.id > 0) {
                 storage::disable_stream(tx, stream.id, self.now())?;
@@ -238,7 +261,7 @@ impl Engine {
             let mut deleted = 0;
             for key in keys {
                 if let Some(current) = read_current(tx, meta.id, &key)? {
-                    remove_item(tx, meta, &key, &current, now, false)?;
+                    remove_item(tx, meta, &key, &current, now, Origin::Client)?;
                     deleted += 1;
                 }
             }
@@ -283,7 +306,14 @@ impl Engine {
             if let Some(cond) = condition {
                 cond(old.as_ref().map(|(i, _)| i))?;
             }
-            write_prepared(tx, meta, &prepared, old.as_ref(), self.now())?;
+            write_prepared(
+                tx,
+                meta,
+                &prepared,
+                old.as_ref(),
+                self.now(),
+                Origin::Client,
+            )?;
             Ok(old.map(|(i, _)| i))
         })
     }
@@ -304,7 +334,14 @@ impl Engine {
                 new,
                 "Item size to update has exceeded the maximum allowed size",
             )?;
-            write_prepared(tx, meta, &prepared, old.as_ref(), self.now())?;
+            write_prepared(
+                tx,
+                meta,
+                &prepared,
+                old.as_ref(),
+                self.now(),
+                Origin::Client,
+            )?;
             Ok((old.map(|(i, _)| i), prepared.item))
         })
     }
@@ -322,7 +359,7 @@ impl Engine {
                 cond(old.as_ref().map(|(i, _)| i))?;
             }
             if let Some(current) = &old {
-                remove_item(tx, meta, key, current, self.now(), false)?;
+                remove_item(tx, meta, key, current, self.now(), Origin::Client)?;
             }
             Ok(old.map(|(i, _)| i))
         })
@@ -377,6 +414,7 @@ fn write_prepared(
     p: &Prepared,
     old: Option<&(Item, i64)>,
     now: f64,
+    origin: Origin,
 ) -> Result<()> {
     if let Some((old_item, _)) = old {
         remove_index_rows(tx, meta, &p.key, old_item)?;
@@ -394,7 +432,10 @@ fn write_prepared(
     for (ix, ik) in &p.index_keys {
         add_index_row(tx, meta, ix, &p.key, ik, &p.item)?;
     }
-    streams::emit(tx, meta, now, old.map(|(i, _)| i), Some(&p.item), false)
+    if origin != Origin::Replication {
+        replication::record(tx, meta, &p.key, Some(&p.bytes), now)?;
+    }
+    streams::emit(tx, meta, now, old.map(|(i, _)| i), Some(&p.item), origin)
 }
 
 /// Deletes the current item at `key` (read by the caller): index rows, statistics and the
@@ -405,12 +446,15 @@ fn remove_item(
     key: &EncodedKey,
     current: &(Item, i64),
     now: f64,
-    by_ttl: bool,
+    origin: Origin,
 ) -> Result<()> {
     let (item, size) = current;
     remove_index_rows(tx, meta, key, item)?;
     storage::delete_item(tx, meta.id, &key.pk, &key.sk, *size)?;
-    streams::emit(tx, meta, now, Some(item), None, by_ttl)
+    if origin != Origin::Replication {
+        replication::record(tx, meta, key, None, now)?;
+    }
+    streams::emit(tx, meta, now, Some(item), None, origin)
 }
 
 fn read_current(tx: &Transaction, table: i64, key: &EncodedKey) -> Result<Option<(Item, i64)>> {

@@ -7,7 +7,7 @@
 //! Every write goes through the store's single writer, so transactions are serializable: a
 //! concurrent transaction either sees all of another's writes or none, and no update is lost.
 use super::keys::{stored_key, EncodedKey};
-use super::{read_current, remove_item, write_prepared, Condition, Engine, Prepared};
+use super::{read_current, remove_item, write_prepared, Condition, Engine, Origin, Prepared};
 use crate::error::{CancellationReason, Error, ErrorKind, Result};
 use crate::model::{Item, Scope, TableMeta};
 use crate::storage::{self, TokenRow};
@@ -267,7 +267,7 @@ fn plan<'m>(tx: &Transaction, action: TxAction<'m>) -> Result<Planned<'m>> {
 fn apply(tx: &Transaction, p: Planned, now: f64) -> Result<Touched> {
     match p {
         Planned::Write(p, old) => {
-            write_prepared(tx, p.meta, &p, old.as_ref(), now)?;
+            write_prepared(tx, p.meta, &p, old.as_ref(), now, Origin::Client)?;
             Ok(Touched {
                 old_size: old.map_or(0, |(_, s)| s as usize),
                 new_size: p.size,
@@ -276,7 +276,7 @@ fn apply(tx: &Transaction, p: Planned, now: f64) -> Result<Touched> {
         Planned::Delete(meta, key, old) => {
             let mut old_size = 0;
             if let Some(current) = &old {
-                remove_item(tx, meta, &key, current, now, false)?;
+                remove_item(tx, meta, &key, current, now, Origin::Client)?;
                 old_size = current.1 as usize;
             }
             Ok(Touched {

@@ -3,6 +3,8 @@
 //! the 2017.11.29 global tables API. This module holds what they share: DynamoDB resource ARNs
 //! and the service's answers for an ARN the caller cannot use. Like every operation family it
 //! reads model-validated input and calls the engine; it never touches storage.
+pub mod auto_scaling;
+pub mod global_tables;
 pub mod kinesis;
 pub mod limits;
 pub mod policies;

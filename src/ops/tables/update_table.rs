@@ -10,6 +10,7 @@ use crate::ops::tables::create_table::{
     check_throughput, parse_gsi, parse_throughput, stream_state,
 };
 use crate::ops::tables::describe_table::render_description;
+use crate::ops::tables::replica_updates;
 use crate::ops::Input;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use std::sync::Arc;
 pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let name = input.table_name();
     // The table is looked up before the request is checked for changes, as DynamoDB Local does.
-    engine.table(scope, name)?;
+    let current = engine.table(scope, name)?;
     let now = engine.now();
     if !has_change(&input) {
         // The service's text; DynamoDB Local says `Nothing to update` (a `service` override in
@@ -26,8 +27,13 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
             "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
         ));
     }
+    let replicas = replica_updates::parse(&input)?;
+    replica_updates::validate(&current, &replicas)?;
     let mut changed = GsiChanges::default();
-    let meta = engine.update_table(scope, name, |meta| {
+    let meta = if !has_change_besides_replicas(&input) {
+        current
+    } else {
+        engine.update_table(scope, name, |meta| {
         let billing = match input.str("BillingMode") {
             Some("PAY_PER_REQUEST") => BillingMode::PayPerRequest,
             Some(_) => BillingMode::Provisioned,
@@ -65,6 +71,11 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
             }
         }
         if let Some(spec) = input.obj("StreamSpecification") {
+            if meta.is_replicated() {
+                return Err(crate::ops::tables::create_table::invalid(
+                    "The stream of a table with replicas cannot be changed: global tables replicate through it",
+                ));
+            }
             if throughput.is_some() {
                 return Err(Error::validation(
                     "Cannot change IOPS and Streams at the same time.",
@@ -117,12 +128,28 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
             meta.warm = Some(w);
         }
         Ok(())
-    })?;
+    })?
+    };
+    let (meta, reported) = if replicas.is_empty() {
+        (meta, Vec::new())
+    } else {
+        replica_updates::apply(engine, scope, name, &replicas)?
+    };
     let mut view = engine.view(meta)?;
     if !changed.created.is_empty() || !changed.deleted.is_empty() {
         view.meta = Arc::new(changed.as_reported(&view.meta));
     }
+    if !reported.is_empty() {
+        view.meta = Arc::new(replica_updates::as_reported(&view.meta, &reported));
+    }
     Ok(json!({ "TableDescription": render_description(&view) }))
+}
+
+/// Whether the request changes the table itself (anything but its replicas).
+fn has_change_besides_replicas(input: &Input) -> bool {
+    let mut without = input.0.clone();
+    without.remove("ReplicaUpdates");
+    has_change(&Input(&without))
 }
 
 /// Whether the request asks for anything at all (the service's "At least one of ..." rule; an
