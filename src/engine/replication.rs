@@ -670,6 +670,49 @@ mod tests {
         assert_eq!(get(&engine, "eu-west-1", "k"), Value::Null);
     }
 
+    // Each region's stream records every change to its replica; the ones that arrived by
+    // replication are marked (rendered with the replication principal), the local ones not,
+    // and nothing is replicated back to where it came from.
+    #[test]
+    fn replicated_writes_are_marked_in_the_receiving_stream() {
+        let engine = Engine::open(&crate::Config::in_memory()).unwrap();
+        global_table(&engine);
+        call(
+            &engine,
+            "us-east-1",
+            "PutItem",
+            json!({"TableName": "glob", "Item": {"pk": {"S": "e"}}}),
+        );
+        call(
+            &engine,
+            "eu-west-1",
+            "PutItem",
+            json!({"TableName": "glob", "Item": {"pk": {"S": "w"}}}),
+        );
+        assert_eq!(engine.replicate().unwrap(), 2);
+        assert_eq!(engine.replicate().unwrap(), 0);
+        for (region, local, remote) in [("us-east-1", "e", "w"), ("eu-west-1", "w", "e")] {
+            let stream = engine.list_streams(&scope(region), Some("glob")).unwrap()[0].id;
+            let records = engine.stream_records(stream, 0, 10).unwrap();
+            let marks: Vec<(String, bool)> = records
+                .iter()
+                .map(|r| {
+                    let keys = crate::engine::streams::decode(&r.keys).unwrap();
+                    let pk = match keys.get("pk") {
+                        Some(crate::model::AttributeValue::S(s)) => s.clone(),
+                        other => panic!("{other:?}"),
+                    };
+                    (pk, r.replicated)
+                })
+                .collect();
+            assert_eq!(
+                marks,
+                [(local.to_string(), false), (remote.to_string(), true)],
+                "{region}"
+            );
+        }
+    }
+
     // A replica added to a table with items starts with them, and a replica that leaves the
     // group stops receiving writes (its queued ones are dropped with it).
     #[test]
