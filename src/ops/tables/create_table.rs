@@ -116,14 +116,11 @@ pub fn parse_projection(p: Option<Input>) -> Result<Projection> {
             .collect()
     });
     // (INCLUDE without NonKeyAttributes is accepted by the service: only the keys then.)
-    match (ty, &nka) {
-        (ProjectionType::All | ProjectionType::KeysOnly, Some(_)) => {
-            return Err(invalid(format!(
-                "ProjectionType is {}, but NonKeyAttributes is specified",
-                p.str("ProjectionType").unwrap_or_default()
-            )))
-        }
-        _ => {}
+    if ty != ProjectionType::Include && nka.is_some() {
+        return Err(invalid(format!(
+            "ProjectionType is {}, but NonKeyAttributes is specified",
+            p.str("ProjectionType").unwrap_or_default()
+        )));
     }
     if let Some(list) = &nka {
         if list.iter().enumerate().any(|(i, a)| list[..i].contains(a)) {
