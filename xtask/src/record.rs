@@ -255,16 +255,29 @@ async fn record_one(
     })
 }
 
-/// The recording corrections: `Message` -> `message` (always), and the not-found message
+/// The recording corrections: the message key per error family, and the not-found message
 /// rewrite (reported as `true`, since it makes the exchange `source: service`).
 fn correct(request: &Request, oracle: &Response) -> (Response, bool) {
     let mut response = oracle.clone();
     let Body::Json(Value::Object(body)) = &mut response.body else {
         return (response, false);
     };
-    if !body.contains_key("message") {
-        if let Some(m) = body.remove("Message") {
-            body.insert("message".into(), m);
+    // The service's key: `Message` for its front end's SerializationException and for
+    // TransactionCanceledException, `message` for the rest (DynamoDB Local: `Message` always).
+    let ty = body
+        .get("__type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let capital = ["SerializationException", "TransactionCanceledException"]
+        .contains(&ty.rsplit('#').next().unwrap_or_default());
+    let (from, to) = if capital {
+        ("message", "Message")
+    } else {
+        ("Message", "message")
+    };
+    if !body.contains_key(to) {
+        if let Some(m) = body.remove(from) {
+            body.insert(to.into(), m);
         }
     }
     let is_not_found = body
