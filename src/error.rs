@@ -120,11 +120,14 @@ impl ErrorKind {
         }
     }
 
-    /// The body key of the message: `Message` for the coral front end's AccessDeniedException
-    /// (ORACLE.md), `message` for everything else awsim renders.
+    /// The body key of the message: the service's front end writes `Message` for its own
+    /// SerializationException, for TransactionCanceledException (the model's member name) and
+    /// for the coral AccessDeniedException (ORACLE.md), `message` for the rest.
     pub fn message_key(self) -> &'static str {
         match self {
-            ErrorKind::AccessDenied => "Message",
+            ErrorKind::Serialization | ErrorKind::TransactionCanceled | ErrorKind::AccessDenied => {
+                "Message"
+            }
             _ => "message",
         }
     }

@@ -163,9 +163,7 @@ pub fn index_key(table: &KeySchema, index: &IndexDef, item: &Item) -> Result<Opt
         let Some(v) = item.get(&attr.name) else {
             return Ok(None);
         };
-        if v.scalar_type().is_none() {
-            return Err(Error::validation("Invalid attribute value type"));
-        }
+        // A set, list, map, BOOL or NULL is simply of the wrong type here (the service's words).
         if v.scalar_type() != Some(attr.ty.scalar()) {
             return Err(invalid(format!(
                 "Type mismatch for Index Key {} Expected: {} Actual: {} IndexName: {}",
@@ -182,6 +180,17 @@ pub fn index_key(table: &KeySchema, index: &IndexDef, item: &Item) -> Result<Opt
                 index.name,
                 attr.name
             )));
+        }
+        // Index keys are held to the table key limits (2048 bytes for a partition, 1024 for a
+        // sort key): a write is refused (in DynamoDB Local's words), a backfill leaves the item
+        // out of the index.
+        let max = if i == 1 {
+            MAX_RANGE_KEY_BYTES
+        } else {
+            MAX_HASH_KEY_BYTES
+        };
+        if key_len(v) > max {
+            return Err(invalid("Size limit exceeded"));
         }
         parts[i] = encode_key_value(v);
     }
