@@ -42,6 +42,10 @@ pub struct Engine {
     /// lock is held, so it never disagrees with SQLite.
     tables: RwLock<HashMap<TableKey, Arc<TableMeta>>>,
     pub clock: Arc<OffsetClock>,
+    /// Set once any table belongs to a replication group (at open, or when a group forms).
+    /// Only then does a write look its table up again under the write lock (`fresh`), so that
+    /// plain tables pay nothing for global ones.
+    replicated: std::sync::atomic::AtomicBool,
 }
 
 /// DescribeTable's live numbers.
@@ -67,7 +71,7 @@ impl Engine {
             Some(&config.data_dir)
         })?;
         let metas = store.read(storage::load_tables)?;
-        let tables = metas
+        let tables: HashMap<TableKey, Arc<TableMeta>> = metas
             .into_iter()
             .map(|m| {
                 (
@@ -76,11 +80,34 @@ impl Engine {
                 )
             })
             .collect();
+        let replicated = tables.values().any(|m| !m.replicas.is_empty());
         Ok(Engine {
             store,
             tables: RwLock::new(tables),
             clock: Arc::new(OffsetClock::default()),
+            replicated: std::sync::atomic::AtomicBool::new(replicated),
         })
+    }
+
+    /// The table's metadata as the catalogue has it now, when that may differ from the `meta` a
+    /// request looked up before it took the write lock: a replication group formed or changed
+    /// meanwhile, and the write must be queued for the group as it is at commit. Called under
+    /// the write lock; None when nothing can differ (no table is global) or nothing did.
+    pub(crate) fn fresh(&self, meta: &TableMeta) -> Option<Arc<TableMeta>> {
+        if !self.replicated.load(std::sync::atomic::Ordering::Acquire) {
+            return None;
+        }
+        let tables = self.tables.read().unwrap_or_else(|p| p.into_inner());
+        tables
+            .get(&(meta.account.clone(), meta.region.clone(), meta.name.clone()))
+            .filter(|m| m.id == meta.id && !std::ptr::eq(&***m, meta))
+            .cloned()
+    }
+
+    /// Records that some table is now global (see `fresh`).
+    pub(crate) fn mark_replicated(&self) {
+        self.replicated
+            .store(true, std::sync::atomic::Ordering::Release);
     }
 
     pub fn close(&self) {
@@ -306,9 +333,10 @@ impl Engine {
             if let Some(cond) = condition {
                 cond(old.as_ref().map(|(i, _)| i))?;
             }
+            let fresh = self.fresh(meta);
             write_prepared(
                 tx,
-                meta,
+                fresh.as_deref().unwrap_or(meta),
                 &prepared,
                 old.as_ref(),
                 self.now(),
@@ -337,9 +365,10 @@ impl Engine {
                 new,
                 "Item size to update has exceeded the maximum allowed size",
             )?;
+            let fresh = self.fresh(meta);
             write_prepared(
                 tx,
-                meta,
+                fresh.as_deref().unwrap_or(meta),
                 &prepared,
                 old.as_ref(),
                 self.now(),
@@ -362,6 +391,8 @@ impl Engine {
                 cond(old.as_ref().map(|(i, _)| i))?;
             }
             if let Some(current) = &old {
+                let fresh = self.fresh(meta);
+                let meta = fresh.as_deref().unwrap_or(meta);
                 remove_item(tx, meta, key, current, self.now(), Origin::Client)?;
             }
             Ok(old.map(|(i, _)| i))

@@ -324,6 +324,7 @@ impl Engine {
         region: &str,
         check: impl FnOnce(&TableMeta, Option<&TableMeta>) -> Result<()>,
     ) -> Result<Arc<TableMeta>> {
+        self.mark_replicated();
         self.store.write(|tx| {
             let now = self.now();
             let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
@@ -486,6 +487,7 @@ impl Engine {
         regions: &[String],
         check: impl FnOnce(&[(Arc<TableMeta>, i64)]) -> Result<()>,
     ) -> Result<Vec<Arc<TableMeta>>> {
+        self.mark_replicated();
         self.store.write(|tx| {
             let now = self.now();
             let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
@@ -711,6 +713,39 @@ mod tests {
                 "{region}"
             );
         }
+    }
+
+    // A request looks its table up before it takes the write lock; a replica added in between
+    // must still receive the write (the write is queued for the group as it is at commit).
+    #[test]
+    fn a_write_racing_a_new_replica_is_replicated() {
+        use crate::model::{AttributeValue, Item};
+        let engine = Engine::open(&crate::Config::in_memory()).unwrap();
+        call(
+            &engine,
+            "us-east-1",
+            "CreateTable",
+            json!({"TableName": "glob", "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "NEW_AND_OLD_IMAGES"}}),
+        );
+        let stale = engine.table(&scope("us-east-1"), "glob").unwrap();
+        call(
+            &engine,
+            "us-east-1",
+            "UpdateTable",
+            json!({"TableName": "glob", "ReplicaUpdates": [{"Create": {"RegionName": "eu-west-1"}}]}),
+        );
+        let item: Item = [("pk".to_string(), AttributeValue::S("late".into()))]
+            .into_iter()
+            .collect();
+        engine.put_item(&stale, item, None).unwrap();
+        assert_eq!(engine.replicate().unwrap(), 1);
+        assert_eq!(
+            get(&engine, "eu-west-1", "late")["pk"],
+            json!({"S": "late"})
+        );
     }
 
     // A replica added to a table with items starts with them, and a replica that leaves the

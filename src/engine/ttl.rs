@@ -78,7 +78,9 @@ impl Engine {
                             continue;
                         };
                         if expiry(&meta, &current.0).is_some_and(|at| at < now) {
-                            remove_item(tx, &meta, &key, &current, now, Origin::Ttl)?;
+                            let fresh = self.fresh(&meta);
+                            let meta = fresh.as_deref().unwrap_or(&meta);
+                            remove_item(tx, meta, &key, &current, now, Origin::Ttl)?;
                             done += 1;
                         }
                     }
