@@ -30,12 +30,13 @@ fn every_distinct_error_body_is_pinned() {
             // A fresh server per fixture, as the conformance replay does.
             let server = harness::replay::InProcess::start().await.unwrap();
             let base = server.base.clone();
+            let signer = harness::replay::Signer::fixture("test");
             for ex in &fixture.exchanges {
                 let live = harness::replay::send(
                     &client,
                     &base,
                     &ex.request,
-                    harness::replay::DEFAULT_AUTHORIZATION,
+                    &signer,
                 )
                 .await
                 .unwrap();

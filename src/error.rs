@@ -25,6 +25,9 @@ pub enum ErrorKind {
     TransactionCanceled,
     /// A ClientRequestToken seen within the last 10 minutes came with a different request.
     IdempotentParameterMismatch,
+    /// The request body (as sent, or once decompressed) is larger than the endpoint accepts:
+    /// HTTP 413, answered before the rest of the body is read.
+    RequestEntityTooLarge,
     /// A real fault on our side: logged, rendered as 500.
     Internal,
 }
@@ -75,6 +78,9 @@ impl ErrorKind {
                 "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
                 400,
             ),
+            ErrorKind::RequestEntityTooLarge => {
+                ("com.amazon.coral.service#RequestEntityTooLargeException", 413)
+            }
             ErrorKind::Internal => ("com.amazonaws.dynamodb.v20120810#InternalServerError", 500),
         }
     }

@@ -7,12 +7,124 @@ use super::normalise::normalise;
 use super::report::Outcome;
 use std::time::Duration;
 
-/// Sent when a request has no `Authorization` header of its own.
-pub const DEFAULT_AUTHORIZATION: &str = "AWS4-HMAC-SHA256 Credential=test/20260421/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=fake";
+/// The access key, secret and region requests are signed with (SigV4, service `dynamodb`).
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub access_key: String,
+    pub secret_key: String,
+    pub session_token: Option<String>,
+    pub region: String,
+}
 
-/// The default header with another access key (a fresh key is a fresh database on DynamoDB Local).
-pub fn authorization_for(access_key: &str) -> String {
-    DEFAULT_AUTHORIZATION.replacen("Credential=test/", &format!("Credential={access_key}/"), 1)
+/// How a replay signs its requests. Every request gets a real SigV4 signature (`X-Amz-Date`,
+/// `Authorization`), so servers that check the headers, or the signature, accept it.
+#[derive(Debug, Clone)]
+pub struct Signer {
+    /// Used for requests without an `Authorization` header of their own.
+    pub credentials: Credentials,
+    /// A fixture's credentials (`true`): a request that carries its own `Authorization` is
+    /// re-signed with that header's access key and region (account and region isolation
+    /// scenarios). Real credentials (`false`): every request is signed with `credentials`.
+    pub keep_request_keys: bool,
+}
+
+/// The secret paired with fixture access keys: emulators do not know it, and those that check
+/// signatures are configured with it (`test`, as the README's examples use).
+pub const FIXTURE_SECRET: &str = "test";
+
+impl Signer {
+    /// Fixture credentials: `access_key` (a fresh key is a fresh database on DynamoDB Local and
+    /// a fresh account on awsim when it has 12 digits), secret `test`, region `us-east-1`.
+    pub fn fixture(access_key: &str) -> Signer {
+        Signer {
+            credentials: Credentials {
+                access_key: access_key.into(),
+                secret_key: FIXTURE_SECRET.into(),
+                session_token: None,
+                region: "us-east-1".into(),
+            },
+            keep_request_keys: true,
+        }
+    }
+
+    /// Real credentials: every request is signed with them, in their region.
+    pub fn real(credentials: Credentials) -> Signer {
+        Signer {
+            credentials,
+            keep_request_keys: false,
+        }
+    }
+
+    /// The credentials for one request: its own `Authorization`'s key and region when it has one
+    /// (and the signer keeps them), else the default.
+    pub fn credentials_for(&self, req: &Request) -> Credentials {
+        let own = req
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+            .and_then(|(_, v)| credential_scope(v));
+        match own {
+            Some((key, region)) if self.keep_request_keys => Credentials {
+                access_key: key,
+                region,
+                session_token: None,
+                secret_key: self.credentials.secret_key.clone(),
+            },
+            _ => self.credentials.clone(),
+        }
+    }
+}
+
+/// `(access key, region)` from `AWS4-HMAC-SHA256 Credential=KEY/DATE/REGION/SERVICE/aws4_request, ...`.
+pub fn credential_scope(authorization: &str) -> Option<(String, String)> {
+    let scope = authorization.split("Credential=").nth(1)?;
+    let scope = scope.split([',', ' ']).next()?;
+    let mut parts = scope.split('/');
+    let key = parts.next().filter(|k| !k.is_empty())?;
+    let region = parts.nth(1).filter(|r| !r.is_empty())?;
+    Some((key.to_string(), region.to_string()))
+}
+
+/// The SigV4 headers (`x-amz-date`, `authorization`, and `x-amz-security-token` with a session
+/// token) for a POST of `body` to `url` with `headers`, signed now.
+pub fn sign(
+    credentials: &Credentials,
+    url: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Result<Vec<(String, String)>, String> {
+    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+    let identity = aws_credential_types::Credentials::new(
+        &credentials.access_key,
+        &credentials.secret_key,
+        credentials.session_token.clone(),
+        None,
+        "conformance",
+    )
+    .into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(&credentials.region)
+        .name("dynamodb")
+        .time(std::time::SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .map_err(|e| format!("cannot sign: {e}"))?
+        .into();
+    let request = SignableRequest::new(
+        "POST",
+        url,
+        headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        SignableBody::Bytes(body),
+    )
+    .map_err(|e| format!("cannot sign: {e}"))?;
+    let (instructions, _signature) = sign(request, &params)
+        .map_err(|e| format!("cannot sign: {e}"))?
+        .into_parts();
+    Ok(instructions
+        .headers()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect())
 }
 
 /// One HTTP client for a whole run (connection reuse keeps replays fast).
@@ -44,34 +156,36 @@ impl Live {
     }
 }
 
-/// POSTs one request to `base` (e.g. `http://127.0.0.1:8000`).
+/// POSTs one request to `base` (e.g. `http://127.0.0.1:8000`), signed by `signer`.
 pub async fn send(
     client: &reqwest::Client,
     base: &str,
     req: &Request,
-    default_authorization: &str,
+    signer: &Signer,
 ) -> Result<Live, String> {
     let url = format!("{}/", base.trim_end_matches('/'));
-    let mut builder = client
-        .post(url)
-        .header("content-type", "application/x-amz-json-1.0");
+    let mut headers = vec![(
+        "content-type".to_string(),
+        "application/x-amz-json-1.0".to_string(),
+    )];
     if let Some(target) = &req.target {
-        builder = builder.header("x-amz-target", target);
+        headers.push(("x-amz-target".into(), target.clone()));
     }
-    if !req
-        .headers
-        .iter()
-        .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
-    {
-        builder = builder.header("authorization", default_authorization);
-    }
-    for (k, v) in &req.headers {
-        builder = builder.header(k, v);
-    }
+    headers.extend(
+        req.headers
+            .iter()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case("authorization"))
+            .cloned(),
+    );
     let body = match &req.body {
         Body::Json(v) => serde_json::to_vec(v).expect("JSON values serialise"),
         Body::Raw(s) => s.clone().into_bytes(),
     };
+    let signed = sign(&signer.credentials_for(req), &url, &headers, &body)?;
+    let mut builder = client.post(url);
+    for (k, v) in headers.iter().chain(&signed) {
+        builder = builder.header(k, v);
+    }
     let resp = builder
         .body(body)
         .send()
@@ -200,34 +314,88 @@ fn shown(header: Option<&str>) -> String {
     header.map_or("none".into(), |v| format!("{v:?}"))
 }
 
-/// Replays one fixture against `base`; returns every mismatch, prefixed by the exchange.
+/// What replaying one fixture found: every mismatch (prefixed by the exchange) and the tables
+/// its CreateTable requests created (status 200), for a clean-up against a real account.
+#[derive(Debug, Default)]
+pub struct Replayed {
+    pub failures: Vec<String>,
+    pub created_tables: Vec<String>,
+}
+
+/// Replays one fixture against `base`, signing with `signer`; `headers` adds awsim's header
+/// checks.
 pub async fn replay(
     client: &reqwest::Client,
     base: &str,
     fixture: &Fixture,
-    authorization: &str,
+    signer: &Signer,
     headers: bool,
-) -> Vec<String> {
-    let mut out = Vec::new();
+) -> Replayed {
+    let mut out = Replayed::default();
     let mut previous = Vec::new();
     for (i, x) in fixture.exchanges.iter().enumerate() {
         let at = format!("exchange {} ({})", i + 1, x.request.label());
         let request = substitute(&x.request, &previous);
-        let live = match send(client, base, &request, authorization).await {
+        let live = match send(client, base, &request, signer).await {
             Ok(live) => live,
             Err(e) => {
-                out.push(format!("{at}: {e}"));
+                out.failures.push(format!("{at}: {e}"));
                 break;
             }
         };
+        if live.status == 200 && request.label() == "CreateTable" {
+            if let Body::Json(v) = &request.body {
+                if let Some(name) = v.get("TableName").and_then(|n| n.as_str()) {
+                    out.created_tables.push(name.to_string());
+                }
+            }
+        }
         previous.push(serde_json::from_slice(&live.bytes).unwrap_or_default());
         let mut problems = compare(&x.response, &live.response(), &fixture.normalised);
         if headers {
             problems.extend(check_headers(&live));
         }
-        out.extend(problems.into_iter().map(|p| format!("{at}: {p}")));
+        out.failures
+            .extend(problems.into_iter().map(|p| format!("{at}: {p}")));
     }
     out
+}
+
+/// Deletes the tables a fixture created and waits (up to two minutes each) until they are gone,
+/// so the next fixture can create tables of the same names. Used with real credentials only:
+/// it never touches a table that the replay did not create.
+pub async fn delete_tables(
+    client: &reqwest::Client,
+    base: &str,
+    signer: &Signer,
+    tables: &[String],
+) -> Vec<String> {
+    let request = |op: &str, table: &str| Request {
+        target: Some(format!("DynamoDB_20120810.{op}")),
+        body: Body::Json(serde_json::json!({ "TableName": table })),
+        headers: Vec::new(),
+    };
+    let mut problems = Vec::new();
+    for table in tables {
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        let mut deleted = false;
+        while std::time::Instant::now() < deadline {
+            let op = if deleted { "DescribeTable" } else { "DeleteTable" };
+            match send(client, base, &request(op, table), signer).await {
+                Ok(live) if live.status == 200 => deleted = true,
+                Ok(live) if String::from_utf8_lossy(&live.bytes).contains("ResourceNotFound") => {
+                    break
+                }
+                // ResourceInUse while the table is still being created: try again.
+                Ok(_) | Err(_) => {}
+            }
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+        if std::time::Instant::now() >= deadline {
+            problems.push(format!("clean-up: table {table} still exists after 120 s"));
+        }
+    }
+    problems
 }
 
 /// A fresh in-process awsim (in-memory store, port picked by the OS) and the means to stop it.
@@ -269,25 +437,31 @@ impl InProcess {
     }
 }
 
-/// Replays one fixture against a fresh in-process awsim.
+/// Replays one fixture against a fresh in-process awsim (fixture credentials, key `test`).
 pub async fn replay_in_process(client: &reqwest::Client, fixture: &Fixture) -> Vec<String> {
     let server = match InProcess::start().await {
         Ok(s) => s,
         Err(e) => return vec![e],
     };
-    let mut out = replay(client, &server.base, fixture, DEFAULT_AUTHORIZATION, true).await;
+    let signer = Signer::fixture("test");
+    let mut out = replay(client, &server.base, fixture, &signer, true)
+        .await
+        .failures;
     out.extend(server.stop().await);
     out
 }
 
 /// Loads and replays fixtures: each against a fresh in-process awsim, or, given `endpoint`,
-/// against that server with a fresh 12-digit access key per fixture (so fixtures do not see each
-/// other's tables on servers that isolate accounts or access keys). `headers` adds the awsim
-/// header checks for an endpoint (always on in-process).
+/// against that server. With fixture credentials (`credentials` is `None`), each fixture gets a
+/// fresh 12-digit access key (so fixtures do not see each other's tables on servers that isolate
+/// accounts or access keys); with real credentials, every request is signed with them and the
+/// tables each fixture created are deleted before the next one. `headers` adds the awsim header
+/// checks for an endpoint (always on in-process).
 pub async fn run(
     fixtures: &[(String, Result<Fixture, String>)],
     endpoint: Option<&str>,
     headers: bool,
+    credentials: Option<&Credentials>,
 ) -> Vec<Outcome> {
     let client = client();
     let seed = super::random_digits(6);
@@ -296,10 +470,21 @@ pub async fn run(
         let failures = match (fixture, endpoint) {
             (Err(e), _) => vec![format!("cannot load: {e}")],
             (Ok(f), None) => replay_in_process(&client, f).await,
-            (Ok(f), Some(base)) => {
-                let auth = authorization_for(&format!("{seed}{:06}", i % 1_000_000));
-                replay(&client, base, f, &auth, headers).await
-            }
+            (Ok(f), Some(base)) => match credentials {
+                None => {
+                    let signer = Signer::fixture(&format!("{seed}{:06}", i % 1_000_000));
+                    replay(&client, base, f, &signer, headers).await.failures
+                }
+                Some(c) => {
+                    let signer = Signer::real(c.clone());
+                    let replayed = replay(&client, base, f, &signer, headers).await;
+                    let mut failures = replayed.failures;
+                    failures.extend(
+                        delete_tables(&client, base, &signer, &replayed.created_tables).await,
+                    );
+                    failures
+                }
+            },
         };
         outcomes.push(Outcome {
             name: name.clone(),
@@ -321,10 +506,11 @@ pub fn crc32(bytes: &[u8]) -> u32 {
     !crc
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn crc32_matches_zlib() {
+/// Self-checks of this module, run as tests by the conformance test binary (harness = false, so
+/// `#[test]` functions in the harness would never run there).
+pub mod checks {
+    /// The checksum the replayer verifies is zlib's CRC-32.
+    pub fn crc32_matches_zlib() {
         assert_eq!(super::crc32(b""), 0);
         assert_eq!(super::crc32(b"123456789"), 0xCBF4_3926);
         assert_eq!(super::crc32(b"{}"), 2_745_614_147);
