@@ -32,14 +32,9 @@ fn every_distinct_error_body_is_pinned() {
             let base = server.base.clone();
             let signer = harness::replay::Signer::fixture("test");
             for ex in &fixture.exchanges {
-                let live = harness::replay::send(
-                    &client,
-                    &base,
-                    &ex.request,
-                    &signer,
-                )
-                .await
-                .unwrap();
+                let live = harness::replay::send(&client, &base, &ex.request, &signer)
+                    .await
+                    .unwrap();
                 if live.status != 200 {
                     if let Body::Json(v) = live.response().body {
                         bodies.insert(format!("{} {}", live.status, v));

@@ -3,8 +3,8 @@
 //! so the checksum of the bytes sent is checked), and raw TCP for what clients cannot send
 //! (over-long heads, bodies over the cap, several requests on one connection after a refusal).
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextMut;
-use aws_sdk_dynamodb::config::{BehaviorVersion, ConfigBag, Credentials, Intercept, Region};
 use aws_sdk_dynamodb::config::RuntimeComponents;
+use aws_sdk_dynamodb::config::{BehaviorVersion, ConfigBag, Credentials, Intercept, Region};
 use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use std::io::{Read, Write};
@@ -213,13 +213,23 @@ async fn large_answers_are_compressed_when_accepted_with_the_crc_of_the_bytes_se
         assert_eq!(header(&resp, "vary"), Some("accept-encoding"));
         let crc: u32 = header(&resp, "x-amz-crc32").unwrap().parse().unwrap();
         let wire = resp.bytes().await.unwrap().to_vec();
-        assert_eq!(crc, crc32fast::hash(&wire), "{accept}: crc32 of the bytes sent");
+        assert_eq!(
+            crc,
+            crc32fast::hash(&wire),
+            "{accept}: crc32 of the bytes sent"
+        );
         assert!(wire.len() * 4 < plain_body.len(), "{accept}: compressed");
         assert_eq!(decode(&wire), plain_body, "{accept}: the same JSON");
     }
 
     // Below the threshold: sent as is even when gzip is accepted.
-    let small = post(&base, "ListTables", b"{}".to_vec(), &[("accept-encoding", "gzip")]).await;
+    let small = post(
+        &base,
+        "ListTables",
+        b"{}".to_vec(),
+        &[("accept-encoding", "gzip")],
+    )
+    .await;
     assert_eq!(header(&small, "content-encoding"), None);
     assert_eq!(small.text().await.unwrap(), r#"{"TableNames":["pages"]}"#);
 }
@@ -347,8 +357,13 @@ async fn health_paths_methods_server_header_and_cors() {
         assert!(allowed.contains(h), "{h} allowed");
     }
 
-    let api = post(&base, "ListTables", b"{}".to_vec(), &[("origin", "http://localhost:3000")])
-        .await;
+    let api = post(
+        &base,
+        "ListTables",
+        b"{}".to_vec(),
+        &[("origin", "http://localhost:3000")],
+    )
+    .await;
     assert_eq!(header(&api, "access-control-allow-origin"), Some("*"));
     let exposed = header(&api, "access-control-expose-headers").unwrap();
     assert!(exposed.contains("x-amzn-RequestId") && exposed.contains("x-amz-crc32"));
@@ -356,7 +371,11 @@ async fn health_paths_methods_server_header_and_cors() {
     let error = post(&base, "Nope", b"{}".to_vec(), &[]).await;
     assert_eq!(error.status(), 400);
     assert_eq!(header(&error, "server"), Some("Server"));
-    let admin = http.get(format!("{base}/_awsim/clock")).send().await.unwrap();
+    let admin = http
+        .get(format!("{base}/_awsim/clock"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(admin.status(), 200);
     assert_eq!(header(&admin, "server"), Some("Server"));
 }
@@ -531,7 +550,10 @@ async fn the_connection_serves_the_next_request_after_a_refusal() {
     let long_path = format!("/{}", "p".repeat(9 * 1024));
     let refusals = [
         (request("POST", &long_path, "", b"{}"), 414),
-        (request("POST", "/", "content-encoding: gzip\r\n", b"not gzip"), 400),
+        (
+            request("POST", "/", "content-encoding: gzip\r\n", b"not gzip"),
+            400,
+        ),
         (
             request("POST", "/", "content-encoding: gzip\r\n", &gzip(&bomb)),
             413,

@@ -35,10 +35,7 @@ fn main() {
         // A fixture is only evidence for the scenario it was recorded from: a scenario edited
         // without re-recording (or never recorded) would replay stale requests.
         Trial::test("fixtures_equal_their_scenarios", move || {
-            let drift = harness::drift(
-                &root.join("fixtures"),
-                &root.join("conformance/scenarios"),
-            );
+            let drift = harness::drift(&root.join("fixtures"), &root.join("conformance/scenarios"));
             match drift.is_empty() {
                 true => Ok(()),
                 false => Err(drift.join("\n").into()),
@@ -51,16 +48,16 @@ fn main() {
         Trial::test("harness_diff_paths_are_readable", || {
             catch(harness::diff::checks::paths_are_readable)
         }),
-        Trial::test("harness_normalisation_rules_apply_and_are_idempotent", || {
-            catch(harness::normalise::checks::rules_apply_and_are_idempotent)
-        }),
+        Trial::test(
+            "harness_normalisation_rules_apply_and_are_idempotent",
+            || catch(harness::normalise::checks::rules_apply_and_are_idempotent),
+        ),
     ];
     for (name, fixture) in fixtures {
         let (runtime, client) = (runtime.clone(), client.clone());
         trials.push(Trial::test(name, move || {
             let fixture = fixture.map_err(|e| Failed::from(format!("cannot load: {e}")))?;
-            let failures =
-                runtime.block_on(harness::replay::replay_in_process(&client, &fixture));
+            let failures = runtime.block_on(harness::replay::replay_in_process(&client, &fixture));
             match failures.is_empty() {
                 true => Ok(()),
                 false => Err(failures.join("\n").into()),

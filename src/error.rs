@@ -78,9 +78,10 @@ impl ErrorKind {
                 "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
                 400,
             ),
-            ErrorKind::RequestEntityTooLarge => {
-                ("com.amazon.coral.service#RequestEntityTooLargeException", 413)
-            }
+            ErrorKind::RequestEntityTooLarge => (
+                "com.amazon.coral.service#RequestEntityTooLargeException",
+                413,
+            ),
             ErrorKind::Internal => ("com.amazonaws.dynamodb.v20120810#InternalServerError", 500),
         }
     }

@@ -43,7 +43,9 @@ pub async fn serve(listener: TcpListener, engine: Arc<Engine>, shutdown: impl Fu
     let mut builder = hyper::server::conn::http1::Builder::new();
     // An over-long head is refused by hyper itself with 431 (the connection then closes: its
     // stream cannot be resynchronised).
-    builder.keep_alive(true).max_header_size(http::MAX_HEAD_BYTES);
+    builder
+        .keep_alive(true)
+        .max_header_size(http::MAX_HEAD_BYTES);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {

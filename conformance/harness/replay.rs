@@ -380,7 +380,11 @@ pub async fn delete_tables(
         let deadline = std::time::Instant::now() + Duration::from_secs(120);
         let mut deleted = false;
         while std::time::Instant::now() < deadline {
-            let op = if deleted { "DescribeTable" } else { "DeleteTable" };
+            let op = if deleted {
+                "DescribeTable"
+            } else {
+                "DeleteTable"
+            };
             match send(client, base, &request(op, table), signer).await {
                 Ok(live) if live.status == 200 => deleted = true,
                 Ok(live) if String::from_utf8_lossy(&live.bytes).contains("ResourceNotFound") => {

@@ -293,10 +293,18 @@ mod tests {
         let good = gzip(br#"{"TableName":"t"}"#);
         let mut trailing = good.clone();
         trailing.extend_from_slice(b"garbage");
-        let broken: [&[u8]; 4] = [&good[..good.len() - 4], b"{\"not\":\"gzip\"}", b"", &trailing];
+        let broken: [&[u8]; 4] = [
+            &good[..good.len() - 4],
+            b"{\"not\":\"gzip\"}",
+            b"",
+            &trailing,
+        ];
         for body in broken {
             assert!(
-                matches!(decode(Coding::Gzip, body, 1000), Err(BodyError::Undecodable(_))),
+                matches!(
+                    decode(Coding::Gzip, body, 1000),
+                    Err(BodyError::Undecodable(_))
+                ),
                 "{body:?}"
             );
         }
@@ -322,7 +330,10 @@ mod tests {
         );
         assert_eq!(response_coding(Some("gzip;q=0")), None);
         assert_eq!(response_coding(Some("*")), Some(Coding::Gzip));
-        assert_eq!(response_coding(Some("*;q=0, deflate")), Some(Coding::Deflate));
+        assert_eq!(
+            response_coding(Some("*;q=0, deflate")),
+            Some(Coding::Deflate)
+        );
     }
 
     // Small answers go out as they are; large ones compressed, with the checksum of the
@@ -333,7 +344,10 @@ mod tests {
         assert_eq!(compress(&mut small, Some(Coding::Gzip)), None);
         assert_eq!(small.body, b"{}");
 
-        let json = format!("{{\"Items\":[{}]}}", vec![r#"{"pk":{"S":"a"}}"#; 200].join(","));
+        let json = format!(
+            "{{\"Items\":[{}]}}",
+            vec![r#"{"pk":{"S":"a"}}"#; 200].join(",")
+        );
         for coding in [Coding::Gzip, Coding::Deflate] {
             let mut r = response(json.as_bytes());
             assert_eq!(compress(&mut r, Some(coding)), Some(coding));

@@ -65,7 +65,8 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 
 fn conformance(args: &[String]) -> Result<(), String> {
     let (mut endpoint, mut filter, mut headers) = (None, None, false);
-    let (mut key, mut secret, mut token, mut region, mut from_env) = (None, None, None, None, false);
+    let (mut key, mut secret, mut token, mut region, mut from_env) =
+        (None, None, None, None, false);
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         let mut value = |what: &str| {
