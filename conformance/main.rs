@@ -47,6 +47,10 @@ fn main() {
             harness::replay::checks::crc32_matches_zlib();
             Ok(())
         }),
+        Trial::test("harness_requests_are_signed_with_sigv4", || {
+            harness::replay::checks::requests_are_signed_with_sigv4();
+            Ok(())
+        }),
         Trial::test("harness_diff_paths_are_readable", || {
             harness::diff::checks::paths_are_readable();
             Ok(())

@@ -519,4 +519,75 @@ pub mod checks {
         assert_eq!(super::crc32(b"123456789"), 0xCBF4_3926);
         assert_eq!(super::crc32(b"{}"), 2_745_614_147);
     }
+
+    /// Replayed requests carry a real SigV4 signature: the fixture's key and region, or those of
+    /// the request's own Authorization header; real credentials replace both.
+    pub fn requests_are_signed_with_sigv4() {
+        use super::super::model::{Body, Request};
+        use super::{sign, Credentials, Signer};
+        let own = Request {
+            target: Some("DynamoDB_20120810.ListTables".into()),
+            body: Body::Json(serde_json::json!({})),
+            headers: vec![(
+                "Authorization".into(),
+                "AWS4-HMAC-SHA256 Credential=710000000001/20260421/eu-west-1/dynamodb/aws4_request, SignedHeaders=host, Signature=fake".into(),
+            )],
+        };
+        let plain = Request {
+            headers: Vec::new(),
+            ..own.clone()
+        };
+        let fixture = Signer::fixture("123456789012");
+        let c = fixture.credentials_for(&own);
+        assert_eq!(
+            (c.access_key.as_str(), c.region.as_str()),
+            ("710000000001", "eu-west-1")
+        );
+        let c = fixture.credentials_for(&plain);
+        assert_eq!(
+            (c.access_key.as_str(), c.region.as_str()),
+            ("123456789012", "us-east-1")
+        );
+        let real = Signer::real(Credentials {
+            access_key: "AKIDEXAMPLE".into(),
+            secret_key: "secret".into(),
+            session_token: Some("token".into()),
+            region: "eu-central-1".into(),
+        });
+        assert_eq!(real.credentials_for(&own).access_key, "AKIDEXAMPLE");
+
+        let headers = [
+            (
+                "content-type".to_string(),
+                "application/x-amz-json-1.0".to_string(),
+            ),
+            (
+                "x-amz-target".to_string(),
+                "DynamoDB_20120810.ListTables".to_string(),
+            ),
+        ];
+        let signed = sign(&real.credentials, "http://127.0.0.1:8000/", &headers, b"{}").unwrap();
+        let get = |name: &str| {
+            signed
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| panic!("{name} in {signed:?}"))
+        };
+        let authorization = get("authorization");
+        assert!(authorization.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"));
+        assert!(authorization.contains("/eu-central-1/dynamodb/aws4_request"));
+        assert!(authorization
+            .contains("content-type;host;x-amz-date;x-amz-security-token;x-amz-target"));
+        assert_eq!(get("x-amz-date").len(), "20260421T101010Z".len());
+        assert_eq!(get("x-amz-security-token"), "token");
+        let other = sign(
+            &real.credentials,
+            "http://127.0.0.1:8000/",
+            &headers,
+            b"{ }",
+        )
+        .unwrap();
+        assert_ne!(other, signed, "the body is signed");
+    }
 }
