@@ -576,3 +576,32 @@ async fn the_connection_serves_the_next_request_after_a_refusal() {
         assert_eq!(next.body, br#"{"TableNames":[]}"#);
     }
 }
+
+// The front door's own error bodies, pinned like every other error body
+// (snapshots/front_door_error_bodies.snap), so a wording change shows up in review.
+#[tokio::test]
+async fn front_door_error_bodies_are_pinned() {
+    let server = support::start(None).await;
+    let base = format!("http://{}", server.addr);
+    let mut bomb = vec![b' '; MAX_BODY + 1];
+    bomb.extend_from_slice(b"{}");
+    let mut bodies = Vec::new();
+    for (encoding, body) in [
+        ("br", b"{}".to_vec()),
+        ("gzip, gzip", gzip(&gzip(b"{}"))),
+        ("gzip", b"{}".to_vec()),
+        ("gzip", Vec::new()),
+        ("deflate", b"\xff\xff".to_vec()),
+        ("gzip", gzip(&bomb)),
+    ] {
+        let resp = post(&base, "ListTables", body, &[("content-encoding", encoding)]).await;
+        let status = resp.status().as_u16();
+        bodies.push(format!(
+            "{encoding}: {status} {}",
+            resp.text().await.unwrap()
+        ));
+    }
+    insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
+        insta::assert_yaml_snapshot!("front_door_error_bodies", bodies);
+    });
+}
