@@ -27,13 +27,26 @@ pub enum NumberError {
 }
 
 impl NumberError {
-    /// The service's message for this error.
+    /// The service's message for this error (a syntax error is followed by `: <text>` where
+    /// the text is known: [`NumberError::message_for`]).
     pub fn message(self) -> &'static str {
         match self {
-            NumberError::Syntax => "A value provided cannot be converted into a number",
-            NumberError::TooManyDigits => "DynamoDB only supports precision up to 38 digits",
+            NumberError::Syntax => "The parameter cannot be converted to a numeric value",
+            NumberError::TooManyDigits => {
+                "Attempting to store more than 38 significant digits in a Number"
+            }
             NumberError::Overflow => "Number overflow. Attempting to store a number with magnitude larger than supported range",
             NumberError::Underflow => "Number underflow. Attempting to store a number with magnitude smaller than supported range",
+        }
+    }
+}
+
+impl NumberError {
+    /// The message for `text`: a syntax error names the text it could not read.
+    pub fn message_for(self, text: &str) -> String {
+        match self {
+            NumberError::Syntax => format!("{}: {text}", self.message()),
+            _ => self.message().to_string(),
         }
     }
 }

@@ -1,6 +1,5 @@
 //! AttributeValue <-> JSON, with the service's validation of values and its error texts.
 use crate::error::{Error, Result};
-use crate::model::number::NumberError;
 use crate::model::{AttributeValue, Item, Number};
 use base64::Engine as _;
 use serde_json::{Map, Value};
@@ -12,10 +11,6 @@ const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STA
 
 fn invalid(msg: impl std::fmt::Display) -> Error {
     Error::validation(format!("One or more parameter values were invalid: {msg}"))
-}
-
-pub fn number_error(e: NumberError) -> Error {
-    Error::validation(e.message())
 }
 
 /// Parses an attribute map (`Item`, `Key`, `ExpressionAttributeValues`...).
@@ -90,7 +85,7 @@ pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
             _ => Err(Error::serialization("Unexpected field type")),
         }
     };
-    let number = |s: &str| Number::parse(s).map_err(number_error);
+    let number = |s: &str| Number::parse(s).map_err(|e| Error::validation(e.message_for(s)));
     let binary = |s: &str| decode_base64(s);
     Ok(match tag.as_str() {
         "S" => AttributeValue::S(string(inner)?),
@@ -114,10 +109,7 @@ pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
                 return Err(invalid("An string set  may not be empty"));
             }
             if has_duplicates(&items) {
-                return Err(invalid(format!(
-                    "Input collection [{}] contains duplicates",
-                    items.join(", ")
-                )));
+                return Err(duplicates(&items));
             }
             let mut v = AttributeValue::Ss(items);
             v.sort_set();
@@ -136,7 +128,7 @@ pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
                 .map(|t| number(t))
                 .collect::<Result<Vec<_>>>()?;
             if has_duplicates(&nums.iter().map(|n| n.to_string()).collect::<Vec<_>>()) {
-                return Err(Error::validation("Input collection contains duplicates"));
+                return Err(duplicates(&texts));
             }
             let mut v = AttributeValue::Ns(nums);
             v.sort_set();
@@ -236,6 +228,14 @@ fn decode_base64(s: &str) -> Result<Vec<u8>> {
     }
     B64.decode(s)
         .map_err(|_| Error::serialization("Invalid last non-pad Base64 character dectected"))
+}
+
+/// A set given a member twice: the service prints the members as sent.
+fn duplicates(items: &[String]) -> Error {
+    invalid(format!(
+        "Input collection [{}] contains duplicates.",
+        items.join(", ")
+    ))
 }
 
 fn has_duplicates<T: Ord>(items: &[T]) -> bool {

@@ -30,11 +30,6 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         .list("TransactItems")
         .map(Vec::as_slice)
         .unwrap_or(&[]);
-    if items.len() > MAX_GETS {
-        return Err(Error::validation(
-            "Member must have length less than or equal to 100",
-        ));
-    }
     // The model makes `Get`, its `TableName` and `Key` required: they are present here.
     let gets: Vec<Input> = items
         .iter()

@@ -17,7 +17,7 @@ use crate::ops::batches::{
 };
 use crate::ops::expressions::{Check, Exprs};
 use crate::ops::items::update_item::UpdatePlan;
-use crate::ops::{validate_table_name, Input};
+use crate::ops::Input;
 use crate::protocol::attr::parse_item;
 use serde_json::{Map, Value};
 use sha1::{Digest, Sha1};
@@ -70,11 +70,6 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         .list("TransactItems")
         .map(Vec::as_slice)
         .unwrap_or(&[]);
-    if items.len() > MAX_ACTIONS {
-        return Err(Error::validation(
-            "Member must have length less than or equal to 100",
-        ));
-    }
 
     let actions = read_actions(items)?;
     let (metas, keys) = resolve(engine, scope, &actions)?;
@@ -219,7 +214,6 @@ fn resolve(engine: &Engine, scope: &Scope, actions: &[Action]) -> Result<Resolve
     let mut keys: Vec<Result<EncodedKey>> = Vec::with_capacity(actions.len());
     for a in actions {
         let name = table_name(a.input.str("TableName").unwrap_or_default());
-        validate_table_name(name)?;
         let meta = engine.table(scope, name)?;
         let expressions: &[&str] = match a.kind {
             Kind::Update => &["UpdateExpression", "ConditionExpression"],

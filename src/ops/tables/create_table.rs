@@ -8,7 +8,6 @@ use crate::model::*;
 use crate::ops::tables::describe_table::render_description;
 use crate::ops::Input;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 pub const MAX_GSIS: usize = 20;
@@ -20,108 +19,143 @@ pub fn invalid(msg: impl std::fmt::Display) -> Error {
     Error::validation(format!("One or more parameter values were invalid: {msg}"))
 }
 
-/// Parses a KeySchema list (already model-validated) against the attribute definitions.
-pub fn parse_key_schema(
-    list: &[Value],
-    defs: &HashMap<String, KeyType>,
-    what: &str,
-) -> Result<KeySchema> {
-    let elems: Vec<(&str, &str)> = list
-        .iter()
+/// `[a, b]`, as the service prints a list of names.
+fn names_list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    format!("[{}]", names.into_iter().collect::<Vec<_>>().join(", "))
+}
+
+/// The elements of a KeySchema list (already model-validated): (AttributeName, KeyType).
+fn key_elements(list: &[Value]) -> Vec<(&str, &str)> {
+    list.iter()
         .map(|e| {
             (
                 e["AttributeName"].as_str().unwrap_or_default(),
                 e["KeyType"].as_str().unwrap_or_default(),
             )
         })
-        .collect();
-    let hashes: Vec<&str> = elems
-        .iter()
-        .filter(|e| e.1 == "HASH")
-        .map(|e| e.0)
-        .collect();
-    let ranges: Vec<&str> = elems
-        .iter()
-        .filter(|e| e.1 == "RANGE")
-        .map(|e| e.0)
-        .collect();
-    if elems.len() > 2 {
-        return Err(Error::validation("Key Schema too big.  Key Schema must at most consist of the hash and range key of a table"));
-    }
-    if hashes.len() > 1 {
-        return Err(Error::validation(
-            "Too many hash keys specified.  All Dynamo DB tables must have exactly one hash key",
-        ));
-    }
-    let Some(hash) = hashes.first() else {
-        return Err(Error::validation(
-            "No Hash Key specified in schema.  All Dynamo DB tables must have exactly one hash key",
-        ));
-    };
-    if ranges.len() > 1 {
-        return Err(Error::validation(
-            "Too many range keys specified.  All Dynamo DB tables must have at most one range key",
-        ));
-    }
-    if elems.first().map(|e| e.1) != Some("HASH") {
-        return Err(Error::validation("Invalid key order. Hash Key must be specified first in key schema, Range Key must be specifed second"));
-    }
-    if ranges.first() == Some(hash) {
-        return Err(Error::validation("Two keys can not have the same name"));
-    }
-    let undefined = |name: &str, hash: bool| match (what, hash) {
-        ("gsi", _) => Error::validation(format!(
-            "Attribute {name} is not defined in AttributeDefinitions"
-        )),
-        ("lsi", _) => Error::validation(
-            "Local Secondary Index range key not specified in Attribute Definitions.Type unknown.",
-        ),
-        (_, true) => {
-            Error::validation("Hash Key not specified in Attribute Definitions.  Type unknown.")
+        .collect()
+}
+
+/// Parses a table's or an index's KeySchema against the attribute definitions: the first
+/// element HASH, the second (if any) RANGE, each attribute defined. `index` names the index
+/// (None for the table), `defs` lists the definitions in request order.
+pub fn parse_key_schema(
+    list: &[Value],
+    defs: &[(String, KeyType)],
+    index: Option<&str>,
+) -> Result<KeySchema> {
+    let elems = key_elements(list);
+    check_key_shape(&elems, index)?;
+    let defined = |name: &str| defs.iter().find(|(d, _)| d == name).map(|(_, t)| *t);
+    if elems.iter().any(|(n, _)| defined(n).is_none()) {
+        if index.is_none() && defs.len() < elems.len() {
+            return Err(Error::validation(
+                "Invalid KeySchema: Some index key attribute have no definition",
+            ));
         }
-        (_, false) => {
-            Error::validation("Range Key not specified in Attribute Definitions.  Type unknown.")
-        }
-    };
-    let hash_ty = defs
-        .get(*hash)
-        .copied()
-        .ok_or_else(|| undefined(hash, true))?;
-    let range = match ranges.first() {
-        Some(r) => {
-            let ty = defs.get(*r).copied().ok_or_else(|| undefined(r, false))?;
-            Some(KeyAttr {
-                name: r.to_string(),
-                ty,
-            })
-        }
-        None => None,
+        return Err(invalid(format!(
+            "Some index key attributes are not defined in AttributeDefinitions. Keys: {}, AttributeDefinitions: {}",
+            names_list(elems.iter().map(|e| e.0)),
+            names_list(defs.iter().map(|(d, _)| d.as_str()))
+        )));
+    }
+    let attr = |(name, _): &(&str, &str)| KeyAttr {
+        name: name.to_string(),
+        ty: defined(name).unwrap_or(KeyType::S),
     };
     Ok(KeySchema {
-        hash: KeyAttr {
-            name: hash.to_string(),
-            ty: hash_ty,
-        },
-        range,
+        hash: attr(&elems[0]),
+        range: elems.get(1).map(attr),
     })
 }
 
-pub fn parse_projection(p: Option<Input>) -> Result<Projection> {
-    let Some(p) = p else {
+/// A key schema's shape: at most two elements, the first HASH, the second (if any) RANGE.
+fn check_key_shape(elems: &[(&str, &str)], index: Option<&str>) -> Result<()> {
+    if elems.len() > 2 {
+        return Err(Error::validation("Key Schema too big.  Key Schema must at most consist of the hash and range key of a table"));
+    }
+    if elems.first().map(|e| e.1) != Some("HASH") {
         return Err(Error::validation(
-            "Indexes must have a projection specified",
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
         ));
-    };
+    }
+    if elems.get(1).is_some_and(|e| e.1 != "RANGE") {
+        return Err(Error::validation(
+            "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type",
+        ));
+    }
+    if index.is_some() && elems.len() == 2 && elems[0].0 == elems[1].0 {
+        return Err(Error::validation("Two keys can not have the same name"));
+    }
+    Ok(())
+}
+
+/// The attribute definitions against every key schema of the request, as the service checks
+/// them before the indexes' own rules: without indexes, fewer definitions than key elements
+/// ("Some index key attribute have no definition") or more than the keys use; with indexes,
+/// definitions no key uses, or key attributes without a definition.
+fn check_definitions(
+    defs: &[(String, KeyType)],
+    table_keys: &[(&str, &str)],
+    index_keys: &[(&str, &str)],
+) -> Result<()> {
+    let mut used: Vec<&str> = Vec::new();
+    for (name, _) in table_keys.iter().chain(index_keys) {
+        if !used.contains(name) {
+            used.push(name);
+        }
+    }
+    let def_names = || defs.iter().map(|(d, _)| d.as_str());
+    let missing: Vec<&str> = used
+        .iter()
+        .copied()
+        .filter(|u| !def_names().any(|d| d == *u))
+        .collect();
+    if index_keys.is_empty() {
+        if defs.len() < table_keys.len() {
+            return Err(Error::validation(
+                "Invalid KeySchema: Some index key attribute have no definition",
+            ));
+        }
+        if defs.len() > used.len() {
+            return Err(invalid("Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions"));
+        }
+        if !missing.is_empty() {
+            return Err(invalid(format!(
+                "Some index key attributes are not defined in AttributeDefinitions. Keys: {}, AttributeDefinitions: {}",
+                names_list(table_keys.iter().map(|e| e.0)),
+                names_list(def_names())
+            )));
+        }
+        return Ok(());
+    }
+    if defs.len() > used.len() || (missing.is_empty() && def_names().any(|d| !used.contains(&d))) {
+        return Err(invalid(format!(
+            "Some AttributeDefinitions are not used. AttributeDefinitions: {}, keys used: {}",
+            names_list(def_names()),
+            names_list(used.iter().copied())
+        )));
+    }
+    if !missing.is_empty() {
+        return Err(invalid(format!(
+            "Some index key attributes are not defined in AttributeDefinitions. Keys: {}, AttributeDefinitions: {}",
+            names_list(missing.iter().copied()),
+            names_list(def_names())
+        )));
+    }
+    Ok(())
+}
+
+/// An index's Projection (the model makes it present): a known type, NonKeyAttributes exactly
+/// when the type is INCLUDE, no name twice.
+pub fn parse_projection(p: Option<Input>) -> Result<Projection> {
+    let empty = serde_json::Map::new();
+    let p = p.unwrap_or(Input(&empty));
     let ty = match p.str("ProjectionType") {
         Some("ALL") => ProjectionType::All,
         Some("KEYS_ONLY") => ProjectionType::KeysOnly,
         Some("INCLUDE") => ProjectionType::Include,
-        // A Projection without a ProjectionType (`{}`) counts as no projection at all.
-        _ => {
-            return Err(Error::validation(
-                "Indexes must have a projection specified",
-            ))
-        }
+        _ => return Err(invalid("Unknown ProjectionType: null")),
     };
     let nka: Option<Vec<String>> = p.list("NonKeyAttributes").map(|l| {
         l.iter()
@@ -130,12 +164,25 @@ pub fn parse_projection(p: Option<Input>) -> Result<Projection> {
     });
     match (ty, &nka) {
         (ProjectionType::Include, None) => {
-            return Err(Error::validation("If Projection type INCLUDE is specified, some non-key attributes to include in the projection must be specified as well"))
+            return Err(invalid(
+                "ProjectionType is INCLUDE, but NonKeyAttributes is not specified",
+            ))
         }
         (ProjectionType::All | ProjectionType::KeysOnly, Some(_)) => {
-            return Err(Error::validation("No attributes should be specified to be projected unless projection type is INCLUDE"))
+            return Err(invalid(format!(
+                "ProjectionType is {}, but NonKeyAttributes is specified",
+                p.str("ProjectionType").unwrap_or_default()
+            )))
         }
         _ => {}
+    }
+    if let Some(list) = &nka {
+        if list.iter().enumerate().any(|(i, a)| list[..i].contains(a)) {
+            return Err(invalid(format!(
+                "Input collection {} contains duplicates.",
+                names_list(list.iter().map(String::as_str))
+            )));
+        }
     }
     Ok(Projection {
         ty,
@@ -165,11 +212,7 @@ pub fn check_throughput(t: &Throughput) -> Result<()> {
     Ok(())
 }
 
-pub fn parse_gsi(
-    g: Input,
-    defs: &HashMap<String, KeyType>,
-    billing: BillingMode,
-) -> Result<IndexDef> {
+pub fn parse_gsi(g: Input, defs: &[(String, KeyType)], billing: BillingMode) -> Result<IndexDef> {
     // DynamoDB Local's order for one GSI: its throughput, then its projection, then its key
     // schema (tables/create_table_gsi_without_throughput_provisioned and notes/tables.md).
     let name = g.str("IndexName").unwrap_or_default().to_string();
@@ -191,7 +234,7 @@ pub fn parse_gsi(
     let key = parse_key_schema(
         g.list("KeySchema").map(Vec::as_slice).unwrap_or(&[]),
         defs,
-        "gsi",
+        Some(&name),
     )?;
     Ok(IndexDef {
         name,
@@ -239,25 +282,50 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     if input.get("AttributeDefinitions").is_none() {
         return Err(Error::validation("No Attribute Schema Defined"));
     }
-    let defs: HashMap<String, KeyType> = defs_list.iter().cloned().collect();
-    if defs.len() != defs_list.len() {
+    // A table key has at most two elements (the model allows more, for index keys): the
+    // service says so in the coral form, printing the elements.
+    if key_list.len() > 2 {
+        return Err(crate::protocol::shape::dynamodb().constraint_error(
+            "KeySchema",
+            &Value::Array(key_list.clone()),
+            "keySchema",
+            "Member must have length less than or equal to 2",
+        ));
+    }
+    let table_elems = key_elements(key_list);
+    check_key_shape(&table_elems, None)?;
+    if defs_list
+        .iter()
+        .enumerate()
+        .any(|(i, (d, _))| defs_list[..i].iter().any(|(e, _)| e == d))
+    {
         return Err(Error::validation(
             "Cannot have two attributes with the same name",
         ));
     }
-    let key = parse_key_schema(key_list, &defs, "table")?;
+    let lsi_list = input.list("LocalSecondaryIndexes");
+    let gsi_list = input.list("GlobalSecondaryIndexes");
+    let index_keys: Vec<(&str, &str)> = lsi_list
+        .into_iter()
+        .chain(gsi_list)
+        .flatten()
+        .flat_map(|i| key_elements(i["KeySchema"].as_array().map(Vec::as_slice).unwrap_or(&[])))
+        .collect();
+    check_definitions(&defs_list, &table_elems, &index_keys)?;
+    let key = parse_key_schema(key_list, &defs_list, None)?;
     let billing = match input.str("BillingMode") {
         Some("PAY_PER_REQUEST") => BillingMode::PayPerRequest,
         _ => BillingMode::Provisioned,
     };
     let mut names: Vec<String> = Vec::new();
+    let duplicate = |name: &str| invalid(format!("Duplicate index name: {name}"));
     let mut lsis = Vec::new();
-    if let Some(list) = input.list("LocalSecondaryIndexes") {
+    if let Some(list) = lsi_list {
         if list.is_empty() {
             return Err(Error::validation("LSI list is empty/invalid"));
         }
         if key.range.is_none() {
-            return Err(Error::validation("Local Secondary indices are not allowed on hash tables, only hash and range tables"));
+            return Err(invalid("Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex"));
         }
         if list.len() > MAX_LSIS {
             return Err(Error::validation(format!(
@@ -268,24 +336,23 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
             let name = l.str("IndexName").unwrap_or_default().to_string();
             let ikey = parse_key_schema(
                 l.list("KeySchema").map(Vec::as_slice).unwrap_or(&[]),
-                &defs,
-                "lsi",
+                &defs_list,
+                Some(&name),
             )?;
-            if ikey.range.is_none() {
-                return Err(Error::validation(
-                    "Local secondary indices must have a range key",
-                ));
-            }
             if ikey.hash.name != key.hash.name {
-                return Err(Error::validation(
-                    "Local Secondary indices must have the same hash key as the main table",
-                ));
+                return Err(invalid(format!(
+                    "Index KeySchema does not have the same leading hash key as table KeySchema for index: {name}. index hash key: {}, table hash key: {}",
+                    ikey.hash.name, key.hash.name
+                )));
+            }
+            if ikey.range.is_none() {
+                return Err(invalid(format!(
+                    "Index KeySchema does not have a range key for index: {name}"
+                )));
             }
             let projection = parse_projection(l.obj("Projection"))?;
             if names.contains(&name) {
-                return Err(Error::validation(
-                    "Two local secondary indices have the same name",
-                ));
+                return Err(duplicate(&name));
             }
             names.push(name.clone());
             lsis.push(IndexDef {
@@ -300,7 +367,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         }
     }
     let mut gsis = Vec::new();
-    if let Some(list) = input.list("GlobalSecondaryIndexes") {
+    if let Some(list) = gsi_list {
         if list.is_empty() {
             return Err(Error::validation("GSI list is empty/invalid"));
         }
@@ -310,26 +377,13 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
             ));
         }
         for g in list.iter().filter_map(Value::as_object).map(Input) {
-            let gsi = parse_gsi(g, &defs, billing)?;
-            if gsis.iter().any(|g: &IndexDef| g.name == gsi.name) {
-                return Err(Error::validation(
-                    "Two global secondary indices have the same name",
-                ));
-            }
+            let gsi = parse_gsi(g, &defs_list, billing)?;
             if names.contains(&gsi.name) {
-                return Err(Error::validation("Local Secondary Indices AND Global Secondary Indices must have different names"));
+                return Err(duplicate(&gsi.name));
             }
             names.push(gsi.name.clone());
             gsis.push(gsi);
         }
-    }
-    let used: Vec<&str> = key
-        .attrs()
-        .chain(lsis.iter().chain(gsis.iter()).flat_map(|i| i.key.attrs()))
-        .map(|a| a.name.as_str())
-        .collect();
-    if defs.keys().any(|d| !used.contains(&d.as_str())) {
-        return Err(invalid("Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions"));
     }
     let projected: usize = lsis
         .iter()
@@ -343,7 +397,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     // The table's own throughput is checked after its indexes (DynamoDB Local's order).
     let throughput = parse_throughput(input.obj("ProvisionedThroughput"));
     let throughput = match (billing, throughput) {
-        (BillingMode::Provisioned, None) => return Err(Error::validation("No provisioned throughput specified for the table")),
+        (BillingMode::Provisioned, None) => return Err(invalid("ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED")),
         (BillingMode::Provisioned, Some(t)) => {
             check_throughput(&t)?;
             t

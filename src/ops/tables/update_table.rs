@@ -12,7 +12,6 @@ use crate::ops::tables::create_table::{
 use crate::ops::tables::describe_table::render_description;
 use crate::ops::Input;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
@@ -224,15 +223,17 @@ fn apply_gsi_updates(
             if input.get("AttributeDefinitions").is_none() {
                 return Err(Error::validation("No Attribute Schema Defined"));
             }
-            let mut defs: HashMap<String, KeyType> =
-                meta.attribute_definitions.iter().cloned().collect();
+            let mut defs: Vec<(String, KeyType)> = meta.attribute_definitions.clone();
             for (n, t) in &new_defs {
-                if defs.get(n).is_some_and(|existing| existing != t) {
-                    return Err(Error::validation(
-                        "invalid attribute, SchemaElement redefined should be of same type as previously defined",
-                    ));
+                match defs.iter().find(|(d, _)| d == n) {
+                    Some((_, existing)) if existing != t => {
+                        return Err(Error::validation(
+                            "invalid attribute, SchemaElement redefined should be of same type as previously defined",
+                        ))
+                    }
+                    Some(_) => {}
+                    None => defs.push((n.clone(), *t)),
                 }
-                defs.insert(n.clone(), *t);
             }
             let gsi = parse_gsi(c, &defs, billing)?;
             if meta.index(&gsi.name).is_some() {
