@@ -315,11 +315,12 @@ fn shown(header: Option<&str>) -> String {
 }
 
 /// What replaying one fixture found: every mismatch (prefixed by the exchange) and the tables
-/// its CreateTable requests created (status 200), for a clean-up against a real account.
+/// its CreateTable requests created (status 200) with the credentials that created them, for the
+/// clean-up after a fixture on a shared server.
 #[derive(Debug, Default)]
 pub struct Replayed {
     pub failures: Vec<String>,
-    pub created_tables: Vec<String>,
+    pub created_tables: Vec<(String, Credentials)>,
 }
 
 /// Replays one fixture against `base`, signing with `signer`; `headers` adds awsim's header
@@ -346,7 +347,8 @@ pub async fn replay(
         if live.status == 200 && request.label() == "CreateTable" {
             if let Body::Json(v) = &request.body {
                 if let Some(name) = v.get("TableName").and_then(|n| n.as_str()) {
-                    out.created_tables.push(name.to_string());
+                    let credentials = signer.credentials_for(&request);
+                    out.created_tables.push((name.to_string(), credentials));
                 }
             }
         }
@@ -361,42 +363,73 @@ pub async fn replay(
     out
 }
 
-/// Deletes the tables a fixture created and waits (up to two minutes each) until they are gone,
-/// so the next fixture can create tables of the same names. Used with real credentials only:
-/// it never touches a table that the replay did not create.
+/// Deletes the tables a fixture created (each with the credentials that created it) and waits,
+/// up to two minutes each, until they are gone, so that the next fixture can create tables of
+/// the same names on a server that does not separate access keys or accounts (and on the real
+/// service). It never touches a table that the replay did not create. On an emulator a deleted
+/// table is gone at once, so nothing waits.
 pub async fn delete_tables(
     client: &reqwest::Client,
     base: &str,
-    signer: &Signer,
-    tables: &[String],
+    tables: &[(String, Credentials)],
 ) -> Vec<String> {
     let request = |op: &str, table: &str| Request {
         target: Some(format!("DynamoDB_20120810.{op}")),
         body: Body::Json(serde_json::json!({ "TableName": table })),
         headers: Vec::new(),
     };
+    let gone = |live: &Live| String::from_utf8_lossy(&live.bytes).contains("ResourceNotFound");
     let mut problems = Vec::new();
-    for table in tables {
+    for (table, credentials) in tables {
+        let signer = Signer::real(credentials.clone());
         let deadline = std::time::Instant::now() + Duration::from_secs(120);
-        let mut deleted = false;
-        while std::time::Instant::now() < deadline {
-            let op = if deleted {
-                "DescribeTable"
-            } else {
+        // DeleteTable until accepted (a table still being created is ResourceInUse; a table
+        // with deletion protection has it turned off first), then DescribeTable until it is
+        // not found.
+        let mut deleting = true;
+        loop {
+            let op = if deleting {
                 "DeleteTable"
+            } else {
+                "DescribeTable"
             };
-            match send(client, base, &request(op, table), signer).await {
-                Ok(live) if live.status == 200 => deleted = true,
-                Ok(live) if String::from_utf8_lossy(&live.bytes).contains("ResourceNotFound") => {
-                    break
+            let live = match send(client, base, &request(op, table), &signer).await {
+                Ok(live) => live,
+                Err(e) => {
+                    problems.push(format!("clean-up: {op} {table}: {e}"));
+                    break;
                 }
-                // ResourceInUse while the table is still being created: try again.
-                Ok(_) | Err(_) => {}
+            };
+            let text = String::from_utf8_lossy(&live.bytes).to_ascii_lowercase();
+            if text.contains("resourcenotfound") {
+                break;
             }
-            tokio::time::sleep(Duration::from_secs(2)).await;
-        }
-        if std::time::Instant::now() >= deadline {
-            problems.push(format!("clean-up: table {table} still exists after 120 s"));
+            if deleting && live.status == 200 {
+                deleting = false;
+                continue;
+            }
+            if deleting && text.contains("deletion protection") {
+                let mut off = request("UpdateTable", table);
+                off.body = Body::Json(serde_json::json!({
+                    "TableName": table,
+                    "DeletionProtectionEnabled": false
+                }));
+                let _ = send(client, base, &off, &signer).await;
+                continue;
+            }
+            if deleting && !text.contains("resourceinuse") {
+                problems.push(format!(
+                    "clean-up: DeleteTable {table} answered {}: {}",
+                    live.status,
+                    String::from_utf8_lossy(&live.bytes)
+                ));
+                break;
+            }
+            if std::time::Instant::now() >= deadline {
+                problems.push(format!("clean-up: table {table} still exists after 120 s"));
+                break;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }
     problems
@@ -458,8 +491,9 @@ pub async fn replay_in_process(client: &reqwest::Client, fixture: &Fixture) -> V
 /// Loads and replays fixtures: each against a fresh in-process awsim, or, given `endpoint`,
 /// against that server. With fixture credentials (`credentials` is `None`), each fixture gets a
 /// fresh 12-digit access key (so fixtures do not see each other's tables on servers that isolate
-/// accounts or access keys); with real credentials, every request is signed with them and the
-/// tables each fixture created are deleted before the next one. `headers` adds the awsim header
+/// accounts or access keys); with real credentials, every request is signed with them. Against
+/// an endpoint, the tables each fixture created are deleted before the next one (for servers
+/// that keep one database for every key, and for the real service). `headers` adds the awsim header
 /// checks for an endpoint (always on in-process).
 pub async fn run(
     fixtures: &[(String, Result<Fixture, String>)],
@@ -474,21 +508,16 @@ pub async fn run(
         let failures = match (fixture, endpoint) {
             (Err(e), _) => vec![format!("cannot load: {e}")],
             (Ok(f), None) => replay_in_process(&client, f).await,
-            (Ok(f), Some(base)) => match credentials {
-                None => {
-                    let signer = Signer::fixture(&format!("{seed}{:06}", i % 1_000_000));
-                    replay(&client, base, f, &signer, headers).await.failures
-                }
-                Some(c) => {
-                    let signer = Signer::real(c.clone());
-                    let replayed = replay(&client, base, f, &signer, headers).await;
-                    let mut failures = replayed.failures;
-                    failures.extend(
-                        delete_tables(&client, base, &signer, &replayed.created_tables).await,
-                    );
-                    failures
-                }
-            },
+            (Ok(f), Some(base)) => {
+                let signer = match credentials {
+                    None => Signer::fixture(&format!("{seed}{:06}", i % 1_000_000)),
+                    Some(c) => Signer::real(c.clone()),
+                };
+                let replayed = replay(&client, base, f, &signer, headers).await;
+                let mut failures = replayed.failures;
+                failures.extend(delete_tables(&client, base, &replayed.created_tables).await);
+                failures
+            }
         };
         outcomes.push(Outcome {
             name: name.clone(),
