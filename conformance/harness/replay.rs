@@ -378,7 +378,6 @@ pub async fn delete_tables(
         body: Body::Json(serde_json::json!({ "TableName": table })),
         headers: Vec::new(),
     };
-    let gone = |live: &Live| String::from_utf8_lossy(&live.bytes).contains("ResourceNotFound");
     let mut problems = Vec::new();
     for (table, credentials) in tables {
         let signer = Signer::real(credentials.clone());
