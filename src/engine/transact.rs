@@ -174,20 +174,30 @@ fn apply_all(
     now: f64,
 ) -> Result<Vec<Touched>, Vec<Option<Error>>> {
     let internal = |e: Error| vec![Some(e)];
-    let mut planned = Vec::with_capacity(actions.len());
+    let total = actions.len();
+    let mut planned = Vec::with_capacity(total);
     let mut refused = false;
     for action in actions {
         match plan(tx, action) {
             Ok(p) => planned.push(Ok(p)),
             Err(e) if e.kind == ErrorKind::Internal => return Err(internal(e)),
+            // A failed condition lets the others be checked too; any other refusal (a
+            // ValidationError) stops the transaction there: the rest are not looked at.
+            Err(e) if e.kind == ErrorKind::ConditionalCheckFailed => {
+                refused = true;
+                planned.push(Err(e));
+            }
             Err(e) => {
                 refused = true;
                 planned.push(Err(e));
+                break;
             }
         }
     }
     if refused {
-        return Err(planned.into_iter().map(|p| p.err()).collect());
+        let mut reasons: Vec<Option<Error>> = planned.into_iter().map(|p| p.err()).collect();
+        reasons.resize_with(total, || None);
+        return Err(reasons);
     }
     let mut touched = Vec::with_capacity(planned.len());
     for p in planned {

@@ -5,7 +5,7 @@
 //! keys and the same item twice. What only execution can tell (conditions, updates, keys of the
 //! wrong type) cancels the transaction with one reason per action. A ClientRequestToken makes
 //! a committed request idempotent for 10 minutes.
-use crate::engine::keys::{transaction_key, EncodedKey, TxKeyFault};
+use crate::engine::keys::{self, EncodedKey};
 use crate::engine::transact::{Token, TxAction, TxOutcome};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
@@ -207,8 +207,8 @@ fn read_actions(items: &[Value]) -> Result<Vec<Action<'_>>> {
     Ok(actions)
 }
 
-/// Pass 2, in request order: table, stray placeholders, key, the same item twice. A key of the
-/// wrong type (or too long) is not an error yet: it becomes the action's cancellation reason.
+/// Pass 2, in request order: table, stray placeholders, key, the same item twice. A key that
+/// does not fit the schema is not an error yet: it becomes the action's cancellation reason.
 fn resolve(engine: &Engine, scope: &Scope, actions: &[Action]) -> Result<Resolved> {
     let mut metas: Vec<Arc<TableMeta>> = Vec::with_capacity(actions.len());
     let mut keys: Vec<Result<EncodedKey>> = Vec::with_capacity(actions.len());
@@ -220,14 +220,11 @@ fn resolve(engine: &Engine, scope: &Scope, actions: &[Action]) -> Result<Resolve
             _ => &["ConditionExpression"],
         };
         a.exprs.finish(a.input, expressions)?;
-        let key = match transaction_key(&meta.key, &a.item, a.kind == Kind::Put) {
-            Ok(key) => Ok(key),
-            Err(TxKeyFault::Empty(e)) => return Err(e),
-            Err(f @ (TxKeyFault::Count | TxKeyFault::Missing)) => {
-                return Err(Error::validation(f.message()))
-            }
-            Err(TxKeyFault::Size(e)) => Err(e),
-            Err(f @ TxKeyFault::Type) => Err(Error::validation(f.message())),
+        // A key that does not fit the schema is not an error of the call: it becomes the
+        // action's ValidationError reason (the same words as the single-item operations).
+        let key = match a.kind {
+            Kind::Put => keys::item_key(&meta.key, &a.item),
+            _ => keys::request_key(&meta.key, &a.item),
         };
         if let Ok(k) = &key {
             let same = metas

@@ -47,9 +47,9 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<crate::ops::O
     reads::check_filter_projected(&meta, index, filter.as_ref())?;
     let (output, fetch_base) = reads::select(&meta, index, input, projection)?;
     if let (Some((s, t)), Some(start)) = (segment, &start) {
-        let inside = start
-            .get(&meta.key.hash.name)
-            .is_some_and(|h| in_segment(h, s, t));
+        // Segments cut the scanned table's or index's partitions.
+        let hash = index.map_or(&meta.key.hash.name, |ix| &ix.key.hash.name);
+        let inside = start.get(hash).is_some_and(|h| in_segment(h, s, t));
         if !inside {
             return Err(Error::validation(
                 "Exclusive start key must lie within the segment",
