@@ -359,4 +359,28 @@ mod tests {
         assert_eq!(compress(&mut plain, None), None);
         assert_eq!(plain.crc32, crc32fast::hash(json.as_bytes()));
     }
+
+    proptest::proptest! {
+        // Whatever bytes arrive under a coding (random, or a valid body with one byte changed),
+        // decoding answers Ok or a client error and never panics or passes the cap.
+        #[test]
+        fn any_bytes_decode_or_are_refused(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+            at in 0usize..64,
+            flip in 1u8..=255,
+        ) {
+            for coding in [Coding::Gzip, Coding::Deflate] {
+                if let Ok(out) = decode(coding, &bytes, 4096) {
+                    proptest::prop_assert!(out.len() <= 4096);
+                }
+            }
+            let mut damaged = gzip(br#"{"TableName":"some-table","Limit":5}"#);
+            let i = at % damaged.len();
+            damaged[i] ^= flip;
+            match decode(Coding::Gzip, &damaged, 4096) {
+                Ok(out) => proptest::prop_assert!(out.len() <= 4096),
+                Err(e) => proptest::prop_assert!(matches!(e, BodyError::Undecodable(_))),
+            }
+        }
+    }
 }
