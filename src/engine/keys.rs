@@ -183,6 +183,17 @@ pub fn index_key(table: &KeySchema, index: &IndexDef, item: &Item) -> Result<Opt
                 attr.name
             )));
         }
+        // Index keys are held to the table key limits (2048 bytes for a partition, 1024 for a
+        // sort key): a write is refused (in DynamoDB Local's words), a backfill leaves the item
+        // out of the index.
+        let max = if i == 1 {
+            MAX_RANGE_KEY_BYTES
+        } else {
+            MAX_HASH_KEY_BYTES
+        };
+        if key_len(v) > max {
+            return Err(invalid("Size limit exceeded"));
+        }
         parts[i] = encode_key_value(v);
     }
     let [_, sk] = parts;

@@ -28,7 +28,8 @@ pub enum TxAction<'a> {
     Update {
         meta: &'a TableMeta,
         key: EncodedKey,
-        update: &'a dyn Fn(Option<&Item>) -> Result<Item>,
+        /// None: the item stays absent (an update that only removes, on no item).
+        update: &'a dyn Fn(Option<&Item>) -> Result<Option<Item>>,
     },
     Delete {
         meta: &'a TableMeta,
@@ -231,7 +232,9 @@ fn plan<'m>(tx: &Transaction, action: TxAction<'m>) -> Result<Planned<'m>> {
         }
         TxAction::Update { meta, key, update } => {
             let old = read_current(tx, meta.id, &key)?;
-            let new = update(old.as_ref().map(|(i, _)| i))?;
+            let Some(new) = update(old.as_ref().map(|(i, _)| i))? else {
+                return Ok(Planned::Nothing(0));
+            };
             let p = Prepared::new(
                 meta,
                 new,

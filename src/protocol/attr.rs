@@ -128,7 +128,8 @@ pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
                 .map(|t| number(t))
                 .collect::<Result<Vec<_>>>()?;
             if has_duplicates(&nums.iter().map(|n| n.to_string()).collect::<Vec<_>>()) {
-                return Err(duplicates(&texts));
+                // The service's words for a number set: no prefix, no members.
+                return Err(Error::validation("Input collection contains duplicates"));
             }
             let mut v = AttributeValue::Ns(nums);
             v.sort_set();
@@ -147,7 +148,11 @@ pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
                 .map(|t| binary(t))
                 .collect::<Result<Vec<_>>>()?;
             if has_duplicates(&bins) {
-                return Err(invalid("Input collection of type BS contains duplicates."));
+                // The service prints the members as sent, then (without a space) the type.
+                return Err(invalid(format!(
+                    "Input collection [{}]of type BS contains duplicates.",
+                    texts.join(", ")
+                )));
             }
             let mut v = AttributeValue::Bs(bins);
             v.sort_set();

@@ -305,9 +305,10 @@ impl ServiceModel {
                         continue;
                     }
                     let child = join(path, name);
+                    let required = required.contains(name) || also_required(&s.name, o, name);
                     match o.get(name) {
                         None | Some(Value::Null)
-                            if required.contains(name) && !own.required.contains(&name.as_str()) =>
+                            if required && !own.required.contains(&name.as_str()) =>
                         {
                             found.others.push(format!("Value null at '{child}' failed to satisfy constraint: Member must not be null"))
                         }
@@ -587,6 +588,15 @@ fn left_to_operations(shape: &str) -> OwnChecks {
         required,
         members,
     }
+}
+
+/// Members the service requires although the current model makes them optional: a CreateTable
+/// that does not copy a global table (GlobalTableSourceArn) needs its AttributeDefinitions and
+/// KeySchema, and says so in the coral form.
+fn also_required(shape: &str, o: &serde_json::Map<String, Value>, member: &str) -> bool {
+    shape == "CreateTableInput"
+        && matches!(member, "AttributeDefinitions" | "KeySchema")
+        && o.get("GlobalTableSourceArn").is_none_or(Value::is_null)
 }
 
 /// Member paths are the member names with a lower-case first letter, joined by dots.

@@ -48,7 +48,7 @@ const MEMBERS: [(&str, Kind); 4] = [
 /// An action's condition, run by the engine inside the write transaction.
 type ConditionFn<'a> = Box<dyn Fn(Option<&Item>) -> Result<()> + 'a>;
 /// An Update action's update (condition included), run likewise.
-type UpdateFn<'a> = Box<dyn Fn(Option<&Item>) -> Result<Item> + 'a>;
+type UpdateFn<'a> = Box<dyn Fn(Option<&Item>) -> Result<Option<Item>> + 'a>;
 
 /// Per action after the second pass: its table, and its key or the error that will be its
 /// cancellation reason.

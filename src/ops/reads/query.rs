@@ -353,6 +353,15 @@ fn legacy_terms(map: &serde_json::Map<String, Value>) -> Result<Vec<Term>> {
                 spec.str("ComparisonOperator").unwrap_or_default()
             )));
         }
+        // BEGINS_WITH takes a string or binary, as in a filter.
+        if let (KeyOp::BeginsWith, Some(v)) = (op, values.first()) {
+            if !matches!(v, AttributeValue::S(_) | AttributeValue::B(_)) {
+                return Err(invalid(format!(
+                    "ComparisonOperator BEGINS_WITH is not valid for {} AttributeValue type",
+                    v.type_name()
+                )));
+            }
+        }
         if op == KeyOp::Between
             && values[0].type_name() == values[1].type_name()
             && crate::expr::eval::compare(&values[0], &values[1])

@@ -36,43 +36,31 @@ fn key_elements(list: &[Value]) -> Vec<(&str, &str)> {
         .collect()
 }
 
-/// Parses a table's or an index's KeySchema against the attribute definitions: the first
-/// element HASH, the second (if any) RANGE, each attribute defined. `index` names the index
-/// (None for the table), `defs` lists the definitions in request order.
-pub fn parse_key_schema(
-    list: &[Value],
+/// A table's or index's key schema in the service's order of checks: more elements than
+/// definitions (the table only), an attribute without a definition, one attribute twice, then
+/// the first element HASH and the second RANGE.
+fn check_key_schema(
+    elems: &[(&str, &str)],
     defs: &[(String, KeyType)],
     index: Option<&str>,
-) -> Result<KeySchema> {
-    let elems = key_elements(list);
-    check_key_shape(&elems, index)?;
-    let defined = |name: &str| defs.iter().find(|(d, _)| d == name).map(|(_, t)| *t);
-    if elems.iter().any(|(n, _)| defined(n).is_none()) {
-        if index.is_none() && defs.len() < elems.len() {
-            return Err(Error::validation(
-                "Invalid KeySchema: Some index key attribute have no definition",
-            ));
-        }
+) -> Result<()> {
+    let def_names = || defs.iter().map(|(d, _)| d.as_str());
+    if index.is_none() && elems.len() > defs.len() {
+        return Err(Error::validation(
+            "Invalid KeySchema: Some index key attribute have no definition",
+        ));
+    }
+    if elems.iter().any(|(n, _)| !def_names().any(|d| d == *n)) {
         return Err(invalid(format!(
             "Some index key attributes are not defined in AttributeDefinitions. Keys: {}, AttributeDefinitions: {}",
             names_list(elems.iter().map(|e| e.0)),
-            names_list(defs.iter().map(|(d, _)| d.as_str()))
+            names_list(def_names())
         )));
     }
-    let attr = |(name, _): &(&str, &str)| KeyAttr {
-        name: name.to_string(),
-        ty: defined(name).unwrap_or(KeyType::S),
-    };
-    Ok(KeySchema {
-        hash: attr(&elems[0]),
-        range: elems.get(1).map(attr),
-    })
-}
-
-/// A key schema's shape: at most two elements, the first HASH, the second (if any) RANGE.
-fn check_key_shape(elems: &[(&str, &str)], index: Option<&str>) -> Result<()> {
-    if elems.len() > 2 {
-        return Err(Error::validation("Key Schema too big.  Key Schema must at most consist of the hash and range key of a table"));
+    if elems.len() == 2 && elems[0].0 == elems[1].0 {
+        return Err(Error::validation(
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name",
+        ));
     }
     if elems.first().map(|e| e.1) != Some("HASH") {
         return Err(Error::validation(
@@ -84,70 +72,35 @@ fn check_key_shape(elems: &[(&str, &str)], index: Option<&str>) -> Result<()> {
             "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type",
         ));
     }
-    if index.is_some() && elems.len() == 2 && elems[0].0 == elems[1].0 {
-        return Err(Error::validation("Two keys can not have the same name"));
+    if elems.len() > 2 {
+        return Err(Error::validation("Key Schema too big.  Key Schema must at most consist of the hash and range key of a table"));
     }
     Ok(())
 }
 
-/// The attribute definitions against every key schema of the request, as the service checks
-/// them before the indexes' own rules: without indexes, fewer definitions than key elements
-/// ("Some index key attribute have no definition") or more than the keys use; with indexes,
-/// definitions no key uses, or key attributes without a definition.
-fn check_definitions(
+/// Parses a table's or an index's KeySchema against the attribute definitions: the first
+/// element HASH, the second (if any) RANGE, each attribute defined. `index` names the index
+/// (None for the table), `defs` lists the definitions in request order.
+pub fn parse_key_schema(
+    list: &[Value],
     defs: &[(String, KeyType)],
-    table_keys: &[(&str, &str)],
-    index_keys: &[(&str, &str)],
-) -> Result<()> {
-    let mut used: Vec<&str> = Vec::new();
-    for (name, _) in table_keys.iter().chain(index_keys) {
-        if !used.contains(name) {
-            used.push(name);
-        }
-    }
-    let def_names = || defs.iter().map(|(d, _)| d.as_str());
-    let missing: Vec<&str> = used
-        .iter()
-        .copied()
-        .filter(|u| !def_names().any(|d| d == *u))
-        .collect();
-    if index_keys.is_empty() {
-        if defs.len() < table_keys.len() {
-            return Err(Error::validation(
-                "Invalid KeySchema: Some index key attribute have no definition",
-            ));
-        }
-        if defs.len() > used.len() {
-            return Err(invalid("Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions"));
-        }
-        if !missing.is_empty() {
-            return Err(invalid(format!(
-                "Some index key attributes are not defined in AttributeDefinitions. Keys: {}, AttributeDefinitions: {}",
-                names_list(table_keys.iter().map(|e| e.0)),
-                names_list(def_names())
-            )));
-        }
-        return Ok(());
-    }
-    if defs.len() > used.len() || (missing.is_empty() && def_names().any(|d| !used.contains(&d))) {
-        return Err(invalid(format!(
-            "Some AttributeDefinitions are not used. AttributeDefinitions: {}, keys used: {}",
-            names_list(def_names()),
-            names_list(used.iter().copied())
-        )));
-    }
-    if !missing.is_empty() {
-        return Err(invalid(format!(
-            "Some index key attributes are not defined in AttributeDefinitions. Keys: {}, AttributeDefinitions: {}",
-            names_list(missing.iter().copied()),
-            names_list(def_names())
-        )));
-    }
-    Ok(())
+    index: Option<&str>,
+) -> Result<KeySchema> {
+    let elems = key_elements(list);
+    check_key_schema(&elems, defs, index)?;
+    let defined = |name: &str| defs.iter().find(|(d, _)| d == name).map(|(_, t)| *t);
+    let attr = |(name, _): &(&str, &str)| KeyAttr {
+        name: name.to_string(),
+        ty: defined(name).unwrap_or(KeyType::S),
+    };
+    Ok(KeySchema {
+        hash: attr(&elems[0]),
+        range: elems.get(1).map(attr),
+    })
 }
 
-/// An index's Projection (the model makes it present): a known type, NonKeyAttributes exactly
-/// when the type is INCLUDE, no name twice.
+/// An index's Projection (the model makes it present): a known type, NonKeyAttributes only
+/// with INCLUDE, no name twice.
 pub fn parse_projection(p: Option<Input>) -> Result<Projection> {
     let empty = serde_json::Map::new();
     let p = p.unwrap_or(Input(&empty));
@@ -162,19 +115,12 @@ pub fn parse_projection(p: Option<Input>) -> Result<Projection> {
             .filter_map(|v| v.as_str().map(String::from))
             .collect()
     });
-    match (ty, &nka) {
-        (ProjectionType::Include, None) => {
-            return Err(invalid(
-                "ProjectionType is INCLUDE, but NonKeyAttributes is not specified",
-            ))
-        }
-        (ProjectionType::All | ProjectionType::KeysOnly, Some(_)) => {
-            return Err(invalid(format!(
-                "ProjectionType is {}, but NonKeyAttributes is specified",
-                p.str("ProjectionType").unwrap_or_default()
-            )))
-        }
-        _ => {}
+    // (INCLUDE without NonKeyAttributes is accepted by the service: only the keys then.)
+    if ty != ProjectionType::Include && nka.is_some() {
+        return Err(invalid(format!(
+            "ProjectionType is {}, but NonKeyAttributes is specified",
+            p.str("ProjectionType").unwrap_or_default()
+        )));
     }
     if let Some(list) = &nka {
         if list.iter().enumerate().any(|(i, a)| list[..i].contains(a)) {
@@ -212,12 +158,22 @@ pub fn check_throughput(t: &Throughput) -> Result<()> {
     Ok(())
 }
 
+/// One GSI in the service's order: its key schema, its projection, then its throughput against
+/// the billing mode.
 pub fn parse_gsi(g: Input, defs: &[(String, KeyType)], billing: BillingMode) -> Result<IndexDef> {
-    // DynamoDB Local's order for one GSI: its throughput, then its projection, then its key
-    // schema (tables/create_table_gsi_without_throughput_provisioned and notes/tables.md).
     let name = g.str("IndexName").unwrap_or_default().to_string();
-    let throughput = parse_throughput(g.obj("ProvisionedThroughput"));
-    let throughput = match (billing, throughput) {
+    let key = parse_key_schema(
+        g.list("KeySchema").map(Vec::as_slice).unwrap_or(&[]),
+        defs,
+        Some(&name),
+    )?;
+    let projection = parse_projection(g.obj("Projection"))?;
+    let throughput = match (billing, parse_throughput(g.obj("ProvisionedThroughput"))) {
+        (BillingMode::PayPerRequest, Some(_)) => {
+            return Err(invalid(format!("ProvisionedThroughput should not be specified for index: {name} when BillingMode is PAY_PER_REQUEST")))
+        }
+        (BillingMode::PayPerRequest, None) => None,
+        // (No service answer known for this one: DynamoDB Local's words.)
         (BillingMode::Provisioned, None) => {
             return Err(Error::validation("No provisioned throughput specified for the global secondary index"))
         }
@@ -225,17 +181,7 @@ pub fn parse_gsi(g: Input, defs: &[(String, KeyType)], billing: BillingMode) -> 
             check_throughput(&t)?;
             Some(t)
         }
-        (BillingMode::PayPerRequest, Some(_)) => {
-            return Err(invalid(format!("ProvisionedThroughput should not be specified for index: {name} when BillingMode is PAY_PER_REQUEST")))
-        }
-        (BillingMode::PayPerRequest, None) => None,
     };
-    let projection = parse_projection(g.obj("Projection"))?;
-    let key = parse_key_schema(
-        g.list("KeySchema").map(Vec::as_slice).unwrap_or(&[]),
-        defs,
-        Some(&name),
-    )?;
     Ok(IndexDef {
         name,
         kind: IndexKind::Global,
@@ -276,24 +222,44 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
             )
         })
         .collect();
-    let Some(key_list) = input.list("KeySchema") else {
-        return Err(Error::validation("No defined key schema.  A key schema containing at least a hash key must be defined for all tables"));
+    // The model (with CreateTable's own required members) has checked that both lists are
+    // present and the key schema is one or two elements of known types.
+    let key_list = input.list("KeySchema").map(Vec::as_slice).unwrap_or(&[]);
+    let billing = match input.str("BillingMode") {
+        Some("PAY_PER_REQUEST") => BillingMode::PayPerRequest,
+        _ => BillingMode::Provisioned,
     };
-    if input.get("AttributeDefinitions").is_none() {
-        return Err(Error::validation("No Attribute Schema Defined"));
-    }
-    // A table key has at most two elements (the model allows more, for index keys): the
-    // service says so in the coral form, printing the elements.
+    // 1. Billing mode against throughput, first of the service's own checks.
+    let throughput = parse_throughput(input.obj("ProvisionedThroughput"));
+    let throughput = match (billing, throughput) {
+        (BillingMode::PayPerRequest, Some(_)) => {
+            return Err(invalid(
+                "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
+            ))
+        }
+        (BillingMode::PayPerRequest, None) => Throughput::default(),
+        (BillingMode::Provisioned, None) => return Err(invalid("ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED")),
+        (BillingMode::Provisioned, Some(t)) => {
+            check_throughput(&t)?;
+            t
+        }
+    };
+    // 2. The table's key schema against the definitions, then its shape.
     if key_list.len() > 2 {
         return Err(crate::protocol::shape::dynamodb().constraint_error(
             "KeySchema",
-            &Value::Array(key_list.clone()),
+            &Value::Array(key_list.to_vec()),
             "keySchema",
             "Member must have length less than or equal to 2",
         ));
     }
     let table_elems = key_elements(key_list);
-    check_key_shape(&table_elems, None)?;
+    check_key_schema(&table_elems, &defs_list, None)?;
+    let lsi_list = input.list("LocalSecondaryIndexes");
+    let gsi_list = input.list("GlobalSecondaryIndexes");
+    if lsi_list.is_none() && gsi_list.is_none() && table_elems.len() != defs_list.len() {
+        return Err(invalid("Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions"));
+    }
     if defs_list
         .iter()
         .enumerate()
@@ -303,37 +269,27 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
             "Cannot have two attributes with the same name",
         ));
     }
-    let lsi_list = input.list("LocalSecondaryIndexes");
-    let gsi_list = input.list("GlobalSecondaryIndexes");
-    let index_keys: Vec<(&str, &str)> = lsi_list
-        .into_iter()
-        .chain(gsi_list)
-        .flatten()
-        .flat_map(|i| key_elements(i["KeySchema"].as_array().map(Vec::as_slice).unwrap_or(&[])))
-        .collect();
-    check_definitions(&defs_list, &table_elems, &index_keys)?;
     let key = parse_key_schema(key_list, &defs_list, None)?;
-    let billing = match input.str("BillingMode") {
-        Some("PAY_PER_REQUEST") => BillingMode::PayPerRequest,
-        _ => BillingMode::Provisioned,
-    };
+    // 3. The LSIs, then the GSIs, each in order; index names are unique over both.
     let mut names: Vec<String> = Vec::new();
     let duplicate = |name: &str| invalid(format!("Duplicate index name: {name}"));
     let mut lsis = Vec::new();
     if let Some(list) = lsi_list {
         if list.is_empty() {
-            return Err(Error::validation("LSI list is empty/invalid"));
+            return Err(invalid("List of LocalSecondaryIndexes is empty"));
         }
         if key.range.is_none() {
             return Err(invalid("Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex"));
         }
-        if list.len() > MAX_LSIS {
-            return Err(Error::validation(format!(
-                "Cannot have more than {MAX_LSIS} local secondary indexes per table"
-            )));
-        }
         for l in list.iter().filter_map(Value::as_object).map(Input) {
             let name = l.str("IndexName").unwrap_or_default().to_string();
+            let elems = key_elements(l.list("KeySchema").map(Vec::as_slice).unwrap_or(&[]));
+            check_key_schema(&elems, &defs_list, Some(&name))?;
+            if elems.len() != 2 {
+                return Err(invalid(format!(
+                    "Index KeySchema does not have a range key for index: {name}"
+                )));
+            }
             let ikey = parse_key_schema(
                 l.list("KeySchema").map(Vec::as_slice).unwrap_or(&[]),
                 &defs_list,
@@ -343,11 +299,6 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
                 return Err(invalid(format!(
                     "Index KeySchema does not have the same leading hash key as table KeySchema for index: {name}. index hash key: {}, table hash key: {}",
                     ikey.hash.name, key.hash.name
-                )));
-            }
-            if ikey.range.is_none() {
-                return Err(invalid(format!(
-                    "Index KeySchema does not have a range key for index: {name}"
                 )));
             }
             let projection = parse_projection(l.obj("Projection"))?;
@@ -365,16 +316,16 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
                 backfilling: false,
             });
         }
+        if list.len() > MAX_LSIS {
+            return Err(invalid(format!(
+                "Number of LocalSecondaryIndexes exceeds per-table limit of {MAX_LSIS}"
+            )));
+        }
     }
     let mut gsis = Vec::new();
     if let Some(list) = gsi_list {
         if list.is_empty() {
-            return Err(Error::validation("GSI list is empty/invalid"));
-        }
-        if list.len() > MAX_GSIS {
-            return Err(Error::validation(
-                "GlobalSecondaryIndex count exceeds the per-table limit",
-            ));
+            return Err(invalid("List of GlobalSecondaryIndexes is empty"));
         }
         for g in list.iter().filter_map(Value::as_object).map(Input) {
             let gsi = parse_gsi(g, &defs_list, billing)?;
@@ -383,6 +334,30 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
             }
             names.push(gsi.name.clone());
             gsis.push(gsi);
+        }
+        if list.len() > MAX_GSIS {
+            return Err(invalid(format!(
+                "GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSIS}"
+            )));
+        }
+    }
+    // 4. With indexes, every definition must be some key's.
+    if !lsis.is_empty() || !gsis.is_empty() {
+        let mut used: Vec<&str> = Vec::new();
+        for a in key
+            .attrs()
+            .chain(lsis.iter().chain(gsis.iter()).flat_map(|i| i.key.attrs()))
+        {
+            if !used.contains(&a.name.as_str()) {
+                used.push(&a.name);
+            }
+        }
+        if defs_list.iter().any(|(d, _)| !used.contains(&d.as_str())) {
+            return Err(invalid(format!(
+                "Some AttributeDefinitions are not used. AttributeDefinitions: {}, keys used: {}",
+                names_list(defs_list.iter().map(|(d, _)| d.as_str())),
+                names_list(used.iter().copied())
+            )));
         }
     }
     let projected: usize = lsis
@@ -394,21 +369,6 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     if projected > MAX_PROJECTED_ATTRIBUTES {
         return Err(invalid(format!("Number of projected attributes in all indexes exceeds limit of {MAX_PROJECTED_ATTRIBUTES}")));
     }
-    // The table's own throughput is checked after its indexes (DynamoDB Local's order).
-    let throughput = parse_throughput(input.obj("ProvisionedThroughput"));
-    let throughput = match (billing, throughput) {
-        (BillingMode::Provisioned, None) => return Err(invalid("ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED")),
-        (BillingMode::Provisioned, Some(t)) => {
-            check_throughput(&t)?;
-            t
-        }
-        (BillingMode::PayPerRequest, Some(_)) => {
-            return Err(invalid(
-                "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
-            ))
-        }
-        (BillingMode::PayPerRequest, None) => Throughput::default(),
-    };
     let now = engine.now();
     let stream = stream_state(input.obj("StreamSpecification"), now)?;
     let sse = input.obj("SSESpecification").map(|s| Sse {
