@@ -35,7 +35,12 @@ fn empty_name() -> Error {
 /// Parses one attribute value found `depth` levels down (a top-level attribute is level 1).
 pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
     let Some(o) = v.as_object() else {
-        return Err(Error::serialization("Unexpected value type in payload"));
+        return Err(Error::serialization(match v {
+            Value::Array(_) => {
+                "Unrecognized collection type class com.amazonaws.dynamodb.v20120810.AttributeValue"
+            }
+            _ => "Unexpected value type in payload",
+        }));
     };
     let mut set = o.iter().filter(|(_, v)| !v.is_null());
     let (tag, inner) = match (set.next(), set.next()) {
@@ -65,23 +70,20 @@ pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
                 "{}_VALUE cannot be converted to String",
                 if *b { "TRUE" } else { "FALSE" }
             ))),
-            Value::Number(_) => Err(Error::serialization(
-                "NUMBER_VALUE cannot be converted to String",
-            )),
+            Value::Number(n) => Err(Error::serialization(format!(
+                "{} cannot be converted to String",
+                number_token(n)
+            ))),
             Value::Array(_) => Err(Error::serialization(
-                "Start of list found where not expected",
+                "Unrecognized collection type class java.lang.String",
             )),
-            _ => Err(Error::serialization(
-                "Start of structure or map found where not expected.",
-            )),
+            _ => Err(Error::serialization(NO_MAP)),
         }
     };
     let list = |x: &Value| -> Result<Vec<Value>> {
         match x {
             Value::Array(a) => Ok(a.clone()),
-            Value::Object(_) => Err(Error::serialization(
-                "Start of structure or map found where not expected.",
-            )),
+            Value::Object(_) => Err(Error::serialization(NO_MAP)),
             _ => Err(Error::serialization("Unexpected field type")),
         }
     };
@@ -177,10 +179,10 @@ pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
             }
             Value::Array(_) => {
                 return Err(Error::serialization(
-                    "Start of list found where not expected",
+                    "Unrecognized collection type java.util.Map<java.lang.String, com.amazonaws.dynamodb.v20120810.AttributeValue>",
                 ))
             }
-            _ => return Err(Error::serialization("Unexpected value type in payload")),
+            _ => return Err(Error::serialization("Unexpected field type")),
         },
         _ => return Err(Error::validation(
             "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes",
@@ -188,26 +190,38 @@ pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
     })
 }
 
-/// A BOOL or NULL flag. Like DynamoDB Local (values/bool_as_string), the JSON strings "true"
-/// and "false" (any case) are read as booleans; anything else that is not a JSON boolean is a
-/// SerializationException.
+/// A BOOL or NULL flag. The service's reader also converts the strings true/false, 1/0 and
+/// yes/no (any case); any other string is not a boolean token.
 fn boolean(v: &Value) -> Result<bool> {
     match v {
         Value::Bool(b) => Ok(*b),
-        Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
-        Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(false),
-        Value::String(_) => Err(Error::serialization(
-            "STRING_VALUE cannot be converted to Boolean",
-        )),
-        Value::Number(_) => Err(Error::serialization(
-            "NUMBER_VALUE cannot be converted to Boolean",
-        )),
+        Value::String(s) => match s.to_ascii_uppercase().as_str() {
+            "TRUE" | "1" | "YES" => Ok(true),
+            "FALSE" | "0" | "NO" => Ok(false),
+            _ => Err(Error::serialization(
+                "Unexpected token received from parser",
+            )),
+        },
+        Value::Number(n) => Err(Error::serialization(format!(
+            "{} cannot be converted to Boolean",
+            number_token(n)
+        ))),
         Value::Array(_) => Err(Error::serialization(
-            "Start of list found where not expected",
+            "Unrecognized collection type class java.lang.Boolean",
         )),
-        _ => Err(Error::serialization(
-            "Start of structure or map found where not expected.",
-        )),
+        _ => Err(Error::serialization(NO_MAP)),
+    }
+}
+
+/// An object where a scalar or list belongs.
+const NO_MAP: &str = "Start of structure or map found where not expected";
+
+/// How the service's reader names a JSON number it cannot convert.
+fn number_token(n: &serde_json::Number) -> &'static str {
+    if n.is_f64() {
+        "DECIMAL_VALUE"
+    } else {
+        "NUMBER_VALUE"
     }
 }
 
@@ -335,7 +349,8 @@ mod tests {
         assert!(message(deep).starts_with("Nesting Levels have exceeded supported limits: "));
     }
 
-    // DynamoDB Local reads "true"/"false" strings as booleans in BOOL and NULL.
+    // The service's reader converts true/false, 1/0 and yes/no strings (any case) in BOOL and
+    // NULL; another string is not a boolean token.
     #[test]
     fn bool_strings_are_booleans() {
         assert_eq!(
@@ -347,8 +362,12 @@ mod tests {
             AttributeValue::Null
         );
         assert_eq!(
-            message(json!({"BOOL": "yes"})),
-            "STRING_VALUE cannot be converted to Boolean"
+            parse_value(&json!({"BOOL": "No"}), 1).unwrap(),
+            AttributeValue::Bool(false)
+        );
+        assert_eq!(
+            message(json!({"BOOL": "maybe"})),
+            "Unexpected token received from parser"
         );
     }
 

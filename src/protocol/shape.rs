@@ -28,7 +28,8 @@ enum Kind {
         enums: Option<Vec<String>>,
         pattern: Option<Pattern>,
     },
-    Integer,
+    /// `integer` and `long` shapes (the flag: long), one JSON number type.
+    Integer(bool),
     Double,
     Boolean,
     Blob,
@@ -145,7 +146,8 @@ impl ServiceModel {
                         }),
                         pattern: s["pattern"].as_str().and_then(Pattern::parse),
                     },
-                    "integer" | "long" => Kind::Integer,
+                    "integer" => Kind::Integer(false),
+                    "long" => Kind::Integer(true),
                     "double" => Kind::Double,
                     "boolean" => Kind::Boolean,
                     "blob" => Kind::Blob,
@@ -201,7 +203,7 @@ impl ServiceModel {
         let Some(Some(root)) = self.operations.get(op) else {
             return Ok(());
         };
-        self.check_types(*root, body)?;
+        self.check_types(*root, body, false)?;
         if op == "CreateTable" && body.get("TableName").is_none_or(Value::is_null) {
             return Err(Error::validation(
                 "The parameter 'TableName' is required but was not present in the request",
@@ -220,75 +222,104 @@ impl ServiceModel {
         Err(Error::validation(validation_errors(&errors)))
     }
 
-    fn check_types(&self, shape: usize, v: &Value) -> Result<()> {
+    /// The JSON type pass, as the service's deserializer words its refusals. `in_collection`:
+    /// the value is a list member or a map value (a structure there is read differently from a
+    /// structure member).
+    fn check_types(&self, shape: usize, v: &Value, in_collection: bool) -> Result<()> {
         let s = &self.shapes[shape];
         if v.is_null() {
             return Ok(());
         }
-        let type_name = match &s.kind {
-            Kind::String { .. } | Kind::Blob => "String",
-            Kind::Integer => "Integer",
-            Kind::Double => "Double",
-            Kind::Boolean => "Boolean",
-            Kind::Timestamp => "Date",
-            _ => "",
+        let fail = |msg: String| Err(Error::serialization(msg));
+        let number_token = |n: &serde_json::Number| {
+            if n.is_f64() {
+                "DECIMAL_VALUE"
+            } else {
+                "NUMBER_VALUE"
+            }
         };
+        const NO_MAP: &str = "Start of structure or map found where not expected";
         match (&s.kind, v) {
             (Kind::Structure { members, .. }, Value::Object(o)) => {
                 for (name, m) in members {
                     if let Some(mv) = o.get(name) {
-                        self.check_types(*m, mv)?;
+                        self.check_types(*m, mv, false)?;
                     }
                 }
                 Ok(())
             }
-            (Kind::Map { value, .. }, Value::Object(o)) => {
-                o.values().try_for_each(|mv| self.check_types(*value, mv))
-            }
-            (Kind::List { member }, Value::Array(a)) => {
-                a.iter().try_for_each(|e| self.check_types(*member, e))
-            }
-            (Kind::Structure { .. } | Kind::Map { .. }, Value::Array(_)) => Err(
-                Error::serialization("Start of list found where not expected"),
-            ),
-            (Kind::Structure { .. } | Kind::Map { .. }, _) => {
-                Err(Error::serialization("Unexpected value type in payload"))
-            }
-            (Kind::List { .. }, Value::Object(_)) => Err(Error::serialization(
-                "Start of structure or map found where not expected.",
+            (Kind::Structure { .. }, Value::Array(_)) => fail(format!(
+                "Unrecognized collection type class {}",
+                self.java_class(shape)
             )),
-            (Kind::List { .. }, _) => Err(Error::serialization("Unexpected field type")),
-            (_, Value::Object(_)) => Err(Error::serialization(
-                "Start of structure or map found where not expected.",
+            (Kind::Structure { .. }, _) if in_collection => {
+                fail("Unexpected value type in payload".into())
+            }
+            (Kind::Structure { .. }, _) => fail("Unexpected field type".into()),
+            (Kind::Map { value, .. }, Value::Object(o)) => o
+                .values()
+                .try_for_each(|mv| self.check_types(*value, mv, true)),
+            (Kind::Map { value, .. }, Value::Array(_)) => fail(format!(
+                "Unrecognized collection type java.util.Map<java.lang.String, {}>",
+                self.java_class(*value)
             )),
-            (_, Value::Array(_)) => Err(Error::serialization(
-                "Start of list found where not expected",
+            (Kind::List { member }, Value::Array(a)) => a
+                .iter()
+                .try_for_each(|e| self.check_types(*member, e, true)),
+            (Kind::List { .. }, Value::Object(_)) => fail(NO_MAP.into()),
+            (Kind::List { .. } | Kind::Map { .. }, _) => fail("Unexpected field type".into()),
+            (_, Value::Object(_)) => fail(NO_MAP.into()),
+            (_, Value::Array(_)) => fail(format!(
+                "Unrecognized collection type class {}",
+                self.java_class(shape)
             )),
-            (Kind::String { .. } | Kind::Blob, Value::String(_)) => Ok(()),
-            (Kind::Integer, Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(()),
+            (Kind::String { .. }, Value::String(_)) | (Kind::Blob, Value::String(_)) => Ok(()),
+            (Kind::Blob, _) => fail("only base-64-encoded strings are convertible to bytes".into()),
+            (Kind::Integer(_), Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(()),
             (Kind::Double | Kind::Timestamp, Value::Number(_)) => Ok(()),
             (Kind::Boolean, Value::Bool(_)) => Ok(()),
-            // BOOL and NULL attribute values read "true"/"false" strings as booleans, as
-            // DynamoDB Local does (protocol::attr; values/bool_as_string).
-            (Kind::Boolean, Value::String(t))
-                if matches!(
-                    s.name.as_str(),
-                    "BooleanAttributeValue" | "NullAttributeValue"
-                ) && (t.eq_ignore_ascii_case("true") || t.eq_ignore_ascii_case("false")) =>
-            {
-                Ok(())
+            // A boolean may be written as a string the service's reader converts (any case):
+            // true/false, 1/0, yes/no; any other string is not a boolean token.
+            (Kind::Boolean, Value::String(t)) => {
+                let t = t.to_ascii_uppercase();
+                if ["TRUE", "FALSE", "1", "0", "YES", "NO"].contains(&t.as_str()) {
+                    Ok(())
+                } else {
+                    fail("Unexpected token received from parser".into())
+                }
             }
             (_, other) => {
                 let token = match other {
                     Value::String(_) => "STRING_VALUE",
                     Value::Bool(true) => "TRUE_VALUE",
                     Value::Bool(false) => "FALSE_VALUE",
-                    _ => "NUMBER_VALUE",
+                    Value::Number(n) => number_token(n),
+                    _ => "NULL_VALUE",
                 };
-                Err(Error::serialization(format!(
-                    "{token} cannot be converted to {type_name}"
-                )))
+                let class = self.java_class(shape);
+                let simple = class.rsplit('.').next().unwrap_or_default();
+                fail(format!("{token} cannot be converted to {simple}"))
             }
+        }
+    }
+
+    /// The Java class the service's reader maps a shape to, as its messages name it.
+    fn java_class(&self, shape: usize) -> String {
+        let s = &self.shapes[shape];
+        match &s.kind {
+            Kind::Structure { .. } => format!("com.amazonaws.dynamodb.v20120810.{}", s.name),
+            Kind::String { .. } => "java.lang.String".into(),
+            Kind::Integer(false) => "java.lang.Integer".into(),
+            Kind::Integer(true) => "java.lang.Long".into(),
+            Kind::Double => "java.lang.Double".into(),
+            Kind::Boolean => "java.lang.Boolean".into(),
+            Kind::Blob => "java.nio.ByteBuffer".into(),
+            Kind::Timestamp => "java.util.Date".into(),
+            Kind::List { member } => format!("java.util.List<{}>", self.java_class(*member)),
+            Kind::Map { value, .. } => format!(
+                "java.util.Map<java.lang.String, {}>",
+                self.java_class(*value)
+            ),
         }
     }
 
@@ -385,7 +416,7 @@ impl ServiceModel {
                     into.push(self.violation(shape, v, path, &c));
                 }
             }
-            (Kind::Integer, Value::Number(n)) => {
+            (Kind::Integer(_), Value::Number(n)) => {
                 let n = n.as_i64().unwrap_or(i64::MAX);
                 if let Some(min) = s.min.filter(|m| n < *m) {
                     found.others.push(format!("Value '{n}' at '{path}' failed to satisfy constraint: Member must have value greater than or equal to {min}"));

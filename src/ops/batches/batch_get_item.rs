@@ -193,7 +193,8 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
                     };
                     items.push(render_item(&item));
                 }
-                Some(None) => {}
+                // A key that finds nothing still costs the minimum read.
+                Some(None) => units[i] += read_units(0, consistent),
                 None => left.push((*raw).clone()),
             }
         }

@@ -110,6 +110,15 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         if let Some(c) = input.str("TableClass") {
             meta.table_class = Some(c.to_string());
         }
+        // Encryption at rest: a KMS key (SSEDescription reports it) or, disabled, the key
+        // DynamoDB owns (no SSEDescription), as at CreateTable.
+        if let Some(s) = input.obj("SSESpecification") {
+            meta.sse = Some(Sse {
+                enabled: s.bool("Enabled").unwrap_or(false),
+                sse_type: s.str("SSEType").map(String::from),
+                kms_key: s.str("KMSMasterKeyId").map(String::from),
+            });
+        }
         Ok(())
     })?;
     let mut view = engine.view(meta)?;
