@@ -88,10 +88,12 @@ impl ErrorKind {
 
     /// The body key of the message: the service's front end writes `Message` for its own
     /// SerializationException and for TransactionCanceledException (the model's member name),
-    /// `message` for the rest.
+    /// `message` for the rest. awsim's own front-end refusal (413) follows its front-end siblings.
     pub fn message_key(self) -> &'static str {
         match self {
-            ErrorKind::Serialization | ErrorKind::TransactionCanceled => "Message",
+            ErrorKind::Serialization
+            | ErrorKind::TransactionCanceled
+            | ErrorKind::RequestEntityTooLarge => "Message",
             _ => "message",
         }
     }
