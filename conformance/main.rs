@@ -67,7 +67,9 @@ fn main() {
         let (runtime, client) = (runtime.clone(), client.clone());
         trials.push(Trial::test(name, move || {
             let fixture = fixture.map_err(|e| Failed::from(format!("cannot load: {e}")))?;
-            let failures = runtime.block_on(harness::replay::replay_in_process(&client, &fixture));
+            let failures = runtime
+                .block_on(harness::replay::replay_in_process(&client, &fixture))
+                .failures;
             match failures.is_empty() {
                 true => Ok(()),
                 false => Err(failures.join("\n").into()),

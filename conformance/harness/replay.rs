@@ -320,6 +320,8 @@ fn shown(header: Option<&str>) -> String {
 #[derive(Debug, Default)]
 pub struct Replayed {
     pub failures: Vec<String>,
+    /// How many exchanges differed, or were never sent after a request that could not be.
+    pub failed_exchanges: usize,
     pub created_tables: Vec<(String, Credentials)>,
 }
 
@@ -341,6 +343,7 @@ pub async fn replay(
             Ok(live) => live,
             Err(e) => {
                 out.failures.push(format!("{at}: {e}"));
+                out.failed_exchanges += fixture.exchanges.len() - i;
                 break;
             }
         };
@@ -357,6 +360,7 @@ pub async fn replay(
         if headers {
             problems.extend(check_headers(&live));
         }
+        out.failed_exchanges += usize::from(!problems.is_empty());
         out.failures
             .extend(problems.into_iter().map(|p| format!("{at}: {p}")));
     }
@@ -474,16 +478,20 @@ impl InProcess {
 }
 
 /// Replays one fixture against a fresh in-process awsim (fixture credentials, key `test`).
-pub async fn replay_in_process(client: &reqwest::Client, fixture: &Fixture) -> Vec<String> {
+pub async fn replay_in_process(client: &reqwest::Client, fixture: &Fixture) -> Replayed {
     let server = match InProcess::start().await {
         Ok(s) => s,
-        Err(e) => return vec![e],
+        Err(e) => {
+            return Replayed {
+                failures: vec![e],
+                failed_exchanges: fixture.exchanges.len(),
+                created_tables: Vec::new(),
+            }
+        }
     };
     let signer = Signer::fixture("test");
-    let mut out = replay(client, &server.base, fixture, &signer, true)
-        .await
-        .failures;
-    out.extend(server.stop().await);
+    let mut out = replay(client, &server.base, fixture, &signer, true).await;
+    out.failures.extend(server.stop().await);
     out
 }
 
@@ -504,9 +512,12 @@ pub async fn run(
     let seed = super::random_digits(6);
     let mut outcomes = Vec::new();
     for (i, (name, fixture)) in fixtures.iter().enumerate() {
-        let failures = match (fixture, endpoint) {
-            (Err(e), _) => vec![format!("cannot load: {e}")],
-            (Ok(f), None) => replay_in_process(&client, f).await,
+        let (failures, failed_exchanges) = match (fixture, endpoint) {
+            (Err(e), _) => (vec![format!("cannot load: {e}")], 0),
+            (Ok(f), None) => {
+                let replayed = replay_in_process(&client, f).await;
+                (replayed.failures, replayed.failed_exchanges)
+            }
             (Ok(f), Some(base)) => {
                 let signer = match credentials {
                     None => Signer::fixture(&format!("{seed}{:06}", i % 1_000_000)),
@@ -515,11 +526,13 @@ pub async fn run(
                 let replayed = replay(&client, base, f, &signer, headers).await;
                 let mut failures = replayed.failures;
                 failures.extend(delete_tables(&client, base, &replayed.created_tables).await);
-                failures
+                (failures, replayed.failed_exchanges)
             }
         };
         outcomes.push(Outcome {
             name: name.clone(),
+            exchanges: fixture.as_ref().map_or(0, |f| f.exchanges.len()),
+            failed_exchanges,
             failures,
         });
     }
