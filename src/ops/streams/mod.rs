@@ -196,6 +196,25 @@ pub fn get_shard_iterator(engine: &Engine, scope: &Scope, input: Input) -> Resul
             .map_err(|_| invalid("Invalid SequenceNumber"))
     };
     let after = match kind {
+        "AT_TIMESTAMP" if seq.is_some() => {
+            return Err(invalid(
+                "SequenceNumber should not be passed for this iterator type",
+            ))
+        }
+        // The first record at or after the time (2026 API): seconds since the epoch.
+        "AT_TIMESTAMP" => {
+            let Some(at) = input.get("Timestamp").and_then(Value::as_f64) else {
+                return Err(invalid(
+                    "Timestamp must be passed for AT_TIMESTAMP iterator type",
+                ));
+            };
+            engine.sequence_before(view.row.id, at)?
+        }
+        "TRIM_HORIZON" | "LATEST" if input.get("Timestamp").is_some() => {
+            return Err(invalid(
+                "Timestamp should not be passed for this iterator type",
+            ))
+        }
         "TRIM_HORIZON" | "LATEST" if seq.is_some() => {
             return Err(invalid(
                 "SequenceNumber should not be passed for this iterator type",
