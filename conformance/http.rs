@@ -340,6 +340,13 @@ async fn health_paths_methods_server_header_and_cors() {
         .unwrap();
     assert_eq!(preflight.status(), 200);
     assert_eq!(header(&preflight, "access-control-allow-origin"), Some("*"));
+    let admin_preflight = http
+        .request(reqwest::Method::OPTIONS, format!("{base}/_awsim/clock"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(admin_preflight.status(), 200);
+    assert!(header(&admin_preflight, "access-control-allow-methods").is_some());
     assert!(header(&preflight, "access-control-allow-methods")
         .unwrap()
         .contains("POST"));

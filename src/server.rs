@@ -122,15 +122,15 @@ async fn handle(
     Ok(resp)
 }
 
-/// The endpoint's routes: the admin API, CORS preflight (any path), `GET /` health, and the API
-/// (`POST /`). Anything else is a 4xx: 414 for an over-long URI, 404 for another path, 405 for
-/// another method on `/`.
+/// The endpoint's routes: CORS preflight (`OPTIONS`, any path), the admin API, `GET /` health,
+/// and the API (`POST /`). Anything else is a 4xx: 414 for an over-long URI, 404 for another
+/// path, 405 for another method on `/`.
 async fn route(engine: Arc<Engine>, local: &str, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let path = req.uri().path();
-    if path.starts_with("/_awsim/") {
+    let method = req.method().clone();
+    if path.starts_with("/_awsim/") && method != Method::OPTIONS {
         return admin(engine, req).await;
     }
-    let method = req.method().clone();
     let uri_len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     let resp = if method == Method::OPTIONS {
         preflight(&req)
