@@ -40,6 +40,12 @@ pub enum ErrorKind {
     /// The request body (as sent, or once decompressed) is larger than the endpoint accepts:
     /// HTTP 413, answered before the rest of the body is read.
     RequestEntityTooLarge,
+    /// Strict authentication (`--auth strict`): an access key awsim does not know.
+    UnrecognizedClient,
+    /// Strict authentication: a wrong signature, or a date outside the allowed skew.
+    InvalidSignature,
+    /// Strict authentication: an Authorization header without its parts or date.
+    IncompleteSignature,
     /// A real fault on our side: logged, rendered as 500.
     Internal,
 }
@@ -123,6 +129,15 @@ impl ErrorKind {
                 "com.amazon.coral.service#RequestEntityTooLargeException",
                 413,
             ),
+            ErrorKind::UnrecognizedClient => {
+                ("com.amazon.coral.service#UnrecognizedClientException", 400)
+            }
+            ErrorKind::InvalidSignature => {
+                ("com.amazon.coral.service#InvalidSignatureException", 400)
+            }
+            ErrorKind::IncompleteSignature => {
+                ("com.amazon.coral.service#IncompleteSignatureException", 400)
+            }
             ErrorKind::Internal => ("com.amazonaws.dynamodb.v20120810#InternalServerError", 500),
         }
     }

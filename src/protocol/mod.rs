@@ -2,6 +2,7 @@
 //! (account, region), body parsing and model validation, the one error renderer, request ids
 //! and the `x-amz-crc32` checksum. No HTTP types leak below this module.
 pub mod attr;
+pub mod auth;
 pub mod http;
 pub mod json;
 pub mod query;
@@ -21,6 +22,16 @@ const STREAMS_PREFIX: &str = "DynamoDBStreams_20120810.";
 pub use crate::model::Scope;
 
 impl Scope {
+    /// The account of an access key: a 12-digit key is itself the account; anything else maps
+    /// to `000000000000`.
+    pub fn account_for(access_key: &str) -> String {
+        if access_key.len() == 12 && access_key.bytes().all(|b| b.is_ascii_digit()) {
+            access_key.to_string()
+        } else {
+            "000000000000".into()
+        }
+    }
+
     /// From `Authorization: AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request, ...`.
     /// A 12-digit access key is itself the account; anything else maps to `000000000000`.
     pub fn from_authorization(header: Option<&str>) -> Scope {
@@ -34,9 +45,7 @@ impl Scope {
         let cred = cred.split([',', ' ']).next().unwrap_or("");
         let mut parts = cred.split('/');
         let key = parts.next().unwrap_or("");
-        if key.len() == 12 && key.bytes().all(|b| b.is_ascii_digit()) {
-            scope.account = key.to_string();
-        }
+        scope.account = Scope::account_for(key);
         if let Some(region) = parts.nth(1).filter(|r| !r.is_empty()) {
             scope.region = region.to_string();
         }
