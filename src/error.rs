@@ -25,6 +25,8 @@ pub enum ErrorKind {
     TransactionCanceled,
     /// A ClientRequestToken seen within the last 10 minutes came with a different request.
     IdempotentParameterMismatch,
+    /// PartiQL INSERT of a key that already holds an item (INSERT is never an upsert).
+    DuplicateItem,
     /// A real fault on our side: logged, rendered as 500.
     Internal,
 }
@@ -73,6 +75,11 @@ impl ErrorKind {
             ),
             ErrorKind::IdempotentParameterMismatch => (
                 "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
+                400,
+            ),
+            // The model's name; DynamoDB Local says `#DuplicateItem` (ORACLE.md).
+            ErrorKind::DuplicateItem => (
+                "com.amazonaws.dynamodb.v20120810#DuplicateItemException",
                 400,
             ),
             ErrorKind::Internal => ("com.amazonaws.dynamodb.v20120810#InternalServerError", 500),

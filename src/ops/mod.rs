@@ -1,4 +1,4 @@
-//! One file per operation, grouped by family (tables, items, reads, batches, streams): read the
+//! One file per operation, grouped by family (tables, items, reads, batches, partiql, streams): read the
 //! (already model-validated) input, run the service's semantic checks in its order, call the
 //! engine, render the output. This module holds what the operations share (the input accessors,
 //! the output type, ConsumedCapacity and item collection metrics); the dispatch table that picks
@@ -6,6 +6,7 @@
 pub mod batches;
 pub mod expressions;
 pub mod items;
+pub mod partiql;
 pub mod reads;
 pub mod streams;
 pub mod tables;

@@ -380,7 +380,15 @@ impl Parser {
             } else {
                 let mut items = Vec::new();
                 loop {
+                    let at = self.peek().span;
                     let expr = self.expr(0)?;
+                    // PartiQL reads `[*]` in a select list differently; DynamoDB's grammar
+                    // refuses it there.
+                    if let Expr::Path(_, steps) = &expr {
+                        if steps.iter().any(|s| matches!(s, Step::AllElements(_))) {
+                            return Err(PqlError::syntax(Syntax::Expected("path"), at));
+                        }
+                    }
                     let alias = self.alias()?;
                     items.push(SelectItem { expr, alias });
                     if !self.eat_sym(",") {
@@ -762,10 +770,12 @@ impl Parser {
             }
             Tok::Keyword(k @ ("date" | "time")) if matches!(self.peek_at(1).tok, Tok::Str(_)) => {
                 self.bump();
-                let Tok::Str(s) = self.bump().tok else {
+                // The service points at the text, not the keyword.
+                let t = self.bump();
+                let Tok::Str(s) = t.tok else {
                     return Err(self.error(Syntax::Expected("string")));
                 };
-                Expr::Typed(k, s, span)
+                Expr::Typed(k, s, t.span)
             }
             Tok::Keyword("select") | Tok::Keyword("pivot") => {
                 Expr::Select(Box::new(self.select()?))

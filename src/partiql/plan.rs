@@ -66,11 +66,9 @@ const NO_FULL_KEY: &str =
 pub fn prepare(text: &str, params: usize) -> Result<Prepared, PqlError> {
     let stmt = parse_statement(text)?;
     let count = count_params(text);
-    if count > params {
-        return Err(PqlError::invalid(
-            "Number of parameters in request and statement don't match.",
-        ));
-    }
+    // Too few parameters is found where a missing one is needed (`value::value_of`), after
+    // the checks that come first; too many are ignored, as DynamoDB Local does.
+    let _ = params;
     let (kind, table, index) = match &stmt {
         Statement::Query(e) => query_target(e)?,
         Statement::Insert(i) => insert_target(i)?,
@@ -569,6 +567,11 @@ fn plan_select(
             "Unsupported token in expression: DISTINCT",
         ));
     }
+    if mode == Mode::Transaction && index.is_some() {
+        return Err(PqlError::invalid(
+            "Reads on indices are not supported within transactions.",
+        ));
+    }
     let ix: Option<&IndexDef> = match index {
         Some(name) => Some(meta.index(name).ok_or_else(|| {
             PqlError::from(Error::validation(format!(
@@ -577,11 +580,6 @@ fn plan_select(
         })?),
         None => None,
     };
-    if mode == Mode::Transaction && ix.is_some() {
-        return Err(PqlError::invalid(
-            "Reads on indices are not supported within transactions.",
-        ));
-    }
     let schema = ix.map(|i| &i.key).unwrap_or(&meta.key);
     let projection = projection(&s.projection, meta, ix)?;
     let mut lower = Lower::new(params, schema);
@@ -895,13 +893,13 @@ impl<'a> Lower<'a> {
             }
             Expr::Call(name, args) => {
                 let name = name.name.to_ascii_lowercase();
-                if !known_function(&name) {
-                    return Err(PqlError::invalid(format!("Unrecognized function: {name}")));
-                }
                 let args = args
                     .iter()
                     .map(|a| self.operand(a))
                     .collect::<Result<Vec<_>, _>>()?;
+                if !known_function(&name) {
+                    return Err(PqlError::invalid(format!("Unrecognized function: {name}")));
+                }
                 Ok(Operand::Call(x::Call { name, args }))
             }
             Expr::Binary(op, ..) => Err(PqlError::invalid(format!(
@@ -1064,14 +1062,25 @@ impl<'a> Lower<'a> {
             )),
             Expr::Call(name, args) => {
                 let lower = name.name.to_ascii_lowercase();
-                if !known_function(&lower) {
-                    return Err(PqlError::invalid(format!("Unrecognized function: {lower}")));
-                }
-                let args = args
+                let operands = args
                     .iter()
                     .map(|a| self.operand(a))
                     .collect::<Result<Vec<_>, _>>()?;
-                Ok(Cond::Call(x::Call { name: lower, args }))
+                if !known_function(&lower) {
+                    return Err(PqlError::invalid(format!("Unrecognized function: {lower}")));
+                }
+                // A type written as a name (`attribute_type(x, N)`) is a path, not a type.
+                if lower == "attribute_type"
+                    && matches!(args.get(1), Some(Expr::Var(_) | Expr::Path(..)))
+                {
+                    return Err(PqlError::invalid(
+                        "Incorrect operand type for operator or function; operator or function: attribute_type, operand type: {N,NS,INT,DICT,FS,B,L,FLOAT,INTSET,M,HDS,DOUBLESET,DECIMAL,BOOL,DECIMALSET,NULL,HD,DOUBLE,BS,S,SS}",
+                    ));
+                }
+                Ok(Cond::Call(x::Call {
+                    name: lower,
+                    args: operands,
+                }))
             }
             _ => Err(PqlError::invalid(
                 "WHERE clause must contain an expression that resolves to a boolean",
@@ -1166,22 +1175,21 @@ impl<'a> Lower<'a> {
                 "The first argument to SET_{upper} must equal the assignment value"
             )));
         }
+        // The service points this error at the first argument.
+        let not_a_set = || {
+            PqlError::at(
+                format!("The second argument to SET_{upper} must be a value with type SET"),
+                first.span(),
+            )
+        };
         let set = match second {
             Expr::Seq(SeqKind::Bag, ..) | Expr::Param(..) => {
                 value_of(second, "root", 0, self.params)?
             }
-            other => {
-                return Err(PqlError::at(
-                    format!("The second argument to SET_{upper} must be a value with type SET"),
-                    other.span(),
-                ))
-            }
+            _ => return Err(not_a_set()),
         };
         if !set.is_set() {
-            return Err(PqlError::at(
-                format!("The second argument to SET_{upper} must be a value with type SET"),
-                second.span(),
-            ));
+            return Err(not_a_set());
         }
         let v = self.value(set);
         Ok(if which == "add" {

@@ -20,7 +20,7 @@ pub fn item_of(e: &Expr, params: &[AttributeValue]) -> Result<Item, PqlError> {
             e.span(),
         ));
     };
-    struct_of(fields, "root", 0, params, true)
+    struct_of(fields, "root", 0, params, None)
 }
 
 /// A value written where the statement needs one (a map field, a SET value, a comparison
@@ -38,11 +38,8 @@ pub fn value_of(
     }
     match e {
         Expr::Lit(lit, span) => literal(lit, *span, path, depth),
-        Expr::Param(i, span) => params.get(*i).cloned().ok_or_else(|| {
-            PqlError::at(
-                format!("Unsupported data type: Parameter under key {path}"),
-                *span,
-            )
+        Expr::Param(i, _) => params.get(*i).cloned().ok_or_else(|| {
+            PqlError::invalid("Number of parameters in request and statement don't match.")
         }),
         Expr::Unary(UnOp::Pos, inner, _) if matches!(**inner, Expr::Lit(Lit::Num(_), _)) => {
             value_of(inner, path, depth, params)
@@ -56,8 +53,12 @@ pub fn value_of(
             }
             Ok(AttributeValue::L(out))
         }
-        Expr::Struct(fields, _) => Ok(AttributeValue::M(struct_of(
-            fields, path, depth, params, false,
+        Expr::Struct(fields, span) => Ok(AttributeValue::M(struct_of(
+            fields,
+            path,
+            depth,
+            params,
+            Some(*span),
         )?)),
         Expr::Ion(text, span) => Err(PqlError::at(
             format!(
@@ -86,15 +87,17 @@ fn nested(
     }
 }
 
-/// The fields of a map literal at `path`; `item` for an INSERT's item, whose attributes' values
-/// are themselves named `root`.
+/// The fields of a map literal at `path`: an INSERT's item (`brace` None: its attributes'
+/// values are themselves named `root`, a repeated name is pointed at), or a map value (a
+/// repeated name points at its opening brace, as the service reports it).
 fn struct_of(
     fields: &[(Expr, Expr)],
     path: &str,
     depth: usize,
     params: &[AttributeValue],
-    item: bool,
+    brace: Option<Span>,
 ) -> Result<Item, PqlError> {
+    let item = brace.is_none();
     let mut out = Item::new();
     for (k, v) in fields {
         let Expr::Lit(Lit::Str(name), span) = k else {
@@ -109,7 +112,7 @@ fn struct_of(
         if out.contains_key(name) {
             return Err(PqlError::at(
                 format!("Duplicate keys in tuple. Key: {name} under {path}"),
-                *span,
+                brace.unwrap_or(*span),
             ));
         }
         if name.is_empty() {

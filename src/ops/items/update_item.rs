@@ -128,7 +128,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
 
 /// UPDATED_OLD / UPDATED_NEW: the whole top-level attribute of every updated path that has a
 /// value in `item` (as DynamoDB Local answers; see notes/expressions.md).
-fn updated_attributes(item: &Item, paths: &[Vec<PathElem>]) -> Item {
+pub fn updated_attributes(item: &Item, paths: &[Vec<PathElem>]) -> Item {
     let mut out = Item::new();
     for path in paths {
         if let (Some(PathElem::Attr(top)), Some(_)) = (path.first(), get_path(item, path)) {
