@@ -675,8 +675,7 @@ impl fmt::Display for Statement {
                                 if i > 0 {
                                     f.write_str(", ")?;
                                 }
-                                write!(f, "{p} = ")?;
-                                child(f, v, 41)?;
+                                write!(f, "{p} = {v}")?;
                             }
                         }
                         DmlOp::Remove(p) => write!(f, " REMOVE {p}")?,

@@ -279,8 +279,8 @@ impl Parser {
                 loop {
                     let path = self.path_target()?;
                     self.expect_sym("=")?;
-                    // The value binds tighter than `=` so a chain `a = b = c` is not read.
-                    assignments.push((path, self.expr(41)?));
+                    // The value is any expression (`a = x IS NULL` parses, and is refused later).
+                    assignments.push((path, self.expr(0)?));
                     if !self.eat_sym(",") {
                         break;
                     }
@@ -814,7 +814,6 @@ impl Parser {
             }
             Tok::Sym("(") => {
                 self.bump();
-                self.enter()?;
                 let first = self.expr(0)?;
                 let e = if self.eat_sym(",") {
                     let mut items = vec![first];
@@ -824,24 +823,21 @@ impl Parser {
                     self.expect_sym(")")?;
                     first
                 };
-                self.leave();
                 e
             }
+            // Collections and parentheses recurse through `expr`, which counts the level.
             Tok::Sym(open @ ("[" | "<<")) => {
                 self.bump();
-                self.enter()?;
                 let (kind, close) = if open == "[" {
                     (SeqKind::List, "]")
                 } else {
                     (SeqKind::Bag, ">>")
                 };
                 let items = self.items(close)?;
-                self.leave();
                 Expr::Seq(kind, items, span)
             }
             Tok::Sym("{") => {
                 self.bump();
-                self.enter()?;
                 let mut fields = Vec::new();
                 if !self.eat_sym("}") {
                     loop {
@@ -855,7 +851,6 @@ impl Parser {
                     }
                     self.expect_sym("}")?;
                 }
-                self.leave();
                 Expr::Struct(fields, span)
             }
             _ => return Err(self.error(Syntax::Expected("expression"))),
@@ -865,7 +860,6 @@ impl Parser {
 
     fn call(&mut self, name: Ident) -> Result<Expr, PqlError> {
         self.expect_sym("(")?;
-        self.enter()?;
         let args = if self.eat_sym(")") {
             Vec::new()
         } else if self.is_sym("*") && self.peek_at(1).tok == Tok::Sym(")") {
@@ -875,7 +869,6 @@ impl Parser {
         } else {
             self.items(")")?
         };
-        self.leave();
         Ok(Expr::Call(name, args))
     }
 }

@@ -61,16 +61,16 @@ const TABLE_NAME: &str = "Table name should be within the length [3, 255] and on
 const NO_FULL_KEY: &str =
     "Where clause does not contain a mandatory equality on all key attributes";
 
-/// Parses `text` and runs the checks that need no table: the statement's kind, clauses the
-/// service does not support, the parameter count, the table (and index) name.
-pub fn prepare(text: &str, params: usize) -> Result<Prepared, PqlError> {
+/// Parses `text` and runs the checks that need no table, in the service's order: the
+/// statement's kind and clauses, its table (and index) name, then the translation of its
+/// expressions (projection, WHERE, SET, the INSERT's item: their operators, functions, values
+/// and parameters, validated as the expression language validates them). What depends on the
+/// table's keys waits for [`plan`].
+pub fn prepare(text: &str, params: &[AttributeValue], mode: Mode) -> Result<Prepared, PqlError> {
     let stmt = parse_statement(text)?;
     let count = count_params(text);
-    // Too few parameters is found where a missing one is needed (`value::value_of`), after
-    // the checks that come first; too many are ignored, as DynamoDB Local does.
-    let _ = params;
     let (kind, table, index) = match &stmt {
-        Statement::Query(e) => query_target(e)?,
+        Statement::Query(e) => query_target(e, mode)?,
         Statement::Insert(i) => insert_target(i)?,
         Statement::Update(u) => {
             let (t, i) = dml_target(&u.target, u.alias.is_some())?;
@@ -91,13 +91,76 @@ pub fn prepare(text: &str, params: usize) -> Result<Prepared, PqlError> {
         }
         Statement::Exec(..) => return Err(PqlError::invalid("Unsupported operation: Exec")),
     };
-    Ok(Prepared {
+    let prep = Prepared {
         stmt,
         kind,
         table,
         index,
         params: count,
-    })
+    };
+    translate(&prep, params)?;
+    Ok(prep)
+}
+
+/// A key schema naming no attribute: translation before the table is known.
+fn no_keys() -> KeySchema {
+    KeySchema {
+        hash: crate::model::KeyAttr {
+            name: String::new(),
+            ty: crate::model::KeyType::S,
+        },
+        range: None,
+    }
+}
+
+/// The checks of [`prepare`] that translate expressions (too few parameters shows here, where
+/// a missing one is needed).
+fn translate(prep: &Prepared, params: &[AttributeValue]) -> Result<(), PqlError> {
+    let keys = no_keys();
+    let mut lower = Lower::new(params, &keys);
+    match &prep.stmt {
+        Statement::Query(Expr::Select(s)) => {
+            unsupported_clauses(s)?;
+            if s.distinct {
+                return Err(PqlError::invalid(
+                    "Unsupported token in expression: DISTINCT",
+                ));
+            }
+            projection(&s.projection)?;
+            if let Some(w) = &s.where_ {
+                let c = lower.where_clause(w)?;
+                lower.finish(Some(c))?;
+            }
+        }
+        Statement::Query(Expr::Call(_, args)) => {
+            if let Some(Expr::Select(s)) = args.first() {
+                unsupported_clauses(s)?;
+                if let Some(w) = &s.where_ {
+                    let c = lower.where_clause(w)?;
+                    lower.finish(Some(c))?;
+                }
+            }
+        }
+        Statement::Insert(i) => {
+            item_of(&i.value, params)?;
+        }
+        Statement::Update(u) => {
+            let update = lower.update_actions(u)?;
+            lower.validate_update(&update)?;
+            if let Some(w) = &u.where_ {
+                let c = lower.where_clause(w)?;
+                lower.finish(Some(c))?;
+            }
+        }
+        Statement::Delete(d) => {
+            if let Some(w) = &d.where_ {
+                let c = lower.where_clause(w)?;
+                lower.finish(Some(c))?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// `?` tokens of the statement (the parser numbered them; the lexer counts them).
@@ -109,19 +172,38 @@ fn count_params(text: &str) -> usize {
     })
 }
 
-fn query_target(e: &Expr) -> Result<(Kind, String, Option<String>), PqlError> {
+fn query_target(e: &Expr, mode: Mode) -> Result<(Kind, String, Option<String>), PqlError> {
+    let exists_elsewhere =
+        || PqlError::invalid("EXISTS can only be used in ExecuteTransaction write requests.");
     match e {
         Expr::Select(s) => {
             let (t, i) = select_source(s)?;
             Ok((Kind::Select, t, i))
         }
-        Expr::Call(name, args) if name.name.eq_ignore_ascii_case("exists") && !name.quoted => {
-            match args.as_slice() {
-                [Expr::Select(s)] => {
-                    let (t, i) = select_source(s)?;
-                    Ok((Kind::Exists, t, i))
+        // Any operator or call at the top is read as an EXISTS check.
+        Expr::Call(..)
+        | Expr::Binary(..)
+        | Expr::Unary(..)
+        | Expr::In { .. }
+        | Expr::Between { .. }
+        | Expr::Like { .. }
+        | Expr::Is { .. } => {
+            if mode != Mode::Transaction {
+                return Err(exists_elsewhere());
+            }
+            match e {
+                Expr::Call(name, args)
+                    if name.name.eq_ignore_ascii_case("exists") && !name.quoted =>
+                {
+                    match args.as_slice() {
+                        [Expr::Select(s)] => {
+                            let (t, i) = select_source(s)?;
+                            Ok((Kind::Exists, t, i))
+                        }
+                        _ => Err(PqlError::invalid("Unsupported operation in transaction.")),
+                    }
                 }
-                _ => Err(PqlError::invalid("Unsupported operation: NAry")),
+                _ => Err(PqlError::invalid("Unsupported operation in transaction.")),
             }
         }
         other => Err(PqlError::invalid(format!(
@@ -234,7 +316,8 @@ fn dml_target(target: &Expr, alias: bool) -> Result<(String, Option<String>), Pq
     }
     let (table, index) = source_names(target)?;
     check_table_name(&table)?;
-    if index.is_some() {
+    if let Some(i) = &index {
+        check_table_name(i)?;
         return Err(PqlError::invalid(
             "This operation is not supported on an index",
         ));
@@ -400,7 +483,12 @@ fn schema_mismatch(name: &str) -> PqlError {
 fn plan_delete(d: &Delete, meta: &TableMeta, params: &[AttributeValue]) -> Result<Plan, PqlError> {
     let return_old = match d.returning.as_slice() {
         [] => false,
-        [r] if !r.modified && !r.new && r.column.is_none() => true,
+        [r] if r.column.is_some() => {
+            return Err(PqlError::invalid(
+                "Expected '*' after ( MODIFIED | ALL ) ( NEW | OLD ) in RETURNING clause",
+            ))
+        }
+        [r] if !r.modified && !r.new => true,
         [r] => {
             return Err(PqlError::invalid(format!(
                 "Invalid returning clause: RETURNING {}. Only RETURNING ALL OLD * is allowed in DELETE statements.",
@@ -456,35 +544,7 @@ fn plan_update(
         }
     };
     let mut lower = Lower::new(params, &meta.key);
-    let mut update = x::Update::default();
-    for op in &u.ops {
-        match op {
-            DmlOp::Set(assignments) => {
-                for (target, value) in assignments {
-                    let path = lower.path(target)?;
-                    update.actions.push(lower.assignment(path, value)?);
-                }
-            }
-            DmlOp::Remove(target) => {
-                let path = lower.path(target)?;
-                update.actions.push(x::Action::Remove(path));
-            }
-        }
-    }
-    // One clause per kind, in the order the kinds first appear (PartiQL may repeat SET).
-    let mut kinds: Vec<&'static str> = Vec::new();
-    for a in &update.actions {
-        if !kinds.contains(&a.clause()) {
-            kinds.push(a.clause());
-        }
-    }
-    let mut grouped = x::Update::default();
-    for k in kinds {
-        grouped.clause_starts.push(grouped.actions.len());
-        grouped
-            .actions
-            .extend(update.actions.iter().filter(|a| a.clause() == k).cloned());
-    }
+    let grouped = lower.update_actions(u)?;
     let (key, condition) = lower.key_and_condition(u.where_.as_ref())?;
     let paths = lower.validate_update(&grouped)?;
     // The item must exist: an UPDATE never creates one.
@@ -515,11 +575,7 @@ fn plan_exists(
     params: &[AttributeValue],
     mode: Mode,
 ) -> Result<Plan, PqlError> {
-    if mode != Mode::Transaction {
-        return Err(PqlError::invalid(
-            "EXISTS can only be used in ExecuteTransaction write requests.",
-        ));
-    }
+    let _ = mode;
     unsupported_clauses(s)?;
     if on_index {
         return Err(PqlError::invalid(
@@ -535,7 +591,16 @@ fn plan_exists(
             PqlError::Invalid(m, _) if m == NO_FULL_KEY => single(),
             e => e,
         })?;
-    let Some(condition) = lower.finish(condition)? else {
+    let Some(cond) = condition else {
+        return Err(single());
+    };
+    lower.finish(Some(cond.clone()))?;
+    // EXISTS: the item is there, and the condition holds on it.
+    let exists = Cond::Call(x::Call {
+        name: "attribute_exists".into(),
+        args: vec![Operand::Path(lower.attr_path(&meta.key.hash.name))],
+    });
+    let Some(condition) = lower.finish(Some(Cond::And(Box::new(exists), Box::new(cond))))? else {
         return Err(single());
     };
     Ok(Plan::Exists { key, condition })
@@ -561,12 +626,6 @@ fn plan_select(
     params: &[AttributeValue],
     mode: Mode,
 ) -> Result<SelectPlan, PqlError> {
-    unsupported_clauses(s)?;
-    if s.distinct {
-        return Err(PqlError::invalid(
-            "Unsupported token in expression: DISTINCT",
-        ));
-    }
     if mode == Mode::Transaction && index.is_some() {
         return Err(PqlError::invalid(
             "Reads on indices are not supported within transactions.",
@@ -581,7 +640,17 @@ fn plan_select(
         None => None,
     };
     let schema = ix.map(|i| &i.key).unwrap_or(&meta.key);
-    let projection = projection(&s.projection, meta, ix)?;
+    let projection = projection(&s.projection)?;
+    if let Some(paths) = &projection {
+        for (r, _) in paths {
+            let (Some(PathElem::Attr(first)), true) = (r.first(), r.len() > 1) else {
+                continue;
+            };
+            if meta.key.contains(first) || ix.is_some_and(|i| i.key.contains(first)) {
+                return Err(key_nested(first));
+            }
+        }
+    }
     let mut lower = Lower::new(params, schema);
     lower.table_key = Some(&meta.key);
     let cond = match &s.where_ {
@@ -675,11 +744,7 @@ fn order(s: &Select, schema: &KeySchema, keyed: bool) -> Result<Order, PqlError>
 
 /// The projection's paths and the names their values take in the result (the last name of the
 /// path with the indexes after it: `m.a[1]` is `a[1]`).
-fn projection(
-    p: &Projection,
-    meta: &TableMeta,
-    ix: Option<&IndexDef>,
-) -> Result<Option<Vec<(Vec<PathElem>, String)>>, PqlError> {
+fn projection(p: &Projection) -> Result<Option<Vec<(Vec<PathElem>, String)>>, PqlError> {
     let items = match p {
         Projection::Star => return Ok(None),
         Projection::Value(_) | Projection::Pivot(..) => {
@@ -691,7 +756,8 @@ fn projection(
     };
     let mut paths = Vec::with_capacity(items.len());
     let empty = BTreeMap::new();
-    let mut lower = Lower::new(&[], &meta.key);
+    let keys = no_keys();
+    let mut lower = Lower::new(&[], &keys);
     for it in items {
         if it.alias.is_some() {
             return Err(PqlError::invalid("Aliasing is not supported"));
@@ -740,14 +806,6 @@ fn projection(
     };
     validate_paths(&ctx, &reversed, &mut Used::default())
         .map_err(|e| PqlError::invalid(e.to_string()))?;
-    for r in &resolved {
-        let (Some(PathElem::Attr(first)), true) = (r.first(), r.len() > 1) else {
-            continue;
-        };
-        if meta.key.contains(first) || ix.is_some_and(|i| i.key.contains(first)) {
-            return Err(key_nested(first));
-        }
-    }
     Ok(Some(resolved.into_iter().zip(names).collect()))
 }
 
@@ -829,11 +887,17 @@ impl<'a> Lower<'a> {
         let Expr::Var(id) = root else {
             return Err(PqlError::at("Unexpected path component", root.span()));
         };
+        let empty = || PqlError::invalid("Path component cannot be an empty string");
+        if id.name.is_empty() {
+            return Err(empty());
+        }
         let mut elems = vec![Elem::Attr(self.name(&id.name))];
         for step in steps {
             elems.push(match step {
+                Step::Field(f) if f.name.is_empty() => return Err(empty()),
                 Step::Field(f) => Elem::Attr(self.name(&f.name)),
                 Step::Index(i) => match &**i {
+                    Expr::Lit(Lit::Str(s), _) if s.is_empty() => return Err(empty()),
                     Expr::Lit(Lit::Str(s), _) => Elem::Attr(self.name(s)),
                     Expr::Var(v) => Elem::Attr(self.name(&v.name)),
                     Expr::Lit(Lit::Num(n), span) if !n.contains(['.', 'e', 'E']) => {
@@ -935,6 +999,14 @@ impl<'a> Lower<'a> {
     fn cond(&mut self, e: &Expr) -> Result<Cond, PqlError> {
         match e {
             Expr::Binary(op @ (BinOp::And | BinOp::Or), a, b, _) => {
+                for side in [a, b] {
+                    if is_size_call(side) {
+                        return Err(PqlError::invalid(format!(
+                            "Incorrect operand type for operator or function; operator or function: {}, operand type: N",
+                            op.as_str()
+                        )));
+                    }
+                }
                 if !is_boolean(a) || !is_boolean(b) {
                     return Err(PqlError::invalid(
                         "The arguments to AND/OR must be Expressions",
@@ -1140,6 +1212,40 @@ impl<'a> Lower<'a> {
             .map_err(|e| PqlError::invalid(e.to_string()))
     }
 
+    /// An UPDATE's SET and REMOVE operations as one update expression: one clause per kind,
+    /// in the order the kinds first appear (PartiQL may repeat SET).
+    fn update_actions(&mut self, u: &Update) -> Result<x::Update, PqlError> {
+        let mut update = x::Update::default();
+        for op in &u.ops {
+            match op {
+                DmlOp::Set(assignments) => {
+                    for (target, value) in assignments {
+                        let path = self.path(target)?;
+                        update.actions.push(self.assignment(path, value)?);
+                    }
+                }
+                DmlOp::Remove(target) => {
+                    let path = self.path(target)?;
+                    update.actions.push(x::Action::Remove(path));
+                }
+            }
+        }
+        let mut kinds: Vec<&'static str> = Vec::new();
+        for a in &update.actions {
+            if !kinds.contains(&a.clause()) {
+                kinds.push(a.clause());
+            }
+        }
+        let mut grouped = x::Update::default();
+        for k in kinds {
+            grouped.clause_starts.push(grouped.actions.len());
+            grouped
+                .actions
+                .extend(update.actions.iter().filter(|a| a.clause() == k).cloned());
+        }
+        Ok(grouped)
+    }
+
     /// One `SET path = value`.
     fn assignment(&mut self, path: x::Path, value: &Expr) -> Result<x::Action, PqlError> {
         if let Expr::Call(name, args) = value {
@@ -1316,13 +1422,33 @@ impl<'a> Lower<'a> {
         let mut terms = Vec::new();
         flatten_and(w, &mut terms);
         let schema = self.schema;
+        // A key used as a document, anywhere in the clause, is refused first.
+        let mut nested_key: Option<String> = None;
+        visit_paths(w, &mut |root, nested| {
+            if nested && nested_key.is_none() && schema.contains(root) {
+                nested_key = Some(root.to_string());
+            }
+        });
+        if let Some(k) = nested_key {
+            return Err(PqlError::invalid(format!(
+                "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: Key {k}"
+            )));
+        }
         let mut key = Item::new();
         let mut rest: Vec<&Expr> = Vec::new();
         for t in terms {
             let mut taken = false;
             for attr in schema.attrs() {
                 if let Some(v) = self.equality_on(t, &attr.name) {
-                    let v = self.key_value(&attr.name, v?, schema)?;
+                    let v = v?;
+                    if v.scalar_type().is_none() {
+                        return Err(PqlError::invalid(format!(
+                            "Key value must be of type S, N, or B. Key name: {}, Key type: {}",
+                            attr.name,
+                            v.type_name()
+                        )));
+                    }
+                    let v = self.key_value(&attr.name, v, schema)?;
                     match key.get(&attr.name) {
                         Some(old) if *old != v => {
                             return Err(PqlError::invalid(format!(
@@ -1531,6 +1657,47 @@ fn negate(c: Cond, not: bool) -> Cond {
     }
 }
 
+/// Calls `f` with the root name of every path in `e` and whether the path goes below it.
+fn visit_paths(e: &Expr, f: &mut dyn FnMut(&str, bool)) {
+    match e {
+        Expr::Var(id) => f(&id.name, false),
+        Expr::Path(root, steps) => {
+            if let Expr::Var(id) = &**root {
+                f(&id.name, true);
+            }
+            for s in steps {
+                if let Step::Index(i) = s {
+                    visit_paths(i, f);
+                }
+            }
+        }
+        Expr::Call(_, args) | Expr::Seq(_, args, _) => args.iter().for_each(|a| visit_paths(a, f)),
+        Expr::Unary(_, a, _) => visit_paths(a, f),
+        Expr::Binary(_, a, b, _) => {
+            visit_paths(a, f);
+            visit_paths(b, f);
+        }
+        Expr::In { expr, list, .. } => {
+            visit_paths(expr, f);
+            visit_paths(list, f);
+        }
+        Expr::Between {
+            expr, low, high, ..
+        } => {
+            visit_paths(expr, f);
+            visit_paths(low, f);
+            visit_paths(high, f);
+        }
+        Expr::Like { expr, pattern, .. } => {
+            visit_paths(expr, f);
+            visit_paths(pattern, f);
+        }
+        Expr::Is { expr, .. } => visit_paths(expr, f),
+        Expr::Struct(fields, _) => fields.iter().for_each(|(_, v)| visit_paths(v, f)),
+        _ => {}
+    }
+}
+
 fn flatten_and<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
     match e {
         Expr::Binary(BinOp::And, a, b, _) => {
@@ -1539,6 +1706,10 @@ fn flatten_and<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
         }
         other => out.push(other),
     }
+}
+
+fn is_size_call(e: &Expr) -> bool {
+    matches!(e, Expr::Call(name, _) if name.name.eq_ignore_ascii_case("size"))
 }
 
 /// Whether `e` can stand as a condition (an operator or a function giving a boolean).

@@ -20,7 +20,18 @@ pub fn item_of(e: &Expr, params: &[AttributeValue]) -> Result<Item, PqlError> {
             e.span(),
         ));
     };
-    struct_of(fields, "root", 0, params, None)
+    let cx = Conv {
+        params,
+        insert: true,
+    };
+    struct_of(fields, "root", 0, &cx, None)
+}
+
+/// What a conversion needs besides the value: the parameters, and whether the value is an
+/// INSERT's (whose bags report mixed types without a location).
+struct Conv<'a> {
+    params: &'a [AttributeValue],
+    insert: bool,
 }
 
 /// A value written where the statement needs one (a map field, a SET value, a comparison
@@ -31,7 +42,17 @@ pub fn value_of(
     depth: usize,
     params: &[AttributeValue],
 ) -> Result<AttributeValue, PqlError> {
-    if depth > MAX_NESTING {
+    let cx = Conv {
+        params,
+        insert: false,
+    };
+    convert(e, path, depth, &cx)
+}
+
+fn convert(e: &Expr, path: &str, depth: usize, cx: &Conv) -> Result<AttributeValue, PqlError> {
+    let params = cx.params;
+    // A list or map at level 32 (a top-level attribute's value is level 1) is too deep.
+    if depth + 1 >= MAX_NESTING && matches!(e, Expr::Seq(..) | Expr::Struct(..)) {
         return Err(PqlError::invalid(
             "Nesting Levels have exceeded supported limits",
         ));
@@ -42,14 +63,14 @@ pub fn value_of(
             PqlError::invalid("Number of parameters in request and statement don't match.")
         }),
         Expr::Unary(UnOp::Pos, inner, _) if matches!(**inner, Expr::Lit(Lit::Num(_), _)) => {
-            value_of(inner, path, depth, params)
+            convert(inner, path, depth, cx)
         }
-        Expr::Seq(SeqKind::Bag, items, span) => bag(items, *span),
+        Expr::Seq(SeqKind::Bag, items, span) => bag(items, *span, cx.insert),
         Expr::Seq(_, items, _) => {
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
                 let below = format!("{path}.{i}");
-                out.push(nested(item, &below, depth + 1, params)?);
+                out.push(nested(item, &below, depth + 1, cx)?);
             }
             Ok(AttributeValue::L(out))
         }
@@ -57,7 +78,7 @@ pub fn value_of(
             fields,
             path,
             depth,
-            params,
+            cx,
             Some(*span),
         )?)),
         Expr::Ion(text, span) => Err(PqlError::at(
@@ -72,18 +93,13 @@ pub fn value_of(
 }
 
 /// A value inside a list or map: parameters are not admitted there.
-fn nested(
-    e: &Expr,
-    path: &str,
-    depth: usize,
-    params: &[AttributeValue],
-) -> Result<AttributeValue, PqlError> {
+fn nested(e: &Expr, path: &str, depth: usize, cx: &Conv) -> Result<AttributeValue, PqlError> {
     match e {
         Expr::Param(_, span) => Err(PqlError::at(
             format!("Unsupported data type: Parameter under key {path}"),
             *span,
         )),
-        _ => value_of(e, path, depth, params),
+        _ => convert(e, path, depth, cx),
     }
 }
 
@@ -94,7 +110,7 @@ fn struct_of(
     fields: &[(Expr, Expr)],
     path: &str,
     depth: usize,
-    params: &[AttributeValue],
+    cx: &Conv,
     brace: Option<Span>,
 ) -> Result<Item, PqlError> {
     let item = brace.is_none();
@@ -121,10 +137,10 @@ fn struct_of(
             ));
         }
         let value = if item {
-            value_of(v, path, 0, params)?
+            convert(v, path, 0, cx)?
         } else {
             let below = format!("{path}.{name}");
-            nested(v, &below, depth + 1, params)?
+            nested(v, &below, depth + 1, cx)?
         };
         out.insert(name.clone(), value);
     }
@@ -242,8 +258,9 @@ fn round(text: &str) -> Result<Number, PqlError> {
     Number::parse(&s).map_err(|e| Error::validation(e.message()).into())
 }
 
-/// `<<...>>`: a string set or a number set, never empty, never with duplicates.
-fn bag(items: &[Expr], span: Span) -> Result<AttributeValue, PqlError> {
+/// `<<...>>`: a string set or a number set, never empty, never with duplicates. Mixed types
+/// point at the first element of another type than the first, except in an INSERT's item.
+fn bag(items: &[Expr], span: Span, insert: bool) -> Result<AttributeValue, PqlError> {
     const BAG_TYPES: &str =
         "Unsupported data type in Bag. DynamoDB only supports either numbers or strings in bags";
     if items.is_empty() {
@@ -256,6 +273,10 @@ fn bag(items: &[Expr], span: Span) -> Result<AttributeValue, PqlError> {
             Expr::Lit(Lit::Str(s), _) => strings.push(s.clone()),
             Expr::Lit(Lit::Num(n), span) => numbers.push(number(n, *span, "root")?),
             other => return Err(PqlError::at(BAG_TYPES, other.span())),
+        }
+        let mixed = !strings.is_empty() && !numbers.is_empty();
+        if mixed && !insert {
+            return Err(PqlError::at(BAG_TYPES, item.span()));
         }
     }
     let duplicates = || PqlError::invalid("Input collection contains duplicates");

@@ -3,7 +3,7 @@
 //! as ExecuteStatement runs it). A statement that fails gets an `Error` entry (`Code`,
 //! `Message`, and the item for a failed condition with ALL_OLD) in its place; the others run.
 //! Mixing reads and writes, or naming one item twice, fails the whole call.
-use super::{project, read_params, resolve, return_old_on_failure, statements, write};
+use super::{project_nested, read_params, resolve, return_old_on_failure, statements, write};
 use crate::engine::keys::{self, EncodedKey};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorDetail, ErrorKind, Result};
@@ -30,7 +30,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         let text = s.str("Statement").unwrap_or_default();
         let one = (|| {
             let params = read_params(*s)?;
-            let r = resolve(engine, scope, text, params.len())?;
+            let r = resolve(engine, scope, text, &params, Mode::Batch)?;
             kinds.push(r.prep.kind.is_read());
             let plan = r.plan(text, &params, Mode::Batch)?;
             Ok((r.meta, plan))
@@ -145,7 +145,10 @@ fn read_all(
                 let mut m = Map::new();
                 m.insert("TableName".into(), Value::String(meta.name.clone()));
                 if let Some((item, _)) = item {
-                    m.insert("Item".into(), render_item(&project(&item, &s.projection)));
+                    m.insert(
+                        "Item".into(),
+                        render_item(&project_nested(&item, &s.projection)),
+                    );
                 }
                 Value::Object(m)
             }

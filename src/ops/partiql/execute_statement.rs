@@ -20,7 +20,7 @@ use crate::protocol::json;
 pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Output> {
     let text = input.str("Statement").unwrap_or_default();
     let params = read_params(input)?;
-    let r = resolve(engine, scope, text, params.len())?;
+    let r = resolve(engine, scope, text, &params, Mode::Single)?;
     let plan = r.plan(text, &params, Mode::Single)?;
     let return_old = super::return_old_on_failure(input);
     match plan {
@@ -95,7 +95,7 @@ fn top_names<'a>(paths: impl Iterator<Item = &'a Vec<PathElem>>, out: &mut Vec<S
 }
 
 /// Whether an index read must fetch whole items from the table: a GSI that does not hold what
-/// the statement reads refuses it; an LSI reads what it lacks from the table.
+/// the statement selects refuses it; an LSI reads what it lacks from the table.
 fn fetch_base(meta: &TableMeta, ix: Option<&IndexDef>, plan: &SelectPlan) -> Result<bool> {
     let Some(ix) = ix else {
         return Ok(false);
@@ -103,17 +103,10 @@ fn fetch_base(meta: &TableMeta, ix: Option<&IndexDef>, plan: &SelectPlan) -> Res
     let Some(held) = reads::projected(meta, ix) else {
         return Ok(false);
     };
+    // The projection only: a filter on what the index lacks is simply false.
     let mut needed = Vec::new();
     if let Some(p) = &plan.projection {
         top_names(p.iter().map(|(path, _)| path), &mut needed);
-    }
-    if let Some(f) = &plan.filter {
-        let c = check(f, false);
-        for a in c.attributes() {
-            if !needed.contains(&a) {
-                needed.push(a);
-            }
-        }
     }
     let missing: Vec<String> = needed.into_iter().filter(|n| !held.contains(n)).collect();
     if missing.is_empty() {

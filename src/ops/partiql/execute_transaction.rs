@@ -4,7 +4,7 @@
 //! existing item, UPDATE an Update of an existing item, DELETE a Delete, EXISTS(SELECT ...) a
 //! ConditionCheck. A refused statement cancels the transaction with one reason per statement,
 //! in statement order. A ClientRequestToken makes a committed request idempotent for 10 minutes.
-use super::{check, project, read_params, resolve, return_old_on_failure, statements};
+use super::{check, project_nested, read_params, return_old_on_failure, statements};
 use crate::engine::keys::{self, EncodedKey};
 use crate::engine::transact::{Token, TxAction, TxOutcome};
 use crate::engine::Engine;
@@ -16,7 +16,8 @@ use crate::ops::expressions::Exprs;
 use crate::ops::items::update_item::UpdatePlan as ItemUpdate;
 use crate::ops::Input;
 use crate::partiql::ast::Statement;
-use crate::partiql::plan::{Mode, Plan};
+use crate::partiql::plan::{self, Mode, Plan};
+use crate::partiql::PqlError;
 use crate::protocol::attr::render_item;
 use serde_json::{Map, Value};
 use sha1::{Digest, Sha1};
@@ -62,27 +63,34 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     for (i, s) in stmts.iter().enumerate() {
         let text = s.str("Statement").unwrap_or_default();
         let params = read_params(*s)?;
-        let r = resolve(engine, scope, text, params.len())?;
-        let prefixed = |e: Error| {
-            Error::validation(format!(
-                "Validation failed in TransactStatements[{i}]: {}",
-                e.message.unwrap_or_default()
-            ))
+        let prefixed = |m: String| {
+            Error::validation(format!("Validation failed in TransactStatements[{i}]: {m}"))
         };
-        let returning = match &r.prep.stmt {
+        // Syntax errors are the call's; the statement's other errors name its position.
+        let prep = match plan::prepare(text, &params, Mode::Transaction) {
+            Ok(p) => p,
+            Err(e @ PqlError::Syntax(..)) => return Err(e.into_error(text)),
+            Err(PqlError::Invalid(m, None)) if m == "Unsupported operation in transaction." => {
+                return Err(Error::validation(m))
+            }
+            Err(e) => return Err(prefixed(e.into_error(text).message.unwrap_or_default())),
+        };
+        let meta = engine.table(scope, &prep.table)?;
+        let returning = match &prep.stmt {
             Statement::Update(u) => !u.returning.is_empty(),
             Statement::Delete(d) => !d.returning.is_empty(),
             _ => false,
         };
         if returning {
-            return Err(prefixed(Error::validation(
-                "RETURNING clause is not supported in ExecuteTransaction.",
-            )));
+            return Err(prefixed(
+                "RETURNING clause is not supported in ExecuteTransaction.".into(),
+            ));
         }
-        let plan = match r.plan(text, &params, Mode::Transaction) {
+        let plan = match plan::plan(&prep, &meta, &params, Mode::Transaction) {
             Ok(p) => Ok(p),
             Err(e) => {
-                let m = e.message.as_deref().unwrap_or_default();
+                let e = e.into_error(text);
+                let m = e.message.clone().unwrap_or_default();
                 if e.kind != ErrorKind::Validation {
                     return Err(e);
                 }
@@ -95,10 +103,11 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
                         format!("ValidationError {m}"),
                     ));
                 } else {
-                    return Err(prefixed(e));
+                    return Err(prefixed(m));
                 }
             }
         };
+        let r = super::Resolved { prep, meta };
         // An UPDATE of a key attribute cancels the transaction at once, with its reason alone.
         if let Ok(Plan::Update(u)) = &plan {
             for path in &u.paths {
@@ -191,7 +200,10 @@ fn read_all(
         add_units(units, &p.meta.name, 2.0 * read_units(size, true));
         let mut m = Map::new();
         if let (Some((item, _)), Ok(Plan::Select(s))) = (item, &p.plan) {
-            m.insert("Item".into(), render_item(&project(&item, &s.projection)));
+            m.insert(
+                "Item".into(),
+                render_item(&project_nested(&item, &s.projection)),
+            );
         }
         out.push(Value::Object(m));
     }

@@ -36,9 +36,15 @@ pub struct Resolved {
     pub meta: Arc<TableMeta>,
 }
 
-/// Parses `text` and looks its table up.
-pub fn resolve(engine: &Engine, scope: &Scope, text: &str, params: usize) -> Result<Resolved> {
-    let prep = plan::prepare(text, params).map_err(|e| e.into_error(text))?;
+/// Parses and translates `text` (the checks that need no table), then looks its table up.
+pub fn resolve(
+    engine: &Engine,
+    scope: &Scope,
+    text: &str,
+    params: &[AttributeValue],
+    mode: Mode,
+) -> Result<Resolved> {
+    let prep = plan::prepare(text, params, mode).map_err(|e| e.into_error(text))?;
     let meta = engine.table(scope, &prep.table)?;
     Ok(Resolved { prep, meta })
 }
@@ -79,6 +85,25 @@ pub fn duplicate_item() -> Error {
 /// write with its condition inside the write transaction. `return_old` is
 /// ReturnValuesOnConditionCheckFailure ALL_OLD.
 pub fn write(engine: &Engine, meta: &TableMeta, plan: Plan, return_old: bool) -> Result<Written> {
+    write_plan(engine, meta, plan, return_old).map_err(key_size)
+}
+
+/// A key over the size limits, in the words PartiQL uses for both keys.
+pub fn key_size(mut e: Error) -> Error {
+    const SIZE: [&str; 2] = [
+        "One or more parameter values were invalid: Size of hashkey has exceeded",
+        "One or more parameter values were invalid: Aggregated size of all range keys",
+    ];
+    if e.message
+        .as_deref()
+        .is_some_and(|m| SIZE.iter().any(|p| m.starts_with(p)))
+    {
+        e.message = Some("Hash primary key values must be under 2048 bytes, and range primary key values must be under 1024 bytes".into());
+    }
+    e
+}
+
+fn write_plan(engine: &Engine, meta: &TableMeta, plan: Plan, return_old: bool) -> Result<Written> {
     use crate::model::size::item_size;
     match plan {
         Plan::Insert(item) => {
@@ -105,7 +130,9 @@ pub fn write(engine: &Engine, meta: &TableMeta, plan: Plan, return_old: bool) ->
             let update =
                 ItemUpdate::from_expression(u.update.clone(), u.paths.clone(), &exprs, cond);
             let apply = |old: Option<&Item>| update.apply(meta, &u.key, old);
-            let (old, new) = engine.update_item(meta, &ek, &apply)?;
+            let (old, new) = engine
+                .update_item(meta, &ek, &apply)
+                .map_err(short_index_mismatch)?;
             let returned = match u.returning {
                 None => None,
                 Some(ReturnValues::AllOld) => old.clone(),
@@ -128,7 +155,11 @@ pub fn write(engine: &Engine, meta: &TableMeta, plan: Plan, return_old: bool) ->
         } => {
             let ek = keys::request_key(&meta.key, &key)?;
             let cond = condition.as_ref().map(|c| check(c, return_old));
-            let run = |old: Option<&Item>| cond.as_ref().map_or(Ok(()), |c| c.check(old));
+            // Deleting nothing succeeds whatever the condition says (as DynamoDB Local answers).
+            let run = |old: Option<&Item>| match (&cond, old) {
+                (Some(c), Some(old)) => c.check(Some(old)),
+                _ => Ok(()),
+            };
             let old = engine.delete_item(meta, &ek, Some(&run))?;
             Ok(Written {
                 old_size: old.as_ref().map_or(0, item_size),
@@ -137,6 +168,31 @@ pub fn write(engine: &Engine, meta: &TableMeta, plan: Plan, return_old: bool) ->
             })
         }
         Plan::Select(_) | Plan::Exists { .. } => Err(Error::internal("not a write")),
+    }
+}
+
+/// An UPDATE's index key of the wrong type, in DynamoDB Local's words for PartiQL (UpdateItem
+/// names the key, its types and the index).
+fn short_index_mismatch(mut e: Error) -> Error {
+    const PREFIX: &str = "One or more parameter values were invalid: Type mismatch for Index Key";
+    if e.message.as_deref().is_some_and(|m| m.starts_with(PREFIX)) {
+        e.message = Some(PREFIX.into());
+    }
+    e
+}
+
+/// A batch's or transaction's item: the paths of the SELECT list kept where they are in the
+/// item, as ProjectionExpression keeps them.
+pub fn project_nested(item: &Item, projection: &Option<Vec<(Vec<PathElem>, String)>>) -> Item {
+    match projection {
+        None => item.clone(),
+        Some(paths) => {
+            let p = crate::expr::projection::Projection {
+                paths: paths.iter().map(|(p, _)| p.clone()).collect(),
+                used_names: Default::default(),
+            };
+            crate::expr::projection::apply_projection(item, &p)
+        }
     }
 }
 
