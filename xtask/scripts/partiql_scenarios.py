@@ -1956,6 +1956,201 @@ scenario("return_values_on_condition_check_failure", "ReturnValuesOnConditionChe
 ])
 
 
+# =====================================================================================
+# 18. Further shapes
+# =====================================================================================
+
+scenario("error_locations_multiline", "Errors that point at a token give its line and column (1-based, counted in characters) and its length, on any line of the statement.", [
+    composite(), *seed_orders(),
+    es("SELECT\n  COUNT(*)\nFROM orders"),
+    es("SELECT *\nFROM orders\nWHERE pk = 'p1'\n  AND n = `1`"),
+    es("SELECT * FROM orders\n\n\nLIMIT 5"),
+    es("INSERT INTO orders VALUE {\n  'pk': 'x',\n  'sk': 'y',\n  'bad': MISSING\n}"),
+    es("INSERT INTO orders VALUE {\n  'pk': 'x',\n  'sk': 'y',\n  'pk': 'z'\n}"),
+    es("UPDATE orders\nSET a = <<>>\nWHERE pk = 'p1' AND sk = 's1'"),
+    es("SELECT * FROM orders\nWHERE pk = 'p1' AND m IS\n  DECIMAL"),
+    es("SELECT * FROM orders WHERE pk = 'p1' AND s = 'é' AND n = `x`"),
+    es("SELECT * FROM orders WHERE\tpk = 'p1'\tAND\tm.a[-3] = 1"),
+    es("UPDATE orders SET tags = set_add(\n  tags\n) WHERE pk = 'p1' AND sk = 's1'"),
+])
+
+scenario("whitespace_and_comments_in_dml", "Tabs, carriage returns, comments and semicolons in INSERT, UPDATE and DELETE.", [
+    composite(),
+    es("INSERT\tINTO\torders\tVALUE\t{'pk':'w','sk':'1'}"),
+    es("INSERT INTO orders\r\nVALUE {'pk': 'w', 'sk': '2'} -- second\n;"),
+    es("UPDATE orders /* set it */ SET v = 1 WHERE pk = 'w' AND sk = '1'"),
+    es("UPDATE orders SET v = 2 -- the value\nWHERE pk = 'w' AND sk = '2';"),
+    es("DELETE /* gone */ FROM orders WHERE pk = 'w' AND sk = '1' RETURNING ALL OLD *;"),
+    es("SELECT * FROM orders WHERE pk = 'w'"),
+])
+
+scenario("where_precedence", "NOT binds looser than comparisons and tighter than AND; AND tighter than OR; parentheses regroup.", [
+    composite("single"),
+    *[put("single", {"pk": "p", "sk": f"k{i}", "a": i % 2, "b": i % 3}) for i in range(6)],
+    es("SELECT sk FROM single WHERE pk = 'p' AND NOT a = 1"),
+    es("SELECT sk FROM single WHERE pk = 'p' AND a = 1 OR b = 0"),
+    es("SELECT sk FROM single WHERE pk = 'p' AND (a = 1 OR b = 0)"),
+    es("SELECT sk FROM single WHERE pk = 'p' AND NOT a = 1 AND NOT b = 0"),
+    es("SELECT sk FROM single WHERE pk = 'p' AND NOT (a = 1 AND b = 0)"),
+    es("SELECT sk FROM single WHERE pk = 'p' AND a = 0 AND b = 1 OR pk = 'p' AND a = 1 AND b = 2"),
+    es("SELECT sk FROM single WHERE pk = 'p' AND NOT NOT NOT a = 1"),
+    es("SELECT sk FROM single WHERE pk = 'p' AND (((a = 0)))"),
+])
+
+scenario("key_begins_with_edges", "begins_with on the sort key: whole values, empty prefixes, prefixes past every key.", [
+    composite("single"),
+    *[put("single", {"pk": "p", "sk": k}) for k in ("a", "ab", "abc", "b", "ba", "zz\u00ff")],
+    es("SELECT sk FROM single WHERE pk = 'p' AND begins_with(sk, 'ab')"),
+    es("SELECT sk FROM single WHERE pk = 'p' AND begins_with(sk, 'abc')"),
+    es("SELECT sk FROM single WHERE pk = 'p' AND begins_with(sk, 'abcd')"),
+    es("SELECT sk FROM single WHERE pk = 'p' AND begins_with(sk, 'b')"),
+    es("SELECT sk FROM single WHERE pk = 'p' AND begins_with(sk, 'zz')"),
+    es("SELECT sk FROM single WHERE pk = 'p' AND begins_with(sk, '')"),
+    es("SELECT sk FROM single WHERE pk = 'p' AND begins_with(sk, 'a') AND sk > 'a'"),
+    es("SELECT pk, sk FROM single WHERE pk = 'p' AND begins_with(sk, 'a') ORDER BY sk DESC"),
+])
+
+scenario("select_hash_only_filters", "A table keyed by pk alone: equality and IN read single items, filters apply to them.", [
+    hash_table(), *seed_users(),
+    es("SELECT pk, age FROM users WHERE pk IN ('u1', 'u2', 'u3') AND age > 30"),
+    es("SELECT pk FROM users WHERE pk IN ('u1', 'u2', 'u3') AND active = true"),
+    es("SELECT pk FROM users WHERE pk IN ('u1', 'u2', 'u3') AND attribute_exists(map)"),
+    es("SELECT name FROM users WHERE pk = 'u2' AND contains(list, 2)"),
+    es("SELECT name FROM users WHERE pk = 'u2' AND list[1] = 2"),
+    es("SELECT pk FROM users WHERE pk IN ('u1', 'zz') OR pk = 'u3'"),
+    es("SELECT pk FROM users WHERE (pk = 'u1' OR pk = 'u3') AND name < 'Bz'"),
+    es("SELECT pk FROM users WHERE pk = 'u1' ORDER BY pk DESC"),
+])
+
+scenario("update_sets", "set_add and set_delete on string and number sets: duplicates merge, removing every member removes the attribute, a set of the other type is refused.", [
+    hash_table(),
+    put("users", {"pk": "s", "ss": ("SS", ["a", "b"]), "ns": ("NS", [1, 2])}),
+    es("UPDATE users SET ss = set_add(ss, <<'b', 'c'>>) WHERE pk = 's' RETURNING MODIFIED NEW *"),
+    es("UPDATE users SET ns = set_add(ns, <<2.0, 3>>) WHERE pk = 's' RETURNING MODIFIED NEW *"),
+    es("UPDATE users SET ss = set_delete(ss, <<'a', 'zz'>>) WHERE pk = 's' RETURNING MODIFIED NEW *"),
+    es("UPDATE users SET ns = set_delete(ns, <<1, 2, 3>>) WHERE pk = 's' RETURNING ALL NEW *"),
+    es("UPDATE users SET ss = set_add(ss, <<1>>) WHERE pk = 's'"),
+    es("UPDATE users SET gone = set_delete(gone, <<'x'>>) WHERE pk = 's' RETURNING ALL NEW *"),
+    es("UPDATE users SET ss = set_add(ss, ?) WHERE pk = 's' RETURNING MODIFIED NEW *", [{"SS": ["q"]}]),
+    es("UPDATE users SET ss = set_add(ss, ?) WHERE pk = 's'", [{"S": "q"}]),
+])
+
+scenario("update_if_not_exists", "if_not_exists keeps an existing value or takes the given one, also inside arithmetic and list_append.", [
+    hash_table(),
+    put("users", {"pk": "i", "n": 1, "l": [1]}),
+    es("UPDATE users SET n = if_not_exists(n, 100), m = if_not_exists(m, 100) WHERE pk = 'i' RETURNING ALL NEW *"),
+    es("UPDATE users SET c = if_not_exists(c, 0) + 1 WHERE pk = 'i' RETURNING MODIFIED NEW *"),
+    es("UPDATE users SET c = if_not_exists(c, 0) + 1 WHERE pk = 'i' RETURNING MODIFIED NEW *"),
+    es("UPDATE users SET l2 = list_append(if_not_exists(l2, []), [9]) WHERE pk = 'i' RETURNING MODIFIED NEW *"),
+    es("UPDATE users SET n = if_not_exists(1, n) WHERE pk = 'i'"),
+    es("UPDATE users SET n = if_not_exists(n) WHERE pk = 'i'"),
+])
+
+scenario("transaction_update_functions", "UPDATE functions and arithmetic inside a transaction, applied together.", [
+    composite("docs", "N"),
+    put("docs", {"pk": "t", "sk": 1, "n": 1, "l": [1], "s": ("SS", ["a"])}),
+    put("docs", {"pk": "t", "sk": 2, "n": 10}),
+    et(["UPDATE docs SET n = n + 1, l = list_append(l, [2]), s = set_add(s, <<'b'>>) WHERE pk = 't' AND sk = 1",
+        "UPDATE docs SET n = n - 5 REMOVE zz WHERE pk = 't' AND sk = 2 AND n >= 5"]),
+    query("docs", "t"),
+    et(["UPDATE docs SET n = n + 1 WHERE pk = 't' AND sk = 1", "UPDATE docs SET n = n - 5 WHERE pk = 't' AND sk = 2 AND n >= 10"]),
+    query("docs", "t"),
+    et(["UPDATE docs SET l = list_append(n, [1]) WHERE pk = 't' AND sk = 1", "UPDATE docs SET n = 0 WHERE pk = 't' AND sk = 2"]),
+    et(["UPDATE docs SET a = 1, a = 2 WHERE pk = 't' AND sk = 1"]),
+    query("docs", "t"),
+])
+
+scenario("transaction_deletes_and_inserts", "DELETE and INSERT in one transaction on different items; a conditional DELETE cancels all; a duplicate INSERT is a ValidationError reason.", [
+    composite("docs", "N"),
+    *[put("docs", {"pk": "d", "sk": i, "v": i}) for i in range(3)],
+    et(["DELETE FROM docs WHERE pk = 'd' AND sk = 0", "INSERT INTO docs VALUE {'pk': 'd', 'sk': 5, 'v': 5}"]),
+    query("docs", "d"),
+    et(["DELETE FROM docs WHERE pk = 'd' AND sk = 1 AND v = 7", "INSERT INTO docs VALUE {'pk': 'd', 'sk': 6}"]),
+    et(["DELETE FROM docs WHERE pk = 'd' AND sk = 1 AND v = 1", "INSERT INTO docs VALUE {'pk': 'd', 'sk': 2}"]),
+    et(["DELETE FROM docs WHERE pk = 'd' AND sk = 9", "INSERT INTO docs VALUE {'pk': 'd', 'sk': 7}"]),
+    query("docs", "d"),
+])
+
+scenario("transaction_reads_projection", "Reads of a transaction project as ProjectionExpression does (nested paths keep their place); missing attributes give an empty item.", [
+    hash_table(),
+    put("users", {"pk": "r", "m": {"a": [1, 2], "b": "x"}, "n": 1}),
+    et(["SELECT m.a[1], n FROM users WHERE pk = 'r'", "SELECT m.b FROM users WHERE pk = 'r'"]),
+    et(["SELECT nothing FROM users WHERE pk = 'r'"]),
+    et(["SELECT * FROM users WHERE pk = 'nobody'", "SELECT pk FROM users WHERE pk = 'r'"]),
+    et(["SELECT m, m.a FROM users WHERE pk = 'r'"]),
+    et(["SELECT n AS x FROM users WHERE pk = 'r'"]),
+])
+
+scenario("batch_reads_projection", "Reads of a batch project as ProjectionExpression does, and a table keyed by pk alone reads by pk.", [
+    hash_table(),
+    put("users", {"pk": "r", "m": {"a": [1, 2], "b": "x"}, "n": 1}),
+    put("users", {"pk": "s", "n": 2}),
+    be(["SELECT m.a[1], n FROM users WHERE pk = 'r'", "SELECT m.b FROM users WHERE pk = 's'", "SELECT n FROM users WHERE pk = 's'"]),
+    be(["SELECT m, m.a FROM users WHERE pk = 'r'"]),
+    be(["SELECT * FROM users WHERE 'r' = pk"]),
+    be(["SELECT * FROM users WHERE pk = 'r' AND pk = 'r'"]),
+    be(["SELECT * FROM users WHERE pk IN ('r')"]),
+])
+
+scenario("batch_writes_parameters", "Writes of a batch with Parameters of their own.", [
+    composite("docs", "N"),
+    be([{"Statement": "INSERT INTO docs VALUE {'pk': ?, 'sk': ?, 'v': ?}", "Parameters": [{"S": "b"}, {"N": "1"}, {"SS": ["x"]}]},
+        {"Statement": "INSERT INTO docs VALUE {'pk': ?, 'sk': ?}", "Parameters": [{"S": "b"}, {"N": "2"}]}]),
+    be([{"Statement": "UPDATE docs SET v = set_add(v, ?) WHERE pk = ? AND sk = ?", "Parameters": [{"SS": ["y"]}, {"S": "b"}, {"N": "1"}]},
+        {"Statement": "DELETE FROM docs WHERE pk = ? AND sk = ?", "Parameters": [{"S": "b"}, {"N": "2"}]}]),
+    query("docs", "b"),
+    be([{"Statement": "INSERT INTO docs VALUE {'pk': ?, 'sk': ?}", "Parameters": [{"S": "b"}]}]),
+    be([{"Statement": "INSERT INTO docs VALUE {'pk': ?, 'sk': ?}", "Parameters": [{"S": "b"}, {"S": "3"}]}]),
+])
+
+scenario("index_upkeep_lsi", "PartiQL writes keep an LSI as item writes do: the index walk sees inserts, changed index keys and deletes.", [
+    table("lsi", range=("sk", "S"), attrs=[("r", "N")], lsis=[("by_r", "pk", "r", "ALL")]),
+    es("INSERT INTO lsi VALUE {'pk': 'p', 'sk': 'a', 'r': 3}"),
+    es("INSERT INTO lsi VALUE {'pk': 'p', 'sk': 'b', 'r': 1}"),
+    es("INSERT INTO lsi VALUE {'pk': 'p', 'sk': 'c'}"),
+    es("SELECT sk, r FROM lsi.by_r WHERE pk = 'p'"),
+    es("UPDATE lsi SET r = 0 WHERE pk = 'p' AND sk = 'a'"),
+    es("UPDATE lsi SET r = 2 WHERE pk = 'p' AND sk = 'c'"),
+    es("SELECT sk, r FROM lsi.by_r WHERE pk = 'p'"),
+    es("DELETE FROM lsi WHERE pk = 'p' AND sk = 'b'"),
+    es("SELECT sk, r FROM lsi.by_r WHERE pk = 'p' AND r > 0"),
+    service(es("UPDATE lsi SET r = 'x' WHERE pk = 'p' AND sk = 'a'"), 400, validation(
+        "One or more parameter values were invalid: Type mismatch for Index Key"),
+        "an item whose index key has the wrong type cannot be stored: the service refuses it as UpdateItem does (DynamoDB Local's words for a PartiQL UPDATE of a GSI key); DynamoDB Local accepts it for an LSI key"),
+])
+
+scenario("select_in_partitions_missing", "IN lists naming partitions that do not exist read nothing for them.", [
+    composite(), *seed_orders(),
+    es("SELECT pk, sk FROM orders WHERE pk IN ('x1', 'x2')"),
+    es("SELECT pk, sk FROM orders WHERE pk IN ('x1', 'p2', 'x2')"),
+    es("SELECT pk, sk FROM orders WHERE pk IN ('p2', 'p1') AND sk = 's3'"),
+    es("SELECT pk, sk FROM orders WHERE pk IN ('p2', 'p1') AND n > 100"),
+    es("SELECT pk, sk FROM orders WHERE pk IN ('p2') AND pk IN ('p1')"),
+    es("SELECT pk, sk FROM orders WHERE pk IN ('p2', 'p1') AND pk = 'p1'"),
+])
+
+scenario("delete_then_read_everywhere", "A DELETE removes the item from the table and its indexes: SELECT, GetItem, index SELECT and Query agree.", [
+    *seed_indexed(),
+    es("DELETE FROM shop WHERE pk = 'p1' AND sk = 's1' RETURNING ALL OLD *"),
+    es("SELECT * FROM shop WHERE pk = 'p1' AND sk = 's1'"),
+    get("shop", {"pk": "p1", "sk": "s1"}),
+    es("SELECT pk FROM shop.g_all WHERE g = 'g5'"),
+    es("SELECT sk FROM shop.by_l WHERE pk = 'p1'"),
+    query("shop", "p1", ProjectionExpression="sk"),
+])
+
+scenario("insert_empty_values", "Empty strings and binaries are allowed outside keys; empty sets are not values.", [
+    hash_table(),
+    es("INSERT INTO users VALUE {'pk': 'e', 's': '', 'l': [''], 'm': {'k': ''}}"),
+    es("INSERT INTO users VALUE {'pk': 'e2', 'b': ?}", [{"B": ""}]),
+    es("INSERT INTO users VALUE {'pk': 'e3', 'ss': ?}", [{"SS": []}]),
+    es("SELECT * FROM users WHERE pk = 'e'"),
+    es("SELECT * FROM users WHERE pk = 'e2'"),
+    es("SELECT pk FROM users WHERE pk = 'e' AND s = ''"),
+    es("UPDATE users SET s2 = '' WHERE pk = 'e' RETURNING MODIFIED NEW *"),
+])
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     keep = set()

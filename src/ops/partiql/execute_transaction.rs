@@ -210,6 +210,22 @@ fn read_all(
     Ok(out)
 }
 
+/// Errors of evaluating an UPDATE's values (operand types, missing attributes, paths, number
+/// range), which DynamoDB Local answers as the call's ValidationException, not as a reason.
+fn is_evaluation_error(e: &Error) -> bool {
+    const EVALUATION: [&str; 5] = [
+        "An operand in the update expression has an incorrect data type",
+        "The provided expression refers to an attribute that does not exist in the item",
+        "The document path provided in the update expression is invalid for update",
+        "Number overflow.",
+        "Number underflow.",
+    ];
+    e.kind == ErrorKind::Validation
+        && e.message
+            .as_deref()
+            .is_some_and(|m| EVALUATION.iter().any(|p| m.starts_with(p)))
+}
+
 /// DynamoDB Local ends an EXISTS (ConditionCheck) failure's message with a period.
 fn with_period(mut e: Error) -> Error {
     if e.kind == ErrorKind::ConditionalCheckFailed {
@@ -232,6 +248,8 @@ fn write_all(
     keys: Vec<Result<EncodedKey>>,
     units: &mut Vec<(String, f64)>,
 ) -> Result<()> {
+    // An update that cannot be evaluated fails the call itself, not as a reason.
+    let failed: std::cell::RefCell<Option<Error>> = std::cell::RefCell::new(None);
     // The callbacks first, so the actions can borrow them.
     let mut conditions: Vec<Option<CondFn>> = Vec::with_capacity(planned.len());
     let mut updates: Vec<Option<UpdateFn>> = Vec::with_capacity(planned.len());
@@ -256,10 +274,15 @@ fn write_all(
                 let plan =
                     ItemUpdate::from_expression(u.update.clone(), u.paths.clone(), &exprs, cond);
                 let key = u.key.clone();
+                let failed = &failed;
                 (
                     None,
                     Some(Box::new(move |old: Option<&Item>| {
-                        plan.apply(meta, &key, old)
+                        plan.apply(meta, &key, old).inspect_err(|e| {
+                            if is_evaluation_error(e) {
+                                failed.borrow_mut().get_or_insert_with(|| e.clone());
+                            }
+                        })
                     })),
                 )
             }
@@ -330,6 +353,9 @@ fn write_all(
         fingerprint: &fingerprint,
     });
     let outcome = engine.transact_write(actions, token).map_err(|mut e| {
+        if let Some(first) = failed.borrow_mut().take() {
+            return first;
+        }
         if e.kind == ErrorKind::IdempotentParameterMismatch {
             e.message = Some(
                 "Specified idempotent token was used with different request parameters within the idempotency window".into(),
