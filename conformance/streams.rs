@@ -89,6 +89,14 @@ async fn stream_records_reach_the_sdk_and_survive_a_restart() {
         .send()
         .await
         .unwrap();
+    // An update that only removes, on a missing item, writes nothing: no record either.
+    db.update_item()
+        .table_name("events")
+        .key("pk", s("ghost"))
+        .update_expression("REMOVE v, w.x")
+        .send()
+        .await
+        .unwrap();
     db.update_item()
         .table_name("events")
         .key("pk", s("a"))

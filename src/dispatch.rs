@@ -6,7 +6,7 @@
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::Scope;
-use crate::ops::{self, batches, items, partiql, reads, streams, tables, Input, Output};
+use crate::ops::{batches, items, partiql, reads, streams, tables, Input, Output};
 use crate::protocol::{self, Service};
 use serde_json::Value;
 use std::sync::Arc;
@@ -59,9 +59,6 @@ pub fn run(
 ) -> Result<Output> {
     protocol::shape::model(service).validate(op, body)?;
     let input = Input(body.as_object().expect("bodies are objects"));
-    if let Some(name) = input.str("TableName") {
-        ops::validate_table_name(name)?;
-    }
     let (e, s, i) = (engine, scope, input);
     let tree = match (service, op) {
         (Service::DynamoDb, "GetItem") => return items::get_item::run(e, s, i),

@@ -85,6 +85,16 @@ impl ErrorKind {
             ErrorKind::Internal => ("com.amazonaws.dynamodb.v20120810#InternalServerError", 500),
         }
     }
+
+    /// The body key of the message: the service's front end writes `Message` for its own
+    /// SerializationException and for TransactionCanceledException (the model's member name),
+    /// `message` for the rest.
+    pub fn message_key(self) -> &'static str {
+        match self {
+            ErrorKind::Serialization | ErrorKind::TransactionCanceled => "Message",
+            _ => "message",
+        }
+    }
 }
 
 /// Extra payload some errors carry in their body.

@@ -6,20 +6,22 @@
 //!   the digits as `d+1`; for negatives both complemented and a 0xFF terminator, so that a longer
 //!   digit string (a larger magnitude) sorts lower.
 //!
-//! Scan order. A table is scanned in the order of a hash of the partition key, then the sort key;
-//! parallel scan segments are ranges of that hash. awsim uses DynamoDB Local's hash (SHA-1 of a
-//! fixed salt and the key's bytes, numbers in its own decimal encoding), so a Scan returns items in
-//! the same order and the same segments as the recordings: the stored partition key of an item
-//! (`items.pk`, and an LSI row's `ipk`) is that 20-byte hash followed by the value's encoding.
-//! GSI rows are ordered by their own key, ties broken by [`gsi_tie`].
+//! Scan order, as the service has it. A table or index is scanned in the order of the MD5 of a
+//! fixed salt ("Outliers") and the partition key's bytes (numbers in the service's binary
+//! decimal form, [`decimal_bytes`]), then by sort key; items with equal index keys by the MD5 of
+//! the salt and the table key's bytes ([`gsi_tie`]). Parallel scan segment i of N holds the
+//! partitions whose hash starts with a 12-bit prefix in [ceil(4096·i/N), ceil(4096·(i+1)/N)).
+//! The stored partition key of an item (`items.pk`, an index row's `ipk`) is that 16-byte hash
+//! followed by the value's encoding, so a walk in primary-key order is a Scan and a segment a
+//! hash range. (DynamoDB Local orders by a SHA-1 of its own salt instead: ORACLE.md.)
 use crate::model::{AttributeValue, Number};
-use sha1::{Digest, Sha1};
+use md5::{Digest, Md5};
 
 /// Length of the hash that prefixes a stored partition key.
-pub const HASH_LEN: usize = 20;
+pub const HASH_LEN: usize = 16;
 
-/// DynamoDB Local's salt for key hashes.
-const SALT: &[u8] = b"LocalDdb";
+/// The service's salt for key hashes.
+const SALT: &[u8] = b"Outliers";
 
 /// `0.d1d2.. x 10^exp` with exp in [-129, 126]: exp + 129 fits one byte.
 const EXP_BIAS: i32 = 129;
@@ -63,34 +65,37 @@ pub fn encode_partition(v: &AttributeValue) -> Vec<u8> {
     out
 }
 
-/// The tie-breaker of GSI rows with equal index keys: DynamoDB Local's hash of the table key.
+/// The tie-breaker of index rows with equal index keys: the hash of the table key's bytes
+/// (hash key, then range key).
 pub fn gsi_tie(hash: &AttributeValue, range: Option<&AttributeValue>) -> Vec<u8> {
-    match range {
-        None => hash_value(hash).to_vec(),
-        Some(range) => {
-            let mut h = Sha1::new();
-            h.update(SALT);
-            h.update(hash_value(hash));
-            h.update(hash_value(range));
-            h.finalize().to_vec()
-        }
+    let mut h = Md5::new();
+    h.update(SALT);
+    h.update(hash_bytes(hash));
+    if let Some(range) = range {
+        h.update(hash_bytes(range));
     }
+    h.finalize().to_vec()
 }
 
-/// `SHA-1(salt || key bytes)`: the partition's position in scan order.
+/// `MD5(salt || key bytes)`: the partition's position in scan order.
 pub fn hash_value(v: &AttributeValue) -> [u8; HASH_LEN] {
-    let mut h = Sha1::new();
+    let mut h = Md5::new();
     h.update(SALT);
-    match v {
-        AttributeValue::S(s) => h.update(s.as_bytes()),
-        AttributeValue::B(b) => h.update(b),
-        AttributeValue::N(n) => h.update(decimal_bytes(n)),
-        _ => {}
-    }
+    h.update(hash_bytes(v));
     h.finalize().into()
 }
 
-/// DynamoDB Local's byte form of a number for hashing: an exponent byte, then the digits packed
+/// A key value's bytes as hashed: a string's UTF-8, a binary's bytes, a number's decimal form.
+fn hash_bytes(v: &AttributeValue) -> std::borrow::Cow<'_, [u8]> {
+    match v {
+        AttributeValue::S(s) => s.as_bytes().into(),
+        AttributeValue::B(b) => b.as_slice().into(),
+        AttributeValue::N(n) => decimal_bytes(n).into(),
+        _ => (&[][..]).into(),
+    }
+}
+
+/// The byte form of a number for hashing (the service's and DynamoDB Local's): an exponent byte, then the digits packed
 /// two per byte (centesimal), each byte complemented for negatives (which end in 102 when short).
 fn decimal_bytes(n: &Number) -> Vec<u8> {
     if n.is_zero() {
@@ -125,39 +130,19 @@ fn decimal_bytes(n: &Number) -> Vec<u8> {
 }
 
 /// The range of hashes segment `segment` of `total` covers: `[lo, hi)`, `hi` None for the last.
-/// The whole 160-bit space is cut into `total` equal parts (integer division, the remainder to
-/// the last), as DynamoDB Local assigns items to segments.
+/// The service cuts the 12-bit hash prefix space (4096 values) at ceil(4096·i/N).
 pub fn segment_range(segment: u32, total: u32) -> ([u8; HASH_LEN], Option<[u8; HASH_LEN]>) {
-    let step = div_u160([0xFF; HASH_LEN], total.max(1));
-    let lo = mul_u160(step, segment);
-    let hi = (segment + 1 < total).then(|| mul_u160(step, segment + 1));
-    (lo, hi)
-}
-
-fn div_u160(n: [u8; HASH_LEN], d: u32) -> [u8; HASH_LEN] {
-    let mut out = [0u8; HASH_LEN];
-    let mut rem: u64 = 0;
-    for (i, b) in n.iter().enumerate() {
-        let cur = (rem << 8) | *b as u64;
-        out[i] = (cur / d as u64) as u8;
-        rem = cur % d as u64;
-    }
-    out
-}
-
-/// `n * m`, saturating at the maximum (never reached for `m <= total`).
-fn mul_u160(n: [u8; HASH_LEN], m: u32) -> [u8; HASH_LEN] {
-    let mut out = [0u8; HASH_LEN];
-    let mut carry: u64 = 0;
-    for i in (0..HASH_LEN).rev() {
-        let cur = n[i] as u64 * m as u64 + carry;
-        out[i] = cur as u8;
-        carry = cur >> 8;
-    }
-    if carry > 0 {
-        return [0xFF; HASH_LEN];
-    }
-    out
+    let total = total.max(1) as u64;
+    let cut = |i: u64| (4096 * i).div_ceil(total);
+    let bound = |prefix: u64| {
+        let mut out = [0u8; HASH_LEN];
+        out[0] = (prefix >> 4) as u8;
+        out[1] = ((prefix & 0xF) << 4) as u8;
+        out
+    };
+    let lo = cut(segment as u64);
+    let hi = cut(segment as u64 + 1);
+    (bound(lo.min(4095)), (hi < 4096).then(|| bound(hi)))
 }
 
 #[cfg(test)]
@@ -197,12 +182,24 @@ mod tests {
         assert_eq!(d("0"), "80");
     }
 
-    // The recorded scan order of k0..k9 on a hash-only table (scan_order_and_paging).
+    // The service's order of partitions "A" and "B": MD5("OutliersA") starts 0cb5bb and
+    // MD5("OutliersB") 2a5fbc (DynamoDB Local's SHA-1 puts B first).
     #[test]
-    fn scan_order_is_dynamodb_locals() {
-        let mut keys: Vec<String> = (0..10).map(|i| format!("k{i}")).collect();
-        keys.sort_by_key(|k| hash_value(&AttributeValue::S(k.clone())));
-        assert_eq!(keys.join(" "), "k7 k3 k4 k1 k5 k2 k8 k9 k0 k6");
+    fn scan_order_is_the_services() {
+        let a = hash_value(&AttributeValue::S("A".into()));
+        let b = hash_value(&AttributeValue::S("B".into()));
+        assert_eq!(hex(&a[..3]), "0cb5bb");
+        assert_eq!(hex(&b[..3]), "2a5fbc");
+        assert!(a < b);
+    }
+
+    // Segment bounds are 12-bit prefixes cut at ceil(4096·i/N): 3 segments cut at 1366, 2731.
+    #[test]
+    fn segments_cut_the_twelve_bit_prefix_space() {
+        let prefix = |b: [u8; HASH_LEN]| ((b[0] as u32) << 4) | (b[1] as u32 >> 4);
+        let (lo, hi) = segment_range(1, 3);
+        assert_eq!((prefix(lo), hi.map(prefix)), (1366, Some(2731)));
+        assert_eq!(segment_range(2, 3).1, None);
     }
 
     #[test]

@@ -135,71 +135,6 @@ pub fn request_key(schema: &KeySchema, key: &Item) -> Result<EncodedKey> {
     Ok(EncodedKey { pk, sk })
 }
 
-/// Why a transaction's key failed the checks DynamoDB Local runs on transaction keys. Which of
-/// these fail the whole call and which become a cancellation reason depends on the operation
-/// (TransactWriteItems reports `Type` and `Size` per action, TransactGetItems none of them).
-#[derive(Debug, Clone, PartialEq)]
-pub enum TxKeyFault {
-    /// A `Key` parameter with more or fewer attributes than the schema has.
-    Count,
-    /// A key attribute is absent.
-    Missing,
-    /// An empty string or binary key value.
-    Empty(Error),
-    /// A key attribute of another type than the schema's.
-    Type,
-    /// A key value over the size limits.
-    Size(Error),
-}
-
-impl TxKeyFault {
-    /// DynamoDB Local's words for the schema mismatches.
-    pub fn message(&self) -> String {
-        match self {
-            TxKeyFault::Count => "The number of conditions on the keys is invalid".into(),
-            TxKeyFault::Missing => "One of the required keys was not given a value".into(),
-            TxKeyFault::Type => {
-                "One or more parameter values were invalid: Type mismatch for key".into()
-            }
-            TxKeyFault::Empty(e) | TxKeyFault::Size(e) => e.message.clone().unwrap_or_default(),
-        }
-    }
-}
-
-/// A transaction's key, checked in DynamoDB Local's order: the attribute count (for a `Key`
-/// parameter; `whole_item` for a Put's item), then per key attribute its presence and (when
-/// its type is right) emptiness, then the types, then the sizes.
-pub fn transaction_key(
-    schema: &KeySchema,
-    key: &Item,
-    whole_item: bool,
-) -> Result<EncodedKey, TxKeyFault> {
-    if !whole_item && key.len() != schema.attrs().count() {
-        return Err(TxKeyFault::Count);
-    }
-    let mut values = Vec::with_capacity(2);
-    for attr in schema.attrs() {
-        let v = key.get(&attr.name).ok_or(TxKeyFault::Missing)?;
-        if v.scalar_type() == Some(attr.ty.scalar()) {
-            check_key_empty(attr, v).map_err(TxKeyFault::Empty)?;
-        }
-        values.push((attr, v));
-    }
-    if values
-        .iter()
-        .any(|(attr, v)| v.scalar_type() != Some(attr.ty.scalar()))
-    {
-        return Err(TxKeyFault::Type);
-    }
-    let mut parts = [Vec::new(), Vec::new()];
-    for (i, (_, v)) in values.iter().enumerate() {
-        check_key_size(v, i == 1).map_err(TxKeyFault::Size)?;
-        parts[i] = encode_table_part(i, v);
-    }
-    let [pk, sk] = parts;
-    Ok(EncodedKey { pk, sk })
-}
-
 /// The stored key of an item whose key attributes are known to be valid.
 pub fn stored_key(schema: &KeySchema, item: &Item) -> EncodedKey {
     let mut parts = [Vec::new(), Vec::new()];
@@ -248,18 +183,34 @@ pub fn index_key(table: &KeySchema, index: &IndexDef, item: &Item) -> Result<Opt
                 attr.name
             )));
         }
+        // Index keys are held to the table key limits (2048 bytes for a partition, 1024 for a
+        // sort key): a write is refused (in DynamoDB Local's words), a backfill leaves the item
+        // out of the index.
+        let max = if i == 1 {
+            MAX_RANGE_KEY_BYTES
+        } else {
+            MAX_HASH_KEY_BYTES
+        };
+        if key_len(v) > max {
+            return Err(invalid("Size limit exceeded"));
+        }
         parts[i] = encode_key_value(v);
     }
-    let [mut pk, sk] = parts;
+    let [_, sk] = parts;
     let hash = item.get(&table.hash.name);
     let range = table.range.as_ref().and_then(|r| item.get(&r.name));
-    let tie = match (index.kind, hash) {
-        (IndexKind::Local, Some(h)) => {
-            pk = encode_partition(h);
-            Vec::new()
+    // An index partition is stored like a table's: its scan-order hash, then its encoding (an
+    // LSI's partition is the table's). Equal GSI keys are ordered by the table key's hash.
+    let (pk, tie) = match (index.kind, hash) {
+        (IndexKind::Local, Some(h)) => (encode_partition(h), Vec::new()),
+        (IndexKind::Global, Some(h)) => {
+            let partition = item.get(&index.key.hash.name);
+            (
+                partition.map(encode_partition).unwrap_or_default(),
+                gsi_tie(h, range),
+            )
         }
-        (IndexKind::Global, Some(h)) => gsi_tie(h, range),
-        (_, None) => Vec::new(),
+        (_, None) => (Vec::new(), Vec::new()),
     };
     Ok(Some(IndexKey { pk, sk, tie }))
 }

@@ -256,18 +256,21 @@ impl Engine {
         &self,
         meta: &TableMeta,
         key: &EncodedKey,
-        update: &dyn Fn(Option<&Item>) -> Result<Item>,
-    ) -> Result<(Option<Item>, Item)> {
+        update: &dyn Fn(Option<&Item>) -> Result<Option<Item>>,
+    ) -> Result<(Option<Item>, Option<Item>)> {
         self.store.write(|tx| {
             let old = read_current(tx, meta.id, key)?;
-            let new = update(old.as_ref().map(|(i, _)| i))?;
+            // None: an update that leaves an absent item absent (it only removes).
+            let Some(new) = update(old.as_ref().map(|(i, _)| i))? else {
+                return Ok((old.map(|(i, _)| i), None));
+            };
             let prepared = Prepared::new(
                 meta,
                 new,
                 "Item size to update has exceeded the maximum allowed size",
             )?;
             write_prepared(tx, meta, &prepared, old.as_ref(), self.now())?;
-            Ok((old.map(|(i, _)| i), prepared.item))
+            Ok((old.map(|(i, _)| i), Some(prepared.item)))
         })
     }
 

@@ -6,7 +6,7 @@ use super::keys::{self, stored_key};
 use super::{decode_row, Engine};
 use crate::codec::key::{encode_key_value, encode_partition, hash_value, segment_range};
 use crate::error::Result;
-use crate::model::{AttributeValue, IndexDef, IndexKind, Item, TableMeta};
+use crate::model::{AttributeValue, IndexDef, Item, TableMeta};
 use crate::storage::{self, Bound};
 
 /// A page stops once this much data has been read (the service's 1 MB).
@@ -187,10 +187,7 @@ impl Engine {
     ) -> Result<Page> {
         let start = read.start.map(|k| position(meta, read.index, k));
         let part = match &read.mode {
-            Mode::Query { partition, .. } => Some(match read.index {
-                Some(ix) if ix.kind == IndexKind::Global => encode_key_value(partition),
-                _ => encode_partition(partition),
-            }),
+            Mode::Query { partition, .. } => Some(encode_partition(partition)),
             Mode::Scan { .. } => None,
         };
         let (lo, hi) = match &read.mode {
@@ -205,18 +202,11 @@ impl Engine {
         };
         let forward = !matches!(read.mode, Mode::Query { forward: false, .. });
         let (mut lower_col, mut upper_col) = (lo, hi);
-        let mut base_partition = None;
+        // Tables and indexes alike are ordered by their partition's hash: a segment is a
+        // range of the first column.
         if let Some((slo, shi)) = &segment {
-            match read.index {
-                // A GSI is ordered by its own key: the segment filters on the base partition.
-                Some(ix) if ix.kind == IndexKind::Global => {
-                    base_partition = Some((slo.to_vec(), shi.map(|h| h.to_vec())));
-                }
-                _ => {
-                    lower_col = Some((slo.to_vec(), true));
-                    upper_col = shi.map(|h| (h.to_vec(), false));
-                }
-            }
+            lower_col = Some((slo.to_vec(), true));
+            upper_col = shi.map(|h| (h.to_vec(), false));
         }
         let skip = usize::from(part.is_some());
         let start_values: Option<Vec<&[u8]>> = start
@@ -242,9 +232,6 @@ impl Engine {
             lower,
             upper,
             descending: !forward,
-            base_partition: base_partition
-                .as_ref()
-                .map(|(lo, hi)| (lo.as_slice(), hi.as_deref())),
         };
         let mut page = Page::default();
         self.store.read(|conn| {

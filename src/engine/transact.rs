@@ -28,7 +28,8 @@ pub enum TxAction<'a> {
     Update {
         meta: &'a TableMeta,
         key: EncodedKey,
-        update: &'a dyn Fn(Option<&Item>) -> Result<Item>,
+        /// None: the item stays absent (an update that only removes, on no item).
+        update: &'a dyn Fn(Option<&Item>) -> Result<Option<Item>>,
     },
     Delete {
         meta: &'a TableMeta,
@@ -174,20 +175,30 @@ fn apply_all(
     now: f64,
 ) -> Result<Vec<Touched>, Vec<Option<Error>>> {
     let internal = |e: Error| vec![Some(e)];
-    let mut planned = Vec::with_capacity(actions.len());
+    let total = actions.len();
+    let mut planned = Vec::with_capacity(total);
     let mut refused = false;
     for action in actions {
         match plan(tx, action) {
             Ok(p) => planned.push(Ok(p)),
             Err(e) if e.kind == ErrorKind::Internal => return Err(internal(e)),
+            // A failed condition lets the others be checked too; any other refusal (a
+            // ValidationError) stops the transaction there: the rest are not looked at.
+            Err(e) if e.kind == ErrorKind::ConditionalCheckFailed => {
+                refused = true;
+                planned.push(Err(e));
+            }
             Err(e) => {
                 refused = true;
                 planned.push(Err(e));
+                break;
             }
         }
     }
     if refused {
-        return Err(planned.into_iter().map(|p| p.err()).collect());
+        let mut reasons: Vec<Option<Error>> = planned.into_iter().map(|p| p.err()).collect();
+        reasons.resize_with(total, || None);
+        return Err(reasons);
     }
     let mut touched = Vec::with_capacity(planned.len());
     for p in planned {
@@ -221,7 +232,9 @@ fn plan<'m>(tx: &Transaction, action: TxAction<'m>) -> Result<Planned<'m>> {
         }
         TxAction::Update { meta, key, update } => {
             let old = read_current(tx, meta.id, &key)?;
-            let new = update(old.as_ref().map(|(i, _)| i))?;
+            let Some(new) = update(old.as_ref().map(|(i, _)| i))? else {
+                return Ok(Planned::Nothing(0));
+            };
             let p = Prepared::new(
                 meta,
                 new,

@@ -146,7 +146,7 @@ impl fmt::Display for ExprError {
             ),
             AttributeTypeName(t) => write!(
                 f,
-                "Invalid attribute type name found; type: {t}, valid types: {{N,BS,L,B,NULL,M,S,SS,NS,BOOL}}"
+                "Invalid attribute type name found; type: {t}, valid types: {{B,NULL,SS,BOOL,L,BS,N,NS,S,M}}"
             ),
             BetweenOrder { low, high } => write!(
                 f,

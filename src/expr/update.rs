@@ -123,6 +123,18 @@ fn set_path(item: &mut Item, path: &[PathElem], value: AttributeValue) -> Result
     Ok(())
 }
 
+/// Whether `path` names a place an attribute could be set: its parent exists and is a map
+/// for a name, a list for an index.
+fn check_place(item: &mut Item, path: &[PathElem]) -> Result<()> {
+    let last = path.last().ok_or_else(invalid_path)?;
+    match (parent_mut(item, path)?, last) {
+        (None, PathElem::Attr(_))
+        | (Some(AttributeValue::M(_)), PathElem::Attr(_))
+        | (Some(AttributeValue::L(_)), PathElem::Index(_)) => Ok(()),
+        _ => Err(invalid_path()),
+    }
+}
+
 fn remove_path(item: &mut Item, path: &[PathElem]) -> Result<()> {
     let last = path.last().ok_or_else(invalid_path)?;
     match (parent_mut(item, path)?, last) {
@@ -227,7 +239,25 @@ pub fn apply_update(
     }
     let mut item = old.clone();
     let mut removes: Vec<&[PathElem]> = Vec::new();
-    for ((a, path), value) in update.actions.iter().zip(paths).zip(values) {
+    // SETs of list elements run in index order (their paths never overlap, so only appends past
+    // the end can notice): `SET a[84] = :x, a[37] = :y` on a short list appends y, then x.
+    let mut order: Vec<usize> = (0..update.actions.len()).collect();
+    let list_sets: Vec<usize> = order
+        .iter()
+        .copied()
+        .filter(|&i| {
+            matches!(update.actions[i], Action::Set(..))
+                && matches!(paths[i].last(), Some(PathElem::Index(_)))
+        })
+        .collect();
+    let mut sorted = list_sets.clone();
+    sorted.sort_by(|&a, &b| paths[a].cmp(&paths[b]));
+    for (slot, i) in list_sets.into_iter().zip(sorted) {
+        order[slot] = i;
+    }
+    let mut values: Vec<Option<AttributeValue>> = values;
+    for i in order {
+        let (a, path, value) = (&update.actions[i], &paths[i], values[i].take());
         match (a, value) {
             (Action::Set(..), Some(v)) => set_path(&mut item, path, v)?,
             (Action::Add(..), Some(v)) => {
@@ -241,8 +271,8 @@ pub fn apply_update(
                         None => remove_path(&mut item, path)?,
                     }
                 } else {
-                    // The parent must still be a valid place for the attribute.
-                    parent_mut(&mut item, path)?;
+                    // The path must still be a valid place for the attribute, as for SET.
+                    check_place(&mut item, path)?;
                 }
             }
             _ => removes.push(path),

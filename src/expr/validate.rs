@@ -286,6 +286,13 @@ fn call_in_condition(ctx: &Ctx, call: &Call, used: &mut Used) -> Result<(), Expr
         "attribute_type" => {
             count(call, 2)?;
             distinct_first(ctx, name, &call.args[0], &call.args[1..], used)?;
+            // The type must be a value: a path has no type the service can check.
+            if matches!(call.args[1], Operand::Path(_)) {
+                return Err(ExprError::OperandType {
+                    function: name.into(),
+                    ty: "{NS,SS,L,BS,N,M,B,BOOL,NULL,S}",
+                });
+            }
             match ctx.literal(&call.args[1]) {
                 Some(AttributeValue::S(t)) => {
                     const TYPES: [&str; 10] =
@@ -430,14 +437,14 @@ pub fn action_type_name(v: &AttributeValue) -> &'static str {
 }
 
 /// Pass A of a SET value: words, and functions that are not update functions or stand where
-/// they cannot (list_append as an arithmetic operand).
-fn shape_set_operand(o: &Operand, in_arith: bool) -> Result<(), ExprError> {
+/// they cannot (list_append as an arithmetic operand or inside another function).
+fn shape_set_operand(o: &Operand, in_arith: bool, in_call: bool) -> Result<(), ExprError> {
     match o {
         Operand::Path(p) => words_path(p),
         Operand::Value(_) => Ok(()),
         Operand::Arith(a, _, b) => {
-            shape_set_operand(a, true)?;
-            shape_set_operand(b, true)
+            shape_set_operand(a, true, in_call)?;
+            shape_set_operand(b, true, in_call)
         }
         Operand::Call(c) => {
             if !known_function(&c.name) {
@@ -446,10 +453,12 @@ fn shape_set_operand(o: &Operand, in_arith: bool) -> Result<(), ExprError> {
             if !UPDATE_FUNCTIONS.contains(&c.name.as_str()) {
                 return Err(ExprError::FunctionNotInUpdate(c.name.clone()));
             }
-            if in_arith && c.name == "list_append" {
+            if (in_arith || in_call) && c.name == "list_append" {
                 return Err(ExprError::FunctionMisuse(c.name.clone()));
             }
-            c.args.iter().try_for_each(|a| shape_set_operand(a, false))
+            c.args
+                .iter()
+                .try_for_each(|a| shape_set_operand(a, false, true))
         }
     }
 }
@@ -535,7 +544,7 @@ pub fn validate_update(
     for a in &update.actions {
         words_path(a.path())?;
         match a {
-            Action::Set(_, v) => shape_set_operand(v, false)?,
+            Action::Set(_, v) => shape_set_operand(v, false, false)?,
             Action::Add(_, v) | Action::Delete(_, v) => words_operand(v)?,
             Action::Remove(_) => {}
         }

@@ -27,13 +27,26 @@ pub enum NumberError {
 }
 
 impl NumberError {
-    /// The service's message for this error.
+    /// The service's message for this error (a syntax error is followed by `: <text>` where
+    /// the text is known: [`NumberError::message_for`]).
     pub fn message(self) -> &'static str {
         match self {
-            NumberError::Syntax => "A value provided cannot be converted into a number",
-            NumberError::TooManyDigits => "DynamoDB only supports precision up to 38 digits",
+            NumberError::Syntax => "The parameter cannot be converted to a numeric value",
+            NumberError::TooManyDigits => {
+                "Attempting to store more than 38 significant digits in a Number"
+            }
             NumberError::Overflow => "Number overflow. Attempting to store a number with magnitude larger than supported range",
             NumberError::Underflow => "Number underflow. Attempting to store a number with magnitude smaller than supported range",
+        }
+    }
+}
+
+impl NumberError {
+    /// The message for `text`: a syntax error names the text it could not read.
+    pub fn message_for(self, text: &str) -> String {
+        match self {
+            NumberError::Syntax if !text.is_empty() => format!("{}: {text}", self.message()),
+            _ => self.message().to_string(),
         }
     }
 }
@@ -120,14 +133,15 @@ impl Number {
         let last = mantissa.iter().rposition(|&d| d != 0).unwrap();
         let digits = mantissa[first..=last].to_vec();
         let exp = int_len - first as i64 + exp10;
-        if digits.len() > MAX_DIGITS {
-            return Err(NumberError::TooManyDigits);
-        }
+        // The service's order: magnitude first, then precision.
         if exp > 126 {
             return Err(NumberError::Overflow);
         }
         if exp < -129 {
             return Err(NumberError::Underflow);
+        }
+        if digits.len() > MAX_DIGITS {
+            return Err(NumberError::TooManyDigits);
         }
         Ok(Number {
             negative,
@@ -199,12 +213,12 @@ impl Number {
 
     /// Whether the number can be stored: 38 significant digits, magnitude in [1E-130, 1E+126).
     pub fn check(&self) -> Result<(), NumberError> {
-        if self.digits.len() > MAX_DIGITS {
-            Err(NumberError::TooManyDigits)
-        } else if !self.is_zero() && self.exp > 126 {
+        if !self.is_zero() && self.exp > 126 {
             Err(NumberError::Overflow)
         } else if !self.is_zero() && self.exp < -129 {
             Err(NumberError::Underflow)
+        } else if self.digits.len() > MAX_DIGITS {
+            Err(NumberError::TooManyDigits)
         } else {
             Ok(())
         }

@@ -182,6 +182,39 @@ pub struct TableMeta {
 }
 
 impl TableMeta {
+    /// The table's unique id (UUID-shaped), fixed for the life of the table: derived from what
+    /// identifies this incarnation of it (account, region, name, creation time), so a table
+    /// created again under the same name gets another id and no storage is needed.
+    pub fn table_id(&self) -> String {
+        let mut h: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+        let created = self.created.to_bits().to_le_bytes();
+        for b in [
+            self.account.as_bytes(),
+            b"/",
+            self.region.as_bytes(),
+            b"/",
+            self.name.as_bytes(),
+            b"/",
+            &created,
+        ]
+        .concat()
+        {
+            // FNV-1a, 128-bit.
+            h ^= b as u128;
+            h = h.wrapping_mul(0x0000_0000_0100_0000_0000_0000_0000_013B);
+        }
+        let h = (h & !(0xF << 76) | (0x4 << 76)) & !(0x3 << 62) | (0x2 << 62);
+        let hex = format!("{h:032x}");
+        format!(
+            "{}-{}-{}-{}-{}",
+            &hex[0..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..32]
+        )
+    }
+
     pub fn arn(&self) -> String {
         format!(
             "arn:aws:dynamodb:{}:{}:table/{}",

@@ -475,6 +475,12 @@ impl Legacy {
                 "Invalid number of argument(s) for the {op} ComparisonOperator"
             )));
         }
+        // Every value of the list has one type (IN included), before the operator's types.
+        if list.iter().any(|v| v.type_name() != list[0].type_name()) {
+            return Err(invalid(
+                "AttributeValues inside AttributeValueList must be of same type",
+            ));
+        }
         let scalar_only = matches!(op, "LT" | "LE" | "GT" | "GE" | "BETWEEN" | "BEGINS_WITH");
         for v in &list {
             if scalar_only && v.scalar_type().is_none()

@@ -12,7 +12,7 @@ pub mod streams;
 pub mod tables;
 
 use crate::engine::Engine;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use serde_json::{Map, Value};
 
 /// An operation's output: a JSON tree, or a body already written (the item-heavy reads write
@@ -30,22 +30,6 @@ impl Output {
             Output::Written(b) => b,
         }
     }
-}
-
-/// Table names: 3 to 255 of `[a-zA-Z0-9_.-]` (the model's TableName member also admits an ARN,
-/// whose length the model bounds; the name inside it is checked here).
-pub fn validate_table_name(name: &str) -> Result<()> {
-    let name = name.rsplit_once(":table/").map(|(_, n)| n).unwrap_or(name);
-    let ok = (3..=255).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
-    if !ok {
-        return Err(Error::validation(
-            "Invalid table/index name.  Table/index names must be between 3 and 255 characters long, and may contain only the characters a-z, A-Z, 0-9, '_', '-', and '.'",
-        ));
-    }
-    Ok(())
 }
 
 /// A request body that passed model validation: members have their declared JSON types.

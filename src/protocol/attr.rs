@@ -1,6 +1,5 @@
 //! AttributeValue <-> JSON, with the service's validation of values and its error texts.
 use crate::error::{Error, Result};
-use crate::model::number::NumberError;
 use crate::model::{AttributeValue, Item, Number};
 use base64::Engine as _;
 use serde_json::{Map, Value};
@@ -12,10 +11,6 @@ const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STA
 
 fn invalid(msg: impl std::fmt::Display) -> Error {
     Error::validation(format!("One or more parameter values were invalid: {msg}"))
-}
-
-pub fn number_error(e: NumberError) -> Error {
-    Error::validation(e.message())
 }
 
 /// Parses an attribute map (`Item`, `Key`, `ExpressionAttributeValues`...).
@@ -40,7 +35,12 @@ fn empty_name() -> Error {
 /// Parses one attribute value found `depth` levels down (a top-level attribute is level 1).
 pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
     let Some(o) = v.as_object() else {
-        return Err(Error::serialization("Unexpected value type in payload"));
+        return Err(Error::serialization(match v {
+            Value::Array(_) => {
+                "Unrecognized collection type class com.amazonaws.dynamodb.v20120810.AttributeValue"
+            }
+            _ => "Unexpected value type in payload",
+        }));
     };
     let mut set = o.iter().filter(|(_, v)| !v.is_null());
     let (tag, inner) = match (set.next(), set.next()) {
@@ -70,27 +70,24 @@ pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
                 "{}_VALUE cannot be converted to String",
                 if *b { "TRUE" } else { "FALSE" }
             ))),
-            Value::Number(_) => Err(Error::serialization(
-                "NUMBER_VALUE cannot be converted to String",
-            )),
+            Value::Number(n) => Err(Error::serialization(format!(
+                "{} cannot be converted to String",
+                number_token(n)
+            ))),
             Value::Array(_) => Err(Error::serialization(
-                "Start of list found where not expected",
+                "Unrecognized collection type class java.lang.String",
             )),
-            _ => Err(Error::serialization(
-                "Start of structure or map found where not expected.",
-            )),
+            _ => Err(Error::serialization(NO_MAP)),
         }
     };
     let list = |x: &Value| -> Result<Vec<Value>> {
         match x {
             Value::Array(a) => Ok(a.clone()),
-            Value::Object(_) => Err(Error::serialization(
-                "Start of structure or map found where not expected.",
-            )),
+            Value::Object(_) => Err(Error::serialization(NO_MAP)),
             _ => Err(Error::serialization("Unexpected field type")),
         }
     };
-    let number = |s: &str| Number::parse(s).map_err(number_error);
+    let number = |s: &str| Number::parse(s).map_err(|e| Error::validation(e.message_for(s)));
     let binary = |s: &str| decode_base64(s);
     Ok(match tag.as_str() {
         "S" => AttributeValue::S(string(inner)?),
@@ -114,10 +111,7 @@ pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
                 return Err(invalid("An string set  may not be empty"));
             }
             if has_duplicates(&items) {
-                return Err(invalid(format!(
-                    "Input collection [{}] contains duplicates",
-                    items.join(", ")
-                )));
+                return Err(duplicates(&items));
             }
             let mut v = AttributeValue::Ss(items);
             v.sort_set();
@@ -136,6 +130,7 @@ pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
                 .map(|t| number(t))
                 .collect::<Result<Vec<_>>>()?;
             if has_duplicates(&nums.iter().map(|n| n.to_string()).collect::<Vec<_>>()) {
+                // The service's words for a number set: no prefix, no members.
                 return Err(Error::validation("Input collection contains duplicates"));
             }
             let mut v = AttributeValue::Ns(nums);
@@ -155,7 +150,11 @@ pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
                 .map(|t| binary(t))
                 .collect::<Result<Vec<_>>>()?;
             if has_duplicates(&bins) {
-                return Err(invalid("Input collection of type BS contains duplicates."));
+                // The service prints the members as sent, then (without a space) the type.
+                return Err(invalid(format!(
+                    "Input collection [{}]of type BS contains duplicates.",
+                    texts.join(", ")
+                )));
             }
             let mut v = AttributeValue::Bs(bins);
             v.sort_set();
@@ -180,10 +179,10 @@ pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
             }
             Value::Array(_) => {
                 return Err(Error::serialization(
-                    "Start of list found where not expected",
+                    "Unrecognized collection type java.util.Map<java.lang.String, com.amazonaws.dynamodb.v20120810.AttributeValue>",
                 ))
             }
-            _ => return Err(Error::serialization("Unexpected value type in payload")),
+            _ => return Err(Error::serialization("Unexpected field type")),
         },
         _ => return Err(Error::validation(
             "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes",
@@ -191,26 +190,38 @@ pub fn parse_value(v: &Value, depth: usize) -> Result<AttributeValue> {
     })
 }
 
-/// A BOOL or NULL flag. Like DynamoDB Local (values/bool_as_string), the JSON strings "true"
-/// and "false" (any case) are read as booleans; anything else that is not a JSON boolean is a
-/// SerializationException.
+/// A BOOL or NULL flag. The service's reader also converts the strings true/false, 1/0 and
+/// yes/no (any case); any other string is not a boolean token.
 fn boolean(v: &Value) -> Result<bool> {
     match v {
         Value::Bool(b) => Ok(*b),
-        Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
-        Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(false),
-        Value::String(_) => Err(Error::serialization(
-            "STRING_VALUE cannot be converted to Boolean",
-        )),
-        Value::Number(_) => Err(Error::serialization(
-            "NUMBER_VALUE cannot be converted to Boolean",
-        )),
+        Value::String(s) => match s.to_ascii_uppercase().as_str() {
+            "TRUE" | "1" | "YES" => Ok(true),
+            "FALSE" | "0" | "NO" => Ok(false),
+            _ => Err(Error::serialization(
+                "Unexpected token received from parser",
+            )),
+        },
+        Value::Number(n) => Err(Error::serialization(format!(
+            "{} cannot be converted to Boolean",
+            number_token(n)
+        ))),
         Value::Array(_) => Err(Error::serialization(
-            "Start of list found where not expected",
+            "Unrecognized collection type class java.lang.Boolean",
         )),
-        _ => Err(Error::serialization(
-            "Start of structure or map found where not expected.",
-        )),
+        _ => Err(Error::serialization(NO_MAP)),
+    }
+}
+
+/// An object where a scalar or list belongs.
+const NO_MAP: &str = "Start of structure or map found where not expected";
+
+/// How the service's reader names a JSON number it cannot convert.
+fn number_token(n: &serde_json::Number) -> &'static str {
+    if n.is_f64() {
+        "DECIMAL_VALUE"
+    } else {
+        "NUMBER_VALUE"
     }
 }
 
@@ -236,6 +247,14 @@ fn decode_base64(s: &str) -> Result<Vec<u8>> {
     }
     B64.decode(s)
         .map_err(|_| Error::serialization("Invalid last non-pad Base64 character dectected"))
+}
+
+/// A set given a member twice: the service prints the members as sent.
+fn duplicates(items: &[String]) -> Error {
+    invalid(format!(
+        "Input collection [{}] contains duplicates.",
+        items.join(", ")
+    ))
 }
 
 fn has_duplicates<T: Ord>(items: &[T]) -> bool {
@@ -330,7 +349,8 @@ mod tests {
         assert!(message(deep).starts_with("Nesting Levels have exceeded supported limits: "));
     }
 
-    // DynamoDB Local reads "true"/"false" strings as booleans in BOOL and NULL.
+    // The service's reader converts true/false, 1/0 and yes/no strings (any case) in BOOL and
+    // NULL; another string is not a boolean token.
     #[test]
     fn bool_strings_are_booleans() {
         assert_eq!(
@@ -342,8 +362,12 @@ mod tests {
             AttributeValue::Null
         );
         assert_eq!(
-            message(json!({"BOOL": "yes"})),
-            "STRING_VALUE cannot be converted to Boolean"
+            parse_value(&json!({"BOOL": "No"}), 1).unwrap(),
+            AttributeValue::Bool(false)
+        );
+        assert_eq!(
+            message(json!({"BOOL": "maybe"})),
+            "Unexpected token received from parser"
         );
     }
 

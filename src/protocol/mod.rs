@@ -141,7 +141,7 @@ pub fn render(result: Result<Vec<u8>, Error>) -> Response {
             let mut m = Map::new();
             m.insert("__type".into(), Value::String(ty.into()));
             if let Some(msg) = e.message {
-                m.insert("message".into(), Value::String(msg));
+                m.insert(e.kind.message_key().into(), Value::String(msg));
             }
             if let Some(detail) = e.detail {
                 match *detail {

@@ -7,7 +7,7 @@
 //! reported at once (`N validation errors detected: ...; ...`). Only then do operations run their
 //! own semantic checks, and only after those is the table looked up.
 use crate::error::{Error, Result};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -21,13 +21,15 @@ enum Kind {
         member: usize,
     },
     Map {
+        key: usize,
         value: usize,
     },
     String {
         enums: Option<Vec<String>>,
         pattern: Option<Pattern>,
     },
-    Integer,
+    /// `integer` and `long` shapes (the flag: long), one JSON number type.
+    Integer(bool),
     Double,
     Boolean,
     Blob,
@@ -131,6 +133,7 @@ impl ServiceModel {
                         member: id(&s["member"]),
                     },
                     "map" => Kind::Map {
+                        key: id(&s["key"]),
                         value: id(&s["value"]),
                     },
                     "string" => Kind::String {
@@ -143,7 +146,8 @@ impl ServiceModel {
                         }),
                         pattern: s["pattern"].as_str().and_then(Pattern::parse),
                     },
-                    "integer" | "long" => Kind::Integer,
+                    "integer" => Kind::Integer(false),
+                    "long" => Kind::Integer(true),
                     "double" => Kind::Double,
                     "boolean" => Kind::Boolean,
                     "blob" => Kind::Blob,
@@ -173,102 +177,153 @@ impl ServiceModel {
         ServiceModel { operations, shapes }
     }
 
+    /// `Value '<v printed as the service prints a <shape>>' at '<path>' failed to satisfy
+    /// constraint: <constraint>`, for checks an operation makes in the coral form itself.
+    pub fn constraint_error(&self, shape: &str, v: &Value, path: &str, constraint: &str) -> Error {
+        let line = match self.shapes.iter().position(|s| s.name == shape) {
+            Some(id) => self.violation(id, v, path, constraint),
+            None => format!("Value '{v}' at '{path}' failed to satisfy constraint: {constraint}"),
+        };
+        Error::validation(validation_errors(&[line]))
+    }
+
     pub fn has_operation(&self, op: &str) -> bool {
         self.operations.contains_key(op)
     }
 
-    /// Validates a request body against the operation's input shape.
+    /// Validates a request body against the operation's input shape: JSON types first (the
+    /// first mismatch is a SerializationException), then table names, then every other model
+    /// constraint at once.
+    ///
+    /// Table names are reported alone, before anything else: a member of shape `TableArn`
+    /// (a table name or ARN) must be 1 to 1024 characters, and a name that is not an ARN is then
+    /// held to the table name rules (pattern, then at least 3, then at most 255 characters), in
+    /// the coral form at the member's path. CreateTable words a missing TableName itself.
     pub fn validate(&self, op: &str, body: &Value) -> Result<()> {
         let Some(Some(root)) = self.operations.get(op) else {
             return Ok(());
         };
-        self.check_types(*root, body)?;
-        let mut errors = Vec::new();
-        self.check_constraints(*root, body, "", &mut errors);
+        self.check_types(*root, body, false)?;
+        if op == "CreateTable" && body.get("TableName").is_none_or(Value::is_null) {
+            return Err(Error::validation(
+                "The parameter 'TableName' is required but was not present in the request",
+            ));
+        }
+        let mut found = Found::default();
+        self.check_constraints(*root, body, "", &mut found);
+        let errors = if found.names.is_empty() {
+            found.others
+        } else {
+            found.names
+        };
         if errors.is_empty() {
             return Ok(());
         }
-        let head = if errors.len() == 1 {
-            "1 validation error detected: ".to_string()
-        } else {
-            format!("{} validation errors detected: ", errors.len())
-        };
-        Err(Error::validation(head + &errors.join("; ")))
+        Err(Error::validation(validation_errors(&errors)))
     }
 
-    fn check_types(&self, shape: usize, v: &Value) -> Result<()> {
+    /// The JSON type pass, as the service's deserializer words its refusals. `in_collection`:
+    /// the value is a list member or a map value (a structure there is read differently from a
+    /// structure member).
+    fn check_types(&self, shape: usize, v: &Value, in_collection: bool) -> Result<()> {
         let s = &self.shapes[shape];
         if v.is_null() {
             return Ok(());
         }
-        let type_name = match &s.kind {
-            Kind::String { .. } | Kind::Blob => "String",
-            Kind::Integer => "Integer",
-            Kind::Double => "Double",
-            Kind::Boolean => "Boolean",
-            Kind::Timestamp => "Date",
-            _ => "",
+        let fail = |msg: String| Err(Error::serialization(msg));
+        let number_token = |n: &serde_json::Number| {
+            if n.is_f64() {
+                "DECIMAL_VALUE"
+            } else {
+                "NUMBER_VALUE"
+            }
         };
+        const NO_MAP: &str = "Start of structure or map found where not expected";
         match (&s.kind, v) {
             (Kind::Structure { members, .. }, Value::Object(o)) => {
                 for (name, m) in members {
                     if let Some(mv) = o.get(name) {
-                        self.check_types(*m, mv)?;
+                        self.check_types(*m, mv, false)?;
                     }
                 }
                 Ok(())
             }
-            (Kind::Map { value, .. }, Value::Object(o)) => {
-                o.values().try_for_each(|mv| self.check_types(*value, mv))
-            }
-            (Kind::List { member }, Value::Array(a)) => {
-                a.iter().try_for_each(|e| self.check_types(*member, e))
-            }
-            (Kind::Structure { .. } | Kind::Map { .. }, Value::Array(_)) => Err(
-                Error::serialization("Start of list found where not expected"),
-            ),
-            (Kind::Structure { .. } | Kind::Map { .. }, _) => {
-                Err(Error::serialization("Unexpected value type in payload"))
-            }
-            (Kind::List { .. }, Value::Object(_)) => Err(Error::serialization(
-                "Start of structure or map found where not expected.",
+            (Kind::Structure { .. }, Value::Array(_)) => fail(format!(
+                "Unrecognized collection type class {}",
+                self.java_class(shape)
             )),
-            (Kind::List { .. }, _) => Err(Error::serialization("Unexpected field type")),
-            (_, Value::Object(_)) => Err(Error::serialization(
-                "Start of structure or map found where not expected.",
+            (Kind::Structure { .. }, _) if in_collection => {
+                fail("Unexpected value type in payload".into())
+            }
+            (Kind::Structure { .. }, _) => fail("Unexpected field type".into()),
+            (Kind::Map { value, .. }, Value::Object(o)) => o
+                .values()
+                .try_for_each(|mv| self.check_types(*value, mv, true)),
+            (Kind::Map { value, .. }, Value::Array(_)) => fail(format!(
+                "Unrecognized collection type java.util.Map<java.lang.String, {}>",
+                self.java_class(*value)
             )),
-            (_, Value::Array(_)) => Err(Error::serialization(
-                "Start of list found where not expected",
+            (Kind::List { member }, Value::Array(a)) => a
+                .iter()
+                .try_for_each(|e| self.check_types(*member, e, true)),
+            (Kind::List { .. }, Value::Object(_)) => fail(NO_MAP.into()),
+            (Kind::List { .. } | Kind::Map { .. }, _) => fail("Unexpected field type".into()),
+            (_, Value::Object(_)) => fail(NO_MAP.into()),
+            (_, Value::Array(_)) => fail(format!(
+                "Unrecognized collection type class {}",
+                self.java_class(shape)
             )),
-            (Kind::String { .. } | Kind::Blob, Value::String(_)) => Ok(()),
-            (Kind::Integer, Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(()),
+            (Kind::String { .. }, Value::String(_)) | (Kind::Blob, Value::String(_)) => Ok(()),
+            (Kind::Blob, _) => fail("only base-64-encoded strings are convertible to bytes".into()),
+            (Kind::Integer(_), Value::Number(n)) if n.is_i64() || n.is_u64() => Ok(()),
             (Kind::Double | Kind::Timestamp, Value::Number(_)) => Ok(()),
             (Kind::Boolean, Value::Bool(_)) => Ok(()),
-            // BOOL and NULL attribute values read "true"/"false" strings as booleans, as
-            // DynamoDB Local does (protocol::attr; values/bool_as_string).
-            (Kind::Boolean, Value::String(t))
-                if matches!(
-                    s.name.as_str(),
-                    "BooleanAttributeValue" | "NullAttributeValue"
-                ) && (t.eq_ignore_ascii_case("true") || t.eq_ignore_ascii_case("false")) =>
-            {
-                Ok(())
+            // A boolean may be written as a string the service's reader converts (any case):
+            // true/false, 1/0, yes/no; any other string is not a boolean token.
+            (Kind::Boolean, Value::String(t)) => {
+                let t = t.to_ascii_uppercase();
+                if ["TRUE", "FALSE", "1", "0", "YES", "NO"].contains(&t.as_str()) {
+                    Ok(())
+                } else {
+                    fail("Unexpected token received from parser".into())
+                }
             }
             (_, other) => {
                 let token = match other {
                     Value::String(_) => "STRING_VALUE",
                     Value::Bool(true) => "TRUE_VALUE",
                     Value::Bool(false) => "FALSE_VALUE",
-                    _ => "NUMBER_VALUE",
+                    Value::Number(n) => number_token(n),
+                    _ => "NULL_VALUE",
                 };
-                Err(Error::serialization(format!(
-                    "{token} cannot be converted to {type_name}"
-                )))
+                let class = self.java_class(shape);
+                let simple = class.rsplit('.').next().unwrap_or_default();
+                fail(format!("{token} cannot be converted to {simple}"))
             }
         }
     }
 
-    fn check_constraints(&self, shape: usize, v: &Value, path: &str, errors: &mut Vec<String>) {
+    /// The Java class the service's reader maps a shape to, as its messages name it.
+    fn java_class(&self, shape: usize) -> String {
+        let s = &self.shapes[shape];
+        match &s.kind {
+            Kind::Structure { .. } => format!("com.amazonaws.dynamodb.v20120810.{}", s.name),
+            Kind::String { .. } => "java.lang.String".into(),
+            Kind::Integer(false) => "java.lang.Integer".into(),
+            Kind::Integer(true) => "java.lang.Long".into(),
+            Kind::Double => "java.lang.Double".into(),
+            Kind::Boolean => "java.lang.Boolean".into(),
+            Kind::Blob => "java.nio.ByteBuffer".into(),
+            Kind::Timestamp => "java.util.Date".into(),
+            Kind::List { member } => format!("java.util.List<{}>", self.java_class(*member)),
+            Kind::Map { value, .. } => format!(
+                "java.util.Map<java.lang.String, {}>",
+                self.java_class(*value)
+            ),
+        }
+    }
+
+    fn check_constraints(&self, shape: usize, v: &Value, path: &str, found: &mut Found) {
         let s = &self.shapes[shape];
         match (&s.kind, v) {
             (Kind::Structure { members, required }, Value::Object(o)) => {
@@ -277,152 +332,312 @@ impl ServiceModel {
                 }
                 let own = left_to_operations(&s.name);
                 for (name, m) in members {
+                    if own.members.contains(&name.as_str()) {
+                        continue;
+                    }
                     let child = join(path, name);
+                    let required = required.contains(name) || also_required(&s.name, o, name);
                     match o.get(name) {
                         None | Some(Value::Null)
-                            if required.contains(name) && !own.required.contains(&name.as_str()) =>
+                            if required && !own.required.contains(&name.as_str()) =>
                         {
-                            errors.push(format!("Value null at '{child}' failed to satisfy constraint: Member must not be null"))
+                            found.others.push(format!("Value null at '{child}' failed to satisfy constraint: Member must not be null"))
                         }
                         None | Some(Value::Null) => {}
-                        Some(mv) => self.check_constraints(*m, mv, &child, errors),
+                        Some(mv) => self.check_constraints(*m, mv, &child, found),
                     }
                 }
             }
             (Kind::List { member }, Value::Array(a)) => {
-                self.check_length(s, a.len(), v, path, errors);
+                for c in self.length_violations(s, a.len()) {
+                    found.others.push(self.violation(shape, v, path, &c));
+                }
                 for (i, e) in a.iter().enumerate() {
-                    self.check_constraints(*member, e, &format!("{path}.{}.member", i + 1), errors);
+                    self.check_constraints(*member, e, &format!("{path}.{}.member", i + 1), found);
                 }
             }
-            (Kind::Map { value }, Value::Object(o)) => {
-                self.check_length(s, o.len(), v, path, errors);
-                if self.shapes[*value].name != "AttributeValue" {
+            (Kind::Map { key, value }, Value::Object(o)) => {
+                for c in self.length_violations(s, o.len()) {
+                    found.others.push(self.violation(shape, v, path, &c));
+                }
+                // A key or value that breaks its shape's constraints is reported once for the
+                // whole map, listing every constraint of that shape (`Map keys must satisfy
+                // constraint: [...]`).
+                let bad_key = o
+                    .keys()
+                    .any(|k| !self.string_violations(*key, k).is_empty());
+                if bad_key {
+                    let all = self.all_constraints(*key);
+                    let msg = format!("Map keys must satisfy constraint: [{}]", all.join(", "));
+                    let line = self.violation(shape, v, path, &msg);
+                    if self.shapes[*key].name == "TableArn" {
+                        found.names.push(line);
+                    } else {
+                        found.others.push(line);
+                    }
+                }
+                let value_shape = &self.shapes[*value];
+                let bad_value = o.values().any(|e| match e {
+                    Value::Array(a) => !self.length_violations(value_shape, a.len()).is_empty(),
+                    Value::String(text) => !self.string_violations(*value, text).is_empty(),
+                    _ => false,
+                });
+                if bad_value {
+                    let all = self.all_constraints(*value);
+                    let msg = format!("Map value must satisfy constraint: [{}]", all.join(", "));
+                    found.others.push(self.violation(shape, v, path, &msg));
+                }
+                if value_shape.name != "AttributeValue" {
                     for (k, e) in o {
-                        self.check_constraints(*value, e, &format!("{path}.{k}.member"), errors);
+                        let at = format!("{path}.{k}.member");
+                        match (&value_shape.kind, e) {
+                            // The list's own length is the map value constraint above.
+                            (Kind::List { member }, Value::Array(a)) => {
+                                for (i, x) in a.iter().enumerate() {
+                                    let p = format!("{at}.{}.member", i + 1);
+                                    self.check_constraints(*member, x, &p, found);
+                                }
+                            }
+                            (Kind::Structure { .. }, _) => {
+                                self.check_constraints(*value, e, &at, found)
+                            }
+                            _ => {}
+                        }
                     }
                 }
             }
-            (Kind::String { enums, pattern }, Value::String(text)) => {
-                if let Some(enums) = enums {
-                    if !enums.iter().any(|e| e == text) {
-                        errors.push(format!(
-                            "Value '{text}' at '{path}' failed to satisfy constraint: Member must satisfy enum value set: [{}]",
-                            enums.join(", ")
-                        ));
-                        return;
-                    }
-                }
-                self.check_length(s, text.chars().count(), v, path, errors);
-                if let Some(p) = pattern {
-                    if !p.matches(text) {
-                        errors.push(format!(
-                            "Value '{text}' at '{path}' failed to satisfy constraint: Member must satisfy regular expression pattern: {}",
-                            p.text()
-                        ));
-                    }
+            (Kind::String { .. }, Value::String(text)) => {
+                let into = if s.name == "TableArn" {
+                    &mut found.names
+                } else {
+                    &mut found.others
+                };
+                for c in self.string_violations(shape, text) {
+                    into.push(self.violation(shape, v, path, &c));
                 }
             }
-            (Kind::Integer, Value::Number(n)) => {
+            (Kind::Integer(_), Value::Number(n)) => {
                 let n = n.as_i64().unwrap_or(i64::MAX);
                 if let Some(min) = s.min.filter(|m| n < *m) {
-                    errors.push(format!("Value '{n}' at '{path}' failed to satisfy constraint: Member must have value greater than or equal to {min}"));
+                    found.others.push(format!("Value '{n}' at '{path}' failed to satisfy constraint: Member must have value greater than or equal to {min}"));
                 }
                 if let Some(max) = s.max.filter(|m| n > *m) {
-                    errors.push(format!("Value '{n}' at '{path}' failed to satisfy constraint: Member must have value less than or equal to {max}"));
+                    found.others.push(format!("Value '{n}' at '{path}' failed to satisfy constraint: Member must have value less than or equal to {max}"));
                 }
             }
             _ => {}
         }
     }
 
-    fn check_length(&self, s: &Shape, len: usize, v: &Value, path: &str, errors: &mut Vec<String>) {
+    /// `Value '<v>' at '<path>' failed to satisfy constraint: <constraint>`.
+    fn violation(&self, shape: usize, v: &Value, path: &str, constraint: &str) -> String {
+        format!(
+            "Value '{}' at '{path}' failed to satisfy constraint: {constraint}",
+            self.java(shape, v)
+        )
+    }
+
+    /// The constraints a string breaks, in the order the service lists them: the enum alone
+    /// (nothing else is checked then), else the pattern, then the lengths. A table name given
+    /// as a name rather than an ARN is also held to the table name rules.
+    fn string_violations(&self, shape: usize, text: &str) -> Vec<String> {
+        let s = &self.shapes[shape];
+        let Kind::String { enums, pattern } = &s.kind else {
+            return Vec::new();
+        };
+        if let Some(enums) = enums {
+            if !enums.iter().any(|e| e == text) {
+                return vec![format!(
+                    "Member must satisfy enum value set: [{}]",
+                    enums.join(", ")
+                )];
+            }
+        }
+        let mut out = Vec::new();
+        if let Some(p) = pattern.filter(|p| !p.matches(text)) {
+            out.push(pattern_constraint(p));
+        }
+        out.extend(self.length_violations(s, text.chars().count()));
+        if s.name == "TableArn" && out.is_empty() && !text.starts_with("arn:") {
+            if !Pattern::Name.matches(text) {
+                out.push(pattern_constraint(Pattern::Name));
+            }
+            let len = text.chars().count();
+            if len < 3 {
+                out.push(length_constraint(Some(3), None));
+            }
+            if len > 255 {
+                out.push(length_constraint(None, Some(255)));
+            }
+        }
+        out
+    }
+
+    fn length_violations(&self, s: &Shape, len: usize) -> Vec<String> {
         let len = len as i64;
         let own = left_to_operations(&s.name);
-        if let Some(min) = s.min.filter(|m| len < *m && !own.min) {
-            errors.push(format!(
-                "Value '{}' at '{path}' failed to satisfy constraint: Member must have length greater than or equal to {min}",
-                java_string(v)
-            ));
+        let mut out = Vec::new();
+        if s.min.is_some_and(|m| len < m && !own.min) {
+            out.push(length_constraint(s.min, None));
         }
-        if let Some(max) = s.max.filter(|m| len > *m && !own.max) {
-            errors.push(format!(
-                "Value '{}' at '{path}' failed to satisfy constraint: Member must have length less than or equal to {max}",
-                java_string(v)
-            ));
+        if s.max.is_some_and(|m| len > m && !own.max) {
+            out.push(length_constraint(None, s.max));
+        }
+        out
+    }
+
+    /// Every constraint of a shape, as a map key or value constraint lists them: maximum
+    /// length, minimum length, pattern (a table name or ARN: the table name rules).
+    fn all_constraints(&self, shape: usize) -> Vec<String> {
+        let s = &self.shapes[shape];
+        let (min, max, pattern) = match (&s.kind, s.name.as_str()) {
+            (_, "TableArn") => (Some(3), Some(255), Some(Pattern::Name)),
+            (Kind::String { pattern, .. }, _) => (s.min, s.max, *pattern),
+            _ => (s.min, s.max, None),
+        };
+        let mut out = Vec::new();
+        if max.is_some() {
+            out.push(length_constraint(None, max));
+        }
+        if min.is_some() {
+            out.push(length_constraint(min, None));
+        }
+        out.extend(pattern.map(pattern_constraint));
+        out
+    }
+
+    /// How the service's (Java) front end prints a request value inside a constraint message:
+    /// strings bare, lists `[a, b]`, maps `{k=v}`, structures as their class with every member
+    /// (`KeySchemaElement(attributeName=pk, keyType=HASH)`, absent ones `null`), blobs as a
+    /// `java.nio.HeapByteBuffer`.
+    fn java(&self, shape: usize, v: &Value) -> String {
+        let s = &self.shapes[shape];
+        match (&s.kind, v) {
+            (_, Value::Null) => "null".into(),
+            (Kind::Structure { members, .. }, Value::Object(o)) => {
+                let fields: Vec<String> = members
+                    .iter()
+                    .map(|(name, m)| {
+                        let value = o
+                            .get(name)
+                            .map_or_else(|| "null".to_string(), |mv| self.java(*m, mv));
+                        format!("{}={value}", lower_first(name))
+                    })
+                    .collect();
+                format!("{}({})", s.name, fields.join(", "))
+            }
+            (Kind::List { member }, Value::Array(a)) => {
+                let items: Vec<String> = a.iter().map(|e| self.java(*member, e)).collect();
+                format!("[{}]", items.join(", "))
+            }
+            (Kind::Map { value, .. }, Value::Object(o)) => {
+                let items: Vec<String> = o
+                    .iter()
+                    .map(|(k, e)| format!("{k}={}", self.java(*value, e)))
+                    .collect();
+                format!("{{{}}}", items.join(", "))
+            }
+            (Kind::Blob, Value::String(b64)) => {
+                let n = b64.trim_end_matches('=').len() * 3 / 4;
+                format!("java.nio.HeapByteBuffer[pos=0 lim={n} cap={n}]")
+            }
+            (_, Value::String(text)) => text.clone(),
+            (_, other) => other.to_string(),
         }
     }
 }
 
-/// Model constraints an operation checks itself instead, with the words DynamoDB Local uses:
-/// the service's own constraint message would print Java renderings of request objects
-/// (`{users=[com.amazonaws...WriteRequest@1a2b]}`) that cannot be reproduced, and it counts keys
-/// and write requests over all tables, which a per-list model constraint cannot express.
+/// What the constraint pass found: table name violations (reported alone, first) and the rest.
+#[derive(Default)]
+struct Found {
+    names: Vec<String>,
+    others: Vec<String>,
+}
+
+/// `N validation error(s) detected: a; b`.
+pub fn validation_errors(errors: &[String]) -> String {
+    let head = if errors.len() == 1 {
+        "1 validation error detected: ".to_string()
+    } else {
+        format!("{} validation errors detected: ", errors.len())
+    };
+    head + &errors.join("; ")
+}
+
+fn length_constraint(min: Option<i64>, max: Option<i64>) -> String {
+    match (min, max) {
+        (Some(min), _) => format!("Member must have length greater than or equal to {min}"),
+        (_, Some(max)) => format!("Member must have length less than or equal to {max}"),
+        _ => String::new(),
+    }
+}
+
+fn pattern_constraint(p: Pattern) -> String {
+    format!(
+        "Member must satisfy regular expression pattern: {}",
+        p.text()
+    )
+}
+
+fn lower_first(name: &str) -> String {
+    let mut c = name.chars();
+    c.next()
+        .map(|f| f.to_lowercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// Model constraints an operation checks itself instead, in words the service uses for them:
+/// the batch operations count keys and write requests over all tables ("Too many items
+/// requested for the BatchGetItem call") and word an empty RequestItems themselves; Query words
+/// its Limit without the value (`Value at 'Limit' ...`).
 struct OwnChecks {
     min: bool,
     max: bool,
     required: &'static [&'static str],
+    /// Members whose constraints the operation checks (neither required nor ranges here).
+    members: &'static [&'static str],
 }
 
 fn left_to_operations(shape: &str) -> OwnChecks {
-    let (min, max, required): (bool, bool, &'static [&'static str]) = match shape {
+    let (min, max, required, members): (bool, bool, &[&str], &[&str]) = match shape {
+        // "The requestItems parameter is required for BatchGetItem" (absent or empty).
+        "BatchGetItemInput" | "BatchWriteItemInput" => (false, false, &["RequestItems"], &[]),
+        "BatchGetRequestMap" | "BatchWriteItemRequestMap" => (true, true, &[], &[]),
         // BatchGetItem: "The list of keys in RequestItems for BatchGetItem is required: ..." and
-        // "Too many items requested for the BatchGetItem call" (100 keys over all tables).
-        "KeyList" => (true, true, &[]),
-        "KeysAndAttributes" => (false, false, &["Keys"]),
-        "BatchGetRequestMap" => (false, true, &[]),
-        // BatchWriteItem: "The batch write request list for a table cannot be null or empty" and
-        // "Too many items requested for the BatchWriteItem call" (25 over all tables).
-        "WriteRequests" => (true, true, &[]),
-        "BatchWriteItemRequestMap" => (false, true, &[]),
-        "PutRequest" => (false, false, &["Item"]),
-        "DeleteRequest" => (false, false, &["Key"]),
-        // Transactions: "Member must have length less than or equal to 100".
-        "TransactWriteItemList" | "TransactGetItemList" => (false, true, &[]),
-        // PartiQL: "BatchGetItem cannot fetch more than 25 items" (reads) or "BatchWriteItem
-        // cannot write more than 25 items" (writes), and 100 statements a transaction.
-        "PartiQLBatchRequest" | "ParameterizedStatements" => (false, true, &[]),
-        _ => (false, false, &[]),
+        // "Value at 'RequestItems.<table>.member.Keys' failed to satisfy constraint: ...".
+        "KeyList" => (true, true, &[], &[]),
+        "KeysAndAttributes" => (false, false, &["Keys"], &[]),
+        "PutRequest" => (false, false, &["Item"], &[]),
+        "DeleteRequest" => (false, false, &["Key"], &[]),
+        // "Value at 'Limit' failed to satisfy constraint: ..." (ops/reads/query.rs).
+        "QueryInput" => (false, false, &[], &["Limit"]),
+        _ => (false, false, &[], &[]),
     };
-    OwnChecks { min, max, required }
+    OwnChecks {
+        min,
+        max,
+        required,
+        members,
+    }
+}
+
+/// Members the service requires although the current model makes them optional: a CreateTable
+/// that does not copy a global table (GlobalTableSourceArn) needs its AttributeDefinitions and
+/// KeySchema, and says so in the coral form.
+fn also_required(shape: &str, o: &serde_json::Map<String, Value>, member: &str) -> bool {
+    shape == "CreateTableInput"
+        && matches!(member, "AttributeDefinitions" | "KeySchema")
+        && o.get("GlobalTableSourceArn").is_none_or(Value::is_null)
 }
 
 /// Member paths are the member names with a lower-case first letter, joined by dots.
 fn join(path: &str, member: &str) -> String {
-    let mut c = member.chars();
-    let lower: String = c
-        .next()
-        .map(|f| f.to_lowercase().chain(c).collect())
-        .unwrap_or_default();
+    let lower = lower_first(member);
     if path.is_empty() {
         lower
     } else {
         format!("{path}.{lower}")
     }
-}
-
-/// How the service's (Java) front end prints a value inside a constraint message.
-fn java_string(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Array(a) => format!(
-            "[{}]",
-            a.iter().map(java_string).collect::<Vec<_>>().join(", ")
-        ),
-        Value::Object(o) => java_map(o),
-        Value::Null => "null".into(),
-        other => other.to_string(),
-    }
-}
-
-fn java_map(o: &Map<String, Value>) -> String {
-    format!(
-        "{{{}}}",
-        o.iter()
-            .map(|(k, v)| format!("{k}={}", java_string(v)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    )
 }
 
 /// The order in which the service lists an enum's values in its constraint message. It is not
@@ -482,5 +697,69 @@ mod tests {
             .validate("ListTables", &json!({"Limit": "x"}))
             .unwrap_err();
         assert_eq!(e.kind, crate::error::ErrorKind::Serialization);
+    }
+
+    // A bad table name is reported alone, before the request's other constraint violations,
+    // pattern first, then length (public suite: validation-ordering/createTable).
+    #[test]
+    fn table_name_violations_are_reported_alone_and_first() {
+        let e = dynamodb()
+            .validate(
+                "CreateTable",
+                &json!({"TableName": "x!", "KeySchema": [], "AttributeDefinitions": []}),
+            )
+            .unwrap_err();
+        assert_eq!(
+            e.message.unwrap(),
+            "2 validation errors detected: Value 'x!' at 'tableName' failed to satisfy constraint: \
+             Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; Value 'x!' at 'tableName' \
+             failed to satisfy constraint: Member must have length greater than or equal to 3"
+        );
+        // An empty name breaks the ARN shape's own minimum, and only that.
+        let e = dynamodb()
+            .validate("PutItem", &json!({"TableName": "", "Item": {}}))
+            .unwrap_err();
+        assert_eq!(
+            e.message.unwrap(),
+            "1 validation error detected: Value '' at 'tableName' failed to satisfy constraint: \
+             Member must have length greater than or equal to 1"
+        );
+        // An ARN is not held to the name pattern.
+        let arn = "arn:aws:dynamodb:us-east-1:000000000000:table/users";
+        assert!(dynamodb()
+            .validate("DescribeTable", &json!({"TableName": arn}))
+            .is_ok());
+    }
+
+    // A list inside a map that breaks its bounds is reported once for the whole map, listing all
+    // the value shape's constraints; structures print as their class with every member.
+    #[test]
+    fn map_value_violations_print_the_map_in_java_form() {
+        let e = dynamodb()
+            .validate(
+                "BatchWriteItem",
+                &json!({"RequestItems": {"t_1": [], "t_2": [{"DeleteRequest": {"Key": {"pk": {"B": "AAE="}}}}]}}),
+            )
+            .unwrap_err();
+        assert_eq!(
+            e.message.unwrap(),
+            "1 validation error detected: Value '{t_1=[], t_2=[WriteRequest(putRequest=null, \
+             deleteRequest=DeleteRequest(key={pk=AttributeValue(s=null, n=null, \
+             b=java.nio.HeapByteBuffer[pos=0 lim=2 cap=2], sS=null, nS=null, bS=null, m=null, l=null, \
+             nULL=null, bOOL=null)}))]}' at 'requestItems' failed to satisfy constraint: Map value must \
+             satisfy constraint: [Member must have length less than or equal to 25, Member must have \
+             length greater than or equal to 1]"
+        );
+        let e = dynamodb()
+            .validate(
+                "BatchGetItem",
+                &json!({"RequestItems": {"ab": {"Keys": [{}]}}}),
+            )
+            .unwrap_err();
+        assert!(e.message.unwrap().ends_with(
+            "at 'requestItems' failed to satisfy constraint: Map keys must satisfy constraint: \
+             [Member must have length less than or equal to 255, Member must have length greater \
+             than or equal to 3, Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+]"
+        ));
     }
 }

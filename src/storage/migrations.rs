@@ -93,6 +93,10 @@ const MIGRATIONS: &[Migration] = &[
      ) WITHOUT ROWID;
      CREATE INDEX transact_tokens_at ON transact_tokens (at);",
     ),
+    // 5: the service's scan order. Partition hashes become MD5("Outliers" || key bytes) (16
+    // bytes instead of DynamoDB Local's 20-byte SHA-1), GSI partitions are hashed like the
+    // table's, and GSI ties hash the table key's bytes (codec/key.rs).
+    Migration::Code(service_scan_order),
 ];
 
 const INDEX_ITEMS_V2: &str = "CREATE TABLE index_items (
@@ -167,6 +171,86 @@ fn scan_order_keys(tx: &Transaction) -> Result<()> {
     Ok(())
 }
 
+/// Migration 5: every stored partition key, index partition and tie recomputed from the items
+/// themselves, into fresh tables (the keys are primary keys).
+fn service_scan_order(tx: &Transaction) -> Result<()> {
+    tx.execute_batch(&format!(
+        "ALTER TABLE items RENAME TO items_v4;
+         ALTER TABLE index_items RENAME TO index_items_v4;
+         DROP INDEX items_by_expiry;
+         CREATE TABLE items (
+             table_id INTEGER NOT NULL,
+             pk BLOB NOT NULL,
+             sk BLOB NOT NULL,
+             item BLOB NOT NULL,
+             size INTEGER NOT NULL,
+             expires REAL,
+             PRIMARY KEY (table_id, pk, sk)
+         ) WITHOUT ROWID;
+         {INDEX_ITEMS_V2}"
+    ))?;
+    let corrupt = |what: &str| Error::internal(format!("migration 5: {what}"));
+    for meta in super::load_tables(tx)? {
+        let hash_name = &meta.key.hash.name;
+        let range_name = meta.key.range.as_ref().map(|r| &r.name);
+        let mut insert = tx.prepare(
+            "INSERT INTO items (table_id, pk, sk, item, size, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        let mut rows =
+            tx.prepare("SELECT sk, item, size, expires FROM items_v4 WHERE table_id = ?1")?;
+        let mut rows = rows.query([meta.id])?;
+        while let Some(r) = rows.next()? {
+            let (sk, bytes, size): (Vec<u8>, Vec<u8>, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            let expires: Option<f64> = r.get(3)?;
+            let item = decode_item(&bytes).map_err(|_| corrupt("item"))?;
+            let hk = item.get(hash_name).ok_or_else(|| corrupt("key"))?;
+            insert.execute(params![
+                meta.id,
+                encode_partition(hk),
+                sk,
+                bytes,
+                size,
+                expires
+            ])?;
+        }
+        let mut insert = tx.prepare(
+            "INSERT INTO index_items (table_id, index_name, ipk, isk, t, pk, sk, item, size)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        let mut rows = tx.prepare(
+            "SELECT index_name, isk, sk, item, size FROM index_items_v4 WHERE table_id = ?1",
+        )?;
+        let mut rows = rows.query([meta.id])?;
+        while let Some(r) = rows.next()? {
+            let (index, isk, sk): (String, Vec<u8>, Vec<u8>) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            let (bytes, size): (Vec<u8>, i64) = (r.get(3)?, r.get(4)?);
+            let Some(ix) = meta.index(&index) else {
+                continue;
+            };
+            let item = decode_item(&bytes).map_err(|_| corrupt("index row"))?;
+            let hk = item.get(hash_name).ok_or_else(|| corrupt("index key"))?;
+            let rk = range_name.and_then(|n| item.get(n));
+            let pk = encode_partition(hk);
+            let (ipk, t) = match ix.kind {
+                IndexKind::Local => (pk.clone(), Vec::new()),
+                IndexKind::Global => {
+                    let ih = item
+                        .get(&ix.key.hash.name)
+                        .ok_or_else(|| corrupt("index partition"))?;
+                    (encode_partition(ih), gsi_tie(hk, rk))
+                }
+            };
+            insert.execute(params![meta.id, index, ipk, isk, t, pk, sk, bytes, size])?;
+        }
+    }
+    tx.execute_batch(
+        "DROP TABLE items_v4;
+         DROP TABLE index_items_v4;
+         CREATE INDEX items_by_expiry ON items (table_id, expires) WHERE expires IS NOT NULL;",
+    )?;
+    Ok(())
+}
+
 pub fn migrate(conn: &mut Connection) -> Result<()> {
     let version: usize =
         conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
@@ -203,15 +287,56 @@ mod tests {
 
     // A data dir written before migration 2 (partition keys without their hash, index rows
     // without the tie column) must open and answer exactly as one written after it. The old
-    // layout is rebuilt from a current one by stripping what migrations 2, 3 and 4 add.
+    // layout is rebuilt from a current one by stripping what migrations 2 to 5 add.
     #[test]
     fn migration_2_rewrites_keys_of_an_existing_data_dir() {
+        reopened_after_downgrade(
+            "v1",
+            "DROP TABLE transact_tokens;
+             DROP TABLE streams;
+             DROP TABLE stream_records;
+             DROP INDEX items_by_expiry;
+             ALTER TABLE items DROP COLUMN expires;
+             UPDATE items SET pk = substr(pk, 17);
+             CREATE TABLE old (table_id INTEGER NOT NULL, index_name TEXT NOT NULL, ipk BLOB NOT NULL,
+                 isk BLOB NOT NULL, pk BLOB NOT NULL, sk BLOB NOT NULL, item BLOB NOT NULL,
+                 size INTEGER NOT NULL, PRIMARY KEY (table_id, index_name, ipk, isk, pk, sk)) WITHOUT ROWID;
+             INSERT INTO old SELECT table_id, index_name, substr(ipk, 17), isk, substr(pk, 17), sk,
+                 item, size FROM index_items;
+             DROP TABLE index_items;
+             ALTER TABLE old RENAME TO index_items;
+             PRAGMA user_version = 1;",
+        );
+    }
+
+    // A data dir written before migration 5 (DynamoDB Local's 20-byte scan hashes, GSI
+    // partitions stored unhashed, other ties) opens in the service's order and answers as one
+    // written after it: the old layout is made by replacing every hash with 20 other bytes.
+    #[test]
+    fn migration_5_rehashes_keys_of_an_existing_data_dir() {
+        reopened_after_downgrade(
+            "v4",
+            "UPDATE items SET pk = zeroblob(20) || substr(pk, 17);
+             CREATE TABLE old AS SELECT table_id, index_name,
+                 CASE WHEN t = x'' THEN zeroblob(20) || substr(ipk, 17) ELSE substr(ipk, 17) END AS ipk,
+                 isk, CASE WHEN t = x'' THEN t ELSE randomblob(20) END AS t,
+                 zeroblob(20) || substr(pk, 17) AS pk, sk, item, size FROM index_items;
+             DELETE FROM index_items;
+             INSERT INTO index_items SELECT * FROM old;
+             DROP TABLE old;
+             PRAGMA user_version = 4;",
+        );
+    }
+
+    /// Writes a table with a GSI and an LSI, reads it, rewrites the database with `downgrade`
+    /// (SQL that leaves an older layout and user_version), reopens and reads it again.
+    fn reopened_after_downgrade(name: &str, downgrade: &str) {
         use crate::engine::Engine;
         use crate::model::Scope;
         use crate::protocol::Service;
         use serde_json::{json, Value};
 
-        let dir = std::env::temp_dir().join(format!("awsim-migrate-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("awsim-migrate-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let config = crate::Config {
             data_dir: dir.clone(),
@@ -292,26 +417,8 @@ mod tests {
             engine.close();
             out
         };
-        // Back to the layout of migration 1.
         let conn = Connection::open(dir.join("dynamodb.db")).unwrap();
-        conn.execute_batch(
-            "DROP TABLE transact_tokens;
-             DROP TABLE streams;
-             DROP TABLE stream_records;
-             DROP INDEX items_by_expiry;
-             ALTER TABLE items DROP COLUMN expires;
-             UPDATE items SET pk = substr(pk, 21);
-             CREATE TABLE old (table_id INTEGER NOT NULL, index_name TEXT NOT NULL, ipk BLOB NOT NULL,
-                 isk BLOB NOT NULL, pk BLOB NOT NULL, sk BLOB NOT NULL, item BLOB NOT NULL,
-                 size INTEGER NOT NULL, PRIMARY KEY (table_id, index_name, ipk, isk, pk, sk)) WITHOUT ROWID;
-             INSERT INTO old SELECT table_id, index_name,
-                 CASE WHEN t = x'' THEN substr(ipk, 21) ELSE ipk END, isk, substr(pk, 21), sk, item, size
-                 FROM index_items;
-             DROP TABLE index_items;
-             ALTER TABLE old RENAME TO index_items;
-             PRAGMA user_version = 1;",
-        )
-        .unwrap();
+        conn.execute_batch(downgrade).unwrap();
         drop(conn);
         let engine = Engine::open(&config).unwrap();
         assert_eq!(queries(&engine), before);

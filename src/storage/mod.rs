@@ -632,8 +632,6 @@ pub struct Range<'a> {
     pub lower: Bound<'a>,
     pub upper: Bound<'a>,
     pub descending: bool,
-    /// GSI parallel scan: only rows whose base partition key (`pk`, hash first) is in [lo, hi).
-    pub base_partition: Option<(&'a [u8], Option<&'a [u8]>)>,
 }
 
 /// A bound of a range read.
@@ -717,14 +715,6 @@ impl Range<'_> {
                 }
             }
         }
-        if let Some((lo, hi)) = self.base_partition {
-            cond(&mut sql, &mut args, "pk", ">=");
-            args.push(lo);
-            if let Some(hi) = hi {
-                cond(&mut sql, &mut args, "pk", "<");
-                args.push(hi);
-            }
-        }
         sql.push_str(" ORDER BY ");
         let dir = if self.descending { " DESC" } else { "" };
         let order: Vec<String> = free.iter().map(|c| format!("{c}{dir}")).collect();
@@ -796,7 +786,6 @@ mod tests {
             lower: Bound::None,
             upper: Bound::None,
             descending: false,
-            base_partition: None,
         }
     }
 

@@ -11,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const NOT_FOUND_LOCAL: &str = "Cannot do operations on a non-existent table";
+const TABLE_ID_REASON: &str = "the service's table descriptions carry TableId (a UUID, normalised by `table-id`); DynamoDB Local's omit it";
 const NOT_FOUND_REASON: &str = "ORACLE.md, not-found tables: the service says `Requested resource not found` (DescribeTable: `Requested resource not found: Table: <name> not found`) where DynamoDB Local says `Cannot do operations on a non-existent table`";
 
 pub fn record(root: &Path, args: &[String]) -> Result<(), String> {
@@ -233,9 +234,9 @@ async fn record_one(
                 }),
             ),
             None => {
-                let (corrected, not_found) = correct(&step.request, &oracle);
-                let correction = not_found.then(|| Correction {
-                    reason: NOT_FOUND_REASON.into(),
+                let (corrected, reasons) = correct(&step.request, &oracle);
+                let correction = (!reasons.is_empty()).then(|| Correction {
+                    reason: reasons.join("; "),
                     oracle_response: Some(normalised(oracle)),
                 });
                 (normalised(corrected), correction)
@@ -255,16 +256,41 @@ async fn record_one(
     })
 }
 
-/// The recording corrections: `Message` -> `message` (always), and the not-found message
-/// rewrite (reported as `true`, since it makes the exchange `source: service`).
-fn correct(request: &Request, oracle: &Response) -> (Response, bool) {
+/// The recording corrections: the message key per error family (silently: the replayer
+/// compares it exactly, DynamoDB Local's choice is never the service's question), and, each
+/// reported with its reason since it makes the exchange `source: service`, the not-found
+/// message and the TableId of table descriptions.
+fn correct(request: &Request, oracle: &Response) -> (Response, Vec<&'static str>) {
     let mut response = oracle.clone();
+    let mut reasons = Vec::new();
     let Body::Json(Value::Object(body)) = &mut response.body else {
-        return (response, false);
+        return (response, reasons);
     };
-    if !body.contains_key("message") {
-        if let Some(m) = body.remove("Message") {
-            body.insert("message".into(), m);
+    // Table descriptions carry the table's id on the service (normalised by `table-id`).
+    for key in ["TableDescription", "Table"] {
+        if let Some(Value::Object(d)) = body.get_mut(key) {
+            if d.contains_key("TableArn") && !d.contains_key("TableId") {
+                d.insert("TableId".into(), Value::String("<uuid>".into()));
+                reasons.push(TABLE_ID_REASON);
+            }
+        }
+    }
+    // The service's key: `Message` for its front end's SerializationException and for
+    // TransactionCanceledException, `message` for the rest (DynamoDB Local: `Message` always).
+    let ty = body
+        .get("__type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let capital = ["SerializationException", "TransactionCanceledException"]
+        .contains(&ty.rsplit('#').next().unwrap_or_default());
+    let (from, to) = if capital {
+        ("message", "Message")
+    } else {
+        ("Message", "message")
+    };
+    if !body.contains_key(to) {
+        if let Some(m) = body.remove(from) {
+            body.insert(to.into(), m);
         }
     }
     let is_not_found = body
@@ -272,7 +298,7 @@ fn correct(request: &Request, oracle: &Response) -> (Response, bool) {
         .and_then(Value::as_str)
         .is_some_and(|t| t.rsplit('#').next() == Some("ResourceNotFoundException"));
     if !is_not_found || body.get("message").and_then(Value::as_str) != Some(NOT_FOUND_LOCAL) {
-        return (response, false);
+        return (response, reasons);
     }
     let table = match &request.body {
         Body::Json(v) => v.get("TableName").and_then(Value::as_str),
@@ -285,5 +311,6 @@ fn correct(request: &Request, oracle: &Response) -> (Response, bool) {
         _ => "Requested resource not found".to_string(),
     };
     body.insert("message".into(), Value::String(message));
-    (response, true)
+    reasons.push(NOT_FOUND_REASON);
+    (response, reasons)
 }

@@ -10,7 +10,7 @@ use crate::model::{java_copy_capacity, Item, Scope, TableMeta};
 use crate::ops::batches::{capacity_list, java_order, read_units, table_name};
 use crate::ops::expressions::Exprs;
 use crate::ops::items::get_item::{attributes_to_get, first_duplicate, read_projection};
-use crate::ops::{validate_table_name, Input};
+use crate::ops::Input;
 use crate::protocol::attr::{parse_item, render_item};
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -45,6 +45,11 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         .and_then(Value::as_object)
         .unwrap_or(&empty);
 
+    if request_items.is_empty() {
+        return Err(Error::validation(
+            "The requestItems parameter is required for BatchGetItem",
+        ));
+    }
     let mut tables = Vec::with_capacity(request_items.len());
     for (name, entry) in request_items {
         let entry = Input(entry.as_object().unwrap_or(&empty));
@@ -55,6 +60,16 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
             raw_keys,
             keys: Vec::new(),
         });
+    }
+
+    // 0. The key list's model bound, per table, worded by the operation (no value printed).
+    for t in &tables {
+        if t.raw_keys.len() > MAX_KEYS {
+            return Err(Error::validation(format!(
+                "1 validation error detected: Value at 'RequestItems.{}.member.Keys' failed to satisfy constraint: Member must have length less than or equal to {MAX_KEYS}",
+                t.name
+            )));
+        }
     }
 
     // 1. Expression parameters over the whole request.
@@ -130,7 +145,6 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let mut ready: Vec<Option<Ready>> = tables.iter().map(|_| None).collect();
     for &i in &order {
         let t = &tables[i];
-        validate_table_name(table_name(t.name))?;
         let meta = engine.table(scope, table_name(t.name))?;
         let keys = t
             .keys
@@ -179,7 +193,8 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
                     };
                     items.push(render_item(&item));
                 }
-                Some(None) => {}
+                // A key that finds nothing still costs the minimum read.
+                Some(None) => units[i] += read_units(0, consistent),
                 None => left.push((*raw).clone()),
             }
         }

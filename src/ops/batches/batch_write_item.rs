@@ -12,7 +12,7 @@ use crate::ops::batches::{
     add_units, capacity_list, item_collection_metrics_per_table, java_order, table_name,
     write_units,
 };
-use crate::ops::{validate_table_name, Input};
+use crate::ops::Input;
 use crate::protocol::attr::parse_item;
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -32,17 +32,23 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         .and_then(Value::as_object)
         .unwrap_or(&empty);
 
-    // 1. Per table in request order: an empty list, then each request counted (the 26th is
-    // refused before it is read) and parsed: its shape, attribute values and item size.
+    if request_items.is_empty() {
+        return Err(Error::validation(
+            "The requestItems parameter is required for BatchWriteItem",
+        ));
+    }
+    // 1. Per table in request order (the model has refused an empty list or more than 25 for
+    // one table): each request counted over all tables (the 26th is refused before it is
+    // read) and parsed: its shape, attribute values and item size.
     let mut tables: Vec<(&str, Vec<Write>)> = Vec::with_capacity(request_items.len());
     let mut total = 0;
     for (name, list) in request_items {
-        let list = list.as_array().map(Vec::as_slice).unwrap_or(&[]);
-        if list.is_empty() {
+        // The model bounds each list (1 to 25); a JSON null passes it.
+        let Some(list) = list.as_array() else {
             return Err(Error::validation(format!(
                 "The batch write request list for a table cannot be null or empty: {name}"
             )));
-        }
+        };
         let mut writes = Vec::with_capacity(list.len());
         for request in list {
             total += 1;
@@ -63,7 +69,6 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         tables.iter().map(|_| None).collect();
     for i in java_order(&names, java_copy_capacity(names.len())) {
         let (name, writes) = &tables[i];
-        validate_table_name(table_name(name))?;
         let meta = engine.table(scope, table_name(name))?;
         let mut seen: Vec<EncodedKey> = Vec::with_capacity(writes.len());
         for w in writes {

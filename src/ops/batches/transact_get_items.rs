@@ -2,9 +2,9 @@
 //! concurrent transaction is seen whole or not at all). Responses come in request order, `{}`
 //! for a missing item. Checked in DynamoDB Local's order: the count, then one pass over the
 //! Gets (table, projection, key, same item twice).
-use crate::engine::keys::{transaction_key, EncodedKey, TxKeyFault};
+use crate::engine::keys::{self, EncodedKey};
 use crate::engine::Engine;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{CancellationReason, Error, Result};
 use crate::expr::projection::{apply_projection, Projection};
 use crate::model::{java_default_capacity, Scope, TableMeta};
 use crate::ops::batches::{add_units, capacity_list, java_order, table_name};
@@ -30,11 +30,6 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         .list("TransactItems")
         .map(Vec::as_slice)
         .unwrap_or(&[]);
-    if items.len() > MAX_GETS {
-        return Err(Error::validation(
-            "Member must have length less than or equal to 100",
-        ));
-    }
     // The model makes `Get`, its `TableName` and `Key` required: they are present here.
     let gets: Vec<Input> = items
         .iter()
@@ -52,11 +47,21 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         let mut exprs = Exprs::read(*get)?;
         let projection = read_projection_expression(*get, &mut exprs)?;
         exprs.finish(*get, &["ProjectionExpression"])?;
-        let key = transaction_key(&meta.key, key, false).map_err(|fault| match fault {
-            TxKeyFault::Empty(e) | TxKeyFault::Size(e) => e,
-            // DynamoDB Local's whole-call cancellation, without reasons (notes/batch.md).
-            schema => Error::new(ErrorKind::TransactionCanceled, schema.message()),
-        })?;
+        // A key that does not fit the schema cancels the transaction: a ValidationError
+        // reason for this Get, None for the others (the service stops at the first).
+        let key = match keys::request_key(&meta.key, key) {
+            Ok(key) => key,
+            Err(e) => {
+                let at = ready.len();
+                let reasons = (0..gets.len())
+                    .map(|i| match i == at {
+                        true => CancellationReason::from_error(e.clone()),
+                        false => CancellationReason::none(),
+                    })
+                    .collect();
+                return Err(Error::cancelled(reasons));
+            }
+        };
         if ready.iter().any(|g| g.meta.id == meta.id && g.key == key) {
             return Err(Error::validation(
                 "Transaction request cannot include multiple operations on one item",

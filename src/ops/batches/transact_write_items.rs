@@ -5,7 +5,7 @@
 //! keys and the same item twice. What only execution can tell (conditions, updates, keys of the
 //! wrong type) cancels the transaction with one reason per action. A ClientRequestToken makes
 //! a committed request idempotent for 10 minutes.
-use crate::engine::keys::{transaction_key, EncodedKey, TxKeyFault};
+use crate::engine::keys::{self, EncodedKey};
 use crate::engine::transact::{Token, TxAction, TxOutcome};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
@@ -17,7 +17,7 @@ use crate::ops::batches::{
 };
 use crate::ops::expressions::{Check, Exprs};
 use crate::ops::items::update_item::UpdatePlan;
-use crate::ops::{validate_table_name, Input};
+use crate::ops::Input;
 use crate::protocol::attr::parse_item;
 use serde_json::{Map, Value};
 use sha1::{Digest, Sha1};
@@ -48,7 +48,7 @@ const MEMBERS: [(&str, Kind); 4] = [
 /// An action's condition, run by the engine inside the write transaction.
 type ConditionFn<'a> = Box<dyn Fn(Option<&Item>) -> Result<()> + 'a>;
 /// An Update action's update (condition included), run likewise.
-type UpdateFn<'a> = Box<dyn Fn(Option<&Item>) -> Result<Item> + 'a>;
+type UpdateFn<'a> = Box<dyn Fn(Option<&Item>) -> Result<Option<Item>> + 'a>;
 
 /// Per action after the second pass: its table, and its key or the error that will be its
 /// cancellation reason.
@@ -70,11 +70,6 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         .list("TransactItems")
         .map(Vec::as_slice)
         .unwrap_or(&[]);
-    if items.len() > MAX_ACTIONS {
-        return Err(Error::validation(
-            "Member must have length less than or equal to 100",
-        ));
-    }
 
     let actions = read_actions(items)?;
     let (metas, keys) = resolve(engine, scope, &actions)?;
@@ -212,28 +207,24 @@ fn read_actions(items: &[Value]) -> Result<Vec<Action<'_>>> {
     Ok(actions)
 }
 
-/// Pass 2, in request order: table, stray placeholders, key, the same item twice. A key of the
-/// wrong type (or too long) is not an error yet: it becomes the action's cancellation reason.
+/// Pass 2, in request order: table, stray placeholders, key, the same item twice. A key that
+/// does not fit the schema is not an error yet: it becomes the action's cancellation reason.
 fn resolve(engine: &Engine, scope: &Scope, actions: &[Action]) -> Result<Resolved> {
     let mut metas: Vec<Arc<TableMeta>> = Vec::with_capacity(actions.len());
     let mut keys: Vec<Result<EncodedKey>> = Vec::with_capacity(actions.len());
     for a in actions {
         let name = table_name(a.input.str("TableName").unwrap_or_default());
-        validate_table_name(name)?;
         let meta = engine.table(scope, name)?;
         let expressions: &[&str] = match a.kind {
             Kind::Update => &["UpdateExpression", "ConditionExpression"],
             _ => &["ConditionExpression"],
         };
         a.exprs.finish(a.input, expressions)?;
-        let key = match transaction_key(&meta.key, &a.item, a.kind == Kind::Put) {
-            Ok(key) => Ok(key),
-            Err(TxKeyFault::Empty(e)) => return Err(e),
-            Err(f @ (TxKeyFault::Count | TxKeyFault::Missing)) => {
-                return Err(Error::validation(f.message()))
-            }
-            Err(TxKeyFault::Size(e)) => Err(e),
-            Err(f @ TxKeyFault::Type) => Err(Error::validation(f.message())),
+        // A key that does not fit the schema is not an error of the call: it becomes the
+        // action's ValidationError reason (the same words as the single-item operations).
+        let key = match a.kind {
+            Kind::Put => keys::item_key(&meta.key, &a.item),
+            _ => keys::request_key(&meta.key, &a.item),
         };
         if let Ok(k) = &key {
             let same = metas

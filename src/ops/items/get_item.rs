@@ -45,10 +45,13 @@ pub fn read_projection(input: Input, exprs: &mut Exprs) -> Result<Option<Project
     let Some(names) = attributes_to_get(input) else {
         return Ok(None);
     };
-    if first_duplicate(&names).is_some() {
-        return Err(Error::validation(
-            "Cannot have two attributes with the same name",
-        ));
+    if names.iter().any(String::is_empty) {
+        return Err(Error::validation("Empty attribute name"));
+    }
+    if let Some(d) = first_duplicate(&names) {
+        return Err(Error::validation(format!(
+            "One or more parameter values were invalid: Duplicate value in attribute name: {d}"
+        )));
     }
     Ok(Some(from_attribute_names(&names)))
 }

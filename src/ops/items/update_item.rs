@@ -3,7 +3,7 @@
 use crate::engine::{keys, Engine};
 use crate::error::{Error, Result};
 use crate::expr::ast::{Action, Update};
-use crate::expr::projection::PathElem;
+use crate::expr::projection::{apply_projection, PathElem, Projection};
 use crate::expr::update::{apply_update, get_path, Dialect};
 use crate::expr::validate::action_type_name;
 use crate::expr::validate::Ctx;
@@ -47,8 +47,10 @@ impl UpdatePlan {
     }
 
     /// The new item for the current one (`None`: absent, updated from its `key` alone, an
-    /// upsert): the condition first, then the key-attribute rule, then the actions.
-    pub fn apply(&self, meta: &TableMeta, key: &Item, old: Option<&Item>) -> Result<Item> {
+    /// upsert): the condition first, then the key-attribute rule, then the actions. `Ok(None)`
+    /// when the item is absent and the update only removes (REMOVE, DELETE): nothing is
+    /// written then, not even the key.
+    pub fn apply(&self, meta: &TableMeta, key: &Item, old: Option<&Item>) -> Result<Option<Item>> {
         if let Some(c) = &self.check {
             c.check(old)?;
         }
@@ -62,6 +64,15 @@ impl UpdatePlan {
                 }
             }
         }
+        // (An update without actions, only a Key, still creates the key-only item.)
+        let actions = &self.update.actions;
+        let removes_only = !actions.is_empty()
+            && actions
+                .iter()
+                .all(|a| matches!(a, Action::Remove(_) | Action::Delete(..)));
+        if old.is_none() && removes_only {
+            return Ok(None);
+        }
         let ctx = Ctx {
             names: &self.names,
             values: &self.values,
@@ -73,6 +84,7 @@ impl UpdatePlan {
             &ctx,
             self.dialect,
         )
+        .map(Some)
     }
 }
 
@@ -108,15 +120,19 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let mut out = Map::new();
     let attributes = match return_values {
         "ALL_OLD" => old.clone(),
-        "ALL_NEW" => Some(new.clone()),
+        "ALL_NEW" => new.clone(),
         "UPDATED_OLD" => old.as_ref().map(|o| updated_attributes(o, &plan.paths)),
-        "UPDATED_NEW" => Some(updated_attributes(&new, &plan.paths)),
+        "UPDATED_NEW" => new.as_ref().map(|n| updated_attributes(n, &plan.paths)),
         _ => None,
     };
     if let Some(attrs) = attributes.filter(|a| !a.is_empty()) {
         out.insert("Attributes".into(), render_item(&attrs));
     }
-    let size = item_size(&new).max(old.as_ref().map(item_size).unwrap_or(0));
+    let size = new
+        .as_ref()
+        .map(item_size)
+        .unwrap_or(0)
+        .max(old.as_ref().map(item_size).unwrap_or(0));
     if let Some((k, v)) = consumed_capacity(input, &meta.name, size.div_ceil(1024).max(1) as f64) {
         out.insert(k, v);
     }
@@ -126,18 +142,22 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     Ok(Value::Object(out))
 }
 
-/// UPDATED_OLD / UPDATED_NEW: the whole top-level attribute of every updated path that has a
-/// value in `item` (as DynamoDB Local answers; see notes/expressions.md).
+/// UPDATED_OLD / UPDATED_NEW: exactly the updated paths that have a value in `item`, as a
+/// projection of those paths (`SET a.b = :v` gives `{"a": {"b": ...}}`), as the service
+/// answers (DynamoDB Local returns the whole top-level attribute).
 pub fn updated_attributes(item: &Item, paths: &[Vec<PathElem>]) -> Item {
-    let mut out = Item::new();
-    for path in paths {
-        if let (Some(PathElem::Attr(top)), Some(_)) = (path.first(), get_path(item, path)) {
-            if let Some(v) = item.get(top) {
-                out.insert(top.clone(), v.clone());
-            }
-        }
-    }
-    out
+    let present: Vec<Vec<PathElem>> = paths
+        .iter()
+        .filter(|p| get_path(item, p).is_some())
+        .cloned()
+        .collect();
+    apply_projection(
+        item,
+        &Projection {
+            paths: present,
+            used_names: Default::default(),
+        },
+    )
 }
 
 /// Legacy AttributeUpdates: `{attr: {Action: PUT|ADD|DELETE, Value}}`.

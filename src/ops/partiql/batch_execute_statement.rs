@@ -1,4 +1,4 @@
-//! BatchExecuteStatement: up to 25 statements, all reads (SELECTs of one item each, read in one
+//! BatchExecuteStatement: up to 25 statements (the model's limit), all reads (SELECTs of one item each, read in one
 //! snapshot as BatchGetItem reads) or all writes (each INSERT, UPDATE or DELETE run on its own,
 //! as ExecuteStatement runs it). A statement that fails gets an `Error` entry (`Code`,
 //! `Message`, and the item for a failed condition with ALL_OLD) in its place; the others run.
@@ -14,9 +14,6 @@ use crate::partiql::plan::{Mode, Plan};
 use crate::protocol::attr::render_item;
 use serde_json::{Map, Value};
 use std::sync::Arc;
-
-/// The most statements one batch may carry.
-pub const MAX_STATEMENTS: usize = 25;
 
 /// One statement after planning: its table and plan, or the error that becomes its entry.
 type Planned = Result<(Arc<TableMeta>, Plan), Error>;
@@ -37,14 +34,8 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         })();
         planned.push(one);
     }
+    // (At most 25 statements: a model constraint, checked before the operation runs.)
     let reads = kinds.first().copied().unwrap_or(true);
-    if stmts.len() > MAX_STATEMENTS {
-        return Err(Error::validation(if reads {
-            "BatchGetItem cannot fetch more than 25 items"
-        } else {
-            "BatchWriteItem cannot write more than 25 items"
-        }));
-    }
     if kinds.iter().any(|k| *k != reads) {
         return Err(Error::validation(
             "Read and write requests together in the same batch is not supported.",

@@ -1,4 +1,4 @@
-//! ExecuteTransaction: up to 100 statements, all reads (SELECTs of one item each, read in one
+//! ExecuteTransaction: up to 100 statements (the model's limit), all reads (SELECTs of one item each, read in one
 //! snapshot as TransactGetItems reads) or all writes, applied all or none through the engine's
 //! transaction (`engine::transact`, as TransactWriteItems is): INSERT is a Put that refuses an
 //! existing item, UPDATE an Update of an existing item, DELETE a Delete, EXISTS(SELECT ...) a
@@ -22,9 +22,6 @@ use crate::protocol::attr::render_item;
 use serde_json::{Map, Value};
 use sha1::{Digest, Sha1};
 use std::sync::Arc;
-
-/// The most statements one transaction may carry.
-pub const MAX_STATEMENTS: usize = 100;
 
 /// Errors of a statement's key that cancel the transaction (as the statement's reason) rather
 /// than fail the call.
@@ -52,11 +49,6 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         .list("TransactStatements")
         .map(Vec::as_slice)
         .unwrap_or(&[]);
-    if list.len() > MAX_STATEMENTS {
-        return Err(Error::validation(
-            "Member must have length less than or equal to 100",
-        ));
-    }
     let stmts = statements(list);
     let mut planned = Vec::with_capacity(stmts.len());
     let mut reads = Vec::with_capacity(stmts.len());
@@ -237,7 +229,7 @@ fn with_period(mut e: Error) -> Error {
 }
 
 type CondFn<'a> = Box<dyn Fn(Option<&Item>) -> Result<()> + 'a>;
-type UpdateFn<'a> = Box<dyn Fn(Option<&Item>) -> Result<Item> + 'a>;
+type UpdateFn<'a> = Box<dyn Fn(Option<&Item>) -> Result<Option<Item>> + 'a>;
 
 /// A write transaction through the engine: all of it or none of it.
 fn write_all(

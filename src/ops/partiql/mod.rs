@@ -136,15 +136,17 @@ fn write_plan(engine: &Engine, meta: &TableMeta, plan: Plan, return_old: bool) -
             let returned = match u.returning {
                 None => None,
                 Some(ReturnValues::AllOld) => old.clone(),
-                Some(ReturnValues::AllNew) => Some(new.clone()),
+                Some(ReturnValues::AllNew) => new.clone(),
                 Some(ReturnValues::UpdatedOld) => {
                     old.as_ref().map(|o| updated_attributes(o, &update.paths))
                 }
-                Some(ReturnValues::UpdatedNew) => Some(updated_attributes(&new, &update.paths)),
+                Some(ReturnValues::UpdatedNew) => {
+                    new.as_ref().map(|n| updated_attributes(n, &update.paths))
+                }
             };
             Ok(Written {
                 old_size: old.as_ref().map_or(0, item_size),
-                new_size: item_size(&new),
+                new_size: new.as_ref().map_or(0, item_size),
                 returned,
             })
         }

@@ -56,12 +56,6 @@ pub fn legacy_filter(input: Input, param: &str) -> Result<Option<Check>> {
         let spec = Input(spec.as_object().unwrap_or(&empty));
         let op = spec.str("ComparisonOperator").unwrap_or_default();
         let list = value_list(spec)?.unwrap_or_default();
-        if list.len() > 1 && list.iter().any(|v| v.type_name() != list[0].type_name()) && op != "IN"
-        {
-            return Err(invalid(
-                "AttributeValues inside AttributeValueList must be of same type",
-            ));
-        }
         conds.push(legacy.comparison(attr, op, list)?);
     }
     Ok(join_legacy(input, conds).map(|cond| Check::from_legacy(cond, legacy, input)))

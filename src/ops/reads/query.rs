@@ -1,8 +1,9 @@
 //! Query: one partition of a table or index, a range of its sort key, in order, page by page.
-//! Checks run in the order the service (as recorded) runs them: index, legacy/expression mixing,
-//! placeholders, the expressions' syntax, unused placeholders, the key condition's structure,
-//! ConsistentRead on a GSI, the key condition against the schema, ExclusiveStartKey, the filter's
-//! attributes, then Select and the projection.
+//! Checks run in the service's order: the parameters alone first (Limit, legacy/expression
+//! mixing, placeholders, the expressions' syntax, unused placeholders, the key condition's
+//! structure), then the table and index are looked up, then ConsistentRead on a GSI, the key
+//! condition against the schema, ExclusiveStartKey, the filter's attributes, Select and the
+//! projection.
 use crate::engine::read::{Mode, Read, SortCond};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -22,8 +23,13 @@ fn invalid(msg: impl std::fmt::Display) -> Error {
 }
 
 pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<crate::ops::Output> {
-    let meta = engine.table(scope, input.table_name())?;
-    let index = reads::index(&meta, input)?;
+    // Parameters first (the service validates the request before it looks the table up),
+    // then what needs the table's schema.
+    if input.i64("Limit").is_some_and(|l| l < 1) {
+        return Err(Error::validation(
+            "1 validation error detected: Value at 'Limit' failed to satisfy constraint: Member must have value greater than or equal to 1",
+        ));
+    }
     check_mixed(input)?;
     let mut exprs = Exprs::read(input)?;
     let legacy_filter = reads::legacy_filter(input, "QueryFilter")?;
@@ -51,6 +57,8 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<crate::ops::O
             }
         },
     };
+    let meta = engine.table(scope, input.table_name())?;
+    let index = reads::index(&meta, input)?;
     reads::check_consistent_read(index, input)?;
     let schema = reads::walked_schema(&meta, index);
     let (partition, sort) = against_schema(schema, terms)?;
@@ -345,6 +353,15 @@ fn legacy_terms(map: &serde_json::Map<String, Value>) -> Result<Vec<Term>> {
                 "Invalid number of argument(s) for the {} ComparisonOperator",
                 spec.str("ComparisonOperator").unwrap_or_default()
             )));
+        }
+        // BEGINS_WITH takes a string or binary, as in a filter.
+        if let (KeyOp::BeginsWith, Some(v)) = (op, values.first()) {
+            if !matches!(v, AttributeValue::S(_) | AttributeValue::B(_)) {
+                return Err(invalid(format!(
+                    "ComparisonOperator BEGINS_WITH is not valid for {} AttributeValue type",
+                    v.type_name()
+                )));
+            }
         }
         if op == KeyOp::Between
             && values[0].type_name() == values[1].type_name()

@@ -11,9 +11,9 @@ use crate::ops::reads;
 use crate::ops::Input;
 
 pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<crate::ops::Output> {
-    let meta = engine.table(scope, input.table_name())?;
-    let index = reads::index(&meta, input)?;
-    reads::check_consistent_read(index, input)?;
+    // Parameters first (the service validates the request before it looks the table up),
+    // then what needs the table's schema.
+    let segment = segment(input)?;
     check_mixed(
         input,
         &["AttributesToGet", "ScanFilter", "ConditionalOperator"],
@@ -40,35 +40,16 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<crate::ops::O
     };
     let projection = read_projection(input, &mut exprs)?;
     exprs.finish(input, &["FilterExpression", "ProjectionExpression"])?;
+    let meta = engine.table(scope, input.table_name())?;
+    let index = reads::index(&meta, input)?;
+    reads::check_consistent_read(index, input)?;
     let start = reads::read_start_key(&meta, index, input, true)?;
     reads::check_filter_projected(&meta, index, filter.as_ref())?;
     let (output, fetch_base) = reads::select(&meta, index, input, projection)?;
-    let segment = match (input.i64("Segment"), input.i64("TotalSegments")) {
-        (Some(s), Some(t)) => {
-            if s >= t {
-                return Err(Error::validation(format!(
-                    "1 validation error detected: Value '{s}' at 'segment' failed to satisfy constraint: Member must have value less than or equal to {}",
-                    t - 1
-                )));
-            }
-            Some((s as u32, t as u32))
-        }
-        (Some(_), None) => {
-            return Err(Error::validation(
-                "If segment is specified, total segment must also be specified",
-            ))
-        }
-        (None, Some(_)) => {
-            return Err(Error::validation(
-                "If total segments is specified, a particular segment must also be specified for this request",
-            ))
-        }
-        (None, None) => None,
-    };
     if let (Some((s, t)), Some(start)) = (segment, &start) {
-        let inside = start
-            .get(&meta.key.hash.name)
-            .is_some_and(|h| in_segment(h, s, t));
+        // Segments cut the scanned table's or index's partitions.
+        let hash = index.map_or(&meta.key.hash.name, |ix| &ix.key.hash.name);
+        let inside = start.get(hash).is_some_and(|h| in_segment(h, s, t));
         if !inside {
             return Err(Error::validation(
                 "Exclusive start key must lie within the segment",
@@ -96,4 +77,22 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<crate::ops::O
         &output,
         resume,
     )
+}
+
+/// Segment and TotalSegments come together, and Segment is below TotalSegments (the model
+/// bounds each: Segment 0..=999999, TotalSegments 1..=1000000).
+fn segment(input: Input) -> Result<Option<(u32, u32)>> {
+    match (input.i64("Segment"), input.i64("TotalSegments")) {
+        (Some(s), Some(t)) if s >= t => Err(Error::validation(format!(
+            "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: {s} is not less than TotalSegments: {t}"
+        ))),
+        (Some(s), Some(t)) => Ok(Some((s as u32, t as u32))),
+        (Some(_), None) => Err(Error::validation(
+            "The TotalSegments parameter is required but was not present in the request when Segment parameter is present",
+        )),
+        (None, Some(_)) => Err(Error::validation(
+            "The Segment parameter is required but was not present in the request when parameter TotalSegments is present",
+        )),
+        (None, None) => Ok(None),
+    }
 }

@@ -8,7 +8,6 @@ use crate::model::*;
 use crate::ops::tables::describe_table::render_description;
 use crate::ops::Input;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 pub const MAX_GSIS: usize = 20;
@@ -20,122 +19,116 @@ pub fn invalid(msg: impl std::fmt::Display) -> Error {
     Error::validation(format!("One or more parameter values were invalid: {msg}"))
 }
 
-/// Parses a KeySchema list (already model-validated) against the attribute definitions.
-pub fn parse_key_schema(
-    list: &[Value],
-    defs: &HashMap<String, KeyType>,
-    what: &str,
-) -> Result<KeySchema> {
-    let elems: Vec<(&str, &str)> = list
-        .iter()
+/// `[a, b]`, as the service prints a list of names.
+fn names_list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    format!("[{}]", names.into_iter().collect::<Vec<_>>().join(", "))
+}
+
+/// The elements of a KeySchema list (already model-validated): (AttributeName, KeyType).
+fn key_elements(list: &[Value]) -> Vec<(&str, &str)> {
+    list.iter()
         .map(|e| {
             (
                 e["AttributeName"].as_str().unwrap_or_default(),
                 e["KeyType"].as_str().unwrap_or_default(),
             )
         })
-        .collect();
-    let hashes: Vec<&str> = elems
-        .iter()
-        .filter(|e| e.1 == "HASH")
-        .map(|e| e.0)
-        .collect();
-    let ranges: Vec<&str> = elems
-        .iter()
-        .filter(|e| e.1 == "RANGE")
-        .map(|e| e.0)
-        .collect();
-    if elems.len() > 2 {
-        return Err(Error::validation("Key Schema too big.  Key Schema must at most consist of the hash and range key of a table"));
-    }
-    if hashes.len() > 1 {
+        .collect()
+}
+
+/// A table's or index's key schema in the service's order of checks: more elements than
+/// definitions (the table only), an attribute without a definition, one attribute twice, then
+/// the first element HASH and the second RANGE.
+fn check_key_schema(
+    elems: &[(&str, &str)],
+    defs: &[(String, KeyType)],
+    index: Option<&str>,
+) -> Result<()> {
+    let def_names = || defs.iter().map(|(d, _)| d.as_str());
+    if index.is_none() && elems.len() > defs.len() {
         return Err(Error::validation(
-            "Too many hash keys specified.  All Dynamo DB tables must have exactly one hash key",
+            "Invalid KeySchema: Some index key attribute have no definition",
         ));
     }
-    let Some(hash) = hashes.first() else {
+    if elems.iter().any(|(n, _)| !def_names().any(|d| d == *n)) {
+        return Err(invalid(format!(
+            "Some index key attributes are not defined in AttributeDefinitions. Keys: {}, AttributeDefinitions: {}",
+            names_list(elems.iter().map(|e| e.0)),
+            names_list(def_names())
+        )));
+    }
+    if elems.len() == 2 && elems[0].0 == elems[1].0 {
         return Err(Error::validation(
-            "No Hash Key specified in schema.  All Dynamo DB tables must have exactly one hash key",
-        ));
-    };
-    if ranges.len() > 1 {
-        return Err(Error::validation(
-            "Too many range keys specified.  All Dynamo DB tables must have at most one range key",
+            "Both the Hash Key and the Range Key element in the KeySchema have the same name",
         ));
     }
     if elems.first().map(|e| e.1) != Some("HASH") {
-        return Err(Error::validation("Invalid key order. Hash Key must be specified first in key schema, Range Key must be specifed second"));
+        return Err(Error::validation(
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
+        ));
     }
-    if ranges.first() == Some(hash) {
-        return Err(Error::validation("Two keys can not have the same name"));
+    if elems.get(1).is_some_and(|e| e.1 != "RANGE") {
+        return Err(Error::validation(
+            "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type",
+        ));
     }
-    let undefined = |name: &str, hash: bool| match (what, hash) {
-        ("gsi", _) => Error::validation(format!(
-            "Attribute {name} is not defined in AttributeDefinitions"
-        )),
-        ("lsi", _) => Error::validation(
-            "Local Secondary Index range key not specified in Attribute Definitions.Type unknown.",
-        ),
-        (_, true) => {
-            Error::validation("Hash Key not specified in Attribute Definitions.  Type unknown.")
-        }
-        (_, false) => {
-            Error::validation("Range Key not specified in Attribute Definitions.  Type unknown.")
-        }
-    };
-    let hash_ty = defs
-        .get(*hash)
-        .copied()
-        .ok_or_else(|| undefined(hash, true))?;
-    let range = match ranges.first() {
-        Some(r) => {
-            let ty = defs.get(*r).copied().ok_or_else(|| undefined(r, false))?;
-            Some(KeyAttr {
-                name: r.to_string(),
-                ty,
-            })
-        }
-        None => None,
+    if elems.len() > 2 {
+        return Err(Error::validation("Key Schema too big.  Key Schema must at most consist of the hash and range key of a table"));
+    }
+    Ok(())
+}
+
+/// Parses a table's or an index's KeySchema against the attribute definitions: the first
+/// element HASH, the second (if any) RANGE, each attribute defined. `index` names the index
+/// (None for the table), `defs` lists the definitions in request order.
+pub fn parse_key_schema(
+    list: &[Value],
+    defs: &[(String, KeyType)],
+    index: Option<&str>,
+) -> Result<KeySchema> {
+    let elems = key_elements(list);
+    check_key_schema(&elems, defs, index)?;
+    let defined = |name: &str| defs.iter().find(|(d, _)| d == name).map(|(_, t)| *t);
+    let attr = |(name, _): &(&str, &str)| KeyAttr {
+        name: name.to_string(),
+        ty: defined(name).unwrap_or(KeyType::S),
     };
     Ok(KeySchema {
-        hash: KeyAttr {
-            name: hash.to_string(),
-            ty: hash_ty,
-        },
-        range,
+        hash: attr(&elems[0]),
+        range: elems.get(1).map(attr),
     })
 }
 
+/// An index's Projection (the model makes it present): a known type, NonKeyAttributes only
+/// with INCLUDE, no name twice.
 pub fn parse_projection(p: Option<Input>) -> Result<Projection> {
-    let Some(p) = p else {
-        return Err(Error::validation(
-            "Indexes must have a projection specified",
-        ));
-    };
+    let empty = serde_json::Map::new();
+    let p = p.unwrap_or(Input(&empty));
     let ty = match p.str("ProjectionType") {
         Some("ALL") => ProjectionType::All,
         Some("KEYS_ONLY") => ProjectionType::KeysOnly,
         Some("INCLUDE") => ProjectionType::Include,
-        // A Projection without a ProjectionType (`{}`) counts as no projection at all.
-        _ => {
-            return Err(Error::validation(
-                "Indexes must have a projection specified",
-            ))
-        }
+        _ => return Err(invalid("Unknown ProjectionType: null")),
     };
     let nka: Option<Vec<String>> = p.list("NonKeyAttributes").map(|l| {
         l.iter()
             .filter_map(|v| v.as_str().map(String::from))
             .collect()
     });
-    match (ty, &nka) {
-        (ProjectionType::Include, None) => {
-            return Err(Error::validation("If Projection type INCLUDE is specified, some non-key attributes to include in the projection must be specified as well"))
+    // (INCLUDE without NonKeyAttributes is accepted by the service: only the keys then.)
+    if ty != ProjectionType::Include && nka.is_some() {
+        return Err(invalid(format!(
+            "ProjectionType is {}, but NonKeyAttributes is specified",
+            p.str("ProjectionType").unwrap_or_default()
+        )));
+    }
+    if let Some(list) = &nka {
+        if list.iter().enumerate().any(|(i, a)| list[..i].contains(a)) {
+            return Err(invalid(format!(
+                "Input collection {} contains duplicates.",
+                names_list(list.iter().map(String::as_str))
+            )));
         }
-        (ProjectionType::All | ProjectionType::KeysOnly, Some(_)) => {
-            return Err(Error::validation("No attributes should be specified to be projected unless projection type is INCLUDE"))
-        }
-        _ => {}
     }
     Ok(Projection {
         ty,
@@ -165,16 +158,22 @@ pub fn check_throughput(t: &Throughput) -> Result<()> {
     Ok(())
 }
 
-pub fn parse_gsi(
-    g: Input,
-    defs: &HashMap<String, KeyType>,
-    billing: BillingMode,
-) -> Result<IndexDef> {
-    // DynamoDB Local's order for one GSI: its throughput, then its projection, then its key
-    // schema (tables/create_table_gsi_without_throughput_provisioned and notes/tables.md).
+/// One GSI in the service's order: its key schema, its projection, then its throughput against
+/// the billing mode.
+pub fn parse_gsi(g: Input, defs: &[(String, KeyType)], billing: BillingMode) -> Result<IndexDef> {
     let name = g.str("IndexName").unwrap_or_default().to_string();
-    let throughput = parse_throughput(g.obj("ProvisionedThroughput"));
-    let throughput = match (billing, throughput) {
+    let key = parse_key_schema(
+        g.list("KeySchema").map(Vec::as_slice).unwrap_or(&[]),
+        defs,
+        Some(&name),
+    )?;
+    let projection = parse_projection(g.obj("Projection"))?;
+    let throughput = match (billing, parse_throughput(g.obj("ProvisionedThroughput"))) {
+        (BillingMode::PayPerRequest, Some(_)) => {
+            return Err(invalid(format!("ProvisionedThroughput should not be specified for index: {name} when BillingMode is PAY_PER_REQUEST")))
+        }
+        (BillingMode::PayPerRequest, None) => None,
+        // (No service answer known for this one: DynamoDB Local's words.)
         (BillingMode::Provisioned, None) => {
             return Err(Error::validation("No provisioned throughput specified for the global secondary index"))
         }
@@ -182,17 +181,7 @@ pub fn parse_gsi(
             check_throughput(&t)?;
             Some(t)
         }
-        (BillingMode::PayPerRequest, Some(_)) => {
-            return Err(invalid(format!("ProvisionedThroughput should not be specified for index: {name} when BillingMode is PAY_PER_REQUEST")))
-        }
-        (BillingMode::PayPerRequest, None) => None,
     };
-    let projection = parse_projection(g.obj("Projection"))?;
-    let key = parse_key_schema(
-        g.list("KeySchema").map(Vec::as_slice).unwrap_or(&[]),
-        defs,
-        "gsi",
-    )?;
     Ok(IndexDef {
         name,
         kind: IndexKind::Global,
@@ -233,59 +222,88 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
             )
         })
         .collect();
-    let Some(key_list) = input.list("KeySchema") else {
-        return Err(Error::validation("No defined key schema.  A key schema containing at least a hash key must be defined for all tables"));
-    };
-    if input.get("AttributeDefinitions").is_none() {
-        return Err(Error::validation("No Attribute Schema Defined"));
-    }
-    let defs: HashMap<String, KeyType> = defs_list.iter().cloned().collect();
-    if defs.len() != defs_list.len() {
-        return Err(Error::validation(
-            "Cannot have two attributes with the same name",
-        ));
-    }
-    let key = parse_key_schema(key_list, &defs, "table")?;
+    // The model (with CreateTable's own required members) has checked that both lists are
+    // present and the key schema is one or two elements of known types.
+    let key_list = input.list("KeySchema").map(Vec::as_slice).unwrap_or(&[]);
     let billing = match input.str("BillingMode") {
         Some("PAY_PER_REQUEST") => BillingMode::PayPerRequest,
         _ => BillingMode::Provisioned,
     };
+    // 1. Billing mode against throughput, first of the service's own checks.
+    let throughput = parse_throughput(input.obj("ProvisionedThroughput"));
+    let throughput = match (billing, throughput) {
+        (BillingMode::PayPerRequest, Some(_)) => {
+            return Err(invalid(
+                "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
+            ))
+        }
+        (BillingMode::PayPerRequest, None) => Throughput::default(),
+        (BillingMode::Provisioned, None) => return Err(invalid("ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED")),
+        (BillingMode::Provisioned, Some(t)) => {
+            check_throughput(&t)?;
+            t
+        }
+    };
+    // 2. The table's key schema against the definitions, then its shape.
+    if key_list.len() > 2 {
+        return Err(crate::protocol::shape::dynamodb().constraint_error(
+            "KeySchema",
+            &Value::Array(key_list.to_vec()),
+            "keySchema",
+            "Member must have length less than or equal to 2",
+        ));
+    }
+    let table_elems = key_elements(key_list);
+    check_key_schema(&table_elems, &defs_list, None)?;
+    let lsi_list = input.list("LocalSecondaryIndexes");
+    let gsi_list = input.list("GlobalSecondaryIndexes");
+    if lsi_list.is_none() && gsi_list.is_none() && table_elems.len() != defs_list.len() {
+        return Err(invalid("Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions"));
+    }
+    if defs_list
+        .iter()
+        .enumerate()
+        .any(|(i, (d, _))| defs_list[..i].iter().any(|(e, _)| e == d))
+    {
+        return Err(Error::validation(
+            "Cannot have two attributes with the same name",
+        ));
+    }
+    let key = parse_key_schema(key_list, &defs_list, None)?;
+    // 3. The LSIs, then the GSIs, each in order; index names are unique over both.
     let mut names: Vec<String> = Vec::new();
+    let duplicate = |name: &str| invalid(format!("Duplicate index name: {name}"));
     let mut lsis = Vec::new();
-    if let Some(list) = input.list("LocalSecondaryIndexes") {
+    if let Some(list) = lsi_list {
         if list.is_empty() {
-            return Err(Error::validation("LSI list is empty/invalid"));
+            return Err(invalid("List of LocalSecondaryIndexes is empty"));
         }
         if key.range.is_none() {
-            return Err(Error::validation("Local Secondary indices are not allowed on hash tables, only hash and range tables"));
-        }
-        if list.len() > MAX_LSIS {
-            return Err(Error::validation(format!(
-                "Cannot have more than {MAX_LSIS} local secondary indexes per table"
-            )));
+            return Err(invalid("Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex"));
         }
         for l in list.iter().filter_map(Value::as_object).map(Input) {
             let name = l.str("IndexName").unwrap_or_default().to_string();
+            let elems = key_elements(l.list("KeySchema").map(Vec::as_slice).unwrap_or(&[]));
+            check_key_schema(&elems, &defs_list, Some(&name))?;
+            if elems.len() != 2 {
+                return Err(invalid(format!(
+                    "Index KeySchema does not have a range key for index: {name}"
+                )));
+            }
             let ikey = parse_key_schema(
                 l.list("KeySchema").map(Vec::as_slice).unwrap_or(&[]),
-                &defs,
-                "lsi",
+                &defs_list,
+                Some(&name),
             )?;
-            if ikey.range.is_none() {
-                return Err(Error::validation(
-                    "Local secondary indices must have a range key",
-                ));
-            }
             if ikey.hash.name != key.hash.name {
-                return Err(Error::validation(
-                    "Local Secondary indices must have the same hash key as the main table",
-                ));
+                return Err(invalid(format!(
+                    "Index KeySchema does not have the same leading hash key as table KeySchema for index: {name}. index hash key: {}, table hash key: {}",
+                    ikey.hash.name, key.hash.name
+                )));
             }
             let projection = parse_projection(l.obj("Projection"))?;
             if names.contains(&name) {
-                return Err(Error::validation(
-                    "Two local secondary indices have the same name",
-                ));
+                return Err(duplicate(&name));
             }
             names.push(name.clone());
             lsis.push(IndexDef {
@@ -298,38 +316,49 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
                 backfilling: false,
             });
         }
+        if list.len() > MAX_LSIS {
+            return Err(invalid(format!(
+                "Number of LocalSecondaryIndexes exceeds per-table limit of {MAX_LSIS}"
+            )));
+        }
     }
     let mut gsis = Vec::new();
-    if let Some(list) = input.list("GlobalSecondaryIndexes") {
+    if let Some(list) = gsi_list {
         if list.is_empty() {
-            return Err(Error::validation("GSI list is empty/invalid"));
-        }
-        if list.len() > MAX_GSIS {
-            return Err(Error::validation(
-                "GlobalSecondaryIndex count exceeds the per-table limit",
-            ));
+            return Err(invalid("List of GlobalSecondaryIndexes is empty"));
         }
         for g in list.iter().filter_map(Value::as_object).map(Input) {
-            let gsi = parse_gsi(g, &defs, billing)?;
-            if gsis.iter().any(|g: &IndexDef| g.name == gsi.name) {
-                return Err(Error::validation(
-                    "Two global secondary indices have the same name",
-                ));
-            }
+            let gsi = parse_gsi(g, &defs_list, billing)?;
             if names.contains(&gsi.name) {
-                return Err(Error::validation("Local Secondary Indices AND Global Secondary Indices must have different names"));
+                return Err(duplicate(&gsi.name));
             }
             names.push(gsi.name.clone());
             gsis.push(gsi);
         }
+        if list.len() > MAX_GSIS {
+            return Err(invalid(format!(
+                "GlobalSecondaryIndex count exceeds the per-table limit of {MAX_GSIS}"
+            )));
+        }
     }
-    let used: Vec<&str> = key
-        .attrs()
-        .chain(lsis.iter().chain(gsis.iter()).flat_map(|i| i.key.attrs()))
-        .map(|a| a.name.as_str())
-        .collect();
-    if defs.keys().any(|d| !used.contains(&d.as_str())) {
-        return Err(invalid("Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions"));
+    // 4. With indexes, every definition must be some key's.
+    if !lsis.is_empty() || !gsis.is_empty() {
+        let mut used: Vec<&str> = Vec::new();
+        for a in key
+            .attrs()
+            .chain(lsis.iter().chain(gsis.iter()).flat_map(|i| i.key.attrs()))
+        {
+            if !used.contains(&a.name.as_str()) {
+                used.push(&a.name);
+            }
+        }
+        if defs_list.iter().any(|(d, _)| !used.contains(&d.as_str())) {
+            return Err(invalid(format!(
+                "Some AttributeDefinitions are not used. AttributeDefinitions: {}, keys used: {}",
+                names_list(defs_list.iter().map(|(d, _)| d.as_str())),
+                names_list(used.iter().copied())
+            )));
+        }
     }
     let projected: usize = lsis
         .iter()
@@ -340,21 +369,6 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     if projected > MAX_PROJECTED_ATTRIBUTES {
         return Err(invalid(format!("Number of projected attributes in all indexes exceeds limit of {MAX_PROJECTED_ATTRIBUTES}")));
     }
-    // The table's own throughput is checked after its indexes (DynamoDB Local's order).
-    let throughput = parse_throughput(input.obj("ProvisionedThroughput"));
-    let throughput = match (billing, throughput) {
-        (BillingMode::Provisioned, None) => return Err(Error::validation("No provisioned throughput specified for the table")),
-        (BillingMode::Provisioned, Some(t)) => {
-            check_throughput(&t)?;
-            t
-        }
-        (BillingMode::PayPerRequest, Some(_)) => {
-            return Err(invalid(
-                "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
-            ))
-        }
-        (BillingMode::PayPerRequest, None) => Throughput::default(),
-    };
     let now = engine.now();
     let stream = stream_state(input.obj("StreamSpecification"), now)?;
     let sse = input.obj("SSESpecification").map(|s| Sse {

@@ -7,11 +7,13 @@ use serde_json::{json, Map, Value};
 
 pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let name = input.table_name();
-    let view = engine.describe(scope, name).map_err(|_| {
-        Error::new(
+    // A missing table names itself; any other failure (storage) stays what it is.
+    let view = engine.describe(scope, name).map_err(|e| match e.kind {
+        ErrorKind::ResourceNotFound => Error::new(
             ErrorKind::ResourceNotFound,
             format!("Requested resource not found: Table: {name} not found"),
-        )
+        ),
+        _ => e,
     })?;
     Ok(json!({ "Table": render_description(&view) }))
 }
@@ -102,6 +104,7 @@ pub fn render_description(view: &TableView) -> Value {
     m.insert("TableSizeBytes".into(), json!(view.stats.size_bytes));
     m.insert("ItemCount".into(), json!(view.stats.item_count));
     m.insert("TableArn".into(), json!(meta.arn()));
+    m.insert("TableId".into(), json!(meta.table_id()));
     if meta.billing_mode == BillingMode::PayPerRequest
         || meta.last_update_to_pay_per_request.is_some()
     {

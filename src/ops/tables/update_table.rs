@@ -12,7 +12,6 @@ use crate::ops::tables::create_table::{
 use crate::ops::tables::describe_table::render_description;
 use crate::ops::Input;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
@@ -110,6 +109,15 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         }
         if let Some(c) = input.str("TableClass") {
             meta.table_class = Some(c.to_string());
+        }
+        // Encryption at rest: a KMS key (SSEDescription reports it) or, disabled, the key
+        // DynamoDB owns (no SSEDescription), as at CreateTable.
+        if let Some(s) = input.obj("SSESpecification") {
+            meta.sse = Some(Sse {
+                enabled: s.bool("Enabled").unwrap_or(false),
+                sse_type: s.str("SSEType").map(String::from),
+                kms_key: s.str("KMSMasterKeyId").map(String::from),
+            });
         }
         Ok(())
     })?;
@@ -224,15 +232,17 @@ fn apply_gsi_updates(
             if input.get("AttributeDefinitions").is_none() {
                 return Err(Error::validation("No Attribute Schema Defined"));
             }
-            let mut defs: HashMap<String, KeyType> =
-                meta.attribute_definitions.iter().cloned().collect();
+            let mut defs: Vec<(String, KeyType)> = meta.attribute_definitions.clone();
             for (n, t) in &new_defs {
-                if defs.get(n).is_some_and(|existing| existing != t) {
-                    return Err(Error::validation(
-                        "invalid attribute, SchemaElement redefined should be of same type as previously defined",
-                    ));
+                match defs.iter().find(|(d, _)| d == n) {
+                    Some((_, existing)) if existing != t => {
+                        return Err(Error::validation(
+                            "invalid attribute, SchemaElement redefined should be of same type as previously defined",
+                        ))
+                    }
+                    Some(_) => {}
+                    None => defs.push((n.clone(), *t)),
                 }
-                defs.insert(n.clone(), *t);
             }
             let gsi = parse_gsi(c, &defs, billing)?;
             if meta.index(&gsi.name).is_some() {
