@@ -117,7 +117,12 @@ async fn sdk_drives_all_three_operations_and_pages() {
     assert!(one.next_token().is_none());
 
     // Pages of 2 over three partitions (read in key order): every item once, in order.
-    let all = pages(&client, "SELECT * FROM orders WHERE pk IN ('c', 'a', 'b')", 2).await;
+    let all = pages(
+        &client,
+        "SELECT * FROM orders WHERE pk IN ('c', 'a', 'b')",
+        2,
+    )
+    .await;
     let flat: Vec<_> = all.iter().flat_map(|p| sk_values(p)).collect();
     let want: Vec<_> = ["a", "b", "c"]
         .iter()
@@ -230,7 +235,11 @@ async fn sdk_sees_typed_partiql_errors() {
     let server = support::start(None).await;
     let client = server.dynamodb();
     create(&client, "typed").await;
-    statement(&client, "INSERT INTO typed VALUE {'pk': 'a', 'sk': 1, 'v': 1}").await;
+    statement(
+        &client,
+        "INSERT INTO typed VALUE {'pk': 'a', 'sk': 1, 'v': 1}",
+    )
+    .await;
     let err = client
         .execute_statement()
         .statement("INSERT INTO typed VALUE {'pk': 'a', 'sk': 1}")
@@ -297,7 +306,11 @@ async fn next_token_survives_a_restart() {
     let client = server.dynamodb();
     create(&client, "kept").await;
     for i in 0..6 {
-        statement(&client, &format!("INSERT INTO kept VALUE {{'pk': 'p', 'sk': {i}}}")).await;
+        statement(
+            &client,
+            &format!("INSERT INTO kept VALUE {{'pk': 'p', 'sk': {i}}}"),
+        )
+        .await;
     }
     let first = client
         .execute_statement()
@@ -499,8 +512,16 @@ async fn partiql_writes_emit_the_item_operations_stream_records() {
         .send()
         .await
         .unwrap();
-    statement(&client, "INSERT INTO streamed VALUE {'pk': 'q', 'sk': 1, 'v': 1}").await;
-    statement(&client, "UPDATE streamed SET v = 2 WHERE pk = 'q' AND sk = 1").await;
+    statement(
+        &client,
+        "INSERT INTO streamed VALUE {'pk': 'q', 'sk': 1, 'v': 1}",
+    )
+    .await;
+    statement(
+        &client,
+        "UPDATE streamed SET v = 2 WHERE pk = 'q' AND sk = 1",
+    )
+    .await;
     statement(&client, "DELETE FROM streamed WHERE pk = 'q' AND sk = 1").await;
     client
         .put_item()
@@ -575,17 +596,18 @@ async fn partiql_writes_emit_the_item_operations_stream_records() {
     // What a record says, with the partition key's value left out.
     let shape = |r: &aws_sdk_dynamodbstreams::types::Record| {
         let d = r.dynamodb().unwrap();
-        let strip = |m: Option<&HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue>>| {
-            m.map(|m| {
-                let mut v: Vec<String> = m
-                    .iter()
-                    .filter(|(k, _)| *k != "pk")
-                    .map(|(k, v)| format!("{k}={v:?}"))
-                    .collect();
-                v.sort();
-                v
-            })
-        };
+        let strip =
+            |m: Option<&HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue>>| {
+                m.map(|m| {
+                    let mut v: Vec<String> = m
+                        .iter()
+                        .filter(|(k, _)| *k != "pk")
+                        .map(|(k, v)| format!("{k}={v:?}"))
+                        .collect();
+                    v.sort();
+                    v
+                })
+            };
         (
             r.event_name().cloned(),
             strip(d.old_image()),

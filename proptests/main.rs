@@ -6,6 +6,7 @@ use awsim::codec::key::{encode_key_value, encode_number};
 use awsim::model::{AttributeValue, Number};
 mod expressions;
 mod paging;
+mod partiql;
 mod streams;
 mod transactions;
 

@@ -511,6 +511,8 @@ impl fmt::Display for Expr {
             }
             Expr::Is { expr, ty, not, .. } => {
                 child(f, expr, 41)?;
+                // `DOUBLE_PRECISION` is written `DOUBLE PRECISION`.
+                let ty = ty.replace('_', " ");
                 write!(f, " IS {}{ty}", if *not { "NOT " } else { "" })
             }
             Expr::Seq(kind, items, _) => {

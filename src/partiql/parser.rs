@@ -815,15 +815,14 @@ impl Parser {
             Tok::Sym("(") => {
                 self.bump();
                 let first = self.expr(0)?;
-                let e = if self.eat_sym(",") {
+                if self.eat_sym(",") {
                     let mut items = vec![first];
                     items.extend(self.items(")")?);
                     Expr::Seq(SeqKind::Paren, items, span)
                 } else {
                     self.expect_sym(")")?;
                     first
-                };
-                e
+                }
             }
             // Collections and parentheses recurse through `expr`, which counts the level.
             Tok::Sym(open @ ("[" | "<<")) => {

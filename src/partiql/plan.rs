@@ -355,6 +355,9 @@ pub enum SortRange {
     Or(Vec<SortRange>),
 }
 
+/// A SELECT list: each path, and the name its value takes in the result.
+pub type Paths = Vec<(Vec<PathElem>, String)>;
+
 /// The order ORDER BY asks for: of the partitions, and of the items in each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Order {
@@ -366,7 +369,7 @@ pub struct Order {
 pub struct SelectPlan {
     pub index: Option<String>,
     /// `None` for `*`; else each path with the name the result gives its value.
-    pub projection: Option<Vec<(Vec<PathElem>, String)>>,
+    pub projection: Option<Paths>,
     /// The partition key values the WHERE clause allows, sorted and distinct; `None`: any
     /// (a scan).
     pub partitions: Option<Vec<AttributeValue>>,
@@ -744,7 +747,7 @@ fn order(s: &Select, schema: &KeySchema, keyed: bool) -> Result<Order, PqlError>
 
 /// The projection's paths and the names their values take in the result (the last name of the
 /// path with the indexes after it: `m.a[1]` is `a[1]`).
-fn projection(p: &Projection) -> Result<Option<Vec<(Vec<PathElem>, String)>>, PqlError> {
+fn projection(p: &Projection) -> Result<Option<Paths>, PqlError> {
     let items = match p {
         Projection::Star => return Ok(None),
         Projection::Value(_) | Projection::Pivot(..) => {

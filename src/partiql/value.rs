@@ -363,8 +363,8 @@ pub fn ion_type(text: &str) -> &'static str {
         "nan" | "+inf" | "-inf" => return "FLOAT",
         _ => {}
     }
-    if t.starts_with("{{") {
-        return if t[2..].trim_start().starts_with(['"', '\'']) {
+    if let Some(inner) = t.strip_prefix("{{") {
+        return if inner.trim_start().starts_with(['"', '\'']) {
             "CLOB"
         } else {
             "BLOB"

@@ -278,10 +278,14 @@ fn write_all(
                     })),
                 )
             }
+            // Deleting nothing succeeds whatever the condition says, as ExecuteStatement's.
             Ok(Plan::Delete { condition, .. }) => (
                 condition.as_ref().map(|c| {
                     let c: Check = check(c, p.return_old);
-                    Box::new(move |old: Option<&Item>| c.check(old)) as CondFn
+                    Box::new(move |old: Option<&Item>| match old {
+                        Some(old) => c.check(Some(old)),
+                        None => Ok(()),
+                    }) as CondFn
                 }),
                 None,
             ),

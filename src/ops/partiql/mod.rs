@@ -9,7 +9,6 @@ pub mod execute_transaction;
 
 use crate::engine::{keys, Engine};
 use crate::error::{Error, ErrorKind, Result};
-use crate::expr::projection::PathElem;
 use crate::expr::update::get_path;
 use crate::model::{AttributeValue, Item, Scope, TableMeta};
 use crate::ops::expressions::{Check, Exprs};
@@ -185,7 +184,7 @@ fn short_index_mismatch(mut e: Error) -> Error {
 
 /// A batch's or transaction's item: the paths of the SELECT list kept where they are in the
 /// item, as ProjectionExpression keeps them.
-pub fn project_nested(item: &Item, projection: &Option<Vec<(Vec<PathElem>, String)>>) -> Item {
+pub fn project_nested(item: &Item, projection: &Option<crate::partiql::plan::Paths>) -> Item {
     match projection {
         None => item.clone(),
         Some(paths) => {
@@ -200,7 +199,7 @@ pub fn project_nested(item: &Item, projection: &Option<Vec<(Vec<PathElem>, Strin
 
 /// A SELECT's item as the statement asks for it: whole, or its projected paths under their
 /// result names.
-pub fn project(item: &Item, projection: &Option<Vec<(Vec<PathElem>, String)>>) -> Item {
+pub fn project(item: &Item, projection: &Option<crate::partiql::plan::Paths>) -> Item {
     match projection {
         None => item.clone(),
         Some(paths) => paths
