@@ -1371,6 +1371,8 @@ scenario("batch_write_errors", "Errors of single statements of a batch of writes
     be(["INSERT INTO docs VALUE {'pk': 'c'}", "UPDATE docs SET x = 1 WHERE pk = 'a'"]),
     be(["UPDATE docs SET pk = 'z' WHERE pk = 'a' AND sk = 1"]),
     be(["SELEC x"]),
+    be(["INSERT INTO docs VALUE {'pk': 'a', 'sk': 1, 'again': 1}", "INSERT INTO docs VALUE {'pk': 'g', 'sk': 1}"]),
+    get("docs", {"pk": "a", "sk": 1}),
     service(be(["INSERT INTO nosuchtable VALUE {'pk': 'a', 'sk': 1}", "INSERT INTO docs VALUE {'pk': 'f', 'sk': 1}"]), 200, {
         "Responses": [
             {"Error": {"Code": "ResourceNotFound", "Message": "Requested resource not found"}},
