@@ -299,3 +299,41 @@ fn position(meta: &TableMeta, index: Option<&IndexDef>, key: &Item) -> Vec<Vec<u
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(v: &[u8], inclusive: bool) -> SortBound {
+        Some((v.to_vec(), inclusive))
+    }
+
+    // PartiQL combines sort key conditions into one walk: AND narrows to the tighter ends
+    // (exclusive wins a tie), OR widens to the looser ones (an open end stays open).
+    #[test]
+    fn ranges_intersect_and_widen() {
+        let gt_b = (b(b"b", false), None);
+        let le_d = (None, b(b"d", true));
+        let ge_b_le_c = (b(b"b", true), b(b"c", true));
+        assert_eq!(
+            intersect(gt_b.clone(), le_d.clone()),
+            (b(b"b", false), b(b"d", true))
+        );
+        assert_eq!(
+            intersect(gt_b.clone(), ge_b_le_c.clone()),
+            (b(b"b", false), b(b"c", true))
+        );
+        assert_eq!(hull(gt_b.clone(), le_d.clone()), (None, None));
+        assert_eq!(
+            hull(ge_b_le_c.clone(), (b(b"a", false), b(b"c", false))),
+            (b(b"a", false), b(b"c", true))
+        );
+        let enc = |s: &str| AttributeValue::S(s.into());
+        let key = |s: &str| encode_key_value(&enc(s));
+        let range = SortCond::Range(b(&key("b"), false), b(&key("d"), true));
+        assert!(!range.admits(&enc("b")));
+        assert!(range.admits(&enc("c")));
+        assert!(range.admits(&enc("d")));
+        assert!(!range.admits(&enc("e")));
+    }
+}

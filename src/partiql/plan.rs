@@ -1760,3 +1760,208 @@ fn op_name(op: BinOp) -> &'static str {
         other => other.as_str(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{KeyAttr, KeyType, Number};
+
+    fn schema() -> KeySchema {
+        KeySchema {
+            hash: KeyAttr {
+                name: "pk".into(),
+                ty: KeyType::S,
+            },
+            range: Some(KeyAttr {
+                name: "sk".into(),
+                ty: KeyType::N,
+            }),
+        }
+    }
+
+    fn where_of(text: &str) -> Expr {
+        let Ok(Statement::Query(Expr::Select(s))) = parse_statement(text) else {
+            panic!("not a select: {text}")
+        };
+        s.where_.expect("a WHERE clause")
+    }
+
+    fn s(v: &str) -> AttributeValue {
+        AttributeValue::S(v.into())
+    }
+
+    fn n(v: &str) -> AttributeValue {
+        AttributeValue::N(Number::parse(v).unwrap())
+    }
+
+    fn partitions(text: &str) -> Option<Vec<AttributeValue>> {
+        let keys = schema();
+        Lower::new(&[], &keys).partitions(&where_of(text)).unwrap()
+    }
+
+    // The planner's central promise: a WHERE clause that pins the partition key reads those
+    // partitions (sorted, once each); anything that lets other partitions match is a scan.
+    #[test]
+    fn partitions_come_from_equalities_and_in_lists() {
+        let p = |t: &str| partitions(&format!("SELECT * FROM t WHERE {t}"));
+        assert_eq!(p("pk = 'a'"), Some(vec![s("a")]));
+        assert_eq!(p("'a' = pk AND x = 1"), Some(vec![s("a")]));
+        assert_eq!(p("pk IN ('c', 'a', 'c')"), Some(vec![s("a"), s("c")]));
+        assert_eq!(p("pk = 'b' OR pk = 'a'"), Some(vec![s("a"), s("b")]));
+        assert_eq!(
+            p("(pk = 'b' OR pk IN ['a']) AND sk > 1"),
+            Some(vec![s("a"), s("b")])
+        );
+        assert_eq!(p("pk IN ('a', 'b') AND pk = 'b'"), Some(vec![s("b")]));
+        assert_eq!(p("pk = 'a' AND pk = 'b'"), Some(vec![]));
+        for scan in [
+            "pk = 'a' OR x = 1",
+            "NOT pk = 'a'",
+            "pk <> 'a'",
+            "pk > 'a'",
+            "pk NOT IN ('a')",
+            "begins_with(pk, 'a')",
+            "x = 'a'",
+        ] {
+            assert_eq!(p(scan), None, "{scan}");
+        }
+    }
+
+    // Key values of the wrong type or empty are refused as the service refuses them.
+    #[test]
+    fn partition_values_are_checked_against_the_schema() {
+        let keys = schema();
+        let lower = Lower::new(&[], &keys);
+        let err = |t: &str| {
+            lower
+                .partitions(&where_of(&format!("SELECT * FROM t WHERE {t}")))
+                .unwrap_err()
+                .into_error("")
+                .message
+                .unwrap()
+        };
+        assert!(err("pk = 1").starts_with("Key attribute's data type should match"));
+        assert!(err("pk = ''").contains("cannot contain an empty string value. Key: pk"));
+    }
+
+    fn sort(text: &str) -> SortRange {
+        let keys = schema();
+        Lower::new(&[], &keys)
+            .sort_range(&where_of(&format!("SELECT * FROM t WHERE {text}")), "sk")
+            .unwrap()
+    }
+
+    // Sort key conditions become the walk's bounds; a literal before the key flips the
+    // comparison (the service's meaning, not DynamoDB Local's reading of it).
+    #[test]
+    fn sort_key_conditions_become_ranges() {
+        use SortRange::*;
+        assert_eq!(sort("sk = 1"), Term(SortTerm::Cmp(CmpOp::Eq, n("1"))));
+        assert_eq!(sort("2 > sk"), Term(SortTerm::Cmp(CmpOp::Lt, n("2"))));
+        assert_eq!(
+            sort("sk BETWEEN 1 AND 3"),
+            Term(SortTerm::Between(n("1"), n("3")))
+        );
+        assert_eq!(
+            sort("sk IN (3, 1)"),
+            Term(SortTerm::In(vec![n("3"), n("1")]))
+        );
+        assert_eq!(
+            sort("sk > 1 AND x = 2"),
+            And(vec![Term(SortTerm::Cmp(CmpOp::Gt, n("1"))), Any])
+        );
+        assert_eq!(
+            sort("sk = 1 OR sk = 5"),
+            Or(vec![
+                Term(SortTerm::Cmp(CmpOp::Eq, n("1"))),
+                Term(SortTerm::Cmp(CmpOp::Eq, n("5")))
+            ])
+        );
+        assert_eq!(sort("NOT sk = 1"), Any);
+        assert_eq!(sort("sk <> 1"), Any);
+    }
+
+    fn dml(text: &str) -> Result<(Item, Option<Cond>), String> {
+        let Ok(Statement::Delete(d)) = parse_statement(text) else {
+            panic!("not a delete: {text}")
+        };
+        let keys = schema();
+        Lower::new(&[], &keys)
+            .key_and_condition(d.where_.as_ref())
+            .map_err(|e| e.into_error(text).message.unwrap())
+    }
+
+    // UPDATE and DELETE name one item: equalities on every key attribute among the top-level
+    // AND terms; the other terms are the write's condition.
+    #[test]
+    fn writes_take_their_key_from_top_level_equalities() {
+        let (key, cond) = dml("DELETE FROM t WHERE sk = 1 AND x = 2 AND pk = 'a'").unwrap();
+        assert_eq!(key.get("pk"), Some(&s("a")));
+        assert_eq!(key.get("sk"), Some(&n("1")));
+        assert_eq!(cond.unwrap().to_string(), "#n0 = :v0");
+        let (_, cond) = dml("DELETE FROM t WHERE pk = 'a' AND sk = 1 AND sk = 1").unwrap();
+        assert!(cond.is_none());
+        for (text, want) in [
+            ("DELETE FROM t WHERE pk = 'a'", NO_FULL_KEY),
+            ("DELETE FROM t WHERE pk = 'a' AND sk = 1 OR x = 1", NO_FULL_KEY),
+            ("DELETE FROM t WHERE pk = 'a' AND sk > 1", NO_FULL_KEY),
+            (
+                "DELETE FROM t WHERE pk = 'a' AND sk = 1 AND sk = 2",
+                "Multiple conditions on same key sk. Only single item Update/Insert/Delete are supported",
+            ),
+            (
+                "DELETE FROM t WHERE pk = 'a' AND sk = 1 AND pk.x = 1",
+                "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: Key pk",
+            ),
+            (
+                "DELETE FROM t WHERE pk = 'a' AND sk = '1'",
+                "Key attribute's data type should match its data type in table's schema: Key sk",
+            ),
+        ] {
+            assert_eq!(dml(text).unwrap_err(), want, "{text}");
+        }
+    }
+
+    // The SELECT list: each path, and the name its value comes back under.
+    #[test]
+    fn projections_name_values_by_their_last_step() {
+        let Ok(Statement::Query(Expr::Select(sel))) =
+            parse_statement("SELECT a, m.b, m.l[2], x[0][1], \"q r\" FROM t")
+        else {
+            panic!()
+        };
+        let names: Vec<String> = projection(&sel.projection)
+            .unwrap()
+            .unwrap()
+            .into_iter()
+            .map(|(_, n)| n)
+            .collect();
+        assert_eq!(names, ["a", "b", "l[2]", "x[0][1]", "q r"]);
+    }
+
+    // What needs no table is refused before the table is looked up, in the service's order.
+    #[test]
+    fn translation_errors_come_before_the_table() {
+        let err = |t: &str| match prepare(t, &[], Mode::Single) {
+            Err(e) => e.into_error(t).message.unwrap(),
+            Ok(_) => "ok".into(),
+        };
+        assert_eq!(
+            err("SELECT * FROM nosuch WHERE x = ?"),
+            "Number of parameters in request and statement don't match."
+        );
+        assert_eq!(
+            err("SELECT 1 FROM nosuch"),
+            "Unexpected path component at 1:8:1"
+        );
+        assert_eq!(
+            err("SELECT * FROM nosuch WHERE x = 1 + 1"),
+            "Unsupported operator in Condition Expression. Operator: +"
+        );
+        assert_eq!(
+            err("EXISTS(SELECT * FROM nosuch WHERE pk = 'a' AND x = 1)"),
+            "EXISTS can only be used in ExecuteTransaction write requests."
+        );
+        assert_eq!(err("SELECT * FROM nosuch WHERE pk.x = 1 ORDER BY z"), "ok");
+    }
+}

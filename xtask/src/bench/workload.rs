@@ -629,7 +629,12 @@ async fn one_op(conn: &mut Conn, action: Action, rng: &mut Rng) -> Result<(), St
         }
         Action::Select(keys, items) => {
             let (pk, sk) = keys.key(rng.below(items));
-            let reply = send(conn, Op::ExecuteStatement, select_body(keys.table(), &pk, &sk)).await?;
+            let reply = send(
+                conn,
+                Op::ExecuteStatement,
+                select_body(keys.table(), &pk, &sk),
+            )
+            .await?;
             // `{"Items":[]}` when nothing is found.
             match reply.body.len() > 12 {
                 true => Ok(()),
