@@ -619,3 +619,55 @@ async fn partiql_writes_emit_the_item_operations_stream_records() {
         assert_eq!(shape(&records[i]), shape(&records[i + 3]), "record {i}");
     }
 }
+
+// PartiQL writes keep the TTL column as PutItem and UpdateItem do: an item INSERTed (or UPDATEd)
+// with an expiry in the past is swept when the clock moves.
+#[tokio::test]
+async fn partiql_writes_keep_ttl_expiry() {
+    let server = support::start(None).await;
+    let client = server.dynamodb();
+    create(&client, "expiring").await;
+    client
+        .update_time_to_live()
+        .table_name("expiring")
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name("exp")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let now = server.advance(0).await["now"].as_f64().unwrap() as i64;
+    statement(
+        &client,
+        &format!(
+            "INSERT INTO expiring VALUE {{'pk': 'a', 'sk': 1, 'exp': {}}}",
+            now + 60
+        ),
+    )
+    .await;
+    statement(&client, "INSERT INTO expiring VALUE {'pk': 'a', 'sk': 2}").await;
+    statement(
+        &client,
+        &format!(
+            "UPDATE expiring SET exp = {} WHERE pk = 'a' AND sk = 2",
+            now + 120
+        ),
+    )
+    .await;
+    statement(&client, "INSERT INTO expiring VALUE {'pk': 'a', 'sk': 3}").await;
+    let left = |items: Vec<HashMap<String, AttributeValue>>| sk_values(&items);
+    server.advance(90).await;
+    assert_eq!(
+        left(statement(&client, "SELECT pk, sk FROM expiring WHERE pk = 'a'").await),
+        vec![("a".into(), "2".into()), ("a".into(), "3".into())]
+    );
+    server.advance(60).await;
+    assert_eq!(
+        left(statement(&client, "SELECT pk, sk FROM expiring WHERE pk = 'a'").await),
+        vec![("a".into(), "3".into())]
+    );
+}

@@ -53,8 +53,6 @@ pub struct Prepared {
     pub kind: Kind,
     pub table: String,
     pub index: Option<String>,
-    /// How many `?` it has.
-    pub params: usize,
 }
 
 const TABLE_NAME: &str = "Table name should be within the length [3, 255] and only contain 'a-z', 'A-Z', '0-9', '-', '_', '.'.";
@@ -68,7 +66,6 @@ const NO_FULL_KEY: &str =
 /// table's keys waits for [`plan`].
 pub fn prepare(text: &str, params: &[AttributeValue], mode: Mode) -> Result<Prepared, PqlError> {
     let stmt = parse_statement(text)?;
-    let count = count_params(text);
     let (kind, table, index) = match &stmt {
         Statement::Query(e) => query_target(e, mode)?,
         Statement::Insert(i) => insert_target(i)?,
@@ -96,7 +93,6 @@ pub fn prepare(text: &str, params: &[AttributeValue], mode: Mode) -> Result<Prep
         kind,
         table,
         index,
-        params: count,
     };
     translate(&prep, params)?;
     Ok(prep)
@@ -161,15 +157,6 @@ fn translate(prep: &Prepared, params: &[AttributeValue]) -> Result<(), PqlError>
         _ => {}
     }
     Ok(())
-}
-
-/// `?` tokens of the statement (the parser numbered them; the lexer counts them).
-fn count_params(text: &str) -> usize {
-    super::lexer::tokenize(text).map_or(0, |toks| {
-        toks.iter()
-            .filter(|t| t.tok == super::lexer::Tok::Param)
-            .count()
-    })
 }
 
 fn query_target(e: &Expr, mode: Mode) -> Result<(Kind, String, Option<String>), PqlError> {
@@ -435,21 +422,16 @@ pub fn plan(
             let Some(Expr::Select(s)) = args.first() else {
                 return Err(PqlError::invalid("Unsupported operation: NAry"));
             };
-            plan_exists(s, meta, prep.index.is_some(), params, mode)
+            plan_exists(s, meta, prep.index.is_some(), params)
         }
-        Statement::Insert(i) => plan_insert(i, meta, params, mode).map(Plan::Insert),
+        Statement::Insert(i) => plan_insert(i, meta, params).map(Plan::Insert),
         Statement::Update(u) => plan_update(u, meta, params).map(Plan::Update),
         Statement::Delete(d) => plan_delete(d, meta, params),
         _ => Err(PqlError::invalid("Unsupported operation: NAry")),
     }
 }
 
-fn plan_insert(
-    i: &Insert,
-    meta: &TableMeta,
-    params: &[AttributeValue],
-    _mode: Mode,
-) -> Result<Item, PqlError> {
+fn plan_insert(i: &Insert, meta: &TableMeta, params: &[AttributeValue]) -> Result<Item, PqlError> {
     if i.at.is_some() {
         return Err(PqlError::at(
             "AT is not supported in insert statements.",
@@ -571,14 +553,13 @@ fn plan_update(
     })
 }
 
+/// EXISTS(SELECT ...): only in a transaction, which `prepare` has checked.
 fn plan_exists(
     s: &Select,
     meta: &TableMeta,
     on_index: bool,
     params: &[AttributeValue],
-    mode: Mode,
 ) -> Result<Plan, PqlError> {
-    let _ = mode;
     unsupported_clauses(s)?;
     if on_index {
         return Err(PqlError::invalid(
