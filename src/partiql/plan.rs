@@ -666,7 +666,11 @@ fn plan_select(
         _ => {}
     }
     let order = order(s, schema, partitions.is_some())?;
-    let filter = lower.finish(cond)?;
+    let mut filter = lower.finish(cond)?;
+    // A clause made only of what the walk already enforces needs no filter.
+    if partitions.is_some() && s.where_.as_ref().is_some_and(|w| lower.enforced_by_keys(w)) {
+        filter = None;
+    }
     Ok(SelectPlan {
         index: index.map(str::to_string),
         projection,
@@ -1539,6 +1543,49 @@ impl<'a> Lower<'a> {
             v.dedup();
             v
         }))
+    }
+
+    /// Whether the walk alone enforces `e`: every top-level AND term is an equality (or IN) on
+    /// the partition key, or a comparison, BETWEEN or begins_with of the sort key with a literal
+    /// (those become the walk's partitions and exact bounds).
+    fn enforced_by_keys(&self, e: &Expr) -> bool {
+        let mut terms = Vec::new();
+        flatten_and(e, &mut terms);
+        let hash = &self.schema.hash.name;
+        let range = self.schema.range.as_ref().map(|r| r.name.as_str());
+        let is = |e: &Expr, name: Option<&str>| matches!(e, Expr::Var(v) if Some(v.name.as_str()) == name);
+        let literal = |e: &Expr| self.literal(e).is_some_and(|v| v.is_ok());
+        terms.iter().all(|t| match t {
+            Expr::Binary(BinOp::Eq, a, b, _) if is(a, Some(hash)) || is(b, Some(hash)) => {
+                self.equality_on(t, hash).is_some_and(|v| v.is_ok())
+            }
+            Expr::In {
+                expr,
+                list,
+                not: false,
+                ..
+            } if is(expr, Some(hash)) => match &**list {
+                Expr::Seq(_, items, _) => items.iter().all(literal),
+                _ => false,
+            },
+            Expr::Binary(BinOp::Eq | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, a, b, _) => {
+                (is(a, range) && literal(b)) || (is(b, range) && literal(a))
+            }
+            Expr::Between {
+                expr,
+                low,
+                high,
+                not: false,
+                ..
+            } => is(expr, range) && literal(low) && literal(high),
+            Expr::Call(name, args) => {
+                name.name.eq_ignore_ascii_case("begins_with")
+                    && args.len() == 2
+                    && is(&args[0], range)
+                    && literal(&args[1])
+            }
+            _ => false,
+        })
     }
 
     /// What `e` tells about sort key `sk` (of items in the partitions `partitions` found).
