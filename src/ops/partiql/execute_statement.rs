@@ -174,7 +174,7 @@ fn select(
             index: ix,
             mode,
             start: start.as_ref(),
-            limit: limit.map(|l| l - scanned),
+            limit: limit.map(|l| l.saturating_sub(scanned).max(1)),
             fetch_base,
             spent: bytes,
         };
