@@ -163,9 +163,7 @@ pub fn index_key(table: &KeySchema, index: &IndexDef, item: &Item) -> Result<Opt
         let Some(v) = item.get(&attr.name) else {
             return Ok(None);
         };
-        if v.scalar_type().is_none() {
-            return Err(Error::validation("Invalid attribute value type"));
-        }
+        // A set, list, map, BOOL or NULL is simply of the wrong type here (the service's words).
         if v.scalar_type() != Some(attr.ty.scalar()) {
             return Err(invalid(format!(
                 "Type mismatch for Index Key {} Expected: {} Actual: {} IndexName: {}",

@@ -206,6 +206,13 @@ impl Engine {
             .read(|conn| storage::stream_records(conn, stream, after, limit))
     }
 
+    /// Where an AT_TIMESTAMP iterator starts: after the stream's last record written before
+    /// `time`.
+    pub fn sequence_before(&self, stream: i64, time: f64) -> Result<i64> {
+        self.store
+            .read(|conn| storage::sequence_before(conn, stream, time))
+    }
+
     /// The highest sequence number given so far (LATEST iterators start after it).
     pub fn last_sequence(&self) -> Result<i64> {
         self.store.read(storage::last_sequence)

@@ -198,13 +198,24 @@ impl ServiceModel {
     /// Table names are reported alone, before anything else: a member of shape `TableArn`
     /// (a table name or ARN) must be 1 to 1024 characters, and a name that is not an ARN is then
     /// held to the table name rules (pattern, then at least 3, then at most 255 characters), in
-    /// the coral form at the member's path. CreateTable words a missing TableName itself.
+    /// the coral form at the member's path. The table-level operations word a missing
+    /// TableName themselves.
     pub fn validate(&self, op: &str, body: &Value) -> Result<()> {
         let Some(Some(root)) = self.operations.get(op) else {
             return Ok(());
         };
         self.check_types(*root, body, false)?;
-        if op == "CreateTable" && body.get("TableName").is_none_or(Value::is_null) {
+        // The table-level operations word a missing TableName themselves (the item operations
+        // keep the coral form), as public suites recorded from the service.
+        const OWN_REQUIRED: [&str; 6] = [
+            "CreateTable",
+            "DeleteTable",
+            "DescribeTable",
+            "UpdateTable",
+            "DescribeTimeToLive",
+            "UpdateTimeToLive",
+        ];
+        if OWN_REQUIRED.contains(&op) && body.get("TableName").is_none_or(Value::is_null) {
             return Err(Error::validation(
                 "The parameter 'TableName' is required but was not present in the request",
             ));

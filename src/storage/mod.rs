@@ -534,6 +534,16 @@ pub fn stream_bounds(conn: &Connection, stream: i64) -> Result<Option<(i64, i64)
 }
 
 /// The highest sequence number ever given (0 before the first record).
+/// The last sequence number of `stream` written before `time` (0 when none): an AT_TIMESTAMP
+/// iterator reads the records after it. Walks the stream's records in order (its index).
+pub fn sequence_before(conn: &Connection, stream: i64, time: f64) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT coalesce(max(seq), 0) FROM stream_records WHERE stream_id = ?1 AND created < ?2",
+        )?
+        .query_row(params![stream, time], |r| r.get(0))?)
+}
+
 pub fn last_sequence(conn: &Connection) -> Result<i64> {
     Ok(conn
         .prepare_cached("SELECT coalesce(max(seq), 0) FROM stream_records")?

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let key = parse_item(input.get("Key").unwrap_or(&Value::Null))?;
-    let all_old = return_all_old(input)?;
+    let all_old = return_all_old(input, false)?;
     let check = read_write_condition(input)?;
     let meta = engine.table(scope, input.table_name())?;
     let ek = keys::request_key(&meta.key, &key)?;

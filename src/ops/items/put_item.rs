@@ -8,18 +8,23 @@ use crate::ops::{consumed_capacity, item_collection_metrics, Input};
 use crate::protocol::attr::{parse_item, render_item};
 use serde_json::{Map, Value};
 
-/// ReturnValues for PutItem and DeleteItem: only NONE and ALL_OLD.
-pub fn return_all_old(input: Input) -> Result<bool> {
+/// ReturnValues for PutItem and DeleteItem: only NONE and ALL_OLD. PutItem says so in the
+/// service's words (as public suites recorded them); DeleteItem keeps DynamoDB Local's (no
+/// service answer known).
+pub fn return_all_old(input: Input, put: bool) -> Result<bool> {
     match input.str("ReturnValues") {
         None | Some("NONE") => Ok(false),
         Some("ALL_OLD") => Ok(true),
+        Some(_) if put => Err(Error::validation(
+            "ReturnValues can only be ALL_OLD or NONE",
+        )),
         Some(_) => Err(Error::validation("Return values set to invalid value")),
     }
 }
 
 pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let item = parse_item(input.get("Item").unwrap_or(&Value::Null))?;
-    let all_old = return_all_old(input)?;
+    let all_old = return_all_old(input, true)?;
     let check = read_write_condition(input)?;
     let meta = engine.table(scope, input.table_name())?;
     let size = crate::model::size::item_size(&item);

@@ -32,9 +32,18 @@ fn find(engine: &Engine, scope: &Scope, arn: &str) -> Result<StreamView> {
         .ok_or_else(|| stream_not_found(arn))
 }
 
+/// The most streams or shards one page lists.
+const MAX_LIMIT: i64 = 100;
+
 pub fn list_streams(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let table = input.str("TableName");
-    let limit = input.i64("Limit").unwrap_or(100).max(1) as usize;
+    let limit = input.i64("Limit").unwrap_or(MAX_LIMIT);
+    if limit > MAX_LIMIT {
+        return Err(Error::validation(format!(
+            "One or more parameter values were invalid: Limit cannot be greater than the maximum allowed size: {MAX_LIMIT}"
+        )));
+    }
+    let limit = limit.max(1) as usize;
     let streams = engine.list_streams(scope, table)?;
     let start = input.str("ExclusiveStartStreamArn");
     let views: Vec<(String, &StreamRow)> =
@@ -68,6 +77,13 @@ pub fn list_streams(engine: &Engine, scope: &Scope, input: Input) -> Result<Valu
 
 pub fn describe_stream(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let arn = input.str("StreamArn").unwrap_or_default();
+    // A ShardFilter must say what it filters (the model leaves Type optional).
+    let filter = input.obj("ShardFilter");
+    if filter.is_some_and(|f| f.str("Type").is_none()) {
+        return Err(Error::validation(
+            "1 validation error detected: Value 'null' at 'shardFilter.type' failed to satisfy constraint: Member must be CHILD_SHARDS",
+        ));
+    }
     let view = find(engine, scope, arn)?;
     let row = &view.row;
     let schema: KeySchema = serde_json::from_str(&row.key_schema).map_err(Error::internal)?;
@@ -77,9 +93,16 @@ pub fn describe_stream(engine: &Engine, scope: &Scope, input: Input) -> Result<V
         .map(|(i, a)| json!({"AttributeName": a.name, "KeyType": if i == 0 { "HASH" } else { "RANGE" }}))
         .collect();
     let mut range = Map::new();
-    if let Some((a, _)) = view.bounds {
-        range.insert("StartingSequenceNumber".into(), json!(sequence_number(a)));
-    }
+    // Where the shard starts: its first record, or, before it has any, the next sequence
+    // number a record can take (records only ever get higher ones).
+    let start = match view.bounds {
+        Some((a, _)) => a,
+        None => engine.last_sequence()? + 1,
+    };
+    range.insert(
+        "StartingSequenceNumber".into(),
+        json!(sequence_number(start)),
+    );
     if row.disabled.is_some() {
         if let Some((_, b)) = view.bounds {
             range.insert("EndingSequenceNumber".into(), json!(sequence_number(b)));
@@ -88,10 +111,18 @@ pub fn describe_stream(engine: &Engine, scope: &Scope, input: Input) -> Result<V
     let mut shard = Map::new();
     shard.insert("ShardId".into(), json!(row.shard_id));
     shard.insert("SequenceNumberRange".into(), Value::Object(range));
-    // One shard: an ExclusiveStartShardId naming it leaves nothing to list.
+    // One shard, which has no children (CHILD_SHARDS lists none); an ExclusiveStartShardId
+    // naming it leaves nothing to list, one naming no shard of the stream is refused.
     let shards = match input.str("ExclusiveStartShardId") {
         Some(id) if id == row.shard_id => vec![],
-        _ => vec![Value::Object(shard)],
+        Some(id) => {
+            return Err(Error::new(
+                ErrorKind::ResourceNotFound,
+                format!("Requested resource not found: Shard: {id} not found"),
+            ))
+        }
+        None if filter.is_some() => vec![],
+        None => vec![Value::Object(shard)],
     };
     let status = if row.disabled.is_some() {
         "DISABLED"
@@ -165,6 +196,25 @@ pub fn get_shard_iterator(engine: &Engine, scope: &Scope, input: Input) -> Resul
             .map_err(|_| invalid("Invalid SequenceNumber"))
     };
     let after = match kind {
+        "AT_TIMESTAMP" if seq.is_some() => {
+            return Err(invalid(
+                "SequenceNumber should not be passed for this iterator type",
+            ))
+        }
+        // The first record at or after the time (2026 API): seconds since the epoch.
+        "AT_TIMESTAMP" => {
+            let Some(at) = input.get("Timestamp").and_then(Value::as_f64) else {
+                return Err(invalid(
+                    "Timestamp must be passed for AT_TIMESTAMP iterator type",
+                ));
+            };
+            engine.sequence_before(view.row.id, at)?
+        }
+        "TRIM_HORIZON" | "LATEST" if input.get("Timestamp").is_some() => {
+            return Err(invalid(
+                "Timestamp should not be passed for this iterator type",
+            ))
+        }
         "TRIM_HORIZON" | "LATEST" if seq.is_some() => {
             return Err(invalid(
                 "SequenceNumber should not be passed for this iterator type",

@@ -144,7 +144,26 @@ pub fn parse_throughput(t: Option<Input>) -> Option<Throughput> {
     })
 }
 
+/// The largest throughput the service accepts to look at (larger is "out of bounds").
+const MAX_THROUGHPUT: i64 = 1_000_000_000_000;
+
+/// Throughput values the service refuses outright, before anything else.
+pub fn check_throughput_bounds(t: &Throughput) -> Result<()> {
+    for (what, v) in [
+        ("ReadCapacityUnits", t.read),
+        ("WriteCapacityUnits", t.write),
+    ] {
+        if v > MAX_THROUGHPUT {
+            return Err(Error::validation(format!(
+                "Given value {v} for {what} is out of bounds"
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub fn check_throughput(t: &Throughput) -> Result<()> {
+    check_throughput_bounds(t)?;
     if t.read < 1 || t.write < 1 {
         let (what, v) = if t.read < 1 {
             ("ReadCapacityUnits", t.read)

@@ -16,16 +16,30 @@ use std::sync::Arc;
 
 pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let name = input.table_name();
-    // The table is looked up before the request is checked for changes, as DynamoDB Local does.
-    engine.table(scope, name)?;
-    let now = engine.now();
+    // The request alone first, as the service checks it (public suites recorded these): that
+    // it asks for something, PROVISIONED with its throughput, throughput bounds, and the GSI
+    // update list's shape; only then the table.
     if !has_change(&input) {
-        // The service's text; DynamoDB Local says `Nothing to update` (a `service` override in
-        // tables/update_table_nothing_to_update).
+        // DynamoDB Local says `Nothing to update`.
         return Err(Error::validation(
             "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
         ));
     }
+    if input.str("BillingMode") == Some("PROVISIONED")
+        && input.get("ProvisionedThroughput").is_none()
+    {
+        return Err(crate::ops::tables::create_table::invalid(
+            "ProvisionedThroughput must be specified when BillingMode is PROVISIONED",
+        ));
+    }
+    if let Some(t) = parse_throughput(input.obj("ProvisionedThroughput")) {
+        crate::ops::tables::create_table::check_throughput_bounds(&t)?;
+    }
+    if let Some(updates) = input.list("GlobalSecondaryIndexUpdates") {
+        check_gsi_update_list(updates)?;
+    }
+    engine.table(scope, name)?;
+    let now = engine.now();
     let mut changed = GsiChanges::default();
     let meta = engine.update_table(scope, name, |meta| {
         let billing = match input.str("BillingMode") {
@@ -43,11 +57,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
                     "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
                 ))
             }
-            (BillingMode::Provisioned, None) if meta.billing_mode == BillingMode::PayPerRequest => {
-                return Err(Error::validation(
-                    "No provisioned throughput specified for the table",
-                ))
-            }
+
             (_, Some(t)) => check_throughput(t)?,
             _ => {}
         }
@@ -93,6 +103,21 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
             meta.throughput.read = t.read;
             meta.throughput.write = t.write;
         }
+        if billing == BillingMode::Provisioned && meta.billing_mode == BillingMode::PayPerRequest {
+            // Every GSI needs its own throughput once the table is provisioned.
+            let missing: Vec<&str> = meta
+                .gsis
+                .iter()
+                .filter(|g| g.throughput.is_none())
+                .map(|g| g.name.as_str())
+                .collect();
+            if !missing.is_empty() {
+                return Err(crate::ops::tables::create_table::invalid(format!(
+                    "ProvisionedThroughput must be specified for index: {}",
+                    missing.join(",")
+                )));
+            }
+        }
         if billing != meta.billing_mode {
             if billing == BillingMode::PayPerRequest {
                 meta.throughput.read = 0;
@@ -126,6 +151,32 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         view.meta = Arc::new(changed.as_reported(&view.meta));
     }
     Ok(json!({ "TableDescription": render_description(&view) }))
+}
+
+/// The GSI update list as the service checks it before the table: every entry names an action,
+/// and no index twice.
+fn check_gsi_update_list(updates: &[Value]) -> Result<()> {
+    let mut seen: Vec<&str> = Vec::new();
+    for u in updates {
+        let index = u
+            .as_object()
+            .map(Input)
+            .and_then(|u| {
+                ["Update", "Create", "Delete"]
+                    .iter()
+                    .find_map(|a| u.obj(a).map(|o| o.str("IndexName").unwrap_or_default()))
+            })
+            .ok_or_else(|| {
+                crate::ops::tables::create_table::invalid("One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Delete must not be null")
+            })?;
+        if seen.contains(&index) {
+            return Err(crate::ops::tables::create_table::invalid(format!(
+                "Only one global secondary index update per index is allowed simultaneously. Index: {index}"
+            )));
+        }
+        seen.push(index);
+    }
+    Ok(())
 }
 
 /// Whether the request asks for anything at all (the service's "At least one of ..." rule; an
@@ -185,27 +236,11 @@ fn apply_gsi_updates(
     updates: &[Value],
     billing: BillingMode,
 ) -> Result<GsiChanges> {
-    let mut seen: Vec<&str> = Vec::new();
-    let mut online = 0;
-    for u in updates {
-        let (action, index) = u
-            .as_object()
-            .map(Input)
-            .and_then(|u| {
-                ["Create", "Update", "Delete"].iter().find_map(|a| {
-                    u.obj(a)
-                        .map(|o| (*a, o.str("IndexName").unwrap_or_default()))
-                })
-            })
-            .ok_or_else(|| Error::validation("Update global secondary index action is null"))?;
-        if seen.contains(&index) {
-            return Err(Error::validation(
-                "Only one global secondary index update per index is allowed simultaneously.",
-            ));
-        }
-        seen.push(index);
-        online += usize::from(action != "Update");
-    }
+    let online = updates
+        .iter()
+        .filter_map(Value::as_object)
+        .filter(|u| u.contains_key("Create") || u.contains_key("Delete"))
+        .count();
     if online > 1 {
         return Err(Error::new(
             ErrorKind::LimitExceeded,
