@@ -27,6 +27,18 @@ pub enum ErrorKind {
     IdempotentParameterMismatch,
     /// PartiQL INSERT of a key that already holds an item (INSERT is never an upsert).
     DuplicateItem,
+    /// The caller may not act on the resource: an ARN of another account, or of a resource
+    /// that does not exist (the service authorises on the ARN before it looks the resource up).
+    AccessDenied,
+    /// No resource-based policy on the resource, or not the expected revision.
+    PolicyNotFound,
+    /// Global tables (2017.11.29): the source table of a replica does not exist.
+    TableNotFound,
+    GlobalTableNotFound,
+    GlobalTableAlreadyExists,
+    ReplicaAlreadyExists,
+    ReplicaNotFound,
+    IndexNotFound,
     /// A real fault on our side: logged, rendered as 500.
     Internal,
 }
@@ -82,16 +94,47 @@ impl ErrorKind {
                 "com.amazonaws.dynamodb.v20120810#DuplicateItemException",
                 400,
             ),
+            ErrorKind::AccessDenied => ("com.amazon.coral.service#AccessDeniedException", 400),
+            ErrorKind::PolicyNotFound => (
+                "com.amazonaws.dynamodb.v20120810#PolicyNotFoundException",
+                400,
+            ),
+            ErrorKind::TableNotFound => (
+                "com.amazonaws.dynamodb.v20120810#TableNotFoundException",
+                400,
+            ),
+            ErrorKind::GlobalTableNotFound => (
+                "com.amazonaws.dynamodb.v20120810#GlobalTableNotFoundException",
+                400,
+            ),
+            ErrorKind::GlobalTableAlreadyExists => (
+                "com.amazonaws.dynamodb.v20120810#GlobalTableAlreadyExistsException",
+                400,
+            ),
+            ErrorKind::ReplicaAlreadyExists => (
+                "com.amazonaws.dynamodb.v20120810#ReplicaAlreadyExistsException",
+                400,
+            ),
+            ErrorKind::ReplicaNotFound => (
+                "com.amazonaws.dynamodb.v20120810#ReplicaNotFoundException",
+                400,
+            ),
+            ErrorKind::IndexNotFound => (
+                "com.amazonaws.dynamodb.v20120810#IndexNotFoundException",
+                400,
+            ),
             ErrorKind::Internal => ("com.amazonaws.dynamodb.v20120810#InternalServerError", 500),
         }
     }
 
     /// The body key of the message: the service's front end writes `Message` for its own
-    /// SerializationException and for TransactionCanceledException (the model's member name),
-    /// `message` for the rest.
+    /// SerializationException, for TransactionCanceledException (the model's member name) and
+    /// for the coral AccessDeniedException (ORACLE.md), `message` for the rest.
     pub fn message_key(self) -> &'static str {
         match self {
-            ErrorKind::Serialization | ErrorKind::TransactionCanceled => "Message",
+            ErrorKind::Serialization | ErrorKind::TransactionCanceled | ErrorKind::AccessDenied => {
+                "Message"
+            }
             _ => "message",
         }
     }

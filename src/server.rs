@@ -21,8 +21,10 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let engine = Arc::new(Engine::open(&config).map_err(std::io::Error::other)?);
     let sweeper = tokio::spawn(sweep(engine.clone()));
+    let replicator = tokio::spawn(replicate(engine.clone()));
     serve(listener, engine.clone(), shutdown).await;
     sweeper.abort();
+    replicator.abort();
     let closing = engine.clone();
     let _ = tokio::task::spawn_blocking(move || closing.close()).await;
     Ok(())
@@ -74,12 +76,28 @@ async fn sweep(engine: Arc<Engine>) {
             engine.sweep_ttl()?;
             if n % 60 == 0 {
                 engine.purge_streams()?;
+                engine.purge_tombstones()?;
             }
             Ok::<_, crate::error::Error>(())
         })
         .await;
         if let Ok(Err(e)) = result {
             tracing::warn!("background sweep failed: {e:?}");
+        }
+    }
+}
+
+/// Global-table replication (engine/replication.rs): every 100 ms, the writes queued for other
+/// regions are applied, each batch in its own short write transaction, so a writer never waits
+/// for replication; what a restart interrupted is picked up on the first round.
+async fn replicate(engine: Arc<Engine>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let engine = engine.clone();
+        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || engine.replicate()).await {
+            tracing::warn!("replication failed: {e:?}");
         }
     }
 }
@@ -97,8 +115,12 @@ async fn handle(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     };
-    let target = header("x-amz-target");
-    let authorization = header("authorization");
+    let content_type = header("content-type");
+    let headers = crate::dispatch::Headers {
+        target: header("x-amz-target"),
+        authorization: header("authorization"),
+        host: header("host"),
+    };
     let body = match Limited::new(req.into_body(), protocol::MAX_BODY_BYTES)
         .collect()
         .await
@@ -111,14 +133,18 @@ async fn handle(
             return Ok(to_http(r));
         }
     };
+    if protocol::query::is_query(headers.target.as_deref(), content_type.as_deref()) {
+        return Ok(to_http(crate::dispatch::handle_query(&headers, &body)));
+    }
     Ok(to_http(
-        crate::dispatch::handle(engine, target, authorization, body).await,
+        crate::dispatch::handle(engine, headers, body).await,
     ))
 }
 
 /// The admin API (README): `GET /_awsim/clock` reads the engine's clock; `POST /_awsim/clock`
-/// with `{"advance_seconds": n}` moves it forward and runs the TTL sweeper at the new time, so
-/// expiry is testable without waiting.
+/// with `{"advance_seconds": n}` moves it forward, runs the TTL sweeper at the new time and
+/// then replication, so expiry is testable without waiting. `GET /_awsim/replication` counts
+/// the writes waiting to reach other regions; `POST` applies them before answering.
 async fn admin(engine: Arc<Engine>, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let path = req.uri().path().to_string();
     let post = req.method() == hyper::Method::POST;
@@ -132,6 +158,31 @@ async fn admin(engine: Arc<Engine>, req: Request<Incoming>) -> Response<Full<Byt
         );
         resp
     };
+    // Runs the replicator now (blocking pool); returns how many queued writes it took.
+    let replicate_now = |engine: Arc<Engine>| async move {
+        tokio::task::spawn_blocking(move || engine.replicate())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or(0)
+    };
+    if path == "/_awsim/replication" {
+        let replicated = if post {
+            replicate_now(engine.clone()).await
+        } else {
+            0
+        };
+        let reading = engine.clone();
+        let pending = tokio::task::spawn_blocking(move || reading.replication_backlog())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or(0);
+        return json(
+            StatusCode::OK,
+            serde_json::json!({"replicated": replicated, "pending": pending}),
+        );
+    }
     if path != "/_awsim/clock" {
         return json(
             StatusCode::NOT_FOUND,
@@ -139,6 +190,7 @@ async fn admin(engine: Arc<Engine>, req: Request<Incoming>) -> Response<Full<Byt
         );
     }
     let mut deleted = 0;
+    let mut replicated = 0;
     if post {
         let parsed: Option<serde_json::Value> = body
             .ok()
@@ -161,10 +213,12 @@ async fn admin(engine: Arc<Engine>, req: Request<Incoming>) -> Response<Full<Byt
             .ok()
             .and_then(Result::ok)
             .unwrap_or(0);
+        // What the new time made happen reaches the other regions before the answer.
+        replicated = replicate_now(engine.clone()).await;
     }
     json(
         StatusCode::OK,
-        serde_json::json!({"now": engine.now(), "expired_items_deleted": deleted}),
+        serde_json::json!({"now": engine.now(), "expired_items_deleted": deleted, "replicated": replicated}),
     )
 }
 
@@ -172,12 +226,11 @@ fn to_http(r: protocol::Response) -> Response<Full<Bytes>> {
     use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
     const REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
     const CRC32: HeaderName = HeaderName::from_static("x-amz-crc32");
-    const AMZ_JSON: HeaderValue = HeaderValue::from_static("application/x-amz-json-1.0");
     let mut resp = Response::new(Full::new(Bytes::from(r.body)));
     *resp.status_mut() =
         StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
-    h.insert(CONTENT_TYPE, AMZ_JSON);
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(r.content_type));
     if let Ok(v) = HeaderValue::from_str(&r.request_id) {
         h.insert(REQUEST_ID, v);
     }

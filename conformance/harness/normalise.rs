@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 /// Every rule name a fixture's `normalised` list may carry. `error-message-key` is a recording
 /// correction (the recorder renames DynamoDB Local's `Message`); replay does not apply it.
-pub const RULES: [&str; 7] = [
+pub const RULES: [&str; 8] = [
     "arn",
     "timestamp",
     "table-id",
@@ -12,6 +12,7 @@ pub const RULES: [&str; 7] = [
     "error-message-key",
     "stream-record",
     "next-token",
+    "revision-id",
 ];
 
 const TIMESTAMP_KEYS: [&str; 7] = [
@@ -48,6 +49,7 @@ pub fn normalise(v: &Value, rules: &[String]) -> Value {
         stream_label: on("stream-label"),
         stream_record: on("stream-record"),
         next_token: on("next-token"),
+        revision_id: on("revision-id"),
     };
     walk(v, None, &rules)
 }
@@ -60,6 +62,7 @@ struct Rules {
     stream_record: bool,
     /// PartiQL's NextToken: opaque, each server's own.
     next_token: bool,
+    revision_id: bool,
 }
 
 fn walk(v: &Value, key: Option<&str>, r: &Rules) -> Value {
@@ -82,6 +85,7 @@ fn walk(v: &Value, key: Option<&str>, r: &Rules) -> Value {
         },
         Value::String(s) => match key {
             Some("TableId") if r.table_id => Value::String("<uuid>".into()),
+            Some("RevisionId") if r.revision_id => Value::String("<revision>".into()),
             Some("LatestStreamLabel" | "StreamLabel") if r.stream_label => {
                 Value::String("<label>".into())
             }

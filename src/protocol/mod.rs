@@ -3,6 +3,7 @@
 //! and the `x-amz-crc32` checksum. No HTTP types leak below this module.
 pub mod attr;
 pub mod json;
+pub mod query;
 pub mod shape;
 
 use crate::error::{Error, ErrorDetail, ErrorKind};
@@ -48,13 +49,18 @@ pub struct Response {
     pub body: Vec<u8>,
     pub request_id: String,
     pub crc32: u32,
+    /// `application/x-amz-json-1.0`, or `text/xml` for the query protocol.
+    pub content_type: &'static str,
 }
+
+/// The content type of every AWS JSON 1.0 answer.
+pub const AMZ_JSON: &str = "application/x-amz-json-1.0";
 
 static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// A fresh request id in the service's UUID-like shape (unique per process and request): a
 /// per-process prefix from the start time and pid, then the request counter.
-fn request_id() -> String {
+pub(crate) fn request_id() -> String {
     static PREFIX: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let prefix = PREFIX.get_or_init(|| {
         let t = std::time::SystemTime::now()
@@ -163,6 +169,7 @@ pub fn render(result: Result<Vec<u8>, Error>) -> Response {
         crc32: crc32fast::hash(&body),
         body,
         request_id: request_id(),
+        content_type: AMZ_JSON,
     }
 }
 
