@@ -2,7 +2,8 @@
 //! SDK's own types (typed errors included), NextToken paging followed to the end (and across a
 //! restart), and the proofs that PartiQL is the item operations underneath: the same
 //! ConsumedCapacity as the equivalent Query/PutItem/UpdateItem/DeleteItem (so a SELECT by key
-//! reads its partitions, never the table), the same stream records.
+//! reads its partitions, never the table), the same stream records, replication to a global
+//! table's other region.
 use aws_sdk_dynamodb::operation::execute_statement::ExecuteStatementError;
 use aws_sdk_dynamodb::operation::execute_transaction::ExecuteTransactionError;
 use aws_sdk_dynamodb::types::*;
@@ -718,4 +719,98 @@ async fn pages_stop_at_one_mebibyte_across_partitions() {
         .flat_map(|p| (0..8).map(move |i| (p.to_string(), i.to_string())))
         .collect();
     assert_eq!(seen, want);
+}
+
+// PartiQL writes are the item and transaction writes underneath, so on a global table they reach
+// the other region like PutItem's do: INSERT, UPDATE, DELETE and an ExecuteTransaction in
+// us-east-1, the replication queue drained through the admin endpoint, then read in eu-west-1
+// with a PartiQL SELECT. Guards against a PartiQL write path that bypasses replication.
+#[tokio::test]
+async fn partiql_writes_replicate_to_a_global_tables_other_region() {
+    let server = support::start(None).await;
+    let (east, west) = (server.dynamodb(), server.dynamodb_in("eu-west-1"));
+    east.create_table()
+        .table_name("replicated")
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .attribute_definitions(def("pk", ScalarAttributeType::S))
+        .attribute_definitions(def("sk", ScalarAttributeType::N))
+        .billing_mode(BillingMode::PayPerRequest)
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewAndOldImages)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    east.update_table()
+        .table_name("replicated")
+        .replica_updates(
+            ReplicationGroupUpdate::builder()
+                .create(
+                    CreateReplicationGroupMemberAction::builder()
+                        .region_name("eu-west-1")
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    for text in [
+        "INSERT INTO replicated VALUE {'pk': 'g', 'sk': 1, 'v': 1}",
+        "INSERT INTO replicated VALUE {'pk': 'g', 'sk': 2, 'v': 1}",
+        "INSERT INTO replicated VALUE {'pk': 'g', 'sk': 3, 'v': 1}",
+        "UPDATE replicated SET v = 2 WHERE pk = 'g' AND sk = 1",
+        "DELETE FROM replicated WHERE pk = 'g' AND sk = 2",
+    ] {
+        statement(&east, text).await;
+    }
+    east.execute_transaction()
+        .transact_statements(
+            ParameterizedStatement::builder()
+                .statement("INSERT INTO replicated VALUE {'pk': 'g', 'sk': 4, 'v': 4}")
+                .build()
+                .unwrap(),
+        )
+        .transact_statements(
+            ParameterizedStatement::builder()
+                .statement("UPDATE replicated SET v = 3 WHERE pk = 'g' AND sk = 3")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let flushed: serde_json::Value = reqwest::Client::new()
+        .post(format!("http://{}/_awsim/replication", server.addr))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(flushed["pending"], 0);
+    let select = "SELECT sk, v FROM replicated WHERE pk = 'g'";
+    let expected = vec![
+        ("1".to_string(), "2".to_string()),
+        ("3".to_string(), "3".to_string()),
+        ("4".to_string(), "4".to_string()),
+    ];
+    let values = |items: Vec<HashMap<String, AttributeValue>>| {
+        items
+            .iter()
+            .map(|i| {
+                let n = |k: &str| i[k].as_n().unwrap().clone();
+                (n("sk"), n("v"))
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(values(statement(&east, select).await), expected);
+    assert_eq!(values(statement(&west, select).await), expected);
+    server.shutdown().await;
 }
