@@ -39,6 +39,9 @@ pub enum ErrorKind {
     ReplicaAlreadyExists,
     ReplicaNotFound,
     IndexNotFound,
+    /// The request body (as sent, or once decompressed) is larger than the endpoint accepts:
+    /// HTTP 413, answered before the rest of the body is read.
+    RequestEntityTooLarge,
     /// A real fault on our side: logged, rendered as 500.
     Internal,
 }
@@ -123,18 +126,24 @@ impl ErrorKind {
                 "com.amazonaws.dynamodb.v20120810#IndexNotFoundException",
                 400,
             ),
+            ErrorKind::RequestEntityTooLarge => (
+                "com.amazon.coral.service#RequestEntityTooLargeException",
+                413,
+            ),
             ErrorKind::Internal => ("com.amazonaws.dynamodb.v20120810#InternalServerError", 500),
         }
     }
 
     /// The body key of the message: the service's front end writes `Message` for its own
     /// SerializationException, for TransactionCanceledException (the model's member name) and
-    /// for the coral AccessDeniedException (ORACLE.md), `message` for the rest.
+    /// for the coral AccessDeniedException (ORACLE.md), `message` for the rest. awsim's own
+    /// front-end refusal (413) follows its front-end siblings.
     pub fn message_key(self) -> &'static str {
         match self {
-            ErrorKind::Serialization | ErrorKind::TransactionCanceled | ErrorKind::AccessDenied => {
-                "Message"
-            }
+            ErrorKind::Serialization
+            | ErrorKind::TransactionCanceled
+            | ErrorKind::AccessDenied
+            | ErrorKind::RequestEntityTooLarge => "Message",
             _ => "message",
         }
     }

@@ -1,12 +1,21 @@
-//! The hyper accept loop: HTTP/1.1 keep-alive, no Nagle delay, body size cap, graceful shutdown
-//! (in-flight requests finish, then the store is closed). Knows nothing of DynamoDB.
+//! The hyper accept loop and the endpoint's HTTP front door: HTTP/1.1 keep-alive, no Nagle
+//! delay, head and body size caps (refused before the body is read), compressed request bodies
+//! and responses, `GET /` health, CORS, the `Server` header, graceful shutdown (in-flight
+//! requests finish, then the store is closed). The HTTP conventions themselves are plain
+//! functions in `protocol::http`; knows nothing of DynamoDB operations.
 use crate::engine::Engine;
-use crate::protocol;
+use crate::protocol::{self, http};
 use crate::Config;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
-use hyper::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::{Body, Incoming};
+use hyper::header::{
+    HeaderName, HeaderValue, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
+    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE,
+    ACCESS_CONTROL_REQUEST_HEADERS, ALLOW, CONNECTION, CONTENT_ENCODING, CONTENT_TYPE, HOST,
+    SERVER, VARY,
+};
+use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use std::future::Future;
@@ -34,7 +43,11 @@ pub async fn run(
 pub async fn serve(listener: TcpListener, engine: Arc<Engine>, shutdown: impl Future<Output = ()>) {
     let graceful = GracefulShutdown::new();
     let mut builder = hyper::server::conn::http1::Builder::new();
-    builder.keep_alive(true);
+    // An over-long head is refused by hyper itself with 431 (the connection then closes: its
+    // stream cannot be resynchronised).
+    builder
+        .keep_alive(true)
+        .max_header_size(http::MAX_HEAD_BYTES);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -48,7 +61,14 @@ pub async fn serve(listener: TcpListener, engine: Arc<Engine>, shutdown: impl Fu
                 };
                 let _ = stream.set_nodelay(true);
                 let engine = engine.clone();
-                let service = hyper::service::service_fn(move |req| handle(engine.clone(), req));
+                // The health answer names the host the client used; without a Host header
+                // (HTTP/1.0), the address it connected to.
+                let local: Arc<str> = stream
+                    .local_addr()
+                    .map_or_else(|_| "localhost".into(), |a| a.to_string().into());
+                let service = hyper::service::service_fn(move |req| {
+                    handle(engine.clone(), local.clone(), req)
+                });
                 let conn = builder.serve_connection(TokioIo::new(stream), service);
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
@@ -102,13 +122,78 @@ async fn replicate(engine: Arc<Engine>) {
     }
 }
 
+/// Every response goes out through here: the request routed, then the headers the endpoint
+/// sends on every answer (`Server`, CORS).
 async fn handle(
     engine: Arc<Engine>,
+    local: Arc<str>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
-    if req.uri().path().starts_with("/_awsim/") {
-        return Ok(admin(engine, req).await);
+    let mut resp = route(engine, &local, req).await;
+    let h = resp.headers_mut();
+    h.insert(SERVER, HeaderValue::from_static(http::SERVER));
+    h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    h.insert(
+        ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(http::CORS_EXPOSE_HEADERS),
+    );
+    Ok(resp)
+}
+
+/// The endpoint's routes: CORS preflight (`OPTIONS`, any path), the admin API, `GET /` health,
+/// and the API (`POST /`). Anything else is a 4xx: 414 for an over-long URI, 404 for another
+/// path, 405 for another method on `/`.
+async fn route(engine: Arc<Engine>, local: &str, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let path = req.uri().path();
+    let method = req.method().clone();
+    if path.starts_with("/_awsim/") && method != Method::OPTIONS {
+        return admin(engine, req).await;
     }
+    let uri_len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    let resp = if method == Method::OPTIONS {
+        preflight(&req)
+    } else if uri_len > http::MAX_URI_BYTES {
+        plain(StatusCode::URI_TOO_LONG, "URI Too Long".into())
+    } else if path != "/" {
+        plain(StatusCode::NOT_FOUND, "Not Found".into())
+    } else if method == Method::POST {
+        return api(engine, req).await;
+    } else if method == Method::GET || method == Method::HEAD {
+        let host = req
+            .headers()
+            .get(HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(local);
+        plain(StatusCode::OK, http::health_body(host))
+    } else {
+        let mut resp = plain(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed".into());
+        resp.headers_mut()
+            .insert(ALLOW, HeaderValue::from_static(http::CORS_ALLOW_METHODS));
+        resp
+    };
+    discard_body(req).await;
+    resp
+}
+
+/// Reads and drops a small body that nobody needs (a preflight's, a 404's), so the connection
+/// can carry the next request; a large one is left unread and the connection closes after the
+/// answer.
+async fn discard_body(req: Request<Incoming>) {
+    const SMALL: usize = 64 * 1024;
+    if req
+        .body()
+        .size_hint()
+        .upper()
+        .is_none_or(|n| n <= SMALL as u64)
+    {
+        let _ = Limited::new(req.into_body(), SMALL).collect().await;
+    }
+}
+
+/// One API call: the body read (refused by its declared length before reading, or as soon as it
+/// passes the cap while reading), decoded per `Content-Encoding` (capped again), dispatched, and
+/// the answer compressed when the client accepts it and it is large enough.
+async fn api(engine: Arc<Engine>, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let header = |name: &str| {
         req.headers()
             .get(name)
@@ -121,24 +206,91 @@ async fn handle(
         authorization: header("authorization"),
         host: header("host"),
     };
-    let body = match Limited::new(req.into_body(), protocol::MAX_BODY_BYTES)
+    let content_encoding = header("content-encoding");
+    let accept = http::response_coding(header("accept-encoding").as_deref());
+    let declared = req.body().size_hint().exact();
+    if declared.is_some_and(|n| n > protocol::MAX_BODY_BYTES as u64) {
+        // Not reading the body means the connection cannot carry another request.
+        return closing(to_http(too_large(), None));
+    }
+    let raw = match Limited::new(req.into_body(), protocol::MAX_BODY_BYTES)
         .collect()
         .await
     {
         Ok(b) => b.to_bytes(),
-        Err(_) => {
-            let r = protocol::render(Err(crate::error::Error::serialization(
-                "Request body is too large",
-            )));
-            return Ok(to_http(r));
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            return closing(to_http(too_large(), None));
         }
+        // The client went away or sent a malformed chunked body: nobody reads an answer.
+        Err(_) => return closing(plain(StatusCode::BAD_REQUEST, "Bad Request".into())),
     };
+    let body = match http::request_coding(content_encoding.as_deref()) {
+        Ok(None) => raw,
+        Ok(Some(coding)) => match http::decode(coding, &raw, protocol::MAX_BODY_BYTES) {
+            Ok(decoded) => Bytes::from(decoded),
+            Err(e) => return to_http(protocol::render(Err(e.into_error())), None),
+        },
+        Err(e) => return to_http(protocol::render(Err(e.into_error())), None),
+    };
+    // STS's query protocol (GetCallerIdentity) on the same endpoint.
     if protocol::query::is_query(headers.target.as_deref(), content_type.as_deref()) {
-        return Ok(to_http(crate::dispatch::handle_query(&headers, &body)));
+        return to_http(crate::dispatch::handle_query(&headers, &body), None);
     }
-    Ok(to_http(
-        crate::dispatch::handle(engine, headers, body).await,
-    ))
+    let mut r = crate::dispatch::handle(engine, headers, body).await;
+    let coding = http::compress(&mut r, accept);
+    to_http(r, coding)
+}
+
+fn too_large() -> protocol::Response {
+    protocol::render(Err(http::BodyError::TooLarge.into_error()))
+}
+
+/// A CORS preflight: any origin may call the API with the headers the SDKs send (and whatever
+/// else the browser asks for).
+fn preflight(req: &Request<Incoming>) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::new()));
+    let h = resp.headers_mut();
+    h.insert(
+        ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static(http::CORS_ALLOW_METHODS),
+    );
+    let asked = req
+        .headers()
+        .get(ACCESS_CONTROL_REQUEST_HEADERS)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    let allowed = match asked {
+        Some(asked) => HeaderValue::from_str(&format!("{}, {asked}", http::CORS_ALLOW_HEADERS)),
+        None => Ok(HeaderValue::from_static(http::CORS_ALLOW_HEADERS)),
+    };
+    h.insert(
+        ACCESS_CONTROL_ALLOW_HEADERS,
+        allowed.unwrap_or(HeaderValue::from_static(http::CORS_ALLOW_HEADERS)),
+    );
+    h.insert(
+        ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static(http::CORS_MAX_AGE),
+    );
+    resp
+}
+
+/// A short text answer (health, and the 4xx of paths and methods that are not the API).
+fn plain(status: StatusCode, text: String) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(text)));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    resp
+}
+
+/// Marks an answer sent without reading the whole request body: the connection closes after it.
+fn closing(mut resp: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
+    resp.headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    resp
 }
 
 /// The admin API (README): `GET /_awsim/clock` reads the engine's clock; `POST /_awsim/clock`
@@ -222,8 +374,7 @@ async fn admin(engine: Arc<Engine>, req: Request<Incoming>) -> Response<Full<Byt
     )
 }
 
-fn to_http(r: protocol::Response) -> Response<Full<Bytes>> {
-    use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+fn to_http(r: protocol::Response, coding: Option<http::Coding>) -> Response<Full<Bytes>> {
     const REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
     const CRC32: HeaderName = HeaderName::from_static("x-amz-crc32");
     let mut resp = Response::new(Full::new(Bytes::from(r.body)));
@@ -235,5 +386,10 @@ fn to_http(r: protocol::Response) -> Response<Full<Bytes>> {
         h.insert(REQUEST_ID, v);
     }
     h.insert(CRC32, r.crc32.into());
+    if let Some(coding) = coding {
+        h.insert(CONTENT_ENCODING, HeaderValue::from_static(coding.name()));
+    }
+    // Whether an answer is compressed depends on the request's Accept-Encoding (for caches).
+    h.insert(VARY, HeaderValue::from_static("accept-encoding"));
     resp
 }

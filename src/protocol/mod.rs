@@ -2,6 +2,7 @@
 //! (account, region), body parsing and model validation, the one error renderer, request ids
 //! and the `x-amz-crc32` checksum. No HTTP types leak below this module.
 pub mod attr;
+pub mod http;
 pub mod json;
 pub mod query;
 pub mod shape;
