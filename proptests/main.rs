@@ -7,6 +7,7 @@ use awsim::model::{AttributeValue, Number};
 mod expressions;
 mod global_tables;
 mod paging;
+mod partiql;
 mod streams;
 mod transactions;
 

@@ -6,7 +6,7 @@
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::Scope;
-use crate::ops::{batches, control, items, reads, streams, tables, Input, Output};
+use crate::ops::{batches, control, items, partiql, reads, streams, tables, Input, Output};
 use crate::protocol::{self, Service};
 use serde_json::Value;
 use std::sync::Arc;
@@ -105,6 +105,7 @@ pub fn run(
         (Service::DynamoDb, "GetItem") => return items::get_item::run(e, s, i),
         (Service::DynamoDb, "Query") => return reads::query::run(e, s, i),
         (Service::DynamoDb, "Scan") => return reads::scan::run(e, s, i),
+        (Service::DynamoDb, "ExecuteStatement") => return partiql::execute_statement::run(e, s, i),
         (Service::DynamoDb, "CreateTable") => tables::create_table::run(e, s, i),
         (Service::DynamoDb, "DescribeTable") => tables::describe_table::run(e, s, i),
         (Service::DynamoDb, "ListTables") => tables::list_tables::run(e, s, i),
@@ -119,6 +120,10 @@ pub fn run(
         (Service::DynamoDb, "BatchWriteItem") => batches::batch_write_item::run(e, s, i),
         (Service::DynamoDb, "TransactWriteItems") => batches::transact_write_items::run(e, s, i),
         (Service::DynamoDb, "TransactGetItems") => batches::transact_get_items::run(e, s, i),
+        (Service::DynamoDb, "BatchExecuteStatement") => {
+            partiql::batch_execute_statement::run(e, s, i)
+        }
+        (Service::DynamoDb, "ExecuteTransaction") => partiql::execute_transaction::run(e, s, i),
         (Service::DynamoDb, "TagResource") => control::tags::tag_resource(e, s, i),
         (Service::DynamoDb, "UntagResource") => control::tags::untag_resource(e, s, i),
         (Service::DynamoDb, "ListTagsOfResource") => control::tags::list_tags_of_resource(e, s, i),

@@ -25,6 +25,8 @@ pub enum ErrorKind {
     TransactionCanceled,
     /// A ClientRequestToken seen within the last 10 minutes came with a different request.
     IdempotentParameterMismatch,
+    /// PartiQL INSERT of a key that already holds an item (INSERT is never an upsert).
+    DuplicateItem,
     /// The caller may not act on the resource: an ARN of another account, or of a resource
     /// that does not exist (the service authorises on the ARN before it looks the resource up).
     AccessDenied,
@@ -94,6 +96,11 @@ impl ErrorKind {
             ),
             ErrorKind::IdempotentParameterMismatch => (
                 "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
+                400,
+            ),
+            // The model's name; DynamoDB Local says `#DuplicateItem` (ORACLE.md).
+            ErrorKind::DuplicateItem => (
+                "com.amazonaws.dynamodb.v20120810#DuplicateItemException",
                 400,
             ),
             ErrorKind::AccessDenied => ("com.amazon.coral.service#AccessDeniedException", 400),

@@ -4,13 +4,14 @@ use serde_json::{Map, Value};
 
 /// Every rule name a fixture's `normalised` list may carry. `error-message-key` is a recording
 /// correction (the recorder renames DynamoDB Local's `Message`); replay does not apply it.
-pub const RULES: [&str; 7] = [
+pub const RULES: [&str; 8] = [
     "arn",
     "timestamp",
     "table-id",
     "stream-label",
     "error-message-key",
     "stream-record",
+    "next-token",
     "revision-id",
 ];
 
@@ -47,6 +48,7 @@ pub fn normalise(v: &Value, rules: &[String]) -> Value {
         table_id: on("table-id"),
         stream_label: on("stream-label"),
         stream_record: on("stream-record"),
+        next_token: on("next-token"),
         revision_id: on("revision-id"),
     };
     walk(v, None, &rules)
@@ -58,6 +60,8 @@ struct Rules {
     table_id: bool,
     stream_label: bool,
     stream_record: bool,
+    /// PartiQL's NextToken: opaque, each server's own.
+    next_token: bool,
     revision_id: bool,
 }
 
@@ -85,6 +89,7 @@ fn walk(v: &Value, key: Option<&str>, r: &Rules) -> Value {
             Some("LatestStreamLabel" | "StreamLabel") if r.stream_label => {
                 Value::String("<label>".into())
             }
+            Some("NextToken") if r.next_token => Value::String("<next-token>".into()),
             Some(k) if r.stream_record && STREAM_OPAQUE.iter().any(|(n, _)| *n == k) => {
                 let (_, to) = STREAM_OPAQUE
                     .iter()
