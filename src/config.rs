@@ -9,6 +9,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub in_memory: bool,
     pub log_level: String,
+    /// A JSON file of tables and items loaded at start-up (`seed.rs`), idempotently.
+    pub seed: Option<PathBuf>,
 }
 
 impl Config {
@@ -20,6 +22,7 @@ impl Config {
             data_dir: PathBuf::from(".awsim"),
             in_memory: true,
             log_level: "warn".into(),
+            seed: None,
         }
     }
 }

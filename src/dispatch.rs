@@ -37,7 +37,10 @@ pub async fn handle(
             Err(e) => Err(e),
             Ok(doc) => {
                 let scope = Scope::from_authorization(authorization.as_deref());
+                // The request's span (its id) follows the operation onto the blocking thread.
+                let span = tracing::Span::current();
                 tokio::task::spawn_blocking(move || {
+                    let _entered = span.enter();
                     run(&engine, &scope, host.as_deref(), service, &op, &doc)
                         .map(Output::into_bytes)
                 })

@@ -20,9 +20,24 @@ struct Args {
     /// Keep everything in memory: nothing survives a restart.
     #[arg(long, env = "AWSIM_IN_MEMORY")]
     in_memory: bool,
-    /// Log filter: error, warn, info, debug, trace (or a tracing directive).
+    /// Log filter: error, warn, info, debug, trace (or a tracing directive). At info, every
+    /// API request logs one line with its request id (the `x-amzn-RequestId` answered).
     #[arg(long, env = "AWSIM_LOG_LEVEL", default_value = "info")]
     log_level: String,
+    /// Log lines as text or as JSON objects (one per line; a request's lines carry its
+    /// `request_id`).
+    #[arg(long, env = "AWSIM_LOG_FORMAT", value_enum, default_value = "text")]
+    log_format: LogFormat,
+    /// A JSON file of tables and items to load at start-up (README, "Seeding"). Idempotent:
+    /// existing tables are kept, items overwritten.
+    #[arg(long, env = "AWSIM_SEED")]
+    seed: Option<PathBuf>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 fn main() -> std::process::ExitCode {
@@ -46,19 +61,29 @@ fn main() -> std::process::ExitCode {
 
 async fn serve() -> std::process::ExitCode {
     let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&args.log_level)
-                .unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(&args.log_level).unwrap_or_else(|_| "info".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match args.log_format {
+        LogFormat::Text => logs.init(),
+        // Event fields at the top level (`request_id` of a request's line among them); the
+        // enclosing request's span, with its id, under `span`.
+        LogFormat::Json => logs
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
     let config = Config {
         host: args.host,
         port: args.port,
         data_dir: args.data_dir,
         in_memory: args.in_memory,
         log_level: args.log_level,
+        seed: args.seed,
     };
     let listener = match tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await {
         Ok(l) => l,

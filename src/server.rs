@@ -4,6 +4,7 @@
 //! requests finish, then the store is closed). The HTTP conventions themselves are plain
 //! functions in `protocol::http`; knows nothing of DynamoDB operations.
 use crate::engine::Engine;
+use crate::metrics::Metrics;
 use crate::protocol::{self, http};
 use crate::Config;
 use bytes::Bytes;
@@ -20,7 +21,9 @@ use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Instant;
 use tokio::net::TcpListener;
+use tracing::Instrument;
 
 /// Serve until `shutdown` resolves; in-flight requests finish, the store is closed cleanly.
 pub async fn run(
@@ -28,7 +31,26 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let engine = Arc::new(Engine::open(&config).map_err(std::io::Error::other)?);
+    let engine = open(&config)?;
+    run_engine(listener, engine, shutdown).await
+}
+
+/// Opens the store named by `config` and loads its seed file, if any. Blocking.
+pub fn open(config: &Config) -> std::io::Result<Arc<Engine>> {
+    let engine = Arc::new(Engine::open(config).map_err(std::io::Error::other)?);
+    if let Some(file) = &config.seed {
+        crate::seed::load_file(&engine, file).map_err(std::io::Error::other)?;
+    }
+    Ok(engine)
+}
+
+/// Serves an open engine with its background tasks until `shutdown` resolves; then in-flight
+/// requests finish and the store is closed.
+pub async fn run_engine(
+    listener: TcpListener,
+    engine: Arc<Engine>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     let sweeper = tokio::spawn(sweep(engine.clone()));
     let replicator = tokio::spawn(replicate(engine.clone()));
     serve(listener, engine.clone(), shutdown).await;
@@ -41,6 +63,7 @@ pub async fn run(
 
 /// The accept loop over an already-open engine.
 pub async fn serve(listener: TcpListener, engine: Arc<Engine>, shutdown: impl Future<Output = ()>) {
+    let metrics = Arc::new(Metrics::default());
     let graceful = GracefulShutdown::new();
     let mut builder = hyper::server::conn::http1::Builder::new();
     // An over-long head is refused by hyper itself with 431 (the connection then closes: its
@@ -61,13 +84,14 @@ pub async fn serve(listener: TcpListener, engine: Arc<Engine>, shutdown: impl Fu
                 };
                 let _ = stream.set_nodelay(true);
                 let engine = engine.clone();
+                let metrics = metrics.clone();
                 // The health answer names the host the client used; without a Host header
                 // (HTTP/1.0), the address it connected to.
                 let local: Arc<str> = stream
                     .local_addr()
                     .map_or_else(|_| "localhost".into(), |a| a.to_string().into());
                 let service = hyper::service::service_fn(move |req| {
-                    handle(engine.clone(), local.clone(), req)
+                    handle(engine.clone(), metrics.clone(), local.clone(), req)
                 });
                 let conn = builder.serve_connection(TokioIo::new(stream), service);
                 let conn = graceful.watch(conn);
@@ -91,6 +115,7 @@ async fn sweep(engine: Arc<Engine>) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     for n in 0u64.. {
         tick.tick().await;
+        let _shared = engine.gate.read().await;
         let engine = engine.clone();
         let result = tokio::task::spawn_blocking(move || {
             engine.sweep_ttl()?;
@@ -115,6 +140,7 @@ async fn replicate(engine: Arc<Engine>) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        let _shared = engine.gate.read().await;
         let engine = engine.clone();
         if let Ok(Err(e)) = tokio::task::spawn_blocking(move || engine.replicate()).await {
             tracing::warn!("replication failed: {e:?}");
@@ -126,10 +152,11 @@ async fn replicate(engine: Arc<Engine>) {
 /// sends on every answer (`Server`, CORS).
 async fn handle(
     engine: Arc<Engine>,
+    metrics: Arc<Metrics>,
     local: Arc<str>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
-    let mut resp = route(engine, &local, req).await;
+    let mut resp = route(engine, &metrics, &local, req).await;
     let h = resp.headers_mut();
     h.insert(SERVER, HeaderValue::from_static(http::SERVER));
     h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
@@ -143,11 +170,16 @@ async fn handle(
 /// The endpoint's routes: CORS preflight (`OPTIONS`, any path), the admin API, `GET /` health,
 /// and the API (`POST /`). Anything else is a 4xx: 414 for an over-long URI, 404 for another
 /// path, 405 for another method on `/`.
-async fn route(engine: Arc<Engine>, local: &str, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn route(
+    engine: Arc<Engine>,
+    metrics: &Metrics,
+    local: &str,
+    req: Request<Incoming>,
+) -> Response<Full<Bytes>> {
     let path = req.uri().path();
     let method = req.method().clone();
-    if path.starts_with("/_awsim/") && method != Method::OPTIONS {
-        return admin(engine, req).await;
+    if (path.starts_with("/_awsim/") || path == "/_awsim/ui") && method != Method::OPTIONS {
+        return crate::admin::handle(engine, metrics, req).await;
     }
     let uri_len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     let resp = if method == Method::OPTIONS {
@@ -157,7 +189,7 @@ async fn route(engine: Arc<Engine>, local: &str, req: Request<Incoming>) -> Resp
     } else if path != "/" {
         plain(StatusCode::NOT_FOUND, "Not Found".into())
     } else if method == Method::POST {
-        return api(engine, req).await;
+        return api(engine, metrics, req).await;
     } else if method == Method::GET || method == Method::HEAD {
         let host = req
             .headers()
@@ -193,7 +225,12 @@ async fn discard_body(req: Request<Incoming>) {
 /// One API call: the body read (refused by its declared length before reading, or as soon as it
 /// passes the cap while reading), decoded per `Content-Encoding` (capped again), dispatched, and
 /// the answer compressed when the client accepts it and it is large enough.
-async fn api(engine: Arc<Engine>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn api(
+    engine: Arc<Engine>,
+    metrics: &Metrics,
+    req: Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    let started = Instant::now();
     let header = |name: &str| {
         req.headers()
             .get(name)
@@ -234,11 +271,44 @@ async fn api(engine: Arc<Engine>, req: Request<Incoming>) -> Response<Full<Bytes
     };
     // STS's query protocol (GetCallerIdentity) on the same endpoint.
     if protocol::query::is_query(headers.target.as_deref(), content_type.as_deref()) {
-        return to_http(crate::dispatch::handle_query(&headers, &body), None);
+        let r = crate::dispatch::handle_query(&headers, &body);
+        observe(metrics, None, &r, started);
+        return to_http(r, None);
     }
-    let mut r = crate::dispatch::handle(engine, headers, body).await;
+    // One id per request: the span carries it to every line logged while the operation runs,
+    // the answer carries it in `x-amzn-RequestId`.
+    let request_id = protocol::request_id();
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let target = headers.target.clone();
+    let in_flight = engine.gate.read().await;
+    let mut r = crate::dispatch::handle(engine.clone(), headers, body)
+        .instrument(span)
+        .await;
+    drop(in_flight);
+    r.request_id = request_id;
+    observe(metrics, target.as_deref(), &r, started);
     let coding = http::compress(&mut r, accept);
     to_http(r, coding)
+}
+
+/// Counts an answered API request in the metrics and logs its line (`awsim::request`, info):
+/// request id, operation, status, error type and time taken.
+fn observe(metrics: &Metrics, target: Option<&str>, r: &protocol::Response, started: Instant) {
+    let elapsed = started.elapsed();
+    let error = protocol::error_type(r);
+    let operation = match error {
+        Some("UnknownOperationException") => "unknown",
+        _ => protocol::operation_label(target),
+    };
+    metrics.record(operation, error, elapsed);
+    tracing::info!(
+        target: "awsim::request",
+        request_id = %r.request_id,
+        operation,
+        status = r.status,
+        error = error.unwrap_or(""),
+        ms = elapsed.as_secs_f64() * 1000.0,
+    );
 }
 
 fn too_large() -> protocol::Response {
@@ -291,87 +361,6 @@ fn closing(mut resp: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
     resp.headers_mut()
         .insert(CONNECTION, HeaderValue::from_static("close"));
     resp
-}
-
-/// The admin API (README): `GET /_awsim/clock` reads the engine's clock; `POST /_awsim/clock`
-/// with `{"advance_seconds": n}` moves it forward, runs the TTL sweeper at the new time and
-/// then replication, so expiry is testable without waiting. `GET /_awsim/replication` counts
-/// the writes waiting to reach other regions; `POST` applies them before answering.
-async fn admin(engine: Arc<Engine>, req: Request<Incoming>) -> Response<Full<Bytes>> {
-    let path = req.uri().path().to_string();
-    let post = req.method() == hyper::Method::POST;
-    let body = Limited::new(req.into_body(), 64 * 1024).collect().await;
-    let json = |status: StatusCode, v: serde_json::Value| {
-        let mut resp = Response::new(Full::new(Bytes::from(v.to_string())));
-        *resp.status_mut() = status;
-        resp.headers_mut().insert(
-            "content-type",
-            hyper::header::HeaderValue::from_static("application/json"),
-        );
-        resp
-    };
-    // Runs the replicator now (blocking pool); returns how many queued writes it took.
-    let replicate_now = |engine: Arc<Engine>| async move {
-        tokio::task::spawn_blocking(move || engine.replicate())
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or(0)
-    };
-    if path == "/_awsim/replication" {
-        let replicated = if post {
-            replicate_now(engine.clone()).await
-        } else {
-            0
-        };
-        let reading = engine.clone();
-        let pending = tokio::task::spawn_blocking(move || reading.replication_backlog())
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or(0);
-        return json(
-            StatusCode::OK,
-            serde_json::json!({"replicated": replicated, "pending": pending}),
-        );
-    }
-    if path != "/_awsim/clock" {
-        return json(
-            StatusCode::NOT_FOUND,
-            serde_json::json!({"error": "unknown admin path"}),
-        );
-    }
-    let mut deleted = 0;
-    let mut replicated = 0;
-    if post {
-        let parsed: Option<serde_json::Value> = body
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b.to_bytes()).ok());
-        let Some(seconds) = parsed
-            .as_ref()
-            .and_then(|v| v.get("advance_seconds"))
-            .and_then(serde_json::Value::as_f64)
-            .filter(|s| s.is_finite() && *s >= 0.0)
-        else {
-            return json(
-                StatusCode::BAD_REQUEST,
-                serde_json::json!({"error": "expected {\"advance_seconds\": <non-negative number>}"}),
-            );
-        };
-        engine.clock.advance(seconds);
-        let sweeping = engine.clone();
-        deleted = tokio::task::spawn_blocking(move || sweeping.sweep_ttl())
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or(0);
-        // What the new time made happen reaches the other regions before the answer.
-        replicated = replicate_now(engine.clone()).await;
-    }
-    json(
-        StatusCode::OK,
-        serde_json::json!({"now": engine.now(), "expired_items_deleted": deleted, "replicated": replicated}),
-    )
 }
 
 fn to_http(r: protocol::Response, coding: Option<http::Coding>) -> Response<Full<Bytes>> {

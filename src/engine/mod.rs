@@ -1,5 +1,6 @@
 //! Database semantics: the table catalogue, items and their index rows, all through `storage`.
 //! No HTTP, no JSON, no `__type` strings: callers get typed results and `Error`s.
+pub mod admin;
 pub mod clock;
 pub mod keys;
 pub mod read;
@@ -46,6 +47,13 @@ pub struct Engine {
     /// Only then does a write look its table up again under the write lock (`fresh`), so that
     /// plain tables pay nothing for global ones.
     replicated: std::sync::atomic::AtomicBool,
+    /// Held shared by every operation the server runs (and by its background tasks) and
+    /// exclusively by a snapshot restore (`admin.rs`), which so waits for the operations in
+    /// flight and lets none see the database change under it. A tokio lock: the server holds
+    /// it across the `.await` of an operation; taking it costs an uncontended semaphore.
+    pub gate: tokio::sync::RwLock<()>,
+    /// Requests refused for want of capacity, by table (the metrics endpoint reads it).
+    pub throttles: admin::Throttles,
 }
 
 /// DescribeTable's live numbers.
@@ -70,22 +78,14 @@ impl Engine {
         } else {
             Some(&config.data_dir)
         })?;
-        let metas = store.read(storage::load_tables)?;
-        let tables: HashMap<TableKey, Arc<TableMeta>> = metas
-            .into_iter()
-            .map(|m| {
-                (
-                    (m.account.clone(), m.region.clone(), m.name.clone()),
-                    Arc::new(m),
-                )
-            })
-            .collect();
-        let replicated = tables.values().any(|m| !m.replicas.is_empty());
+        let (tables, replicated) = catalogue(store.read(storage::load_tables)?);
         Ok(Engine {
             store,
             tables: RwLock::new(tables),
             clock: Arc::new(OffsetClock::default()),
             replicated: std::sync::atomic::AtomicBool::new(replicated),
+            gate: tokio::sync::RwLock::new(()),
+            throttles: admin::Throttles::default(),
         })
     }
 
@@ -398,6 +398,21 @@ impl Engine {
             Ok(old.map(|(i, _)| i))
         })
     }
+}
+
+/// The catalogue of the tables stored, and whether any of them is global.
+fn catalogue(metas: Vec<TableMeta>) -> (HashMap<TableKey, Arc<TableMeta>>, bool) {
+    let tables: HashMap<TableKey, Arc<TableMeta>> = metas
+        .into_iter()
+        .map(|m| {
+            (
+                (m.account.clone(), m.region.clone(), m.name.clone()),
+                Arc::new(m),
+            )
+        })
+        .collect();
+    let replicated = tables.values().any(|m| !m.replicas.is_empty());
+    (tables, replicated)
 }
 
 /// Decodes a stored item row; a corrupt row is an internal fault, never a panic.

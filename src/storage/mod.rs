@@ -3,6 +3,9 @@
 //! Never imports `expr` or anything above `model`.
 
 mod migrations;
+mod snapshots;
+
+pub use snapshots::{valid_name as valid_snapshot_name, SnapshotInfo};
 
 use crate::error::{Error, Result};
 use crate::model::TableMeta;
@@ -21,6 +24,8 @@ pub struct Store {
     readers: Mutex<Vec<Connection>>,
     /// `None` for an in-memory store, whose single connection also serves reads.
     path: Option<PathBuf>,
+    /// Whole-database snapshots (`snapshots.rs`).
+    snapshots: snapshots::Shelf,
 }
 
 /// Live statistics of a table, maintained by every write.
@@ -48,6 +53,7 @@ impl Store {
         Ok(Store {
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
+            snapshots: snapshots::Shelf::for_store(path.as_deref()),
             path,
         })
     }
@@ -220,6 +226,21 @@ pub fn table_stats(conn: &Connection, id: i64) -> Result<TableStats> {
         })
         .optional()?
         .unwrap_or_default())
+}
+
+/// Every table's live statistics by table id, in one read (the metrics endpoint).
+pub fn all_table_stats(conn: &Connection) -> Result<Vec<(i64, TableStats)>> {
+    let mut stmt = conn.prepare_cached("SELECT id, item_count, size_bytes FROM tables")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get(0)?,
+            TableStats {
+                item_count: r.get(1)?,
+                size_bytes: r.get(2)?,
+            },
+        ))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 /// Live count and size of one index's rows.
