@@ -18,6 +18,7 @@
 //!     .endpoint_url(server.endpoint_url())
 //!     .region(Region::new(server.region().to_string()))
 //!     .credentials_provider(Credentials::new("test", "test", None, None, "awsim"))
+//! #   .http_client(aws_smithy_http_client::Builder::new().build_http())
 //!     .build();
 //! let client = aws_sdk_dynamodb::Client::from_conf(config);
 //! let tables = client.list_tables().send().await?;

@@ -645,11 +645,11 @@
 
   // ---- pages: one item -------------------------------------------------------------------------
 
-  async function itemPage(table, keyText) {
+  async function itemPage(table, keyParam) {
     const t = await describe(table);
     let key = null;
-    if (keyText) {
-      try { key = JSON.parse(keyText); } catch (e) { throw new Error('The item key in the address is not valid JSON.'); }
+    if (keyParam) {
+      try { key = JSON.parse(keyParam); } catch (e) { throw new Error('The item key in the address is not valid JSON.'); }
     }
     let item = null;
     if (key) {
@@ -771,7 +771,7 @@
       const d = r.dynamodb || {};
       shown += 1;
       list.prepend(h('tr', { 'data-test': 'stream-record' },
-        h('td', {}, when(d.ApproximateCreationDateTime)),
+        h('td', { class: 'time' }, when(d.ApproximateCreationDateTime)),
         h('td', {}, h('span', { class: `badge ${r.eventName}` }, r.eventName)),
         h('td', { class: 'value' }, show({ M: d.Keys || {} })),
         h('td', { class: 'value', title: d.NewImage ? show({ M: d.NewImage }) : null }, d.NewImage ? show({ M: d.NewImage }) : ''),
