@@ -14,6 +14,7 @@ mod client;
 mod expr;
 mod report;
 mod servers;
+mod suite;
 mod workload;
 
 use std::path::Path;
@@ -25,11 +26,14 @@ use workload::{Action, Keys, Phase, Sizes, Workload};
 
 pub const USAGE: &str = "  cargo xtask bench [--expr] [--quick] [--ops N] [--peers LIST] [--workloads LIST]
                     [--concurrency LIST] [--scan-items N] [--max-secs S] [--no-build]
-                    [--scaling] [--scaling-sizes LIST]
+                    [--scaling] [--scaling-sizes LIST] [--no-suite] [--snapshot-items N]
+                    [--seed-items N]
       build awsim (release) and benchmark it against DynamoDB Local and dynoxide on loopback;
       peers: awsim,awsim-disk,ddblocal,dynoxide; workloads: put,get,partiql-get,query,mixed,
       batch-write,transact-write,scan,get-records (or none); --scaling adds GetItem/Query latency at 10k/100k/1M items (slow);
-      --expr only measures the expression language in process (parse, validate, evaluate, apply)";
+      --expr only measures the expression language in process (parse, validate, evaluate, apply);
+      awsim alone: snapshot+restore at --snapshot-items (10000) and --seed start-up with
+      --seed-items (50000) items, unless --no-suite";
 
 /// What to run.
 pub struct Options {
@@ -40,6 +44,10 @@ pub struct Options {
     /// Table sizes of the scaling runs, when asked for.
     scaling: Option<Vec<u64>>,
     build: bool,
+    /// Time snapshots, restores and seeding on the awsim servers (`suite.rs`).
+    suite: bool,
+    snapshot_items: u64,
+    seed_items: u64,
     /// The most a measured phase may take; it stops early (and says so) past it.
     limit: Duration,
     quick: bool,
@@ -71,6 +79,9 @@ impl Options {
             },
             scaling: None,
             build: true,
+            suite: true,
+            snapshot_items: 10_000,
+            seed_items: if quick { 10_000 } else { 50_000 },
             limit: Duration::from_secs(120),
             quick,
         };
@@ -80,6 +91,9 @@ impl Options {
             match arg.as_str() {
                 "--quick" | "--expr" => {}
                 "--no-build" => options.build = false,
+                "--no-suite" => options.suite = false,
+                "--snapshot-items" => options.snapshot_items = number(arg, value()?)?,
+                "--seed-items" => options.seed_items = number(arg, value()?)?,
                 "--scaling" => {
                     options
                         .scaling
@@ -175,6 +189,8 @@ pub struct Results {
     rows: Vec<Row>,
     loads: Vec<LoadRow>,
     scaling: Vec<ScalingRow>,
+    snapshots: Vec<Result<suite::SnapshotRow, (Kind, String)>>,
+    seeds: Vec<Result<suite::SeedRow, (Kind, String)>>,
 }
 
 impl Results {
@@ -231,6 +247,8 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         rows: Vec::new(),
         loads: Vec::new(),
         scaling: Vec::new(),
+        snapshots: Vec::new(),
+        seeds: Vec::new(),
     };
     let clock = Instant::now();
     crate::runtime()?.block_on(run(&mut results, &programs, &log_dir));
@@ -311,6 +329,33 @@ async fn run(results: &mut Results, programs: &Programs, log_dir: &Path) {
                     outcome,
                 });
             }
+        }
+    }
+    if results.options.suite {
+        let awsims = servers
+            .iter()
+            .copied()
+            .filter(|k| matches!(k, Kind::Awsim | Kind::AwsimDisk));
+        for kind in awsims {
+            eprintln!("bench: snapshots on {}", kind.name());
+            let items = results.options.snapshot_items;
+            let row = match Running::start(kind, programs, log_dir).await {
+                Ok(server) => {
+                    results.started(&server);
+                    let row = suite::snapshots(&server, items).await;
+                    results.stopping(&server);
+                    row
+                }
+                Err(e) => Err(e),
+            };
+            results.snapshots.push(row.map_err(|e| (kind, e)));
+            eprintln!("bench: seeding on {}", kind.name());
+            let row = suite::seeding(kind, programs, log_dir, results.options.seed_items).await;
+            if let Ok(row) = &row {
+                // Only the start without a seed counts as a start-up time.
+                results.stats(kind).startups.push(row.plain_startup);
+            }
+            results.seeds.push(row.map_err(|e| (kind, e)));
         }
     }
     if let Some(sizes) = results.options.scaling.clone() {
