@@ -61,7 +61,13 @@ fn table(name: &str) -> Value {
 }
 
 async fn count(endpoint: &str, who: (&str, &str), name: &str) -> u64 {
-    ddb(endpoint, who, "Scan", json!({"TableName": name, "Select": "COUNT"})).await["Count"]
+    ddb(
+        endpoint,
+        who,
+        "Scan",
+        json!({"TableName": name, "Select": "COUNT"}),
+    )
+    .await["Count"]
         .as_u64()
         .unwrap()
 }
@@ -91,9 +97,21 @@ async fn restore_brings_back_every_account_and_region_and_the_catalogue() {
         ddb(&e, OTHER, "CreateTable", table("elsewhere")).await;
         for i in 0..30 {
             let item = json!({"pk": {"S": format!("k{i}")}, "v": {"N": i.to_string()}});
-            ddb(&e, US, "PutItem", json!({"TableName": "first", "Item": item})).await;
+            ddb(
+                &e,
+                US,
+                "PutItem",
+                json!({"TableName": "first", "Item": item}),
+            )
+            .await;
         }
-        ddb(&e, OTHER, "PutItem", json!({"TableName": "elsewhere", "Item": {"pk": {"S": "x"}, "v": {"S": "before"}}})).await;
+        ddb(
+            &e,
+            OTHER,
+            "PutItem",
+            json!({"TableName": "elsewhere", "Item": {"pk": {"S": "x"}, "v": {"S": "before"}}}),
+        )
+        .await;
         let (status, taken) = admin(&e, "POST", "snapshots", Some(json!({"name": "base"}))).await;
         assert_eq!(status, 200, "{taken}");
         assert_eq!(taken["name"], "base");
@@ -102,23 +120,60 @@ async fn restore_brings_back_every_account_and_region_and_the_catalogue() {
         // Everything changes.
         ddb(&e, US, "DeleteTable", json!({"TableName": "first"})).await;
         ddb(&e, US, "CreateTable", table("later")).await;
-        ddb(&e, US, "PutItem", json!({"TableName": "later", "Item": {"pk": {"S": "new"}}})).await;
-        ddb(&e, OTHER, "PutItem", json!({"TableName": "elsewhere", "Item": {"pk": {"S": "x"}, "v": {"S": "after"}}})).await;
+        ddb(
+            &e,
+            US,
+            "PutItem",
+            json!({"TableName": "later", "Item": {"pk": {"S": "new"}}}),
+        )
+        .await;
+        ddb(
+            &e,
+            OTHER,
+            "PutItem",
+            json!({"TableName": "elsewhere", "Item": {"pk": {"S": "x"}, "v": {"S": "after"}}}),
+        )
+        .await;
 
         let (status, restored) = admin(&e, "POST", "snapshots/base/restore", None).await;
         assert_eq!(status, 200, "{restored}");
         assert!(restored["elapsed_ms"].as_f64().is_some());
         let names = ddb(&e, US, "ListTables", json!({})).await;
         assert_eq!(names["TableNames"], json!(["first"]));
-        let (status, gone) = call(&e, US.0, US.1, "DescribeTable", json!({"TableName": "later"})).await;
-        assert_eq!((status, gone["__type"].as_str().unwrap()), (400, "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException"));
+        let (status, gone) = call(
+            &e,
+            US.0,
+            US.1,
+            "DescribeTable",
+            json!({"TableName": "later"}),
+        )
+        .await;
+        assert_eq!(
+            (status, gone["__type"].as_str().unwrap()),
+            (
+                400,
+                "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException"
+            )
+        );
         assert_eq!(count(&e, US, "first").await, 30);
         let described = ddb(&e, US, "DescribeTable", json!({"TableName": "first"})).await;
         assert_eq!(described["Table"]["ItemCount"], 30);
-        let got = ddb(&e, OTHER, "GetItem", json!({"TableName": "elsewhere", "Key": {"pk": {"S": "x"}}})).await;
+        let got = ddb(
+            &e,
+            OTHER,
+            "GetItem",
+            json!({"TableName": "elsewhere", "Key": {"pk": {"S": "x"}}}),
+        )
+        .await;
         assert_eq!(got["Item"]["v"], json!({"S": "before"}));
         // The restored database takes writes like any other.
-        ddb(&e, US, "PutItem", json!({"TableName": "first", "Item": {"pk": {"S": "k99"}}})).await;
+        ddb(
+            &e,
+            US,
+            "PutItem",
+            json!({"TableName": "first", "Item": {"pk": {"S": "k99"}}}),
+        )
+        .await;
         assert_eq!(count(&e, US, "first").await, 31);
         drop(server);
         if let Some(dir) = dir {
@@ -135,7 +190,13 @@ async fn snapshots_are_listed_replaced_and_deleted_by_name() {
     let e = server.endpoint_url();
     ddb(&e, US, "CreateTable", table("tbl")).await;
     admin(&e, "POST", "snapshots", Some(json!({"name": "one"}))).await;
-    ddb(&e, US, "PutItem", json!({"TableName": "tbl", "Item": {"pk": {"S": "a"}}})).await;
+    ddb(
+        &e,
+        US,
+        "PutItem",
+        json!({"TableName": "tbl", "Item": {"pk": {"S": "a"}}}),
+    )
+    .await;
     admin(&e, "POST", "snapshots", Some(json!({"name": "one"}))).await;
     admin(&e, "POST", "snapshots", Some(json!({"name": "two"}))).await;
     let (_, list) = admin(&e, "GET", "snapshots", None).await;
@@ -146,17 +207,37 @@ async fn snapshots_are_listed_replaced_and_deleted_by_name() {
         .map(|s| s["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["one", "two"]);
-    ddb(&e, US, "DeleteItem", json!({"TableName": "tbl", "Key": {"pk": {"S": "a"}}})).await;
+    ddb(
+        &e,
+        US,
+        "DeleteItem",
+        json!({"TableName": "tbl", "Key": {"pk": {"S": "a"}}}),
+    )
+    .await;
     admin(&e, "POST", "snapshots/one/restore", None).await;
-    assert_eq!(count(&e, US, "tbl").await, 1, "the second 'one' replaced the first");
+    assert_eq!(
+        count(&e, US, "tbl").await,
+        1,
+        "the second 'one' replaced the first"
+    );
     assert_eq!(admin(&e, "DELETE", "snapshots/one", None).await.0, 200);
     assert_eq!(admin(&e, "DELETE", "snapshots/one", None).await.0, 404);
-    assert_eq!(admin(&e, "POST", "snapshots/one/restore", None).await.0, 404);
-    for bad in [json!({"name": "../x"}), json!({"name": ""}), json!({"nom": "x"})] {
+    assert_eq!(
+        admin(&e, "POST", "snapshots/one/restore", None).await.0,
+        404
+    );
+    for bad in [
+        json!({"name": "../x"}),
+        json!({"name": ""}),
+        json!({"nom": "x"}),
+    ] {
         let (status, body) = admin(&e, "POST", "snapshots", Some(bad.clone())).await;
         assert_eq!(status, 400, "{bad} -> {body}");
     }
-    assert_eq!(admin(&e, "POST", "snapshots/.hidden/restore", None).await.0, 400);
+    assert_eq!(
+        admin(&e, "POST", "snapshots/.hidden/restore", None).await.0,
+        400
+    );
 }
 
 // A snapshot of a file-backed server is a file beside the database: a restarted server can
@@ -169,7 +250,13 @@ async fn file_backed_snapshots_survive_a_restart() {
         let e = server.endpoint_url();
         ddb(&e, US, "CreateTable", table("tbl")).await;
         server.snapshot("empty-table").unwrap();
-        ddb(&e, US, "PutItem", json!({"TableName": "tbl", "Item": {"pk": {"S": "a"}}})).await;
+        ddb(
+            &e,
+            US,
+            "PutItem",
+            json!({"TableName": "tbl", "Item": {"pk": {"S": "a"}}}),
+        )
+        .await;
     }
     assert!(dir.join("snapshots/empty-table.db").is_file());
     let server = awsim::Server::builder().data_dir(&dir).start().unwrap();
@@ -191,7 +278,13 @@ async fn restores_never_break_requests_in_flight() {
     let e = server.endpoint_url();
     ddb(&e, US, "CreateTable", table("busy")).await;
     for i in 0..20 {
-        ddb(&e, US, "PutItem", json!({"TableName": "busy", "Item": {"pk": {"S": format!("base{i}")}}})).await;
+        ddb(
+            &e,
+            US,
+            "PutItem",
+            json!({"TableName": "busy", "Item": {"pk": {"S": format!("base{i}")}}}),
+        )
+        .await;
     }
     admin(&e, "POST", "snapshots", Some(json!({"name": "base"}))).await;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -205,11 +298,25 @@ async fn restores_never_break_requests_in_flight() {
                     break;
                 }
                 let item = json!({"pk": {"S": format!("w{w}-{i}")}, "n": {"N": i.to_string()}});
-                let (status, body) = call(&e, US.0, US.1, "PutItem", json!({"TableName": "busy", "Item": item})).await;
+                let (status, body) = call(
+                    &e,
+                    US.0,
+                    US.1,
+                    "PutItem",
+                    json!({"TableName": "busy", "Item": item}),
+                )
+                .await;
                 assert_eq!(status, 200, "a write during restores failed: {body}");
-                let (status, body) = call(&e, US.0, US.1, "Query", json!({
+                let (status, body) = call(
+                    &e,
+                    US.0,
+                    US.1,
+                    "Query",
+                    json!({
                     "TableName": "busy", "KeyConditionExpression": "pk = :p",
-                    "ExpressionAttributeValues": {":p": {"S": "base0"}}})).await;
+                    "ExpressionAttributeValues": {":p": {"S": "base0"}}}),
+                )
+                .await;
                 assert_eq!(status, 200, "a read during restores failed: {body}");
                 assert_eq!(body["Count"], 1, "the snapshot's items are always there");
                 answered += 1;
@@ -230,7 +337,10 @@ async fn restores_never_break_requests_in_flight() {
     admin(&e, "POST", "snapshots/base/restore", None).await;
     assert_eq!(count(&e, US, "busy").await, 20);
     let described = ddb(&e, US, "DescribeTable", json!({"TableName": "busy"})).await;
-    assert_eq!(described["Table"]["ItemCount"], 20, "statistics restored with the rows");
+    assert_eq!(
+        described["Table"]["ItemCount"], 20,
+        "statistics restored with the rows"
+    );
 }
 
 fn write_seed(path: &std::path::Path, items: usize) {
@@ -277,25 +387,67 @@ async fn a_seed_file_loads_tables_and_items_and_loading_it_again_is_harmless() {
     write_seed(&seed, 120);
     let data = dir.join("data");
     {
-        let server = awsim::Server::builder().data_dir(&data).seed(&seed).start().unwrap();
+        let server = awsim::Server::builder()
+            .data_dir(&data)
+            .seed(&seed)
+            .start()
+            .unwrap();
         let e = server.endpoint_url();
         assert_eq!(count(&e, US, "users").await, 120);
-        let by_name = ddb(&e, US, "Query", json!({"TableName": "users", "IndexName": "by-name",
+        let by_name = ddb(
+            &e,
+            US,
+            "Query",
+            json!({"TableName": "users", "IndexName": "by-name",
             "KeyConditionExpression": "#n = :n", "ExpressionAttributeNames": {"#n": "name"},
-            "ExpressionAttributeValues": {":n": {"S": "User 7"}}})).await;
-        assert_eq!(by_name["Items"], json!([{"pk": {"S": "u7"}, "name": {"S": "User 7"}}]));
+            "ExpressionAttributeValues": {":n": {"S": "User 7"}}}),
+        )
+        .await;
+        assert_eq!(
+            by_name["Items"],
+            json!([{"pk": {"S": "u7"}, "name": {"S": "User 7"}}])
+        );
         let ttl = ddb(&e, US, "DescribeTimeToLive", json!({"TableName": "users"})).await;
         assert_eq!(ttl["TimeToLiveDescription"]["TimeToLiveStatus"], "ENABLED");
         let orders = ddb(&e, OTHER, "DescribeTable", json!({"TableName": "orders"})).await;
-        assert_eq!(orders["Table"]["ProvisionedThroughput"]["ReadCapacityUnits"], 5);
+        assert_eq!(
+            orders["Table"]["ProvisionedThroughput"]["ReadCapacityUnits"],
+            5
+        );
         // A change the next seeding puts back, and one it leaves alone.
-        ddb(&e, US, "PutItem", json!({"TableName": "users", "Item": {"pk": {"S": "u1"}, "name": {"S": "Changed"}}})).await;
-        ddb(&e, US, "PutItem", json!({"TableName": "users", "Item": {"pk": {"S": "extra"}, "name": {"S": "Extra"}}})).await;
+        ddb(
+            &e,
+            US,
+            "PutItem",
+            json!({"TableName": "users", "Item": {"pk": {"S": "u1"}, "name": {"S": "Changed"}}}),
+        )
+        .await;
+        ddb(
+            &e,
+            US,
+            "PutItem",
+            json!({"TableName": "users", "Item": {"pk": {"S": "extra"}, "name": {"S": "Extra"}}}),
+        )
+        .await;
     }
-    let server = awsim::Server::builder().data_dir(&data).seed(&seed).start().unwrap();
+    let server = awsim::Server::builder()
+        .data_dir(&data)
+        .seed(&seed)
+        .start()
+        .unwrap();
     let e = server.endpoint_url();
-    assert_eq!(count(&e, US, "users").await, 121, "the seed's items and the extra one");
-    let u1 = ddb(&e, US, "GetItem", json!({"TableName": "users", "Key": {"pk": {"S": "u1"}}})).await;
+    assert_eq!(
+        count(&e, US, "users").await,
+        121,
+        "the seed's items and the extra one"
+    );
+    let u1 = ddb(
+        &e,
+        US,
+        "GetItem",
+        json!({"TableName": "users", "Key": {"pk": {"S": "u1"}}}),
+    )
+    .await;
     assert_eq!(u1["Item"]["name"], json!({"S": "User 1"}));
     drop(server);
     let _ = std::fs::remove_dir_all(dir);
@@ -307,21 +459,40 @@ fn a_bad_seed_file_stops_the_start_with_the_table_and_the_reason() {
     let dir = temp_dir("bad-seed");
     std::fs::create_dir_all(&dir).unwrap();
     let seed = dir.join("seed.json");
-    std::fs::write(&seed, json!({"tables": [{
-        "TableName": "tbl",
-        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
-        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-        "BillingMode": "PAY_PER_REQUEST",
-        "Items": [{"pk": {"S": "ok"}}, {"pk": {"N": "1"}}]
-    }]}).to_string()).unwrap();
-    let err = awsim::Server::builder().seed(&seed).start().err().expect("refused");
+    std::fs::write(
+        &seed,
+        json!({"tables": [{
+            "TableName": "tbl",
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "Items": [{"pk": {"S": "ok"}}, {"pk": {"N": "1"}}]
+        }]})
+        .to_string(),
+    )
+    .unwrap();
+    let err = awsim::Server::builder()
+        .seed(&seed)
+        .start()
+        .err()
+        .expect("refused");
     let text = err.to_string();
     assert!(text.contains("table \"tbl\""), "{text}");
     assert!(text.contains("items 0..2"), "{text}");
-    assert!(text.contains("BatchWriteItem: ValidationException"), "{text}");
+    assert!(
+        text.contains("BatchWriteItem: ValidationException"),
+        "{text}"
+    );
     std::fs::write(&seed, "{\"tables\": 3}").unwrap();
-    let err = awsim::Server::builder().seed(&seed).start().err().expect("refused");
-    assert!(err.to_string().contains("expected {\"tables\": [...]}"), "{err}");
+    let err = awsim::Server::builder()
+        .seed(&seed)
+        .start()
+        .err()
+        .expect("refused");
+    assert!(
+        err.to_string().contains("expected {\"tables\": [...]}"),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -333,14 +504,36 @@ async fn metrics_count_requests_errors_latency_and_tables() {
     let server = awsim::Server::start().unwrap();
     let e = server.endpoint_url();
     ddb(&e, US, "CreateTable", table("metered")).await;
-    ddb(&e, US, "PutItem", json!({"TableName": "metered", "Item": {"pk": {"S": "a"}, "v": {"S": "0123456789"}}})).await;
-    ddb(&e, US, "GetItem", json!({"TableName": "metered", "Key": {"pk": {"S": "a"}}})).await;
-    let (status, _) = call(&e, US.0, US.1, "GetItem", json!({"TableName": "nope", "Key": {"pk": {"S": "a"}}})).await;
+    ddb(
+        &e,
+        US,
+        "PutItem",
+        json!({"TableName": "metered", "Item": {"pk": {"S": "a"}, "v": {"S": "0123456789"}}}),
+    )
+    .await;
+    ddb(
+        &e,
+        US,
+        "GetItem",
+        json!({"TableName": "metered", "Key": {"pk": {"S": "a"}}}),
+    )
+    .await;
+    let (status, _) = call(
+        &e,
+        US.0,
+        US.1,
+        "GetItem",
+        json!({"TableName": "nope", "Key": {"pk": {"S": "a"}}}),
+    )
+    .await;
     assert_eq!(status, 400);
     let (status, _) = call(&e, US.0, US.1, "NoSuchThing", json!({})).await;
     assert_eq!(status, 400);
     let resp = reqwest::get(format!("{e}/_awsim/metrics")).await.unwrap();
-    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
     let text = resp.text().await.unwrap();
     for line in [
         "awsim_requests_total{operation=\"GetItem\"} 2",
@@ -440,14 +633,31 @@ async fn json_logs_carry_the_request_id_the_client_saw_and_awsim_seed_is_read() 
     write_seed(&seed, 3);
     let seed_path = seed.to_str().unwrap();
     let bin = Binary::start(
-        &["--in-memory", "--host", "127.0.0.1", "--port", "0", "--log-format", "json"],
+        &[
+            "--in-memory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--log-format",
+            "json",
+        ],
         &[("AWSIM_SEED", seed_path), ("AWSIM_LOG_LEVEL", "info")],
     );
     let summary: Value = bin.line("the seed summary", |l| {
         let v: Value = serde_json::from_str(l).ok()?;
-        v["message"].as_str()?.starts_with("seeded from").then_some(v)
+        v["message"]
+            .as_str()?
+            .starts_with("seeded from")
+            .then_some(v)
     });
-    assert!(summary["message"].as_str().unwrap().contains("2 tables created"), "{summary}");
+    assert!(
+        summary["message"]
+            .as_str()
+            .unwrap()
+            .contains("2 tables created"),
+        "{summary}"
+    );
     let addr = bin.line("the listening address", |l| {
         l.strip_prefix("awsim listening on ")
             .map(|rest| rest.split(' ').next().unwrap().to_string())
@@ -461,7 +671,10 @@ async fn json_logs_carry_the_request_id_the_client_saw_and_awsim_seed_is_read() 
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    let id = resp.headers()["x-amzn-requestid"].to_str().unwrap().to_string();
+    let id = resp.headers()["x-amzn-requestid"]
+        .to_str()
+        .unwrap()
+        .to_string();
     let logged: Value = bin.line("the request's line", |l| {
         let v: Value = serde_json::from_str(l).ok()?;
         (v["request_id"] == id.as_str()).then_some(v)

@@ -191,7 +191,9 @@ impl Shots {
             .await
             .unwrap();
         let png = c.screenshot().await.unwrap();
-        c.set_window_size(width as u32, normal as u32).await.unwrap();
+        c.set_window_size(width as u32, normal as u32)
+            .await
+            .unwrap();
         assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
         let path = self
             .dir
@@ -210,7 +212,10 @@ async fn page_keys(c: &Client, keys: &mut std::collections::BTreeSet<(String, St
     let n = rows.len();
     for row in rows {
         let cells = row.find_all(Locator::Css("td")).await.unwrap();
-        keys.insert((cells[1].text().await.unwrap(), cells[2].text().await.unwrap()));
+        keys.insert((
+            cells[1].text().await.unwrap(),
+            cells[2].text().await.unwrap(),
+        ));
     }
     n
 }
@@ -311,7 +316,12 @@ async fn scenario(c: Client, endpoint: String) -> Vec<PathBuf> {
         .select_by_value("NEW_AND_OLD_IMAGES")
         .await
         .unwrap();
-    wait_text(&c, "pre[data-test=request]", "\"StreamViewType\": \"NEW_AND_OLD_IMAGES\"").await;
+    wait_text(
+        &c,
+        "pre[data-test=request]",
+        "\"StreamViewType\": \"NEW_AND_OLD_IMAGES\"",
+    )
+    .await;
     shots.take(&c, "create-table").await;
     find(&c, "#create-name")
         .await
@@ -336,7 +346,12 @@ async fn scenario(c: Client, endpoint: String) -> Vec<PathBuf> {
     find(&c, "#item-save").await.click().await.unwrap();
     wait_text(&c, "[data-test=ok]", "Saved").await;
     let key = json!({"pk": {"S": "p1"}, "sk": {"N": "1000"}});
-    let (_, got) = api(&endpoint, "GetItem", json!({"TableName": "books", "Key": key})).await;
+    let (_, got) = api(
+        &endpoint,
+        "GetItem",
+        json!({"TableName": "books", "Key": key}),
+    )
+    .await;
     assert_eq!(got["Item"]["title"], json!({"S": "First"}));
 
     // Edit it: from the items list to the editor, change a value, save.
@@ -349,7 +364,12 @@ async fn scenario(c: Client, endpoint: String) -> Vec<PathBuf> {
     wait_text(&c, "main h1", "Edit item").await;
     let editor = find(&c, "#item-json").await;
     let loaded = until("the item in the editor", || async {
-        editor.prop("value").await.ok().flatten().filter(|v| v.contains("First"))
+        editor
+            .prop("value")
+            .await
+            .ok()
+            .flatten()
+            .filter(|v| v.contains("First"))
     })
     .await;
     assert!(loaded.contains("\"p1\""), "{loaded}");
@@ -361,7 +381,12 @@ async fn scenario(c: Client, endpoint: String) -> Vec<PathBuf> {
     .await;
     find(&c, "#item-save").await.click().await.unwrap();
     wait_text(&c, "[data-test=ok]", "Saved.").await;
-    let (_, got) = api(&endpoint, "GetItem", json!({"TableName": "books", "Key": key})).await;
+    let (_, got) = api(
+        &endpoint,
+        "GetItem",
+        json!({"TableName": "books", "Key": key}),
+    )
+    .await;
     assert_eq!(got["Item"]["title"], json!({"S": "Edited"}));
     shots.take(&c, "item-editor").await;
 
@@ -417,11 +442,7 @@ async fn scenario(c: Client, endpoint: String) -> Vec<PathBuf> {
     assert_eq!(page_keys(&c, &mut keys).await, 100);
     shots.take(&c, "items").await;
     let mut hostile_seen = hostile_shown_as_text(&c, hostile).await;
-    find(&c, "main h1")
-        .await
-        .send_keys("n")
-        .await
-        .unwrap();
+    find(&c, "main h1").await.send_keys("n").await.unwrap();
     wait_text(&c, "[data-test=page-info]", "Page 2 · 100 items · more").await;
     assert_eq!(page_keys(&c, &mut keys).await, 100);
     hostile_seen += hostile_shown_as_text(&c, hostile).await;
@@ -457,11 +478,19 @@ async fn scenario(c: Client, endpoint: String) -> Vec<PathBuf> {
         "{request}"
     );
     find(&c, "#q-run").await.click().await.unwrap();
-    wait_text(&c, "[data-test=result-info]", "Count 10 · ScannedCount 10 · more").await;
+    wait_text(
+        &c,
+        "[data-test=result-info]",
+        "Count 10 · ScannedCount 10 · more",
+    )
+    .await;
     let first_sk = text(&c, "table[data-test=items] tbody tr td:nth-child(3)")
         .await
         .unwrap();
-    assert_eq!(first_sk, "247", "descending from the largest sort key >= 100 in p2");
+    assert_eq!(
+        first_sk, "247",
+        "descending from the largest sort key >= 100 in p2"
+    );
     shots.take(&c, "query").await;
     find(&c, "#q-next").await.click().await.unwrap();
     wait_text(&c, "[data-test=result-info]", "Page 2 · Count 10").await;

@@ -16,7 +16,10 @@ fn temp_dir(what: &str) -> std::path::PathBuf {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    std::env::temp_dir().join(format!("awsim-embedded-{what}-{}-{nanos}", std::process::id()))
+    std::env::temp_dir().join(format!(
+        "awsim-embedded-{what}-{}-{nanos}",
+        std::process::id()
+    ))
 }
 
 // A server on a directory persists: dropping it closes the store cleanly, and the next server
@@ -108,5 +111,8 @@ fn a_synchronous_test_can_use_a_server_and_a_missing_snapshot_is_not_found() {
     let missing = server.restore("never-taken").unwrap_err();
     assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
     let invalid = server.snapshot("../escape").unwrap_err();
-    assert!(invalid.to_string().contains("invalid snapshot name"), "{invalid}");
+    assert!(
+        invalid.to_string().contains("invalid snapshot name"),
+        "{invalid}"
+    );
 }

@@ -83,6 +83,8 @@ impl Builder {
     /// Opens the store (and loads the seed), binds the port and starts serving. Returns once
     /// the server accepts connections.
     pub fn start(self) -> std::io::Result<Server> {
+        // As the binary does: the service models parse while the store opens.
+        std::thread::spawn(crate::protocol::shape::load_models);
         let config = Config {
             host: "127.0.0.1".into(),
             port: self.port,

@@ -41,6 +41,9 @@ enum LogFormat {
 }
 
 fn main() -> std::process::ExitCode {
+    // The service models are parsed on another core while the runtime starts and the store
+    // opens (it was a third of the time to the first answer).
+    std::thread::spawn(awsim::protocol::shape::load_models);
     // Engine work runs on tokio's blocking threads. One per core: more only contend for the
     // store's connections and its write lock, and their context switches cost more than the
     // work itself (GetItem at 16 concurrent requests: 46k/s with tokio's default of 512

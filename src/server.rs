@@ -39,8 +39,9 @@ pub async fn run(
 pub fn open(config: &Config) -> std::io::Result<Arc<Engine>> {
     let engine = Arc::new(Engine::open(config).map_err(std::io::Error::other)?);
     if let Some(file) = &config.seed {
-        crate::seed::load_file(&engine, file)
-            .map_err(|e| std::io::Error::other(e.message.clone().unwrap_or_else(|| e.to_string())))?;
+        crate::seed::load_file(&engine, file).map_err(|e| {
+            std::io::Error::other(e.message.clone().unwrap_or_else(|| e.to_string()))
+        })?;
     }
     Ok(engine)
 }

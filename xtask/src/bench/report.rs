@@ -113,8 +113,12 @@ fn suite_section(results: &Results, out: &mut String) {
             Ok(r) => {
                 let (snap, snap_max) = median_max_ms(&r.snapshot);
                 let (restore, restore_max) = median_max_ms(&r.restore);
-                let both: Vec<std::time::Duration> =
-                    r.snapshot.iter().zip(&r.restore).map(|(a, b)| *a + *b).collect();
+                let both: Vec<std::time::Duration> = r
+                    .snapshot
+                    .iter()
+                    .zip(&r.restore)
+                    .map(|(a, b)| *a + *b)
+                    .collect();
                 let (total, total_max) = median_max_ms(&both);
                 let _ = writeln!(
                     out,

@@ -57,8 +57,12 @@ pub async fn snapshots(server: &Running, items: u64) -> Result<SnapshotRow, Stri
         row.snapshot.push(took);
         row.size_bytes = answer["size_bytes"].as_u64().unwrap_or(0);
         // A change for the restore to undo: one more item.
-        workload::load(server.addr, Keys::Get, items + round as u64..items + round as u64 + 1)
-            .await?;
+        workload::load(
+            server.addr,
+            Keys::Get,
+            items + round as u64..items + round as u64 + 1,
+        )
+        .await?;
         let (took, _) = admin(&http, server.addr, "snapshots/bench/restore", "").await?;
         row.restore.push(took);
     }
