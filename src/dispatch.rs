@@ -6,7 +6,7 @@
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::Scope;
-use crate::ops::{batches, items, reads, streams, tables, Input, Output};
+use crate::ops::{backups, batches, items, reads, streams, tables, Input, Output};
 use crate::protocol::{self, Service};
 use serde_json::Value;
 use std::sync::Arc;
@@ -78,6 +78,22 @@ pub fn run(
         (Service::DynamoDb, "BatchWriteItem") => batches::batch_write_item::run(e, s, i),
         (Service::DynamoDb, "TransactWriteItems") => batches::transact_write_items::run(e, s, i),
         (Service::DynamoDb, "TransactGetItems") => batches::transact_get_items::run(e, s, i),
+        (Service::DynamoDb, "CreateBackup") => backups::create_backup::run(e, s, i),
+        (Service::DynamoDb, "DescribeBackup") => backups::describe_backup::run(e, s, i),
+        (Service::DynamoDb, "ListBackups") => backups::list_backups::run(e, s, i),
+        (Service::DynamoDb, "DeleteBackup") => backups::delete_backup::run(e, s, i),
+        (Service::DynamoDb, "RestoreTableFromBackup") => {
+            backups::restore_table_from_backup::run(e, s, i)
+        }
+        (Service::DynamoDb, "UpdateContinuousBackups") => {
+            backups::continuous_backups::update(e, s, i)
+        }
+        (Service::DynamoDb, "DescribeContinuousBackups") => {
+            backups::continuous_backups::describe(e, s, i)
+        }
+        (Service::DynamoDb, "RestoreTableToPointInTime") => {
+            backups::restore_table_to_point_in_time::run(e, s, i)
+        }
         (Service::Streams, "ListStreams") => streams::list_streams(e, s, i),
         (Service::Streams, "DescribeStream") => streams::describe_stream(e, s, i),
         (Service::Streams, "GetShardIterator") => streams::get_shard_iterator(e, s, i),

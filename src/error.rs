@@ -25,6 +25,20 @@ pub enum ErrorKind {
     TransactionCanceled,
     /// A ClientRequestToken seen within the last 10 minutes came with a different request.
     IdempotentParameterMismatch,
+    /// Backups: no backup with the given ARN (in this account and region).
+    BackupNotFound,
+    /// Backups: the backup (or its table) is busy with another backup operation.
+    BackupInUse,
+    /// A restore's target table already exists.
+    TableAlreadyExists,
+    /// A table is being created, restored or deleted.
+    TableInUse,
+    /// Backups and PITR name a missing source table with this type, not ResourceNotFound.
+    TableNotFound,
+    /// PITR: restoring (or exporting) a table that has no point-in-time recovery.
+    PointInTimeRecoveryUnavailable,
+    /// PITR: a restore time outside [EarliestRestorableDateTime, LatestRestorableDateTime].
+    InvalidRestoreTime,
     /// A real fault on our side: logged, rendered as 500.
     Internal,
 }
@@ -73,6 +87,30 @@ impl ErrorKind {
             ),
             ErrorKind::IdempotentParameterMismatch => (
                 "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
+                400,
+            ),
+            ErrorKind::BackupNotFound => (
+                "com.amazonaws.dynamodb.v20120810#BackupNotFoundException",
+                400,
+            ),
+            ErrorKind::BackupInUse => {
+                ("com.amazonaws.dynamodb.v20120810#BackupInUseException", 400)
+            }
+            ErrorKind::TableAlreadyExists => (
+                "com.amazonaws.dynamodb.v20120810#TableAlreadyExistsException",
+                400,
+            ),
+            ErrorKind::TableInUse => ("com.amazonaws.dynamodb.v20120810#TableInUseException", 400),
+            ErrorKind::TableNotFound => (
+                "com.amazonaws.dynamodb.v20120810#TableNotFoundException",
+                400,
+            ),
+            ErrorKind::PointInTimeRecoveryUnavailable => (
+                "com.amazonaws.dynamodb.v20120810#PointInTimeRecoveryUnavailableException",
+                400,
+            ),
+            ErrorKind::InvalidRestoreTime => (
+                "com.amazonaws.dynamodb.v20120810#InvalidRestoreTimeException",
                 400,
             ),
             ErrorKind::Internal => ("com.amazonaws.dynamodb.v20120810#InternalServerError", 500),

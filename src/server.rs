@@ -21,8 +21,19 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let engine = Arc::new(Engine::open(&config).map_err(std::io::Error::other)?);
     let sweeper = tokio::spawn(sweep(engine.clone()));
+    let jobs = tokio::spawn(run_jobs(engine.clone()));
     serve(listener, engine.clone(), shutdown).await;
     sweeper.abort();
+    // Running jobs stop at their next batch and resume at the next start.
+    engine.stop_jobs();
+    jobs.abort();
+    // Bounded: a job checks the stop flag at every batch, so this takes milliseconds.
+    for _ in 0..3000 {
+        if engine.running_jobs() == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     let closing = engine.clone();
     let _ = tokio::task::spawn_blocking(move || closing.close()).await;
     Ok(())
@@ -62,8 +73,36 @@ pub async fn serve(listener: TcpListener, engine: Arc<Engine>, shutdown: impl Fu
     graceful.shutdown().await;
 }
 
+/// The background jobs (backups, restores): those left unfinished by an earlier run at once,
+/// then each as soon as a request queues it (or within a second), each on the blocking pool.
+async fn run_jobs(engine: Arc<Engine>) {
+    loop {
+        let pending = {
+            let engine = engine.clone();
+            tokio::task::spawn_blocking(move || engine.pending_jobs()).await
+        };
+        match pending {
+            Ok(Ok(jobs)) => {
+                for job in jobs {
+                    if engine.claim_job(&job) {
+                        let engine = engine.clone();
+                        tokio::task::spawn_blocking(move || engine.run_job(&job));
+                    }
+                }
+            }
+            Ok(Err(e)) => tracing::warn!("listing background jobs failed: {e:?}"),
+            Err(e) => tracing::warn!("listing background jobs panicked: {e}"),
+        }
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(1),
+            engine.jobs_ready.notified(),
+        )
+        .await;
+    }
+}
+
 /// Background upkeep, once a second: TTL deletions (bounded batches, each its own short write
-/// transaction), and once a minute the 24-hour stream retention.
+/// transaction), and once a minute the 24-hour stream retention and the PITR recovery periods.
 async fn sweep(engine: Arc<Engine>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -74,6 +113,7 @@ async fn sweep(engine: Arc<Engine>) {
             engine.sweep_ttl()?;
             if n % 60 == 0 {
                 engine.purge_streams()?;
+                engine.purge_pitr()?;
             }
             Ok::<_, crate::error::Error>(())
         })
@@ -117,8 +157,8 @@ async fn handle(
 }
 
 /// The admin API (README): `GET /_awsim/clock` reads the engine's clock; `POST /_awsim/clock`
-/// with `{"advance_seconds": n}` moves it forward and runs the TTL sweeper at the new time, so
-/// expiry is testable without waiting.
+/// with `{"advance_seconds": n}` moves it forward and runs the TTL sweeper and the PITR purge at
+/// the new time, so expiry and recovery periods are testable without waiting.
 async fn admin(engine: Arc<Engine>, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let path = req.uri().path().to_string();
     let post = req.method() == hyper::Method::POST;
@@ -156,11 +196,14 @@ async fn admin(engine: Arc<Engine>, req: Request<Incoming>) -> Response<Full<Byt
         };
         engine.clock.advance(seconds);
         let sweeping = engine.clone();
-        deleted = tokio::task::spawn_blocking(move || sweeping.sweep_ttl())
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or(0);
+        deleted = tokio::task::spawn_blocking(move || {
+            sweeping.purge_pitr()?;
+            sweeping.sweep_ttl()
+        })
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or(0);
     }
     json(
         StatusCode::OK,

@@ -1,7 +1,10 @@
 //! Database semantics: the table catalogue, items and their index rows, all through `storage`.
 //! No HTTP, no JSON, no `__type` strings: callers get typed results and `Error`s.
+pub mod backups;
 pub mod clock;
+pub mod jobs;
 pub mod keys;
+pub mod pitr;
 pub mod read;
 pub mod streams;
 pub mod transact;
@@ -16,8 +19,9 @@ use crate::Config;
 use clock::{Clock, OffsetClock};
 use keys::{EncodedKey, IndexKey};
 use rusqlite::Transaction;
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, RwLock};
 
 type TableKey = (String, String, String);
 
@@ -31,6 +35,22 @@ pub struct Engine {
     /// lock is held, so it never disagrees with SQLite.
     tables: RwLock<HashMap<TableKey, Arc<TableMeta>>>,
     pub clock: Arc<OffsetClock>,
+    /// Storage ids of the tables with point-in-time recovery on. Kept beside the catalogue
+    /// (changed under the write lock, like it) and read by each write inside its transaction:
+    /// a write that looked its table up before PITR was enabled still logs its change.
+    pitr: RwLock<Arc<HashSet<i64>>>,
+    /// Background jobs (backups, restores) running in this process.
+    running: Mutex<HashSet<jobs::Job>>,
+    /// Wakes the job runner (`server.rs`) when a request queues work.
+    pub jobs_ready: tokio::sync::Notify,
+    /// Set when the server stops: jobs end at their next batch and resume at the next start.
+    stopping: AtomicBool,
+}
+
+/// The moment of a write and what it must record besides the item, read under the write lock.
+pub(crate) struct WriteAt {
+    pub now: f64,
+    pitr: Arc<HashSet<i64>>,
 }
 
 /// DescribeTable's live numbers.
@@ -65,10 +85,15 @@ impl Engine {
                 )
             })
             .collect();
+        let pitr = metas_with_pitr(&tables);
         Ok(Engine {
             store,
             tables: RwLock::new(tables),
             clock: Arc::new(OffsetClock::default()),
+            pitr: RwLock::new(Arc::new(pitr)),
+            running: Mutex::new(HashSet::new()),
+            jobs_ready: tokio::sync::Notify::new(),
+            stopping: AtomicBool::new(false),
         })
     }
 
@@ -80,7 +105,31 @@ impl Engine {
         self.clock.now()
     }
 
+    /// What a write about to happen must know; call it inside the write transaction.
+    pub(crate) fn write_at(&self) -> WriteAt {
+        WriteAt {
+            now: self.now(),
+            pitr: self.pitr.read().unwrap_or_else(|p| p.into_inner()).clone(),
+        }
+    }
+
+    /// Recomputes the PITR set from the catalogue; call with the catalogue's write lock held.
+    fn sync_pitr(&self, tables: &HashMap<TableKey, Arc<TableMeta>>) {
+        *self.pitr.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(metas_with_pitr(tables));
+    }
+
+    /// A table the data plane may use: a table still being restored is not found yet, as in
+    /// the service while it is CREATING.
     pub fn table(&self, scope: &Scope, name: &str) -> Result<Arc<TableMeta>> {
+        let meta = self.table_any(scope, name)?;
+        if meta.restore.as_ref().is_some_and(|r| r.in_progress) {
+            return Err(Error::table_not_found());
+        }
+        Ok(meta)
+    }
+
+    /// A table whatever its state (DescribeTable, DeleteTable, name collisions).
+    pub fn table_any(&self, scope: &Scope, name: &str) -> Result<Arc<TableMeta>> {
         self.tables
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -90,7 +139,7 @@ impl Engine {
     }
 
     pub fn table_exists(&self, scope: &Scope, name: &str) -> bool {
-        self.table(scope, name).is_ok()
+        self.table_any(scope, name).is_ok()
     }
 
     /// Names of the scope's tables, sorted as ListTables returns them.
@@ -106,7 +155,7 @@ impl Engine {
     }
 
     pub fn describe(&self, scope: &Scope, name: &str) -> Result<TableView> {
-        let meta = self.table(scope, name)?;
+        let meta = self.table_any(scope, name)?;
         self.view(meta)
     }
 
@@ -154,13 +203,23 @@ impl Engine {
         name: &str,
         check: impl FnOnce(&TableMeta) -> Result<()>,
     ) -> Result<TableView> {
-        let meta = self.table(scope, name)?;
+        let meta = self.table_any(scope, name)?;
+        if meta.restore.as_ref().is_some_and(|r| r.in_progress) {
+            return Err(Error::new(
+                ErrorKind::ResourceInUse,
+                format!("Attempt to change a resource which is still in use: Table is being restored: {name}"),
+            ));
+        }
         check(&meta)?;
         let view = self.view(meta.clone())?;
         self.store.write(|tx| {
             let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
             if tables.remove(&key(scope, name)).is_none() {
                 return Err(Error::table_not_found());
+            }
+            if meta.pitr.is_some() {
+                storage::purge_log(tx, meta.id, f64::INFINITY)?;
+                self.sync_pitr(&tables);
             }
             // The stream stays readable until its retention ends.
             if let Some(stream) = meta.stream.as_ref().filter(|s| s.enabled && s.id > 0) {
@@ -201,9 +260,15 @@ impl Engine {
             if old.ttl != meta.ttl {
                 ttl::reindex(tx, &meta)?;
             }
+            if old.pitr.is_some() && meta.pitr.is_none() {
+                storage::purge_log(tx, meta.id, f64::INFINITY)?;
+            }
             storage::update_table_meta(tx, &meta)?;
             let meta = Arc::new(meta);
             tables.insert(k, meta.clone());
+            if old.pitr.is_some() != meta.pitr.is_some() {
+                self.sync_pitr(&tables);
+            }
             Ok(meta)
         })
     }
@@ -245,7 +310,7 @@ impl Engine {
             if let Some(cond) = condition {
                 cond(old.as_ref().map(|(i, _)| i))?;
             }
-            write_prepared(tx, meta, &prepared, old.as_ref(), self.now())?;
+            write_prepared(tx, meta, &prepared, old.as_ref(), &self.write_at())?;
             Ok(old.map(|(i, _)| i))
         })
     }
@@ -269,7 +334,7 @@ impl Engine {
                 new,
                 "Item size to update has exceeded the maximum allowed size",
             )?;
-            write_prepared(tx, meta, &prepared, old.as_ref(), self.now())?;
+            write_prepared(tx, meta, &prepared, old.as_ref(), &self.write_at())?;
             Ok((old.map(|(i, _)| i), Some(prepared.item)))
         })
     }
@@ -287,7 +352,7 @@ impl Engine {
                 cond(old.as_ref().map(|(i, _)| i))?;
             }
             if let Some(current) = &old {
-                remove_item(tx, meta, key, current, self.now(), false)?;
+                remove_item(tx, meta, key, current, &self.write_at(), false)?;
             }
             Ok(old.map(|(i, _)| i))
         })
@@ -341,10 +406,15 @@ fn write_prepared(
     meta: &TableMeta,
     p: &Prepared,
     old: Option<&(Item, i64)>,
-    now: f64,
+    at: &WriteAt,
 ) -> Result<()> {
     if let Some((old_item, _)) = old {
         remove_index_rows(tx, meta, &p.key, old_item)?;
+    }
+    if at.pitr.contains(&meta.id) {
+        let old_bytes = old.map(|(i, s)| (codec::encode_item(i), *s));
+        let old_row = old_bytes.as_ref().map(|(b, s)| (b.as_slice(), *s));
+        storage::log_change(tx, meta.id, &p.key.pk, &p.key.sk, at.now, old_row)?;
     }
     storage::put_item(
         tx,
@@ -359,7 +429,7 @@ fn write_prepared(
     for (ix, ik) in &p.index_keys {
         add_index_row(tx, meta, ix, &p.key, ik, &p.item)?;
     }
-    streams::emit(tx, meta, now, old.map(|(i, _)| i), Some(&p.item), false)
+    streams::emit(tx, meta, at.now, old.map(|(i, _)| i), Some(&p.item), false)
 }
 
 /// Deletes the current item at `key` (read by the caller): index rows, statistics and the
@@ -369,13 +439,17 @@ fn remove_item(
     meta: &TableMeta,
     key: &EncodedKey,
     current: &(Item, i64),
-    now: f64,
+    at: &WriteAt,
     by_ttl: bool,
 ) -> Result<()> {
     let (item, size) = current;
     remove_index_rows(tx, meta, key, item)?;
     storage::delete_item(tx, meta.id, &key.pk, &key.sk, *size)?;
-    streams::emit(tx, meta, now, Some(item), None, by_ttl)
+    if at.pitr.contains(&meta.id) {
+        let old = codec::encode_item(item);
+        storage::log_change(tx, meta.id, &key.pk, &key.sk, at.now, Some((&old, *size)))?;
+    }
+    streams::emit(tx, meta, at.now, Some(item), None, by_ttl)
 }
 
 fn read_current(tx: &Transaction, table: i64, key: &EncodedKey) -> Result<Option<(Item, i64)>> {
@@ -446,4 +520,13 @@ fn backfill(tx: &Transaction, meta: &TableMeta, added: &[IndexDef]) -> Result<()
         }
         Ok(())
     })
+}
+
+/// Storage ids of the catalogue's tables with PITR enabled.
+fn metas_with_pitr(tables: &HashMap<TableKey, Arc<TableMeta>>) -> HashSet<i64> {
+    tables
+        .values()
+        .filter(|m| m.pitr.is_some())
+        .map(|m| m.id)
+        .collect()
 }

@@ -7,7 +7,7 @@
 //! Every write goes through the store's single writer, so transactions are serializable: a
 //! concurrent transaction either sees all of another's writes or none, and no update is lost.
 use super::keys::{stored_key, EncodedKey};
-use super::{read_current, remove_item, write_prepared, Condition, Engine, Prepared};
+use super::{read_current, remove_item, write_prepared, Condition, Engine, Prepared, WriteAt};
 use crate::error::{CancellationReason, Error, ErrorKind, Result};
 use crate::model::{Item, Scope, TableMeta};
 use crate::storage::{self, TokenRow};
@@ -100,7 +100,7 @@ impl Engine {
                     return Ok(TxOutcome::Replayed(decode_touched(&row.result)?));
                 }
             }
-            let touched = apply_all(tx, actions, self.now()).map_err(|reasons| {
+            let touched = apply_all(tx, actions, &self.write_at()).map_err(|reasons| {
                 Error::cancelled(
                     reasons
                         .into_iter()
@@ -127,7 +127,7 @@ impl Engine {
     /// nothing is written.
     pub fn write_batch(&self, actions: Vec<TxAction>) -> Result<Vec<Touched>> {
         self.store.write(|tx| {
-            apply_all(tx, actions, self.now()).map_err(|reasons| {
+            apply_all(tx, actions, &self.write_at()).map_err(|reasons| {
                 reasons
                     .into_iter()
                     .flatten()
@@ -172,7 +172,7 @@ impl Engine {
 fn apply_all(
     tx: &Transaction,
     actions: Vec<TxAction>,
-    now: f64,
+    at: &WriteAt,
 ) -> Result<Vec<Touched>, Vec<Option<Error>>> {
     let internal = |e: Error| vec![Some(e)];
     let total = actions.len();
@@ -203,7 +203,7 @@ fn apply_all(
     let mut touched = Vec::with_capacity(planned.len());
     for p in planned {
         let p = p.map_err(|e| vec![Some(e)])?;
-        touched.push(apply(tx, p, now).map_err(internal)?);
+        touched.push(apply(tx, p, at).map_err(internal)?);
     }
     Ok(touched)
 }
@@ -267,10 +267,10 @@ fn plan<'m>(tx: &Transaction, action: TxAction<'m>) -> Result<Planned<'m>> {
 
 /// Phase 2 for one action: the write with its index rows, statistics, TTL expiry and stream
 /// record, all in the caller's transaction.
-fn apply(tx: &Transaction, p: Planned, now: f64) -> Result<Touched> {
+fn apply(tx: &Transaction, p: Planned, at: &WriteAt) -> Result<Touched> {
     match p {
         Planned::Write(p, old) => {
-            write_prepared(tx, p.meta, &p, old.as_ref(), now)?;
+            write_prepared(tx, p.meta, &p, old.as_ref(), at)?;
             Ok(Touched {
                 old_size: old.map_or(0, |(_, s)| s as usize),
                 new_size: p.size,
@@ -279,7 +279,7 @@ fn apply(tx: &Transaction, p: Planned, now: f64) -> Result<Touched> {
         Planned::Delete(meta, key, old) => {
             let mut old_size = 0;
             if let Some(current) = &old {
-                remove_item(tx, meta, &key, current, now, false)?;
+                remove_item(tx, meta, &key, current, at, false)?;
                 old_size = current.1 as usize;
             }
             Ok(Touched {

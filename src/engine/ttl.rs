@@ -78,7 +78,7 @@ impl Engine {
                             continue;
                         };
                         if expiry(&meta, &current.0).is_some_and(|at| at < now) {
-                            remove_item(tx, &meta, &key, &current, now, true)?;
+                            remove_item(tx, &meta, &key, &current, &self.write_at(), true)?;
                             done += 1;
                         }
                     }

@@ -179,6 +179,41 @@ pub struct TableMeta {
     pub deletion_protection: bool,
     pub tags: Vec<(String, String)>,
     pub status: String,
+    /// Point-in-time recovery, while enabled.
+    #[serde(default)]
+    pub pitr: Option<PitrState>,
+    /// How this table was restored (RestoreSummary); `in_progress` while its items are loaded.
+    #[serde(default)]
+    pub restore: Option<RestoreState>,
+}
+
+/// Point-in-time recovery on a table: every item change is logged (its old image) from
+/// `enabled_at` on, and kept for `period_days`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PitrState {
+    pub period_days: i64,
+    /// Epoch seconds (engine clock): the earliest time the table can be restored to.
+    pub enabled_at: f64,
+}
+
+/// Where a restored table's items come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum RestoreSource {
+    /// An on-demand backup (its storage id).
+    Backup(i64),
+    /// A table with PITR (its storage id) as it was at `at`.
+    PointInTime { table: i64, at: f64 },
+}
+
+/// A restored table's RestoreSummary, and what the background restore needs to (re)start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestoreState {
+    pub source_backup_arn: Option<String>,
+    pub source_table_arn: Option<String>,
+    /// The backup's creation time, or the point in time restored to.
+    pub restore_time: f64,
+    pub in_progress: bool,
+    pub source: RestoreSource,
 }
 
 impl TableMeta {

@@ -3,6 +3,7 @@
 //! engine, render the output. This module holds what the operations share (the input accessors,
 //! the output type, ConsumedCapacity and item collection metrics); the dispatch table that picks
 //! an operation is `crate::dispatch`, above both this module and `protocol`.
+pub mod backups;
 pub mod batches;
 pub mod expressions;
 pub mod items;

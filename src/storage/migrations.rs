@@ -97,6 +97,44 @@ const MIGRATIONS: &[Migration] = &[
     // bytes instead of DynamoDB Local's 20-byte SHA-1), GSI partitions are hashed like the
     // table's, and GSI ties hash the table key's bytes (codec/key.rs).
     Migration::Code(service_scan_order),
+    // 6: on-demand backups (metadata and a copy of the items, kept after their table is
+    // deleted) and point-in-time recovery's change log (each change's old image, by time).
+    Migration::Sql(
+        "CREATE TABLE backups (
+         id INTEGER PRIMARY KEY,
+         account TEXT NOT NULL,
+         region TEXT NOT NULL,
+         arn TEXT NOT NULL UNIQUE,
+         name TEXT NOT NULL,
+         table_name TEXT NOT NULL,
+         table_meta TEXT NOT NULL,
+         status TEXT NOT NULL,
+         backup_type TEXT NOT NULL,
+         created REAL NOT NULL,
+         item_count INTEGER NOT NULL DEFAULT 0,
+         size_bytes INTEGER NOT NULL DEFAULT 0
+     );
+     CREATE INDEX backups_by_scope ON backups (account, region, created);
+     CREATE TABLE backup_items (
+         backup_id INTEGER NOT NULL,
+         pk BLOB NOT NULL,
+         sk BLOB NOT NULL,
+         item BLOB NOT NULL,
+         size INTEGER NOT NULL,
+         PRIMARY KEY (backup_id, pk, sk)
+     ) WITHOUT ROWID;
+     CREATE TABLE pitr_log (
+         seq INTEGER PRIMARY KEY,
+         table_id INTEGER NOT NULL,
+         pk BLOB NOT NULL,
+         sk BLOB NOT NULL,
+         at REAL NOT NULL,
+         old BLOB,
+         old_size INTEGER
+     );
+     CREATE INDEX pitr_log_by_key ON pitr_log (table_id, pk, sk, at);
+     CREATE INDEX pitr_log_by_time ON pitr_log (table_id, at);",
+    ),
 ];
 
 const INDEX_ITEMS_V2: &str = "CREATE TABLE index_items (
@@ -287,12 +325,15 @@ mod tests {
 
     // A data dir written before migration 2 (partition keys without their hash, index rows
     // without the tie column) must open and answer exactly as one written after it. The old
-    // layout is rebuilt from a current one by stripping what migrations 2 to 5 add.
+    // layout is rebuilt from a current one by stripping what migrations 2 and later add.
     #[test]
     fn migration_2_rewrites_keys_of_an_existing_data_dir() {
         reopened_after_downgrade(
             "v1",
-            "DROP TABLE transact_tokens;
+            "DROP TABLE backups;
+             DROP TABLE backup_items;
+             DROP TABLE pitr_log;
+             DROP TABLE transact_tokens;
              DROP TABLE streams;
              DROP TABLE stream_records;
              DROP INDEX items_by_expiry;
@@ -311,12 +352,16 @@ mod tests {
 
     // A data dir written before migration 5 (DynamoDB Local's 20-byte scan hashes, GSI
     // partitions stored unhashed, other ties) opens in the service's order and answers as one
-    // written after it: the old layout is made by replacing every hash with 20 other bytes.
+    // written after it: the old layout is made by replacing every hash with 20 other bytes (and dropping what later
+    // migrations add).
     #[test]
     fn migration_5_rehashes_keys_of_an_existing_data_dir() {
         reopened_after_downgrade(
             "v4",
-            "UPDATE items SET pk = zeroblob(20) || substr(pk, 17);
+            "DROP TABLE backups;
+             DROP TABLE backup_items;
+             DROP TABLE pitr_log;
+             UPDATE items SET pk = zeroblob(20) || substr(pk, 17);
              CREATE TABLE old AS SELECT table_id, index_name,
                  CASE WHEN t = x'' THEN zeroblob(20) || substr(ipk, 17) ELSE substr(ipk, 17) END AS ipk,
                  isk, CASE WHEN t = x'' THEN t ELSE randomblob(20) END AS t,

@@ -2,7 +2,10 @@
 //! for tables, items and index entries. A synchronous API; callers run it off the async threads.
 //! Never imports `expr` or anything above `model`.
 
+mod backups;
 mod migrations;
+
+pub use backups::*;
 
 use crate::error::{Error, Result};
 use crate::model::TableMeta;

@@ -432,6 +432,8 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         deletion_protection: input.bool("DeletionProtectionEnabled").unwrap_or(false),
         tags,
         status: "ACTIVE".into(),
+        pitr: None,
+        restore: None,
     };
     let meta = engine.create_table(meta)?;
     let view = TableView {

@@ -172,6 +172,18 @@ pub fn render_description(view: &TableView) -> Value {
             m.insert("SSEDescription".into(), Value::Object(d));
         }
     }
+    if let Some(r) = &meta.restore {
+        let mut s = Map::new();
+        if let Some(a) = &r.source_backup_arn {
+            s.insert("SourceBackupArn".into(), json!(a));
+        }
+        if let Some(a) = &r.source_table_arn {
+            s.insert("SourceTableArn".into(), json!(a));
+        }
+        s.insert("RestoreDateTime".into(), json!(r.restore_time));
+        s.insert("RestoreInProgress".into(), json!(r.in_progress));
+        m.insert("RestoreSummary".into(), Value::Object(s));
+    }
     if let Some(c) = &meta.table_class {
         m.insert("TableClassSummary".into(), json!({"TableClass": c}));
     }
