@@ -13,8 +13,13 @@ pub const RULES: [&str; 6] = [
     "stream-record",
 ];
 
-const TIMESTAMP_KEYS: [&str; 7] = [
+const TIMESTAMP_KEYS: [&str; 12] = [
     "CreationDateTime",
+    "BackupCreationDateTime",
+    "TableCreationDateTime",
+    "EarliestRestorableDateTime",
+    "LatestRestorableDateTime",
+    "RestoreDateTime",
     "LastIncreaseDateTime",
     "LastDecreaseDateTime",
     "LastUpdateToPayPerRequestDateTime",
@@ -95,10 +100,12 @@ fn walk(v: &Value, key: Option<&str>, r: &Rules) -> Value {
     }
 }
 
-/// Rewrites the region, account and stream label of every `arn:aws:dynamodb:` ARN in `s`.
+/// Rewrites the region, account, stream label and backup id of every `arn:aws:dynamodb:` ARN
+/// in `s`.
 fn arns(s: &str) -> String {
     const PREFIX: &str = "arn:aws:dynamodb:";
     const STREAM: &str = "/stream/";
+    const BACKUP: &str = "/backup/";
     let mut out = String::new();
     let mut rest = s;
     while let Some(i) = rest.find(PREFIX) {
@@ -115,12 +122,16 @@ fn arns(s: &str) -> String {
             .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';'))
             .unwrap_or(tail.len());
         let resource = &tail[..end];
-        match resource.find(STREAM) {
-            Some(j) => {
+        match (resource.find(STREAM), resource.find(BACKUP)) {
+            (Some(j), _) => {
                 out.push_str(&resource[..j + STREAM.len()]);
                 out.push_str("<label>");
             }
-            None => out.push_str(resource),
+            (None, Some(j)) => {
+                out.push_str(&resource[..j + BACKUP.len()]);
+                out.push_str("<backup-id>");
+            }
+            (None, None) => out.push_str(resource),
         }
         rest = &tail[end..];
     }
@@ -157,6 +168,10 @@ mod tests {
             }})
         );
         assert_eq!(normalise(&n, &all), n);
+        assert_eq!(
+            arns("arn:aws:dynamodb:us-east-1:1:table/x/backup/01765000000000-0a1b2c3d"),
+            "arn:aws:dynamodb:<region>:<account>:table/x/backup/<backup-id>"
+        );
         assert_eq!(
             arns("no table arn:aws:dynamodb:us-east-1:1:table/x, sorry"),
             "no table arn:aws:dynamodb:<region>:<account>:table/x, sorry"

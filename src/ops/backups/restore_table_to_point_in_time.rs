@@ -46,7 +46,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     if at < earliest || at > latest_time {
         return Err(Error::new(
             ErrorKind::InvalidRestoreTime,
-            "Restore time must be between EarliestRestorableDateTime and LatestRestorableDateTime",
+            "An invalid restore time was specified. RestoreDateTime must be between EarliestRestorableDateTime and LatestRestorableDateTime.",
         ));
     }
     let restore = RestoreState {
