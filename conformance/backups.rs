@@ -148,7 +148,7 @@ async fn backup_delete_items_restore_compare() {
         .unwrap()
         .table
         .unwrap();
-    assert_eq!(t.restore_summary.unwrap().restore_in_progress, false);
+    assert!(!t.restore_summary.unwrap().restore_in_progress);
     // The index came back with its rows.
     let by_g = db
         .query()

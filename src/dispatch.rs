@@ -6,7 +6,7 @@
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::Scope;
-use crate::ops::{backups, batches, items, reads, streams, tables, Input, Output};
+use crate::ops::{backups, batches, exports, items, reads, streams, tables, Input, Output};
 use crate::protocol::{self, Service};
 use serde_json::Value;
 use std::sync::Arc;
@@ -94,6 +94,11 @@ pub fn run(
         (Service::DynamoDb, "RestoreTableToPointInTime") => {
             backups::restore_table_to_point_in_time::run(e, s, i)
         }
+        (Service::DynamoDb, "ExportTableToPointInTime") => {
+            exports::export_table_to_point_in_time::run(e, s, i)
+        }
+        (Service::DynamoDb, "DescribeExport") => exports::describe_export::run(e, s, i),
+        (Service::DynamoDb, "ListExports") => exports::list_exports::run(e, s, i),
         (Service::Streams, "ListStreams") => streams::list_streams(e, s, i),
         (Service::Streams, "DescribeStream") => streams::describe_stream(e, s, i),
         (Service::Streams, "GetShardIterator") => streams::get_shard_iterator(e, s, i),

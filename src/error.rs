@@ -39,6 +39,12 @@ pub enum ErrorKind {
     PointInTimeRecoveryUnavailable,
     /// PITR: a restore time outside [EarliestRestorableDateTime, LatestRestorableDateTime].
     InvalidRestoreTime,
+    /// Exports: no export with the given ARN.
+    ExportNotFound,
+    /// Exports: a ClientToken reused with other parameters.
+    ExportConflict,
+    /// Exports: an ExportTime (or incremental period) outside the PITR window.
+    InvalidExportTime,
     /// A real fault on our side: logged, rendered as 500.
     Internal,
 }
@@ -111,6 +117,18 @@ impl ErrorKind {
             ),
             ErrorKind::InvalidRestoreTime => (
                 "com.amazonaws.dynamodb.v20120810#InvalidRestoreTimeException",
+                400,
+            ),
+            ErrorKind::ExportNotFound => (
+                "com.amazonaws.dynamodb.v20120810#ExportNotFoundException",
+                400,
+            ),
+            ErrorKind::ExportConflict => (
+                "com.amazonaws.dynamodb.v20120810#ExportConflictException",
+                400,
+            ),
+            ErrorKind::InvalidExportTime => (
+                "com.amazonaws.dynamodb.v20120810#InvalidExportTimeException",
                 400,
             ),
             ErrorKind::Internal => ("com.amazonaws.dynamodb.v20120810#InternalServerError", 500),

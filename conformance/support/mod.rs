@@ -44,6 +44,15 @@ pub fn temp_dir(what: &str) -> PathBuf {
 }
 
 impl Server {
+    /// A server started by the caller (with its own configuration).
+    pub fn from_parts(
+        addr: std::net::SocketAddr,
+        stop: tokio::sync::oneshot::Sender<()>,
+        done: tokio::task::JoinHandle<std::io::Result<()>>,
+    ) -> Server {
+        Server { addr, stop, done }
+    }
+
     /// Stops the server and waits until its store is closed.
     pub async fn shutdown(self) {
         let _ = self.stop.send(());

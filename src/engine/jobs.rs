@@ -16,6 +16,8 @@ pub enum Job {
     Backup(i64),
     /// Load the items of the restored table with this storage id.
     Restore(i64),
+    /// Write the export with this storage id to S3.
+    Export(i64),
 }
 
 impl Engine {
@@ -27,6 +29,12 @@ impl Engine {
             .into_iter()
             .map(Job::Backup)
             .collect();
+        jobs.extend(
+            self.store
+                .read(storage::exports_in_progress)?
+                .into_iter()
+                .map(Job::Export),
+        );
         jobs.extend(
             self.tables
                 .read()
@@ -54,6 +62,7 @@ impl Engine {
         let result = match job {
             Job::Backup(id) => self.run_backup(*id),
             Job::Restore(id) => self.run_restore(*id),
+            Job::Export(id) => self.run_export(*id),
         };
         if let Err(e) = result {
             tracing::warn!("background job {job:?} failed: {e}");

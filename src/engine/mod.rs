@@ -2,6 +2,7 @@
 //! No HTTP, no JSON, no `__type` strings: callers get typed results and `Error`s.
 pub mod backups;
 pub mod clock;
+pub mod export;
 pub mod jobs;
 pub mod keys;
 pub mod pitr;
@@ -45,6 +46,8 @@ pub struct Engine {
     pub jobs_ready: tokio::sync::Notify,
     /// Set when the server stops: jobs end at their next batch and resume at the next start.
     stopping: AtomicBool,
+    /// "S3", where exports go.
+    pub objects: crate::objects::Objects,
 }
 
 /// The moment of a write and what it must record besides the item, read under the write lock.
@@ -86,6 +89,7 @@ impl Engine {
             })
             .collect();
         let pitr = metas_with_pitr(&tables);
+        let objects = crate::objects::Objects::new(object_location(config)?);
         Ok(Engine {
             store,
             tables: RwLock::new(tables),
@@ -94,6 +98,7 @@ impl Engine {
             running: Mutex::new(HashSet::new()),
             jobs_ready: tokio::sync::Notify::new(),
             stopping: AtomicBool::new(false),
+            objects,
         })
     }
 
@@ -529,4 +534,29 @@ fn metas_with_pitr(tables: &HashMap<TableKey, Arc<TableMeta>>) -> HashSet<i64> {
         .filter(|m| m.pitr.is_some())
         .map(|m| m.id)
         .collect()
+}
+
+/// Where exports go: the configured S3 endpoint, else `{data_dir}/s3`, or for an in-memory run
+/// a fresh temporary directory (logged, so its exports can be found).
+fn object_location(config: &Config) -> Result<crate::objects::Location> {
+    use crate::objects::Location;
+    if let Some(url) = &config.s3_endpoint {
+        return Ok(Location::Endpoint(url.clone()));
+    }
+    if config.in_memory {
+        // Not created here: a bucket is a directory the user makes (`mkdir -p <dir>/<bucket>`),
+        // and most in-memory runs (tests) never export.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("awsim-s3-{}-{n}", std::process::id()));
+        tracing::info!(
+            "in-memory run: S3 buckets are directories under {}",
+            dir.display()
+        );
+        return Ok(Location::Directory(dir));
+    }
+    let dir = config.data_dir.join("s3");
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::internal(format!("creating {}: {e}", dir.display())))?;
+    Ok(Location::Directory(dir))
 }

@@ -271,3 +271,26 @@ impl TableMeta {
         self.gsis.iter().chain(self.lsis.iter())
     }
 }
+
+/// What ExportTableToPointInTime asked for, persisted with the export.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportSpec {
+    pub table_arn: String,
+    /// The table's TableId (UUID).
+    pub table_id: String,
+    pub bucket: String,
+    pub bucket_owner: Option<String>,
+    pub prefix: Option<String>,
+    pub sse_algorithm: Option<String>,
+    pub sse_kms_key: Option<String>,
+    /// DYNAMODB_JSON (ION is refused before an export is recorded).
+    pub format: String,
+    /// FULL_EXPORT or INCREMENTAL_EXPORT.
+    pub export_type: String,
+    /// FULL_EXPORT: the point in time exported; INCREMENTAL_EXPORT: the end of the period.
+    pub export_time: f64,
+    /// INCREMENTAL_EXPORT: the start of the period and the view type.
+    pub from_time: Option<f64>,
+    pub view: Option<String>,
+    pub client_token: Option<String>,
+}

@@ -5,6 +5,7 @@
 //! an operation is `crate::dispatch`, above both this module and `protocol`.
 pub mod backups;
 pub mod batches;
+pub mod exports;
 pub mod expressions;
 pub mod items;
 pub mod reads;

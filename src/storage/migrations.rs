@@ -98,7 +98,8 @@ const MIGRATIONS: &[Migration] = &[
     // table's, and GSI ties hash the table key's bytes (codec/key.rs).
     Migration::Code(service_scan_order),
     // 6: on-demand backups (metadata and a copy of the items, kept after their table is
-    // deleted) and point-in-time recovery's change log (each change's old image, by time).
+    // deleted), point-in-time recovery's change log (each change's old image, by time) and
+    // exports to S3.
     Migration::Sql(
         "CREATE TABLE backups (
          id INTEGER PRIMARY KEY,
@@ -133,7 +134,23 @@ const MIGRATIONS: &[Migration] = &[
          old_size INTEGER
      );
      CREATE INDEX pitr_log_by_key ON pitr_log (table_id, pk, sk, at);
-     CREATE INDEX pitr_log_by_time ON pitr_log (table_id, at);",
+     CREATE INDEX pitr_log_by_time ON pitr_log (table_id, at);
+     CREATE TABLE exports (
+         id INTEGER PRIMARY KEY,
+         account TEXT NOT NULL,
+         region TEXT NOT NULL,
+         arn TEXT NOT NULL UNIQUE,
+         table_id INTEGER NOT NULL,
+         spec TEXT NOT NULL,
+         status TEXT NOT NULL,
+         start_time REAL NOT NULL,
+         end_time REAL,
+         item_count INTEGER NOT NULL DEFAULT 0,
+         billed_size INTEGER NOT NULL DEFAULT 0,
+         manifest TEXT,
+         failure_code TEXT,
+         failure_message TEXT
+     );",
     ),
 ];
 
@@ -333,6 +350,7 @@ mod tests {
             "DROP TABLE backups;
              DROP TABLE backup_items;
              DROP TABLE pitr_log;
+             DROP TABLE exports;
              DROP TABLE transact_tokens;
              DROP TABLE streams;
              DROP TABLE stream_records;
@@ -361,6 +379,7 @@ mod tests {
             "DROP TABLE backups;
              DROP TABLE backup_items;
              DROP TABLE pitr_log;
+             DROP TABLE exports;
              UPDATE items SET pk = zeroblob(20) || substr(pk, 17);
              CREATE TABLE old AS SELECT table_id, index_name,
                  CASE WHEN t = x'' THEN zeroblob(20) || substr(ipk, 17) ELSE substr(ipk, 17) END AS ipk,

@@ -3,9 +3,11 @@
 //! Never imports `expr` or anything above `model`.
 
 mod backups;
+mod exports;
 mod migrations;
 
 pub use backups::*;
+pub use exports::*;
 
 use crate::error::{Error, Result};
 use crate::model::TableMeta;
