@@ -13,8 +13,10 @@ pub const RULES: [&str; 6] = [
     "stream-record",
 ];
 
-const TIMESTAMP_KEYS: [&str; 12] = [
+const TIMESTAMP_KEYS: [&str; 14] = [
     "CreationDateTime",
+    "StartTime",
+    "ExportTime",
     "BackupCreationDateTime",
     "TableCreationDateTime",
     "EarliestRestorableDateTime",
@@ -100,12 +102,13 @@ fn walk(v: &Value, key: Option<&str>, r: &Rules) -> Value {
     }
 }
 
-/// Rewrites the region, account, stream label and backup id of every `arn:aws:dynamodb:` ARN
-/// in `s`.
+/// Rewrites the region, account, stream label, backup id and export id of every
+/// `arn:aws:dynamodb:` ARN in `s`.
 fn arns(s: &str) -> String {
     const PREFIX: &str = "arn:aws:dynamodb:";
     const STREAM: &str = "/stream/";
     const BACKUP: &str = "/backup/";
+    const EXPORT: &str = "/export/";
     let mut out = String::new();
     let mut rest = s;
     while let Some(i) = rest.find(PREFIX) {
@@ -122,16 +125,19 @@ fn arns(s: &str) -> String {
             .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';'))
             .unwrap_or(tail.len());
         let resource = &tail[..end];
-        match (resource.find(STREAM), resource.find(BACKUP)) {
-            (Some(j), _) => {
-                out.push_str(&resource[..j + STREAM.len()]);
-                out.push_str("<label>");
+        let id = [
+            (STREAM, "<label>"),
+            (BACKUP, "<backup-id>"),
+            (EXPORT, "<export-id>"),
+        ]
+        .into_iter()
+        .find_map(|(part, to)| resource.find(part).map(|j| (j + part.len(), to)));
+        match id {
+            Some((j, to)) => {
+                out.push_str(&resource[..j]);
+                out.push_str(to);
             }
-            (None, Some(j)) => {
-                out.push_str(&resource[..j + BACKUP.len()]);
-                out.push_str("<backup-id>");
-            }
-            (None, None) => out.push_str(resource),
+            None => out.push_str(resource),
         }
         rest = &tail[end..];
     }
