@@ -1,13 +1,17 @@
-//! Exports to S3 end to end through aws-sdk-dynamodb, into the default local object store
-//! (`{data_dir}/s3/<bucket>/...`): a full export of 10,000 items lays out the service's files
-//! (manifest summary and files, gzip'd DynamoDB JSON data with matching MD5s and counts) holding
-//! exactly the table's items; an incremental export holds exactly the period's changes; a
-//! missing bucket fails the export with the service's code instead of hanging. With
-//! `AWSIM_TEST_S3_ENDPOINT` set, the same full export runs against that S3-compatible server.
+//! Exports to and imports from S3 end to end through aws-sdk-dynamodb, in the default local
+//! object store (`{data_dir}/s3/<bucket>/...`): a full export of 10,000 items lays out the
+//! service's files (manifest summary and files, gzip'd DynamoDB JSON data with matching MD5s and
+//! counts) holding exactly the table's items, and imports back into a new table identical by
+//! Scan; an incremental export holds exactly the period's changes; CSV and ZSTD imports count
+//! malformed lines and import the rest; a missing bucket fails the export or import with the
+//! service's code instead of hanging. With `AWSIM_TEST_S3_ENDPOINT` set, the export/import round
+//! trip runs against that S3-compatible server.
 use aws_sdk_dynamodb::primitives::DateTime;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ExportStatus, ExportType, ExportViewType, IncrementalExportSpecification,
-    PointInTimeRecoverySpecification, PutRequest, WriteRequest,
+    AttributeValue, BillingMode, CsvOptions, ExportStatus, ExportType, ExportViewType,
+    ImportStatus, IncrementalExportSpecification, InputCompressionType, InputFormat,
+    InputFormatOptions, KeyType, PointInTimeRecoverySpecification, PutRequest, S3BucketSource,
+    ScalarAttributeType, TableCreationParameters, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 use base64::Engine as _;
@@ -99,6 +103,53 @@ async fn scan_json(server: &support::Server, table: &str) -> BTreeMap<String, Va
     }
 }
 
+fn table_parameters(name: &str) -> TableCreationParameters {
+    TableCreationParameters::builder()
+        .table_name(name)
+        .key_schema(support::key("pk", KeyType::Hash))
+        .attribute_definitions(support::def("pk", ScalarAttributeType::S))
+        .billing_mode(BillingMode::PayPerRequest)
+        .build()
+        .unwrap()
+}
+
+/// Imports `prefix` of `bucket` into a new table `name` and waits for the import to end.
+async fn import_into(
+    db: &Client,
+    name: &str,
+    bucket: &str,
+    prefix: &str,
+    format: InputFormat,
+    compression: InputCompressionType,
+    options: Option<InputFormatOptions>,
+) -> aws_sdk_dynamodb::types::ImportTableDescription {
+    let started = db
+        .import_table()
+        .s3_bucket_source(
+            S3BucketSource::builder()
+                .s3_bucket(bucket)
+                .s3_key_prefix(prefix)
+                .build()
+                .unwrap(),
+        )
+        .input_format(format)
+        .set_input_format_options(options)
+        .input_compression_type(compression)
+        .table_creation_parameters(table_parameters(name))
+        .send()
+        .await
+        .unwrap()
+        .import_table_description
+        .unwrap();
+    let arn = started.import_arn.unwrap();
+    wait_for("import finished", || async {
+        let d = db.describe_import().import_arn(&arn).send().await.ok()?;
+        let d = d.import_table_description?;
+        (d.import_status != Some(ImportStatus::InProgress)).then_some(d)
+    })
+    .await
+}
+
 async fn wait_export(db: &Client, arn: &str) -> aws_sdk_dynamodb::types::ExportDescription {
     wait_for("export finished", || async {
         let d = db.describe_export().export_arn(arn).send().await.ok()?;
@@ -188,6 +239,31 @@ async fn full_export_of_10000_items_matches_the_table() {
 
     let listed = db.list_exports().send().await.unwrap();
     assert_eq!(listed.export_summaries().len(), 1);
+
+    // The export's root imports back as the same table.
+    let prefix = manifest.trim_end_matches("/manifest-summary.json");
+    let import = import_into(
+        &db,
+        "catalog_copy",
+        "exports-bucket",
+        prefix,
+        InputFormat::DynamodbJson,
+        InputCompressionType::Gzip,
+        None,
+    )
+    .await;
+    assert_eq!(
+        import.import_status,
+        Some(ImportStatus::Completed),
+        "{:?}",
+        import.failure_message
+    );
+    assert_eq!(import.imported_item_count, 10_000);
+    assert_eq!(import.error_count, 0);
+    assert_eq!(
+        scan_json(&server, "catalog_copy").await,
+        scan_json(&server, "catalog").await
+    );
     server.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -296,7 +372,7 @@ async fn incremental_export_holds_the_period_and_missing_buckets_fail() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-// Optional: the same export against a real S3-compatible server (path-style), e.g.
+// Optional: the same export, and its import back, against a real S3-compatible server (path-style), e.g.
 // `moto_server -p 5000` with `AWSIM_TEST_S3_ENDPOINT=http://127.0.0.1:5000`. The bucket
 // `awsim-test` must exist there. Skipped, saying so, when the variable is unset.
 #[tokio::test]
@@ -340,11 +416,127 @@ async fn export_to_a_real_s3_compatible_server() {
     // The manifest is in the remote bucket.
     let objects = awsim::objects::Objects::new(awsim::objects::Location::Endpoint(endpoint));
     let manifest = done.export_manifest.unwrap();
+    let manifest_for_prefix = manifest.clone();
+    let manifest_key_prefix = move |_: &Value| {
+        manifest_for_prefix
+            .trim_end_matches("/manifest-summary.json")
+            .to_string()
+    };
     let summary = tokio::task::spawn_blocking(move || objects.get("awsim-test", &manifest))
         .await
         .unwrap()
         .unwrap();
     let summary: Value = serde_json::from_slice(&summary).unwrap();
     assert_eq!(summary["itemCount"], 500);
+    let prefix = manifest_key_prefix(&summary);
+    let import = import_into(
+        &db,
+        "remote_copy",
+        "awsim-test",
+        &prefix,
+        InputFormat::DynamodbJson,
+        InputCompressionType::Gzip,
+        None,
+    )
+    .await;
+    assert_eq!(
+        import.import_status,
+        Some(ImportStatus::Completed),
+        "{:?}",
+        import.failure_message
+    );
+    assert_eq!(import.imported_item_count, 500);
+    assert_eq!(
+        scan_json(&server, "remote_copy").await,
+        scan_json(&server, "remote").await
+    );
     server.shutdown().await;
+}
+
+// Imports in the other formats and compressions: CSV (header line, quoted fields) compressed
+// with ZSTD, DynamoDB JSON uncompressed; malformed lines (bad JSON, a missing key, a wrong field
+// count) are counted and skipped, the rest imported. A missing bucket fails the import.
+#[tokio::test]
+async fn imports_count_bad_lines_and_import_the_rest() {
+    let dir = support::temp_dir("imports");
+    let server = start(Some(dir.clone())).await;
+    let db = server.dynamodb();
+    let bucket = dir.join("s3").join("incoming");
+    std::fs::create_dir_all(bucket.join("csv")).unwrap();
+    std::fs::create_dir_all(bucket.join("json")).unwrap();
+    let csv = "pk;city;note\na;Lyon;\"x; \"\"y\"\"\"\nb;Oslo\nc;Rome;z;extra\n";
+    let zst = zstd::encode_all(csv.as_bytes(), 3).unwrap();
+    std::fs::write(bucket.join("csv/part-1.csv.zst"), zst).unwrap();
+    let import = import_into(
+        &db,
+        "from_csv",
+        "incoming",
+        "csv",
+        InputFormat::Csv,
+        InputCompressionType::Zstd,
+        Some(
+            InputFormatOptions::builder()
+                .csv(CsvOptions::builder().delimiter(";").build())
+                .build(),
+        ),
+    )
+    .await;
+    assert_eq!(import.import_status, Some(ImportStatus::Completed));
+    assert_eq!(
+        (
+            import.processed_item_count,
+            import.imported_item_count,
+            import.error_count
+        ),
+        (3, 2, 1)
+    );
+    let got = scan_json(&server, "from_csv").await;
+    assert_eq!(got["a"]["note"]["S"], "x; \"y\"");
+    assert_eq!(got["b"]["city"]["S"], "Oslo");
+    assert!(got["b"].get("note").is_none());
+
+    let json = "{\"Item\":{\"pk\":{\"S\":\"k1\"},\"n\":{\"N\":\"1\"}}}\nnot json\n{\"Item\":{\"other\":{\"S\":\"x\"}}}\n{\"Item\":{\"pk\":{\"S\":\"k2\"}}}\n";
+    std::fs::write(bucket.join("json/data.json"), json).unwrap();
+    let import = import_into(
+        &db,
+        "from_json",
+        "incoming",
+        "json",
+        InputFormat::DynamodbJson,
+        InputCompressionType::None,
+        None,
+    )
+    .await;
+    assert_eq!(import.import_status, Some(ImportStatus::Completed));
+    assert_eq!(
+        (
+            import.processed_item_count,
+            import.imported_item_count,
+            import.error_count
+        ),
+        (4, 2, 2)
+    );
+    assert_eq!(scan_json(&server, "from_json").await.len(), 2);
+
+    let import = import_into(
+        &db,
+        "from_nowhere",
+        "no-such-bucket",
+        "",
+        InputFormat::DynamodbJson,
+        InputCompressionType::None,
+        None,
+    )
+    .await;
+    assert_eq!(import.import_status, Some(ImportStatus::Failed));
+    assert_eq!(import.failure_code.as_deref(), Some("S3NoSuchBucket"));
+    let err = db
+        .describe_table()
+        .table_name("from_nowhere")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(format!("{err:?}").contains("ResourceNotFoundException"));
+    server.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -6,7 +6,9 @@
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::Scope;
-use crate::ops::{backups, batches, exports, items, reads, streams, tables, Input, Output};
+use crate::ops::{
+    backups, batches, exports, imports, items, reads, streams, tables, Input, Output,
+};
 use crate::protocol::{self, Service};
 use serde_json::Value;
 use std::sync::Arc;
@@ -99,6 +101,9 @@ pub fn run(
         }
         (Service::DynamoDb, "DescribeExport") => exports::describe_export::run(e, s, i),
         (Service::DynamoDb, "ListExports") => exports::list_exports::run(e, s, i),
+        (Service::DynamoDb, "ImportTable") => imports::import_table::run(e, s, i),
+        (Service::DynamoDb, "DescribeImport") => imports::describe_import::run(e, s, i),
+        (Service::DynamoDb, "ListImports") => imports::list_imports::run(e, s, i),
         (Service::Streams, "ListStreams") => streams::list_streams(e, s, i),
         (Service::Streams, "DescribeStream") => streams::describe_stream(e, s, i),
         (Service::Streams, "GetShardIterator") => streams::get_shard_iterator(e, s, i),

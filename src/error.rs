@@ -45,6 +45,10 @@ pub enum ErrorKind {
     ExportConflict,
     /// Exports: an ExportTime (or incremental period) outside the PITR window.
     InvalidExportTime,
+    /// Imports: no import with the given ARN.
+    ImportNotFound,
+    /// Imports: a ClientToken reused with other parameters.
+    ImportConflict,
     /// A real fault on our side: logged, rendered as 500.
     Internal,
 }
@@ -129,6 +133,14 @@ impl ErrorKind {
             ),
             ErrorKind::InvalidExportTime => (
                 "com.amazonaws.dynamodb.v20120810#InvalidExportTimeException",
+                400,
+            ),
+            ErrorKind::ImportNotFound => (
+                "com.amazonaws.dynamodb.v20120810#ImportNotFoundException",
+                400,
+            ),
+            ErrorKind::ImportConflict => (
+                "com.amazonaws.dynamodb.v20120810#ImportConflictException",
                 400,
             ),
             ErrorKind::Internal => ("com.amazonaws.dynamodb.v20120810#InternalServerError", 500),

@@ -122,6 +122,23 @@ impl Objects {
         .map_err(|e| classify(e, bucket, key))
     }
 
+    /// Keys of the objects under `prefix`, sorted.
+    pub fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, ObjectError> {
+        use futures_util::TryStreamExt;
+        let store = self.store(bucket)?;
+        let prefix = prefix.trim_matches('/');
+        let path = (!prefix.is_empty()).then(|| ObjectPath::from(prefix));
+        let mut keys: Vec<String> = self
+            .block_on(store.list(path.as_ref()).try_collect::<Vec<_>>())
+            .map_err(|e| classify(e, bucket, prefix))?
+            .into_iter()
+            .map(|m| m.location.to_string())
+            .filter(|k| !k.ends_with(".awsim-probe"))
+            .collect();
+        keys.sort();
+        Ok(keys)
+    }
+
     /// Checks that the bucket exists and can be written (before an export starts).
     pub fn check_bucket(&self, bucket: &str) -> Result<(), ObjectError> {
         let store = self.store(bucket)?;

@@ -212,7 +212,7 @@ impl Engine {
     }
 
     /// Changes the metadata of the table with this storage id (no index or stream changes).
-    fn update_by_id(&self, id: i64, change: impl FnOnce(&mut TableMeta)) -> Result<()> {
+    pub(super) fn update_by_id(&self, id: i64, change: impl FnOnce(&mut TableMeta)) -> Result<()> {
         self.store.write(|tx| {
             let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
             let Some((k, old)) = tables.iter().find(|(_, m)| m.id == id) else {
@@ -227,7 +227,7 @@ impl Engine {
     }
 
     /// Removes the table with this storage id and its rows (a restore that failed).
-    fn drop_table_by_id(&self, id: i64) -> Result<()> {
+    pub(super) fn drop_table_by_id(&self, id: i64) -> Result<()> {
         self.store.write(|tx| {
             let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
             tables.retain(|_, m| m.id != id);
@@ -238,7 +238,7 @@ impl Engine {
 
 /// Writes one restored item with its index rows and TTL expiry. Items whose index key has the
 /// wrong type are left out of that index, as a backfill leaves them.
-fn restore_row(tx: &Transaction, meta: &TableMeta, row: RangeRow) -> Result<()> {
+pub(super) fn restore_row(tx: &Transaction, meta: &TableMeta, row: RangeRow) -> Result<()> {
     let needs_item = meta.indexes().next().is_some() || meta.ttl.is_some();
     let item = if needs_item {
         Some(decode_row(&row.item)?)

@@ -1,7 +1,8 @@
 //! Background jobs: the long work that requests only queue (copying a table into a backup,
-//! loading a restored table). A job's whole state is in SQLite (a CREATING backup row, a table
+//! loading a restored table, exports, imports). A job's whole state is in SQLite (a CREATING backup row, a table
 //! whose restore is in progress), so the list of jobs to run is read from there: at start-up it
-//! holds whatever a stopped or killed server left unfinished, and each job starts over from a
+//! holds whatever a stopped or killed server left unfinished (an import's table is CREATING with
+//! its import IN_PROGRESS, and is loaded by the import's job, not as a restore), and each job starts over from a
 //! clean slate, so it finishes (or fails cleanly) instead of staying in progress forever.
 //! `server.rs` runs them off the request path; in-process callers can run them inline.
 use super::Engine;
@@ -18,6 +19,8 @@ pub enum Job {
     Restore(i64),
     /// Write the export with this storage id to S3.
     Export(i64),
+    /// Load the import with this storage id from S3.
+    Import(i64),
 }
 
 impl Engine {
@@ -34,6 +37,12 @@ impl Engine {
                 .read(storage::exports_in_progress)?
                 .into_iter()
                 .map(Job::Export),
+        );
+        jobs.extend(
+            self.store
+                .read(storage::imports_in_progress)?
+                .into_iter()
+                .map(Job::Import),
         );
         jobs.extend(
             self.tables
@@ -63,6 +72,7 @@ impl Engine {
             Job::Backup(id) => self.run_backup(*id),
             Job::Restore(id) => self.run_restore(*id),
             Job::Export(id) => self.run_export(*id),
+            Job::Import(id) => self.run_import(*id),
         };
         if let Err(e) = result {
             tracing::warn!("background job {job:?} failed: {e}");

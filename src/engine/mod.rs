@@ -3,6 +3,7 @@
 pub mod backups;
 pub mod clock;
 pub mod export;
+pub mod import;
 pub mod jobs;
 pub mod keys;
 pub mod pitr;
@@ -123,11 +124,11 @@ impl Engine {
         *self.pitr.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(metas_with_pitr(tables));
     }
 
-    /// A table the data plane may use: a table still being restored is not found yet, as in
-    /// the service while it is CREATING.
+    /// A table the data plane may use: a table still being restored or imported (CREATING) is
+    /// not found yet, as in the service.
     pub fn table(&self, scope: &Scope, name: &str) -> Result<Arc<TableMeta>> {
         let meta = self.table_any(scope, name)?;
-        if meta.restore.as_ref().is_some_and(|r| r.in_progress) {
+        if meta.status == "CREATING" {
             return Err(Error::table_not_found());
         }
         Ok(meta)
@@ -209,10 +210,10 @@ impl Engine {
         check: impl FnOnce(&TableMeta) -> Result<()>,
     ) -> Result<TableView> {
         let meta = self.table_any(scope, name)?;
-        if meta.restore.as_ref().is_some_and(|r| r.in_progress) {
+        if meta.status == "CREATING" {
             return Err(Error::new(
                 ErrorKind::ResourceInUse,
-                format!("Attempt to change a resource which is still in use: Table is being restored: {name}"),
+                format!("Attempt to change a resource which is still in use: Table is being created: {name}"),
             ));
         }
         check(&meta)?;

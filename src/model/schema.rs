@@ -294,3 +294,22 @@ pub struct ExportSpec {
     pub view: Option<String>,
     pub client_token: Option<String>,
 }
+
+/// What ImportTable asked for, persisted with the import.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportSpec {
+    pub bucket: String,
+    pub bucket_owner: Option<String>,
+    pub prefix: Option<String>,
+    /// DYNAMODB_JSON or CSV (ION is refused before an import is recorded).
+    pub format: String,
+    pub csv_delimiter: Option<String>,
+    pub csv_header: Option<Vec<String>>,
+    /// GZIP, ZSTD or NONE.
+    pub compression: String,
+    /// The request's TableCreationParameters, echoed by DescribeImport (JSON text).
+    pub table_parameters: String,
+    pub table_arn: String,
+    pub table_id: String,
+    pub client_token: Option<String>,
+}

@@ -7,6 +7,7 @@ pub mod backups;
 pub mod batches;
 pub mod exports;
 pub mod expressions;
+pub mod imports;
 pub mod items;
 pub mod reads;
 pub mod streams;

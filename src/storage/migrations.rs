@@ -98,8 +98,8 @@ const MIGRATIONS: &[Migration] = &[
     // table's, and GSI ties hash the table key's bytes (codec/key.rs).
     Migration::Code(service_scan_order),
     // 6: on-demand backups (metadata and a copy of the items, kept after their table is
-    // deleted), point-in-time recovery's change log (each change's old image, by time) and
-    // exports to S3.
+    // deleted), point-in-time recovery's change log (each change's old image, by time),
+    // exports to S3 and imports from it.
     Migration::Sql(
         "CREATE TABLE backups (
          id INTEGER PRIMARY KEY,
@@ -148,6 +148,23 @@ const MIGRATIONS: &[Migration] = &[
          item_count INTEGER NOT NULL DEFAULT 0,
          billed_size INTEGER NOT NULL DEFAULT 0,
          manifest TEXT,
+         failure_code TEXT,
+         failure_message TEXT
+     );
+     CREATE TABLE imports (
+         id INTEGER PRIMARY KEY,
+         account TEXT NOT NULL,
+         region TEXT NOT NULL,
+         arn TEXT NOT NULL UNIQUE,
+         table_id INTEGER NOT NULL,
+         spec TEXT NOT NULL,
+         status TEXT NOT NULL,
+         start_time REAL NOT NULL,
+         end_time REAL,
+         processed_bytes INTEGER NOT NULL DEFAULT 0,
+         processed_items INTEGER NOT NULL DEFAULT 0,
+         imported_items INTEGER NOT NULL DEFAULT 0,
+         errors INTEGER NOT NULL DEFAULT 0,
          failure_code TEXT,
          failure_message TEXT
      );",
@@ -351,6 +368,7 @@ mod tests {
              DROP TABLE backup_items;
              DROP TABLE pitr_log;
              DROP TABLE exports;
+             DROP TABLE imports;
              DROP TABLE transact_tokens;
              DROP TABLE streams;
              DROP TABLE stream_records;
@@ -380,6 +398,7 @@ mod tests {
              DROP TABLE backup_items;
              DROP TABLE pitr_log;
              DROP TABLE exports;
+             DROP TABLE imports;
              UPDATE items SET pk = zeroblob(20) || substr(pk, 17);
              CREATE TABLE old AS SELECT table_id, index_name,
                  CASE WHEN t = x'' THEN zeroblob(20) || substr(ipk, 17) ELSE substr(ipk, 17) END AS ipk,

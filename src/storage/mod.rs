@@ -4,10 +4,12 @@
 
 mod backups;
 mod exports;
+mod imports;
 mod migrations;
 
 pub use backups::*;
 pub use exports::*;
+pub use imports::*;
 
 use crate::error::{Error, Result};
 use crate::model::TableMeta;

@@ -225,6 +225,20 @@ pub fn stream_state(spec: Option<Input>, now: f64) -> Result<Option<StreamState>
 }
 
 pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
+    let meta = parse_table(engine, scope, input)?;
+    let meta = engine.create_table(meta)?;
+    let view = TableView {
+        meta: meta.clone(),
+        stats: Default::default(),
+        index_stats: Default::default(),
+    };
+    let _: &Arc<TableMeta> = &meta;
+    Ok(json!({ "TableDescription": render_description(&view) }))
+}
+
+/// A new table's metadata from a CreateTable request (or ImportTable's TableCreationParameters,
+/// which has the same members), every check in the service's order; the name must be free.
+pub fn parse_table(engine: &Engine, scope: &Scope, input: Input) -> Result<TableMeta> {
     let name = input.table_name().to_string();
     let defs_list: Vec<(String, KeyType)> = input
         .list("AttributeDefinitions")
@@ -435,12 +449,5 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         pitr: None,
         restore: None,
     };
-    let meta = engine.create_table(meta)?;
-    let view = TableView {
-        meta: meta.clone(),
-        stats: Default::default(),
-        index_stats: Default::default(),
-    };
-    let _: &Arc<TableMeta> = &meta;
-    Ok(json!({ "TableDescription": render_description(&view) }))
+    Ok(meta)
 }
