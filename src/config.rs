@@ -9,6 +9,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub in_memory: bool,
     pub log_level: String,
+    /// `--auth strict`: the keys requests must be signed with. None: permissive (signatures
+    /// are not checked; the access key and region only scope the request).
+    pub credentials: Option<crate::protocol::auth::Credentials>,
 }
 
 impl Config {
@@ -20,6 +23,7 @@ impl Config {
             data_dir: PathBuf::from(".awsim"),
             in_memory: true,
             log_level: "warn".into(),
+            credentials: None,
         }
     }
 }

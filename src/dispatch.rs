@@ -18,6 +18,10 @@ pub struct Headers {
     pub authorization: Option<String>,
     /// The `Host` header: the address DescribeEndpoints answers.
     pub host: Option<String>,
+    /// Strict authentication: the verified caller, or why the request is refused (checked
+    /// after the target and body, as the service orders its checks). None: permissive, the
+    /// scope read from the Authorization header unchecked.
+    pub verified: Option<Result<Scope>>,
 }
 
 /// Handles one request end to end. Blocking engine work runs on tokio's blocking pool.
@@ -30,19 +34,26 @@ pub async fn handle(
         target,
         authorization,
         host,
+        verified,
     } = headers;
     let result = match protocol::resolve_target(target.as_deref()) {
         Err(e) => Err(e),
         Ok((service, op)) => match protocol::parse_body(&body) {
             Err(e) => Err(e),
             Ok(doc) => {
-                let scope = Scope::from_authorization(authorization.as_deref());
-                tokio::task::spawn_blocking(move || {
-                    run(&engine, &scope, host.as_deref(), service, &op, &doc)
-                        .map(Output::into_bytes)
-                })
-                .await
-                .unwrap_or_else(|e| Err(Error::internal(format!("operation panicked: {e}"))))
+                let scope = match verified {
+                    None => Ok(Scope::from_authorization(authorization.as_deref())),
+                    Some(v) => v,
+                };
+                match scope {
+                    Err(e) => Err(e),
+                    Ok(scope) => tokio::task::spawn_blocking(move || {
+                        run(&engine, &scope, host.as_deref(), service, &op, &doc)
+                            .map(Output::into_bytes)
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(Error::internal(format!("operation panicked: {e}")))),
+                }
             }
         },
     };

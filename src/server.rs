@@ -4,6 +4,7 @@
 //! requests finish, then the store is closed). The HTTP conventions themselves are plain
 //! functions in `protocol::http`; knows nothing of DynamoDB operations.
 use crate::engine::Engine;
+use crate::protocol::auth::{self, Credentials};
 use crate::protocol::{self, http};
 use crate::Config;
 use bytes::Bytes;
@@ -31,7 +32,10 @@ pub async fn run(
     let engine = Arc::new(Engine::open(&config).map_err(std::io::Error::other)?);
     let sweeper = tokio::spawn(sweep(engine.clone()));
     let replicator = tokio::spawn(replicate(engine.clone()));
-    serve(listener, engine.clone(), shutdown).await;
+    let front = Front {
+        credentials: config.credentials.clone().map(Arc::new),
+    };
+    serve_with(listener, engine.clone(), front, shutdown).await;
     sweeper.abort();
     replicator.abort();
     let closing = engine.clone();
@@ -39,8 +43,25 @@ pub async fn run(
     Ok(())
 }
 
-/// The accept loop over an already-open engine.
+/// What the front door needs besides the engine.
+#[derive(Clone, Default)]
+pub struct Front {
+    /// `--auth strict`: the keys requests must be signed with (None: signatures not checked).
+    pub credentials: Option<Arc<Credentials>>,
+}
+
+/// The accept loop over an already-open engine, permissive (signatures not checked).
 pub async fn serve(listener: TcpListener, engine: Arc<Engine>, shutdown: impl Future<Output = ()>) {
+    serve_with(listener, engine, Front::default(), shutdown).await
+}
+
+/// The accept loop over an already-open engine.
+pub async fn serve_with(
+    listener: TcpListener,
+    engine: Arc<Engine>,
+    front: Front,
+    shutdown: impl Future<Output = ()>,
+) {
     let graceful = GracefulShutdown::new();
     let mut builder = hyper::server::conn::http1::Builder::new();
     // An over-long head is refused by hyper itself with 431 (the connection then closes: its
@@ -66,8 +87,9 @@ pub async fn serve(listener: TcpListener, engine: Arc<Engine>, shutdown: impl Fu
                 let local: Arc<str> = stream
                     .local_addr()
                     .map_or_else(|_| "localhost".into(), |a| a.to_string().into());
+                let front = front.clone();
                 let service = hyper::service::service_fn(move |req| {
-                    handle(engine.clone(), local.clone(), req)
+                    handle(engine.clone(), front.clone(), local.clone(), req)
                 });
                 let conn = builder.serve_connection(TokioIo::new(stream), service);
                 let conn = graceful.watch(conn);
@@ -126,10 +148,11 @@ async fn replicate(engine: Arc<Engine>) {
 /// sends on every answer (`Server`, CORS).
 async fn handle(
     engine: Arc<Engine>,
+    front: Front,
     local: Arc<str>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
-    let mut resp = route(engine, &local, req).await;
+    let mut resp = route(engine, &front, &local, req).await;
     let h = resp.headers_mut();
     h.insert(SERVER, HeaderValue::from_static(http::SERVER));
     h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
@@ -143,7 +166,12 @@ async fn handle(
 /// The endpoint's routes: CORS preflight (`OPTIONS`, any path), the admin API, `GET /` health,
 /// and the API (`POST /`). Anything else is a 4xx: 414 for an over-long URI, 404 for another
 /// path, 405 for another method on `/`.
-async fn route(engine: Arc<Engine>, local: &str, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn route(
+    engine: Arc<Engine>,
+    front: &Front,
+    local: &str,
+    req: Request<Incoming>,
+) -> Response<Full<Bytes>> {
     let path = req.uri().path();
     let method = req.method().clone();
     if path.starts_with("/_awsim/") && method != Method::OPTIONS {
@@ -157,7 +185,7 @@ async fn route(engine: Arc<Engine>, local: &str, req: Request<Incoming>) -> Resp
     } else if path != "/" {
         plain(StatusCode::NOT_FOUND, "Not Found".into())
     } else if method == Method::POST {
-        return api(engine, req).await;
+        return api(engine, front, req).await;
     } else if method == Method::GET || method == Method::HEAD {
         let host = req
             .headers()
@@ -193,7 +221,7 @@ async fn discard_body(req: Request<Incoming>) {
 /// One API call: the body read (refused by its declared length before reading, or as soon as it
 /// passes the cap while reading), decoded per `Content-Encoding` (capped again), dispatched, and
 /// the answer compressed when the client accepts it and it is large enough.
-async fn api(engine: Arc<Engine>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn api(engine: Arc<Engine>, front: &Front, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let header = |name: &str| {
         req.headers()
             .get(name)
@@ -201,11 +229,26 @@ async fn api(engine: Arc<Engine>, req: Request<Incoming>) -> Response<Full<Bytes
             .map(str::to_string)
     };
     let content_type = header("content-type");
-    let headers = crate::dispatch::Headers {
+    let mut headers = crate::dispatch::Headers {
         target: header("x-amz-target"),
         authorization: header("authorization"),
         host: header("host"),
+        verified: None,
     };
+    // Strict mode signs over the request as sent: its method, path, query and every header.
+    let signed_parts = front.credentials.as_ref().map(|_| {
+        let all: Vec<(String, String)> = req
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        (
+            req.method().as_str().to_string(),
+            req.uri().path().to_string(),
+            req.uri().query().unwrap_or_default().to_string(),
+            all,
+        )
+    });
     let content_encoding = header("content-encoding");
     let accept = http::response_coding(header("accept-encoding").as_deref());
     let declared = req.body().size_hint().exact();
@@ -224,6 +267,16 @@ async fn api(engine: Arc<Engine>, req: Request<Incoming>) -> Response<Full<Bytes
         // The client went away or sent a malformed chunked body: nobody reads an answer.
         Err(_) => return closing(plain(StatusCode::BAD_REQUEST, "Bad Request".into())),
     };
+    if let (Some(creds), Some((method, path, query, all))) = (&front.credentials, &signed_parts) {
+        let signed = auth::SignedRequest {
+            method,
+            path,
+            query,
+            headers: all,
+            body: &raw,
+        };
+        headers.verified = Some(auth::verify(&signed, creds, engine.now()));
+    }
     let body = match http::request_coding(content_encoding.as_deref()) {
         Ok(None) => raw,
         Ok(Some(coding)) => match http::decode(coding, &raw, protocol::MAX_BODY_BYTES) {

@@ -18,14 +18,19 @@ pub struct Server {
 
 /// Starts awsim on `127.0.0.1:0`: in memory, or persisted under `data_dir`.
 pub async fn start(data_dir: Option<PathBuf>) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
     let mut config = awsim::Config::in_memory();
     if let Some(dir) = data_dir {
         config.in_memory = false;
         config.data_dir = dir;
     }
+    start_with(config).await
+}
+
+/// Starts awsim on `127.0.0.1:0` with `config` (its host and port are ignored).
+pub async fn start_with(config: awsim::Config) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
     let done = tokio::spawn(awsim::server::run(listener, config, async {
         let _ = rx.await;
     }));
