@@ -32,6 +32,9 @@ struct Args {
     /// line. Without it, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are the one key accepted.
     #[arg(long, env = "AWSIM_CREDENTIALS")]
     credentials: Option<PathBuf>,
+    /// Cap the database at this many MiB: writes past it fail as on a full disk, reads go on.
+    #[arg(long, env = "AWSIM_MAX_DB_SIZE")]
+    max_db_size: Option<u64>,
 }
 
 /// The credentials strict mode accepts, from `--credentials` or the AWS_* pair.
@@ -100,6 +103,7 @@ async fn serve() -> std::process::ExitCode {
     };
     let config = Config {
         credentials,
+        max_db_bytes: args.max_db_size.map(|mib| mib * 1024 * 1024),
         host: args.host,
         port: args.port,
         data_dir: args.data_dir,
@@ -125,8 +129,9 @@ async fn serve() -> std::process::ExitCode {
     } else {
         config.data_dir.join("dynamodb.db").display().to_string()
     };
-    println!("awsim listening on http://{addr} (storage: {storage})");
-    match awsim::server::run(listener, config, shutdown_signal()).await {
+    // The address line is printed once the store is open: a client that reads it can connect.
+    let ready = move || println!("awsim listening on http://{addr} (storage: {storage})");
+    match awsim::server::run_ready(listener, config, shutdown_signal(), ready).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("awsim: {e}");

@@ -29,7 +29,19 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    run_ready(listener, config, shutdown, || {}).await
+}
+
+/// [`run`], calling `ready` once the store is open and requests are about to be served (a
+/// store that cannot be opened returns its error without calling it).
+pub async fn run_ready(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+    ready: impl FnOnce(),
+) -> std::io::Result<()> {
     let engine = Arc::new(Engine::open(&config).map_err(std::io::Error::other)?);
+    ready();
     let sweeper = tokio::spawn(sweep(engine.clone()));
     let replicator = tokio::spawn(replicate(engine.clone()));
     let front = Front {

@@ -70,6 +70,9 @@ impl Engine {
         } else {
             Some(&config.data_dir)
         })?;
+        if let Some(bytes) = config.max_db_bytes {
+            store.limit_size(bytes)?;
+        }
         let metas = store.read(storage::load_tables)?;
         let tables: HashMap<TableKey, Arc<TableMeta>> = metas
             .into_iter()

@@ -279,10 +279,27 @@ fn service_scan_order(tx: &Transaction) -> Result<()> {
     Ok(())
 }
 
+/// The file must be a database awsim wrote (or an empty one): a schema version of 0 with tables
+/// in it is another program's database. Reading the header also proves it is a database at all.
+pub fn check_ours(conn: &Connection) -> Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let objects: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+    if version == 0 && objects > 0 {
+        return Err(Error::internal("it has tables but no awsim schema version"));
+    }
+    Ok(())
+}
+
 pub fn migrate(conn: &mut Connection) -> Result<()> {
     let version: usize =
         conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
-    if version >= MIGRATIONS.len() {
+    if version > MIGRATIONS.len() {
+        return Err(Error::internal(format!(
+            "the database was written by a newer awsim (schema version {version}; this awsim knows up to {}): refusing to open it",
+            MIGRATIONS.len()
+        )));
+    }
+    if version == MIGRATIONS.len() {
         return Ok(());
     }
     let tx = conn.transaction()?;

@@ -21,6 +21,9 @@ pub struct Store {
     readers: Mutex<Vec<Connection>>,
     /// `None` for an in-memory store, whose single connection also serves reads.
     path: Option<PathBuf>,
+    /// The data directory's `awsim.lock`, locked for as long as the store is open: a second
+    /// process on the same directory is refused at startup instead of sharing the writer role.
+    _lock: Option<std::fs::File>,
 }
 
 /// Live statistics of a table, maintained by every write.
@@ -32,24 +35,45 @@ pub struct TableStats {
 
 impl Store {
     /// Opens (creating if needed) `dir/dynamodb.db`, or an in-memory database when `dir` is None.
+    ///
+    /// Refused with a clear message, never silently reset: a directory that cannot be created
+    /// or written, one another process holds (its `awsim.lock`), a file that is not a database
+    /// or is another program's, a database written by a newer awsim.
     pub fn open(dir: Option<&Path>) -> Result<Store> {
-        let (conn, path) = match dir {
+        let (conn, path, lock) = match dir {
             Some(dir) => {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| Error::internal(format!("creating {}: {e}", dir.display())))?;
+                let lock = lock_data_dir(dir)?;
                 let path = dir.join("dynamodb.db");
-                (Connection::open(&path)?, Some(path))
+                let conn = Connection::open(&path)
+                    .map_err(|e| Error::internal(format!("cannot open {}: {e}", path.display())))?;
+                (conn, Some(path), Some(lock))
             }
-            None => (open_memdb()?, None),
+            None => (open_memdb()?, None, None),
         };
-        configure(&conn, path.is_some())?;
+        let name = path.as_ref().map_or_else(
+            || "the in-memory database".to_string(),
+            |p| p.display().to_string(),
+        );
+        configure(&conn, path.is_some()).map_err(|e| not_ours(&name, e))?;
         let mut conn = conn;
+        migrations::check_ours(&conn).map_err(|e| not_ours(&name, e))?;
         migrations::migrate(&mut conn)?;
         Ok(Store {
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
             path,
+            _lock: lock,
         })
+    }
+
+    /// Caps the database file at about `bytes` (whole pages): a write that would grow it further
+    /// fails as on a full disk (SQLITE_FULL) and is rolled back; reads go on.
+    pub fn limit_size(&self, bytes: u64) -> Result<()> {
+        let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let page: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        let pages = (bytes as i64 / page.max(1)).max(1);
+        conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))?;
+        Ok(())
     }
 
     /// Runs `f` in an immediate write transaction; commits when it returns Ok, rolls back otherwise.
@@ -136,6 +160,48 @@ fn open_memdb() -> Result<Connection> {
         )));
     }
     Ok(conn)
+}
+
+/// Creates the data directory if needed and takes its lock file.
+fn lock_data_dir(dir: &Path) -> Result<std::fs::File> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Error::internal(format!(
+            "cannot create the data directory {}: {e}",
+            dir.display()
+        ))
+    })?;
+    let lock_path = dir.join("awsim.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| {
+            Error::internal(format!(
+                "the data directory {} is not writable: {e}",
+                dir.display()
+            ))
+        })?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::internal(format!(
+            "another awsim is using the data directory {} (it holds {})",
+            dir.display(),
+            lock_path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::internal(format!(
+            "cannot lock {}: {e}",
+            lock_path.display()
+        ))),
+    }
+}
+
+/// A database file that is not awsim's (or not a database at all): said so, with SQLite's reason.
+fn not_ours(name: &str, e: Error) -> Error {
+    Error::internal(format!(
+        "{name} is not an awsim database, or is damaged ({}): refusing to use it",
+        e.message.unwrap_or_default()
+    ))
 }
 
 fn configure(conn: &Connection, file: bool) -> Result<()> {
