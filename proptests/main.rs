@@ -5,7 +5,9 @@
 use awsim::codec::key::{encode_key_value, encode_number};
 use awsim::model::{AttributeValue, Number};
 mod expressions;
+mod global_tables;
 mod paging;
+mod partiql;
 mod streams;
 mod transactions;
 

@@ -12,6 +12,12 @@ pub struct Config {
     /// An S3-compatible endpoint for exports (path-style); None: the local directory
     /// `{data_dir}/s3` (a temporary directory for an in-memory run).
     pub s3_endpoint: Option<String>,
+    /// `--auth strict`: the keys requests must be signed with. None: permissive (signatures
+    /// are not checked; the access key and region only scope the request).
+    pub credentials: Option<crate::protocol::auth::Credentials>,
+    /// `--max-db-size`: the database may not grow past this many bytes; writes beyond fail as
+    /// on a full disk (InternalServerError, nothing written) while reads go on.
+    pub max_db_bytes: Option<u64>,
 }
 
 impl Config {
@@ -24,6 +30,8 @@ impl Config {
             in_memory: true,
             log_level: "warn".into(),
             s3_endpoint: None,
+            credentials: None,
+            max_db_bytes: None,
         }
     }
 }

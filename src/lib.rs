@@ -10,6 +10,7 @@ pub mod formats;
 pub mod model;
 pub mod objects;
 pub mod ops;
+pub mod partiql;
 pub mod protocol;
 pub mod server;
 pub mod storage;

@@ -8,6 +8,7 @@ pub mod jobs;
 pub mod keys;
 pub mod pitr;
 pub mod read;
+pub mod replication;
 pub mod streams;
 pub mod transact;
 pub mod ttl;
@@ -27,6 +28,16 @@ use std::sync::{Arc, Mutex, RwLock};
 
 type TableKey = (String, String, String);
 
+/// Who made a write: a client, the TTL sweeper, or global-table replication from another region.
+/// It decides the stream record's `userIdentity` and whether the write is replicated onward
+/// (only a write made here is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Client,
+    Ttl,
+    Replication,
+}
+
 /// A condition on the current item of a write; the expression language plugs in here. Returns
 /// Err(ConditionalCheckFailed...) to refuse the write.
 pub type Condition<'a> = &'a dyn Fn(Option<&Item>) -> Result<()>;
@@ -37,24 +48,19 @@ pub struct Engine {
     /// lock is held, so it never disagrees with SQLite.
     tables: RwLock<HashMap<TableKey, Arc<TableMeta>>>,
     pub clock: Arc<OffsetClock>,
-    /// Storage ids of the tables with point-in-time recovery on. Kept beside the catalogue
-    /// (changed under the write lock, like it) and read by each write inside its transaction:
-    /// a write that looked its table up before PITR was enabled still logs its change.
-    pitr: RwLock<Arc<HashSet<i64>>>,
-    /// Background jobs (backups, restores) running in this process.
+    /// Set once any table belongs to a replication group or has point-in-time recovery (at
+    /// open, or when that changes). Only then does a write look its table up again under the
+    /// write lock (`fresh`), so that plain tables pay nothing for global or PITR ones, and a
+    /// write that looked its table up before PITR was enabled still logs its change.
+    replicated: std::sync::atomic::AtomicBool,
+    /// Background jobs (backups, restores, exports, imports) running in this process.
     running: Mutex<HashSet<jobs::Job>>,
     /// Wakes the job runner (`server.rs`) when a request queues work.
     pub jobs_ready: tokio::sync::Notify,
     /// Set when the server stops: jobs end at their next batch and resume at the next start.
     stopping: AtomicBool,
-    /// "S3", where exports go.
+    /// "S3", where exports go and imports come from.
     pub objects: crate::objects::Objects,
-}
-
-/// The moment of a write and what it must record besides the item, read under the write lock.
-pub(crate) struct WriteAt {
-    pub now: f64,
-    pitr: Arc<HashSet<i64>>,
 }
 
 /// DescribeTable's live numbers.
@@ -79,8 +85,11 @@ impl Engine {
         } else {
             Some(&config.data_dir)
         })?;
+        if let Some(bytes) = config.max_db_bytes {
+            store.limit_size(bytes)?;
+        }
         let metas = store.read(storage::load_tables)?;
-        let tables = metas
+        let tables: HashMap<TableKey, Arc<TableMeta>> = metas
             .into_iter()
             .map(|m| {
                 (
@@ -89,18 +98,41 @@ impl Engine {
                 )
             })
             .collect();
-        let pitr = metas_with_pitr(&tables);
+        let replicated = tables
+            .values()
+            .any(|m| !m.replicas.is_empty() || m.pitr.is_some());
         let objects = crate::objects::Objects::new(object_location(config)?);
         Ok(Engine {
             store,
             tables: RwLock::new(tables),
             clock: Arc::new(OffsetClock::default()),
-            pitr: RwLock::new(Arc::new(pitr)),
+            replicated: std::sync::atomic::AtomicBool::new(replicated),
             running: Mutex::new(HashSet::new()),
             jobs_ready: tokio::sync::Notify::new(),
             stopping: AtomicBool::new(false),
             objects,
         })
+    }
+
+    /// The table's metadata as the catalogue has it now, when that may differ from the `meta` a
+    /// request looked up before it took the write lock: a replication group formed or changed
+    /// meanwhile, and the write must be queued for the group as it is at commit. Called under
+    /// the write lock; None when nothing can differ (no table is global) or nothing did.
+    pub(crate) fn fresh(&self, meta: &TableMeta) -> Option<Arc<TableMeta>> {
+        if !self.replicated.load(std::sync::atomic::Ordering::Acquire) {
+            return None;
+        }
+        let tables = self.tables.read().unwrap_or_else(|p| p.into_inner());
+        tables
+            .get(&(meta.account.clone(), meta.region.clone(), meta.name.clone()))
+            .filter(|m| m.id == meta.id && !std::ptr::eq(&***m, meta))
+            .cloned()
+    }
+
+    /// Records that some table is now global or has PITR (see `fresh`).
+    pub(crate) fn mark_replicated(&self) {
+        self.replicated
+            .store(true, std::sync::atomic::Ordering::Release);
     }
 
     pub fn close(&self) {
@@ -109,19 +141,6 @@ impl Engine {
 
     pub fn now(&self) -> f64 {
         self.clock.now()
-    }
-
-    /// What a write about to happen must know; call it inside the write transaction.
-    pub(crate) fn write_at(&self) -> WriteAt {
-        WriteAt {
-            now: self.now(),
-            pitr: self.pitr.read().unwrap_or_else(|p| p.into_inner()).clone(),
-        }
-    }
-
-    /// Recomputes the PITR set from the catalogue; call with the catalogue's write lock held.
-    fn sync_pitr(&self, tables: &HashMap<TableKey, Arc<TableMeta>>) {
-        *self.pitr.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(metas_with_pitr(tables));
     }
 
     /// A table the data plane may use: a table still being restored or imported (CREATING) is
@@ -158,6 +177,16 @@ impl Engine {
             .collect();
         names.sort();
         names
+    }
+
+    /// Every table of an account, in every region.
+    pub fn account_tables(&self, account: &str) -> Vec<Arc<TableMeta>> {
+        let tables = self.tables.read().unwrap_or_else(|p| p.into_inner());
+        tables
+            .iter()
+            .filter(|((a, _, _), _)| a == account)
+            .map(|(_, m)| m.clone())
+            .collect()
     }
 
     pub fn describe(&self, scope: &Scope, name: &str) -> Result<TableView> {
@@ -220,12 +249,13 @@ impl Engine {
         let view = self.view(meta.clone())?;
         self.store.write(|tx| {
             let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
-            if tables.remove(&key(scope, name)).is_none() {
+            let Some(current) = tables.remove(&key(scope, name)) else {
                 return Err(Error::table_not_found());
-            }
+            };
+            // A replica of a global table leaves its group (the others stop replicating to it).
+            replication::leave_group(tx, &mut tables, &current)?;
             if meta.pitr.is_some() {
                 storage::purge_log(tx, meta.id, f64::INFINITY)?;
-                self.sync_pitr(&tables);
             }
             // The stream stays readable until its retention ends.
             if let Some(stream) = meta.stream.as_ref().filter(|s| s.enabled && s.id > 0) {
@@ -272,10 +302,51 @@ impl Engine {
             storage::update_table_meta(tx, &meta)?;
             let meta = Arc::new(meta);
             tables.insert(k, meta.clone());
-            if old.pitr.is_some() != meta.pitr.is_some() {
-                self.sync_pitr(&tables);
+            if meta.pitr.is_some() {
+                // Writes that looked the table up before now re-read it (`fresh`) and log.
+                self.mark_replicated();
             }
             Ok(meta)
+        })
+    }
+
+    /// TruncateTable: deletes every item of the table with its index rows in one transaction
+    /// and returns how many there were. With a stream, replicas or PITR each item is removed
+    /// as a DeleteItem would (REMOVE record, replicated deletion, logged change); otherwise in
+    /// bulk.
+    pub fn truncate_table(&self, meta: &TableMeta) -> Result<u64> {
+        self.store.write(|tx| {
+            let current = self
+                .tables
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&(meta.account.clone(), meta.region.clone(), meta.name.clone()))
+                .cloned()
+                .ok_or_else(Error::table_not_found)?;
+            let meta = &*current;
+            let per_item = meta.stream.as_ref().is_some_and(|s| s.enabled && s.id > 0)
+                || meta.is_replicated()
+                || meta.pitr.is_some();
+            if !per_item {
+                return storage::truncate_items(tx, meta.id);
+            }
+            let mut keys = Vec::new();
+            storage::for_each_item(tx, meta.id, |pk, sk, _| {
+                keys.push(EncodedKey {
+                    pk: pk.to_vec(),
+                    sk: sk.to_vec(),
+                });
+                Ok(())
+            })?;
+            let now = self.now();
+            let mut deleted = 0;
+            for key in keys {
+                if let Some(current) = read_current(tx, meta.id, &key)? {
+                    remove_item(tx, meta, &key, &current, now, Origin::Client)?;
+                    deleted += 1;
+                }
+            }
+            Ok(deleted)
         })
     }
 
@@ -316,7 +387,15 @@ impl Engine {
             if let Some(cond) = condition {
                 cond(old.as_ref().map(|(i, _)| i))?;
             }
-            write_prepared(tx, meta, &prepared, old.as_ref(), &self.write_at())?;
+            let fresh = self.fresh(meta);
+            write_prepared(
+                tx,
+                fresh.as_deref().unwrap_or(meta),
+                &prepared,
+                old.as_ref(),
+                self.now(),
+                Origin::Client,
+            )?;
             Ok(old.map(|(i, _)| i))
         })
     }
@@ -340,7 +419,15 @@ impl Engine {
                 new,
                 "Item size to update has exceeded the maximum allowed size",
             )?;
-            write_prepared(tx, meta, &prepared, old.as_ref(), &self.write_at())?;
+            let fresh = self.fresh(meta);
+            write_prepared(
+                tx,
+                fresh.as_deref().unwrap_or(meta),
+                &prepared,
+                old.as_ref(),
+                self.now(),
+                Origin::Client,
+            )?;
             Ok((old.map(|(i, _)| i), Some(prepared.item)))
         })
     }
@@ -358,7 +445,9 @@ impl Engine {
                 cond(old.as_ref().map(|(i, _)| i))?;
             }
             if let Some(current) = &old {
-                remove_item(tx, meta, key, current, &self.write_at(), false)?;
+                let fresh = self.fresh(meta);
+                let meta = fresh.as_deref().unwrap_or(meta);
+                remove_item(tx, meta, key, current, self.now(), Origin::Client)?;
             }
             Ok(old.map(|(i, _)| i))
         })
@@ -412,15 +501,16 @@ fn write_prepared(
     meta: &TableMeta,
     p: &Prepared,
     old: Option<&(Item, i64)>,
-    at: &WriteAt,
+    now: f64,
+    origin: Origin,
 ) -> Result<()> {
     if let Some((old_item, _)) = old {
         remove_index_rows(tx, meta, &p.key, old_item)?;
     }
-    if at.pitr.contains(&meta.id) {
+    if meta.pitr.is_some() {
         let old_bytes = old.map(|(i, s)| (codec::encode_item(i), *s));
         let old_row = old_bytes.as_ref().map(|(b, s)| (b.as_slice(), *s));
-        storage::log_change(tx, meta.id, &p.key.pk, &p.key.sk, at.now, old_row)?;
+        storage::log_change(tx, meta.id, &p.key.pk, &p.key.sk, now, old_row)?;
     }
     storage::put_item(
         tx,
@@ -435,7 +525,10 @@ fn write_prepared(
     for (ix, ik) in &p.index_keys {
         add_index_row(tx, meta, ix, &p.key, ik, &p.item)?;
     }
-    streams::emit(tx, meta, at.now, old.map(|(i, _)| i), Some(&p.item), false)
+    if origin != Origin::Replication {
+        replication::record(tx, meta, &p.key, Some(&p.bytes), now)?;
+    }
+    streams::emit(tx, meta, now, old.map(|(i, _)| i), Some(&p.item), origin)
 }
 
 /// Deletes the current item at `key` (read by the caller): index rows, statistics and the
@@ -445,17 +538,20 @@ fn remove_item(
     meta: &TableMeta,
     key: &EncodedKey,
     current: &(Item, i64),
-    at: &WriteAt,
-    by_ttl: bool,
+    now: f64,
+    origin: Origin,
 ) -> Result<()> {
     let (item, size) = current;
     remove_index_rows(tx, meta, key, item)?;
     storage::delete_item(tx, meta.id, &key.pk, &key.sk, *size)?;
-    if at.pitr.contains(&meta.id) {
+    if meta.pitr.is_some() {
         let old = codec::encode_item(item);
-        storage::log_change(tx, meta.id, &key.pk, &key.sk, at.now, Some((&old, *size)))?;
+        storage::log_change(tx, meta.id, &key.pk, &key.sk, now, Some((&old, *size)))?;
     }
-    streams::emit(tx, meta, at.now, Some(item), None, by_ttl)
+    if origin != Origin::Replication {
+        replication::record(tx, meta, key, None, now)?;
+    }
+    streams::emit(tx, meta, now, Some(item), None, origin)
 }
 
 fn read_current(tx: &Transaction, table: i64, key: &EncodedKey) -> Result<Option<(Item, i64)>> {
@@ -526,15 +622,6 @@ fn backfill(tx: &Transaction, meta: &TableMeta, added: &[IndexDef]) -> Result<()
         }
         Ok(())
     })
-}
-
-/// Storage ids of the catalogue's tables with PITR enabled.
-fn metas_with_pitr(tables: &HashMap<TableKey, Arc<TableMeta>>) -> HashSet<i64> {
-    tables
-        .values()
-        .filter(|m| m.pitr.is_some())
-        .map(|m| m.id)
-        .collect()
 }
 
 /// Where exports go: the configured S3 endpoint, else `{data_dir}/s3`, or for an in-memory run

@@ -97,7 +97,35 @@ const MIGRATIONS: &[Migration] = &[
     // bytes instead of DynamoDB Local's 20-byte SHA-1), GSI partitions are hashed like the
     // table's, and GSI ties hash the table key's bytes (codec/key.rs).
     Migration::Code(service_scan_order),
-    // 6: on-demand backups (metadata and a copy of the items, kept after their table is
+    // 6: global tables. Writes waiting to reach another region's replica (appended in the
+    // transaction of the write they replicate), each replicated item's version for last writer
+    // wins (a deletion's version stays as a tombstone), and stream records marked as replicated.
+    Migration::Sql(
+        "CREATE TABLE replication_queue (
+             id INTEGER PRIMARY KEY AUTOINCREMENT,
+             account TEXT NOT NULL,
+             table_name TEXT NOT NULL,
+             origin TEXT NOT NULL,
+             target TEXT NOT NULL,
+             pk BLOB NOT NULL,
+             sk BLOB NOT NULL,
+             item BLOB,
+             version INTEGER NOT NULL
+         );
+         CREATE TABLE item_versions (
+             table_id INTEGER NOT NULL,
+             pk BLOB NOT NULL,
+             sk BLOB NOT NULL,
+             version INTEGER NOT NULL,
+             origin TEXT NOT NULL,
+             deleted INTEGER NOT NULL,
+             at REAL NOT NULL,
+             PRIMARY KEY (table_id, pk, sk)
+         ) WITHOUT ROWID;
+         CREATE INDEX item_versions_tombstones ON item_versions (at) WHERE deleted = 1;
+         ALTER TABLE stream_records ADD COLUMN replicated INTEGER NOT NULL DEFAULT 0;",
+    ),
+    // 7: on-demand backups (metadata and a copy of the items, kept after their table is
     // deleted), point-in-time recovery's change log (each change's old image, by time),
     // exports to S3 and imports from it.
     Migration::Sql(
@@ -323,10 +351,27 @@ fn service_scan_order(tx: &Transaction) -> Result<()> {
     Ok(())
 }
 
+/// The file must be a database awsim wrote (or an empty one): a schema version of 0 with tables
+/// in it is another program's database. Reading the header also proves it is a database at all.
+pub fn check_ours(conn: &Connection) -> Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let objects: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+    if version == 0 && objects > 0 {
+        return Err(Error::internal("it has tables but no awsim schema version"));
+    }
+    Ok(())
+}
+
 pub fn migrate(conn: &mut Connection) -> Result<()> {
     let version: usize =
         conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
-    if version >= MIGRATIONS.len() {
+    if version > MIGRATIONS.len() {
+        return Err(Error::internal(format!(
+            "the database was written by a newer awsim (schema version {version}; this awsim knows up to {}): refusing to open it",
+            MIGRATIONS.len()
+        )));
+    }
+    if version == MIGRATIONS.len() {
         return Ok(());
     }
     let tx = conn.transaction()?;
@@ -369,6 +414,8 @@ mod tests {
              DROP TABLE pitr_log;
              DROP TABLE exports;
              DROP TABLE imports;
+             DROP TABLE replication_queue;
+             DROP TABLE item_versions;
              DROP TABLE transact_tokens;
              DROP TABLE streams;
              DROP TABLE stream_records;
@@ -399,6 +446,9 @@ mod tests {
              DROP TABLE pitr_log;
              DROP TABLE exports;
              DROP TABLE imports;
+             DROP TABLE replication_queue;
+             DROP TABLE item_versions;
+             ALTER TABLE stream_records DROP COLUMN replicated;
              UPDATE items SET pk = zeroblob(20) || substr(pk, 17);
              CREATE TABLE old AS SELECT table_id, index_name,
                  CASE WHEN t = x'' THEN zeroblob(20) || substr(ipk, 17) ELSE substr(ipk, 17) END AS ipk,

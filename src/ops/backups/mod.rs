@@ -142,8 +142,9 @@ pub fn render_description_of(b: &BackupRow) -> Value {
 
 /// The metadata of a table restored from `source` under `target`, with the request's
 /// overrides: billing mode and provisioned throughput, GSIs and LSIs (a list replaces the
-/// source's; indexes can be left out), SSE. Streams, TTL, tags, deletion protection and PITR
-/// are not carried over (the service says to set them again on the restored table).
+/// source's; indexes can be left out), SSE, on-demand throughput. Streams, TTL, tags, deletion
+/// protection, PITR, policies and replicas are not carried over (the service says to set them
+/// again on the restored table).
 pub fn restored_meta(
     engine: &Engine,
     scope: &Scope,
@@ -260,6 +261,24 @@ pub fn restored_meta(
         status: "CREATING".into(),
         pitr: None,
         restore: Some(restore),
+        // Like tags and streams, policies, Kinesis destinations, auto scaling and replicas are
+        // not carried over; the capacity settings are.
+        policy: None,
+        stream_policies: Vec::new(),
+        kinesis: Vec::new(),
+        auto_scaling: Default::default(),
+        index_auto_scaling: Vec::new(),
+        on_demand: match input.obj("OnDemandThroughputOverride") {
+            Some(o) => Some((
+                o.i64("MaxReadRequestUnits").unwrap_or(-1),
+                o.i64("MaxWriteRequestUnits").unwrap_or(-1),
+            )),
+            None => source.on_demand,
+        },
+        warm: source.warm,
+        global_version: None,
+        replicas: Vec::new(),
+        global_created: None,
     })
 }
 
