@@ -11,6 +11,7 @@
 //! watches processes, `workload` knows the requests, `report` renders.
 
 mod client;
+mod data;
 mod expr;
 mod report;
 mod servers;
@@ -23,13 +24,15 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use servers::{Kind, Programs, Running};
 use workload::{Action, Keys, Phase, Sizes, Workload};
 
-pub const USAGE: &str = "  cargo xtask bench [--expr] [--quick] [--ops N] [--peers LIST] [--workloads LIST]
+pub const USAGE: &str = "  cargo xtask bench [--expr] [--data] [--quick] [--ops N] [--peers LIST] [--workloads LIST]
                     [--concurrency LIST] [--scan-items N] [--max-secs S] [--no-build]
                     [--scaling] [--scaling-sizes LIST]
       build awsim (release) and benchmark it against DynamoDB Local and dynoxide on loopback;
       peers: awsim,awsim-disk,ddblocal,dynoxide; workloads: put,get,partiql-get,query,mixed,
       batch-write,transact-write,scan,get-records (or none); --scaling adds GetItem/Query latency at 10k/100k/1M items (slow);
-      --expr only measures the expression language in process (parse, validate, evaluate, apply)";
+      --expr only measures the expression language in process (parse, validate, evaluate, apply);
+      --data [--data-items N] only measures backup, restore, export and import in process
+      (items/s and peak RSS, 100k items by default)";
 
 /// What to run.
 pub struct Options {
@@ -78,7 +81,10 @@ impl Options {
         while let Some(arg) = args.next() {
             let mut value = || args.next().ok_or(format!("{arg} needs a value"));
             match arg.as_str() {
-                "--quick" | "--expr" => {}
+                "--quick" | "--expr" | "--data" => {}
+                "--data-items" => {
+                    value()?;
+                }
                 "--no-build" => options.build = false,
                 "--scaling" => {
                     options
@@ -217,6 +223,17 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
     }
     if args.iter().any(|a| a == "--expr") {
         print!("{}", expr::run());
+        return Ok(());
+    }
+    if args.iter().any(|a| a == "--data") {
+        let items = match args.iter().position(|a| a == "--data-items") {
+            Some(i) => number(
+                "--data-items",
+                args.get(i + 1).ok_or("--data-items needs a value")?,
+            )?,
+            None => 100_000,
+        };
+        print!("{}", data::run(items as usize)?);
         return Ok(());
     }
     let programs = servers::prepare(root, &options.servers, options.build)?;
