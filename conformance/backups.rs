@@ -1,8 +1,8 @@
 //! Backups and point-in-time recovery end to end through aws-sdk-dynamodb: a backup restores
 //! the table as it was when taken (items and indexes) whatever happened to the table since, even
 //! its deletion; PITR restores the table as it was at any instant of its window, the clock moved
-//! through the admin API; and work cut short by a server stop finishes after the restart
-//! instead of staying in progress.
+//! through the admin API; and work cut short by a server stop (backups, restores, exports)
+//! finishes after the restart instead of staying in progress.
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::primitives::DateTime;
 use aws_sdk_dynamodb::types::{
@@ -391,6 +391,14 @@ async fn work_queued_before_a_restart_finishes_after_it() {
         "RestoreTableToPointInTime",
         serde_json::json!({"SourceTableName": "source", "TargetTableName": "from_pitr", "UseLatestRestorableTime": true}),
     );
+    std::fs::create_dir_all(dir.join("s3").join("bkt")).unwrap();
+    let export = call(
+        "ExportTableToPointInTime",
+        serde_json::json!({"TableArn": "source", "S3Bucket": "bkt", "S3Prefix": "p"}),
+    )["ExportDescription"]["ExportArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
     engine.close();
     drop(engine);
 
@@ -401,6 +409,13 @@ async fn work_queued_before_a_restart_finishes_after_it() {
     wait_active(&db, "from_pitr").await;
     assert_eq!(contents(&db, "from_backup").await, expected);
     assert_eq!(contents(&db, "from_pitr").await, expected);
+    let exported = wait_for("export finished", || async {
+        let d = db.describe_export().export_arn(&export).send().await.ok()?;
+        let d = d.export_description?;
+        (d.export_status != Some(aws_sdk_dynamodb::types::ExportStatus::InProgress)).then_some(d)
+    })
+    .await;
+    assert_eq!(exported.item_count, Some(200));
     let listed = db.list_backups().send().await.unwrap();
     assert_eq!(listed.backup_summaries().len(), 2);
     assert!(listed
