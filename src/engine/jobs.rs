@@ -65,6 +65,14 @@ impl Engine {
             .insert(job.clone())
     }
 
+    /// Gives a claimed job back (it could not be started; the runner tries again).
+    pub fn release_job(&self, job: &Job) {
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(job);
+    }
+
     /// Runs a claimed job to its end (or until the engine stops) and releases it. A failure is
     /// logged; the job has already left its objects in a final state.
     pub fn run_job(&self, job: &Job) {
@@ -77,10 +85,7 @@ impl Engine {
         if let Err(e) = result {
             tracing::warn!("background job {job:?} failed: {e}");
         }
-        self.running
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(job);
+        self.release_job(job);
     }
 
     /// Runs every pending job inline, until none is left (in-process callers and tests that
