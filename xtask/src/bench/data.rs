@@ -105,7 +105,7 @@ pub fn run(items: usize) -> Result<String, String> {
         &|| {
             call(
                 "CreateBackup",
-                json!({"TableName": "bench", "BackupName": "b1"}),
+                json!({"TableName": "bench", "BackupName": "bench-backup"}),
             )
         },
         &|a| {
