@@ -151,6 +151,16 @@ impl Objects {
     }
 }
 
+impl Drop for Objects {
+    /// The fallback runtime may be dropped from async code (the engine's last owner): shut it
+    /// down without blocking.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
 fn object_path(key: &str) -> Result<ObjectPath, ObjectError> {
     ObjectPath::parse(key).map_err(|e| ObjectError::Other(format!("object key {key:?}: {e}")))
 }

@@ -184,9 +184,15 @@ async fn run_jobs(engine: Arc<Engine>) {
                     if engine.claim_job(&job) {
                         let runner = engine.clone();
                         let claimed = job.clone();
-                        let spawned = std::thread::Builder::new()
-                            .name("awsim-job".into())
-                            .spawn(move || runner.run_job(&claimed));
+                        // The job's S3 calls run on this runtime (`objects.rs`).
+                        let handle = tokio::runtime::Handle::current();
+                        let spawned =
+                            std::thread::Builder::new()
+                                .name("awsim-job".into())
+                                .spawn(move || {
+                                    let _runtime = handle.enter();
+                                    runner.run_job(&claimed)
+                                });
                         if let Err(e) = spawned {
                             tracing::warn!("starting a background job failed: {e}");
                             engine.release_job(&job);
