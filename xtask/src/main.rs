@@ -2,9 +2,12 @@
 //! fixtures, `record` records scenarios against DynamoDB Local, `ci` runs what `.ci/run` runs,
 //! `bench` benchmarks awsim against its peers.
 mod bench;
+mod fuzz;
 #[path = "../../conformance/harness/mod.rs"]
 mod harness;
 mod record;
+#[path = "../../conformance/fuzz/wire.rs"]
+mod wire;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -23,7 +26,9 @@ const USAGE: &str = "usage:
       record scenarios (area/case, or a path to a scenario file) against DynamoDB Local
   cargo xtask ci
       cargo fmt --check, cargo clippy -D warnings, cargo test (as .ci/run)
-  cargo xtask bench ... (see `cargo xtask bench --help`)";
+  cargo xtask bench ... (see `cargo xtask bench --help`)
+  cargo xtask fuzz-wire [--requests N] [--concurrency C] [--seed S] [--timeout-ms T]
+      a million mutated requests against the release binary: no 5xx, no hang, no crash";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,6 +38,7 @@ fn main() -> ExitCode {
         Some("record") => record::record(&root(), rest),
         Some("ci") if rest.is_empty() => ci(),
         Some("bench") => bench::bench(&root(), rest),
+        Some("fuzz-wire") => fuzz::fuzz_wire(&root(), rest),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
