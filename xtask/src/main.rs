@@ -151,7 +151,7 @@ fn chaos(args: &[String]) -> Result<(), String> {
         kills: 20,
         seed,
         writers: 4,
-        ops: (50, 400),
+        ops: (100, 1000),
         jitter: std::time::Duration::from_millis(3),
         work_dir: PathBuf::new(),
         verbose: true,

@@ -17,8 +17,8 @@ use serde_json::{json, Value};
 
 use super::server::Client;
 use super::workload::{
-    has_ttl, item_from, number, show, Event, Expect, Item, Key, Op, Writer, AUX, GSI, LSI,
-    MAIN, TTL_ATTR,
+    has_ttl, item_from, number, show, Event, Expect, Item, Key, Op, Writer, AUX, GSI, LSI, MAIN,
+    TTL_ATTR,
 };
 use super::{unix_now, Shared, Summary};
 
@@ -87,7 +87,10 @@ fn by_key(what: &str, table: &str, items: Vec<Item>, s: &mut Summary) -> BTreeMa
                     s.violation(format!("{what}: {key} returned twice"));
                 }
             }
-            None => s.violation(format!("{what}: an item without its key: {}", show(Some(&item)))),
+            None => s.violation(format!(
+                "{what}: an item without its key: {}",
+                show(Some(&item))
+            )),
         }
     }
     out
@@ -95,7 +98,10 @@ fn by_key(what: &str, table: &str, items: Vec<Item>, s: &mut Summary) -> BTreeMa
 
 async fn get_item(c: &Client, key: &Key) -> Result<Option<Item>, String> {
     let body = json!({"TableName": key.table(), "Key": key.json(), "ConsistentRead": true});
-    Ok(c.ok("GetItem", &body).await?.get("Item").and_then(item_from))
+    Ok(c.ok("GetItem", &body)
+        .await?
+        .get("Item")
+        .and_then(item_from))
 }
 
 /// All of it, after the server restarted on the killed server's data. Err: the check could not
@@ -118,19 +124,30 @@ pub async fn after_restart(
     let mut actual = by_key(
         "Scan",
         MAIN,
-        read_all(c, json!({"TableName": MAIN, "ConsistentRead": true, "Limit": 50})).await?,
+        read_all(
+            c,
+            json!({"TableName": MAIN, "ConsistentRead": true, "Limit": 50}),
+        )
+        .await?,
         s,
     );
     actual.extend(by_key(
         "Scan",
         AUX,
-        read_all(c, json!({"TableName": AUX, "ConsistentRead": true, "Limit": 7})).await?,
+        read_all(
+            c,
+            json!({"TableName": AUX, "ConsistentRead": true, "Limit": 7}),
+        )
+        .await?,
         s,
     ));
     let now = unix_now() as i64;
     for (key, item) in &actual {
         if number(item, TTL_ATTR).is_some_and(|at| at < now - 5) {
-            s.violation(format!("{key} expired but survived the sweep: {}", show(Some(item))));
+            s.violation(format!(
+                "{key} expired but survived the sweep: {}",
+                show(Some(item))
+            ));
         }
     }
     let mut retries = Vec::new();
@@ -155,7 +172,11 @@ pub async fn after_restart(
             s.violation(format!(
                 "writer {}'s transaction group is torn: {}",
                 w.id,
-                group.iter().map(|i| show(*i)).collect::<Vec<_>>().join(", ")
+                group
+                    .iter()
+                    .map(|i| show(*i))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         s.groups_checked += 1;
@@ -277,6 +298,7 @@ fn resolve(w: &mut Writer, actual: &BTreeMap<Key, Item>, s: &mut Summary) -> Opt
     }
     let was_applied = !applied.is_empty();
     match (was_applied, not_applied.is_empty()) {
+        _ if op.writes.is_empty() => s.in_flight_nothing += 1,
         (true, _) => s.in_flight_applied += 1,
         (false, false) => s.in_flight_lost += 1,
         (false, true) => s.in_flight_unknown += 1,
@@ -392,13 +414,9 @@ async fn indexes(
     let projected = with_l
         .iter()
         .map(|(k, i)| {
-            let keep = |(name, _): &(&String, &Value)| {
-                matches!(name.as_str(), "pk" | "sk" | "l" | "ver")
-            };
-            let projection = i
-                .iter()
-                .filter(keep)
-                .map(|(n, v)| (n.clone(), v.clone()));
+            let keep =
+                |(name, _): &(&String, &Value)| matches!(name.as_str(), "pk" | "sk" | "l" | "ver");
+            let projection = i.iter().filter(keep).map(|(n, v)| (n.clone(), v.clone()));
             (k.clone(), projection.collect())
         })
         .collect();
@@ -436,13 +454,15 @@ async fn indexes(
     ];
     let aux = c.ok("DescribeTable", &json!({ "TableName": AUX })).await?;
     let aux_count = actual.len() - main.len();
-    for (what, count, want) in counts.into_iter().chain([(
-        "AUX ItemCount",
-        &aux["Table"]["ItemCount"],
-        aux_count,
-    )]) {
+    for (what, count, want) in
+        counts
+            .into_iter()
+            .chain([("AUX ItemCount", &aux["Table"]["ItemCount"], aux_count)])
+    {
         if count.as_u64() != Some(want as u64) {
-            s.violation(format!("DescribeTable {what} is {count}, the tables hold {want}"));
+            s.violation(format!(
+                "DescribeTable {what} is {count}, the tables hold {want}"
+            ));
         }
     }
     Ok(())
@@ -638,17 +658,24 @@ impl Tail {
                     reply.status, reply.body
                 )));
             }
-            let records = reply.body["Records"].as_array().cloned().unwrap_or_default();
+            let records = reply.body["Records"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             for record in &records {
                 self.take(record);
             }
             self.iterator = reply.body["NextShardIterator"].as_str().map(String::from);
             if self.iterator.is_none() {
-                return Err(Problem::Broken("an open shard without NextShardIterator".into()));
+                return Err(Problem::Broken(
+                    "an open shard without NextShardIterator".into(),
+                ));
             }
             return Ok(records.len());
         }
-        Err(Problem::Broken("fresh shard iterators keep expiring".into()))
+        Err(Problem::Broken(
+            "fresh shard iterators keep expiring".into(),
+        ))
     }
 
     /// Checks one record against the key's previous image and notes it.
@@ -658,7 +685,8 @@ impl Tail {
             .as_str()
             .and_then(|s| s.parse::<u128>().ok())
         else {
-            self.violations.push(format!("a record without a sequence number: {record}"));
+            self.violations
+                .push(format!("a record without a sequence number: {record}"));
             return;
         };
         if self.last.is_some_and(|last| seq <= last) {
@@ -670,7 +698,8 @@ impl Tail {
         self.last = Some(seq);
         self.log.push((seq, digest(record)));
         let Some(key) = item_from(&d["Keys"]).and_then(|k| Key::of(MAIN, &k)) else {
-            self.violations.push(format!("record {seq} has no key: {record}"));
+            self.violations
+                .push(format!("record {seq} has no key: {record}"));
             return;
         };
         let new = d.get("NewImage").and_then(item_from);
@@ -678,9 +707,14 @@ impl Tail {
         let previous = self.images.get(&key);
         let by_ttl = match record.get("userIdentity") {
             None => false,
-            Some(id) if *id == json!({"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}) => true,
+            Some(id)
+                if *id == json!({"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}) =>
+            {
+                true
+            }
             Some(id) => {
-                self.violations.push(format!("record {seq} of {key}: userIdentity {id}"));
+                self.violations
+                    .push(format!("record {seq} of {key}: userIdentity {id}"));
                 false
             }
         };
@@ -693,13 +727,20 @@ impl Tail {
             ),
             "MODIFY" => (
                 Event::Put(ver(&new)),
-                previous.is_some() && old.as_ref() == previous && new.is_some() && new != old && !by_ttl,
+                previous.is_some()
+                    && old.as_ref() == previous
+                    && new.is_some()
+                    && new != old
+                    && !by_ttl,
             ),
             "REMOVE" if by_ttl => (
                 Event::Expired(ver(&old)),
                 old.as_ref() == previous && new.is_none() && old.as_ref().is_some_and(has_ttl),
             ),
-            "REMOVE" => (Event::Delete(ver(&old)), old.as_ref() == previous && new.is_none()),
+            "REMOVE" => (
+                Event::Delete(ver(&old)),
+                old.as_ref() == previous && new.is_none(),
+            ),
             _ => (Event::Put(-1), false),
         };
         if !fine {
@@ -731,7 +772,10 @@ impl Tail {
         let mut log = Vec::new();
         loop {
             let page = c
-                .streams_ok("GetRecords", &json!({"ShardIterator": iterator, "Limit": 1000}))
+                .streams_ok(
+                    "GetRecords",
+                    &json!({"ShardIterator": iterator, "Limit": 1000}),
+                )
                 .await?;
             let records = page["Records"].as_array().cloned().unwrap_or_default();
             for record in &records {
@@ -775,7 +819,9 @@ pub async fn follow(mut tail: Tail, c: Client, shared: Arc<Shared>) -> Tail {
             Ok(_) => {}
             Err(Problem::Down(e)) => {
                 if !shared.killing() {
-                    shared.violation(format!("stream reader: no answer while the server was up: {e}"));
+                    shared.violation(format!(
+                        "stream reader: no answer while the server was up: {e}"
+                    ));
                 }
                 break;
             }
@@ -798,11 +844,16 @@ pub async fn snapshots(c: Client, groups: Vec<[Key; 4]>, shared: Arc<Shared>) ->
                 .iter()
                 .map(|k| json!({"Get": {"TableName": k.table(), "Key": k.json()}}))
                 .collect();
-            let reply = match c.ddb("TransactGetItems", &json!({ "TransactItems": gets })).await {
+            let reply = match c
+                .ddb("TransactGetItems", &json!({ "TransactItems": gets }))
+                .await
+            {
                 Ok(reply) => reply,
                 Err(e) => {
                     if !shared.killing() {
-                        shared.violation(format!("TransactGetItems: no answer while the server was up: {e}"));
+                        shared.violation(format!(
+                            "TransactGetItems: no answer while the server was up: {e}"
+                        ));
                     }
                     return reads;
                 }
@@ -821,7 +872,11 @@ pub async fn snapshots(c: Client, groups: Vec<[Key; 4]>, shared: Arc<Shared>) ->
             if !group_whole(&items) {
                 shared.violation(format!(
                     "TransactGetItems saw a torn group: {}",
-                    items.iter().map(|i| show(*i)).collect::<Vec<_>>().join(", ")
+                    items
+                        .iter()
+                        .map(|i| show(*i))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
                 return reads;
             }

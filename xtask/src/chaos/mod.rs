@@ -67,6 +67,8 @@ pub struct Summary {
     /// In flight, and nothing tells whether it was applied (it changed nothing the sweeper
     /// would not have, e.g. a put of an expired item that was then swept).
     pub in_flight_unknown: u64,
+    /// In flight, and writing nothing either way (a refusal by design, a clock move).
+    pub in_flight_nothing: u64,
     /// In-flight writes of several items found all applied or all not.
     pub all_or_nothing: u64,
     pub token_retries: u64,
@@ -122,8 +124,13 @@ impl fmt::Display for Summary {
         )?;
         writeln!(
             f,
-            "  in flight at a kill: {} (applied {}, not applied {}, undecidable {}); multi-item writes all-or-nothing: {}",
-            self.in_flight, self.in_flight_applied, self.in_flight_lost, self.in_flight_unknown, self.all_or_nothing
+            "  in flight at a kill: {} (applied {}, not applied {}, undecidable {}, writing nothing {}); multi-item writes found all-or-nothing: {}",
+            self.in_flight,
+            self.in_flight_applied,
+            self.in_flight_lost,
+            self.in_flight_unknown,
+            self.in_flight_nothing,
+            self.all_or_nothing
         )?;
         writeln!(
             f,
@@ -294,12 +301,8 @@ pub async fn run(awsim: &Path, options: &Options) -> Result<Summary, String> {
         s.snapshot_reads += reader
             .await
             .map_err(|e| format!("the snapshot reader panicked: {e}"))?;
-        s.violations.append(
-            &mut shared
-                .violations
-                .lock()
-                .unwrap_or_else(|p| p.into_inner()),
-        );
+        s.violations
+            .append(&mut shared.violations.lock().unwrap_or_else(|p| p.into_inner()));
         if options.verbose {
             let in_flight = writers.iter().filter(|w| w.in_flight.is_some()).count();
             println!(
@@ -377,7 +380,11 @@ fn judge(op: &Op, reply: &Reply) -> Result<(), String> {
         Some(Refusal::Cancelled(codes)) => {
             let got: Vec<&str> = reply.body["CancellationReasons"]
                 .as_array()
-                .map(|r| r.iter().map(|r| r["Code"].as_str().unwrap_or("?")).collect())
+                .map(|r| {
+                    r.iter()
+                        .map(|r| r["Code"].as_str().unwrap_or("?"))
+                        .collect()
+                })
                 .unwrap_or_default();
             if reply.status != 400
                 || reply.error_type() != "TransactionCanceledException"

@@ -533,7 +533,8 @@ impl Writer {
         let key = self.rng.take(&mut pool);
         let item = self.new_item(&key, now, true);
         let w = self.write(key, Some(item.clone()));
-        let mut body = json!({"TableName": MAIN, "Item": item_json(&item), "ReturnValues": "ALL_OLD"});
+        let mut body =
+            json!({"TableName": MAIN, "Item": item_json(&item), "ReturnValues": "ALL_OLD"});
         // A TTL'd item may be swept at any moment: no condition on it, and no old image known.
         let returns = match &w.before {
             Some(before) if has_ttl(before) => Returns::Nothing,
@@ -711,7 +712,7 @@ impl Writer {
         }
         if self.rng.percent(50) {
             let mut pool = self.counters();
-        let key = self.rng.take(&mut pool);
+            let key = self.rng.take(&mut pool);
             let (action, after) = self.transact_count(&key, None);
             actions.push(action);
             writes.push(self.write(key, Some(after)));
@@ -732,7 +733,8 @@ impl Writer {
         let (mut action, after, values) = match choice {
             0..=4 => {
                 let (expression, values, after) = self.main_update(key, before.as_ref(), tx);
-                let action = json!({"TableName": MAIN, "Key": key.json(), "UpdateExpression": expression});
+                let action =
+                    json!({"TableName": MAIN, "Key": key.json(), "UpdateExpression": expression});
                 (json!({ "Update": action }), Some(after), values)
             }
             5..=7 => {
@@ -809,7 +811,7 @@ impl Writer {
         };
         if self.rng.percent(50) {
             let mut pool = self.plain();
-        let key = self.rng.take(&mut pool);
+            let key = self.rng.take(&mut pool);
             let item = self.new_item(&key, now, true);
             let mut body = json!({"TableName": MAIN, "Item": item_json(&item)});
             never(&mut body);
