@@ -196,11 +196,12 @@ fn chaos(args: &[String]) -> Result<(), String> {
     let awsim = root().join("target/release/awsim");
     options.work_dir = root().join(format!("target/chaos/seed-{}", options.seed));
     println!(
-        "chaos: seed {} (again: cargo xtask chaos --seed {} --kills {}), {} writers, data in {}",
-        options.seed,
+        "chaos: again with `cargo xtask chaos --seed {} --kills {} --writers {} --ops {}-{}`; data in {}",
         options.seed,
         options.kills,
         options.writers,
+        options.ops.0,
+        options.ops.1,
         options.work_dir.display()
     );
     let summary = runtime()?.block_on(chaos::run(&awsim, &options))?;
