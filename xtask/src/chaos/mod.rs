@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use server::{Awsim, Client, Reply};
-use workload::{item_from, show, Kind, Op, Refusal, Returns, Rng, Writer, CLOCK_STEP};
+use workload::{item_from, show, Key, Kind, Op, Refusal, Returns, Rng, Writer, CLOCK_STEP};
 
 /// What to run.
 pub struct Options {
@@ -75,6 +75,8 @@ pub struct Summary {
     pub token_retries_already_applied: u64,
     pub groups_checked: u64,
     pub snapshot_reads: u64,
+    /// Items read back (GetItem) right after their write was acknowledged.
+    pub read_backs: u64,
     pub index_entries_checked: u64,
     pub index_queries: u64,
     pub stream_records: u64,
@@ -114,8 +116,9 @@ impl fmt::Display for Summary {
         )?;
         writeln!(
             f,
-            "  acknowledged operations: {acked} ({})",
-            kinds.join(", ")
+            "  acknowledged operations: {acked} ({}); {} items read back right after",
+            kinds.join(", "),
+            self.read_backs
         )?;
         writeln!(
             f,
@@ -176,6 +179,8 @@ pub struct Shared {
     /// Set just before the kill: from then on a request without an answer is the kill's doing.
     killing: AtomicBool,
     acked: AtomicU64,
+    /// Items read back right after their write was acknowledged.
+    read_backs: AtomicU64,
     progress: tokio::sync::Notify,
     violations: Mutex<Vec<String>>,
 }
@@ -301,6 +306,7 @@ pub async fn run(awsim: &Path, options: &Options) -> Result<Summary, String> {
         s.snapshot_reads += reader
             .await
             .map_err(|e| format!("the snapshot reader panicked: {e}"))?;
+        s.read_backs += shared.read_backs.load(Ordering::SeqCst);
         s.violations
             .append(&mut shared.violations.lock().unwrap_or_else(|p| p.into_inner()));
         if options.verbose {
@@ -342,6 +348,11 @@ async fn drive(mut w: Writer, c: Client, shared: Arc<Shared>) -> Writer {
                     w.acknowledge(&op);
                     shared.acked.fetch_add(1, Ordering::SeqCst);
                     shared.progress.notify_one();
+                    if let Some(key) = w.read_back(&op) {
+                        if !read_back(&c, &w, &op, &key, &shared).await {
+                            break;
+                        }
+                    }
                 }
                 Err(e) => {
                     shared.violation(format!("{op}: {e}"));
@@ -359,6 +370,44 @@ async fn drive(mut w: Writer, c: Client, shared: Arc<Shared>) -> Writer {
         }
     }
     w
+}
+
+/// Reads `key` (ConsistentRead) right after `op` was acknowledged: it must hold what the writer
+/// now knows. False when the writer should stop (the server went, or the read was wrong).
+async fn read_back(c: &Client, w: &Writer, op: &Op, key: &Key, shared: &Shared) -> bool {
+    let body =
+        serde_json::json!({"TableName": key.table(), "Key": key.json(), "ConsistentRead": true});
+    match c.ddb("GetItem", &body).await {
+        Ok(reply) if reply.status == 200 => {
+            let got = reply.body.get("Item").and_then(item_from);
+            let want = w.state.get(key);
+            if got.as_ref() != want {
+                shared.violation(format!(
+                    "{key}: read back after {op}: {}, acknowledged {}",
+                    show(got.as_ref()),
+                    show(want)
+                ));
+                return false;
+            }
+            shared.read_backs.fetch_add(1, Ordering::SeqCst);
+            true
+        }
+        Ok(reply) => {
+            shared.violation(format!(
+                "{key}: GetItem after {op} answered {}: {}",
+                reply.status, reply.body
+            ));
+            false
+        }
+        Err(e) => {
+            if !shared.killing() {
+                shared.violation(format!(
+                    "{key}: GetItem after {op}: no answer while the server was up: {e}"
+                ));
+            }
+            false
+        }
+    }
 }
 
 /// Whether an answer is the one `op` must get.

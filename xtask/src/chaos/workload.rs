@@ -418,6 +418,21 @@ impl Writer {
         *self.acked.entry(op.kind).or_default() += 1;
     }
 
+    /// Now and then, a key `op` (just acknowledged) wrote to read back at once; never one
+    /// holding an item with a TTL (the sweeper may delete it under the reader's feet).
+    pub fn read_back(&mut self, op: &Op) -> Option<Key> {
+        let steady: Vec<&Key> = op
+            .writes
+            .iter()
+            .map(|w| &w.key)
+            .filter(|k| !self.state.get(*k).is_some_and(has_ttl))
+            .collect();
+        if steady.is_empty() || !self.rng.percent(20) {
+            return None;
+        }
+        Some(steady[self.rng.below(steady.len() as u64) as usize].clone())
+    }
+
     /// Notes the stream record `w` leaves (MAIN only), required only if `required`.
     pub fn expect_record(&mut self, w: &Write, required: bool) {
         if let (Key::Main { .. }, Some(mut e)) =
