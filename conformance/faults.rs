@@ -45,21 +45,33 @@ fn start_or_fail(dir: &std::path::Path) -> (bool, String) {
     (status.success(), err)
 }
 
+/// A child killed when dropped, so a failing test leaves no server behind.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 // Two writers on one database would each believe they own it: the second is refused while the
 // first holds the directory's lock, and may start once the first is gone.
 #[test]
 fn a_second_awsim_on_the_same_data_dir_is_refused() {
     let dir = temp("lock");
-    let mut first = Command::new(env!("CARGO_BIN_EXE_awsim"))
-        .args(["--host", "127.0.0.1", "--port", "0", "--log-level", "error"])
-        .arg("--data-dir")
-        .arg(&dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut first = Reaped(
+        Command::new(env!("CARGO_BIN_EXE_awsim"))
+            .args(["--host", "127.0.0.1", "--port", "0", "--log-level", "error"])
+            .arg("--data-dir")
+            .arg(&dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let mut line = String::new();
-    BufReader::new(first.stdout.take().unwrap())
+    BufReader::new(first.0.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
     assert!(line.contains("listening"), "{line}");
@@ -69,8 +81,8 @@ fn a_second_awsim_on_the_same_data_dir_is_refused() {
         err.contains("another awsim is using the data directory"),
         "{err}"
     );
-    first.kill().unwrap();
-    first.wait().unwrap();
+    first.0.kill().unwrap();
+    first.0.wait().unwrap();
     let (ok, err) = start_or_fail(&dir);
     assert!(ok, "{err}");
     let _ = std::fs::remove_dir_all(&dir);

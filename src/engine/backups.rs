@@ -213,8 +213,7 @@ impl Engine {
 
     /// Changes the metadata of the table with this storage id (no index or stream changes).
     pub(super) fn update_by_id(&self, id: i64, change: impl FnOnce(&mut TableMeta)) -> Result<()> {
-        self.store.write(|tx| {
-            let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
+        self.write_catalogue(|tx, tables| {
             let Some((k, old)) = tables.iter().find(|(_, m)| m.id == id) else {
                 return Ok(());
             };
@@ -228,8 +227,7 @@ impl Engine {
 
     /// Removes the table with this storage id and its rows (a restore that failed).
     pub(super) fn drop_table_by_id(&self, id: i64) -> Result<()> {
-        self.store.write(|tx| {
-            let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
+        self.write_catalogue(|tx, tables| {
             tables.retain(|_, m| m.id != id);
             storage::delete_table(tx, id)
         })
