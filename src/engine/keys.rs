@@ -173,6 +173,9 @@ pub fn index_key(table: &KeySchema, index: &IndexDef, item: &Item) -> Result<Opt
         check_index_value(index, attr, v, i >= hash_count)?;
         values.push(v);
     }
+    if index.key.is_multi() {
+        check_aggregate_size(index, item)?;
+    }
     if !complete {
         return Ok(None);
     }
@@ -198,6 +201,43 @@ pub fn index_key(table: &KeySchema, index: &IndexDef, item: &Item) -> Result<Opt
         (_, None) => (Vec::new(), Vec::new()),
     };
     Ok(Some(IndexKey { pk, sk, tie }))
+}
+
+/// The attributes on each side of a multi-attribute key share that side's size limit (2048 bytes
+/// for the partition key attributes together, 1024 for the sort key's), counted over the ones
+/// the item has, in DynamoDB Local 2026's words.
+fn check_aggregate_size(index: &IndexDef, item: &Item) -> Result<()> {
+    let sides = [
+        (
+            "HASH",
+            index.key.hash_attrs().collect::<Vec<_>>(),
+            MAX_HASH_KEY_BYTES,
+        ),
+        (
+            "RANGE",
+            index.key.range_attrs().collect(),
+            MAX_RANGE_KEY_BYTES,
+        ),
+    ];
+    for (side, attrs, max) in sides {
+        if attrs.len() < 2 {
+            continue;
+        }
+        let size: usize = attrs
+            .iter()
+            .filter_map(|a| item.get(&a.name))
+            .map(key_len)
+            .sum();
+        if size > max {
+            let names: Vec<&str> = attrs.iter().map(|a| a.name.as_str()).collect();
+            return Err(Error::validation(format!(
+                "Aggregate size for {side} key attributes {} of index {} has exceeded limit {max} bytes, with actual size {size} bytes",
+                names.join(", "),
+                index.name
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// One index key attribute of an item: its type, not empty, within the key size limits.
