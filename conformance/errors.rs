@@ -30,15 +30,15 @@ fn every_distinct_error_body_is_pinned() {
             // A fresh server per fixture, as the conformance replay does.
             let server = harness::replay::InProcess::start().await.unwrap();
             let base = server.base.clone();
+            let signer = harness::replay::Signer::fixture("test");
+            let mut previous = Vec::new();
             for ex in &fixture.exchanges {
-                let live = harness::replay::send(
-                    &client,
-                    &base,
-                    &ex.request,
-                    harness::replay::DEFAULT_AUTHORIZATION,
-                )
-                .await
-                .unwrap();
+                // `{{N:path}}` placeholders filled in from earlier answers, as the replay does.
+                let request = harness::replay::substitute(&ex.request, &previous);
+                let live = harness::replay::send(&client, &base, &request, &signer)
+                    .await
+                    .unwrap();
+                previous.push(serde_json::from_slice(&live.bytes).unwrap_or_default());
                 if live.status != 200 {
                     if let Body::Json(v) = live.response().body {
                         bodies.insert(format!("{} {}", live.status, v));

@@ -5,8 +5,10 @@
 use awsim::codec::key::{encode_key_value, encode_number};
 use awsim::model::{AttributeValue, Number};
 mod expressions;
+mod global_tables;
 mod multikey;
 mod paging;
+mod partiql;
 mod streams;
 mod transactions;
 

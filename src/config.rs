@@ -9,6 +9,12 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub in_memory: bool,
     pub log_level: String,
+    /// `--auth strict`: the keys requests must be signed with. None: permissive (signatures
+    /// are not checked; the access key and region only scope the request).
+    pub credentials: Option<crate::protocol::auth::Credentials>,
+    /// `--max-db-size`: the database may not grow past this many bytes; writes beyond fail as
+    /// on a full disk (InternalServerError, nothing written) while reads go on.
+    pub max_db_bytes: Option<u64>,
 }
 
 impl Config {
@@ -20,6 +26,8 @@ impl Config {
             data_dir: PathBuf::from(".awsim"),
             in_memory: true,
             log_level: "warn".into(),
+            credentials: None,
+            max_db_bytes: None,
         }
     }
 }

@@ -6,33 +6,83 @@
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::Scope;
-use crate::ops::{batches, items, reads, streams, tables, Input, Output};
+use crate::ops::{batches, control, items, partiql, reads, streams, tables, Input, Output};
 use crate::protocol::{self, Service};
 use serde_json::Value;
 use std::sync::Arc;
 
+/// What a request says besides its body: the operation, the credential scope, the host it was
+/// sent to.
+pub struct Headers {
+    pub target: Option<String>,
+    pub authorization: Option<String>,
+    /// The `Host` header: the address DescribeEndpoints answers.
+    pub host: Option<String>,
+    /// Strict authentication: the verified caller, or why the request is refused (checked
+    /// after the target and body, as the service orders its checks). None: permissive, the
+    /// scope read from the Authorization header unchecked.
+    pub verified: Option<Result<Scope>>,
+}
+
 /// Handles one request end to end. Blocking engine work runs on tokio's blocking pool.
 pub async fn handle(
     engine: Arc<Engine>,
-    target: Option<String>,
-    authorization: Option<String>,
+    headers: Headers,
     body: bytes::Bytes,
 ) -> protocol::Response {
+    let Headers {
+        target,
+        authorization,
+        host,
+        verified,
+    } = headers;
     let result = match protocol::resolve_target(target.as_deref()) {
         Err(e) => Err(e),
         Ok((service, op)) => match protocol::parse_body(&body) {
             Err(e) => Err(e),
             Ok(doc) => {
-                let scope = Scope::from_authorization(authorization.as_deref());
-                tokio::task::spawn_blocking(move || {
-                    run(&engine, &scope, service, &op, &doc).map(Output::into_bytes)
-                })
-                .await
-                .unwrap_or_else(|e| Err(Error::internal(format!("operation panicked: {e}"))))
+                let scope = match verified {
+                    None => Ok(Scope::from_authorization(authorization.as_deref())),
+                    Some(v) => v,
+                };
+                match scope {
+                    Err(e) => Err(e),
+                    Ok(scope) => tokio::task::spawn_blocking(move || {
+                        run(&engine, &scope, host.as_deref(), service, &op, &doc)
+                            .map(Output::into_bytes)
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(Error::internal(format!("operation panicked: {e}")))),
+                }
             }
         },
     };
     protocol::render(result)
+}
+
+/// Handles a query-protocol request (form-encoded, XML answer): STS GetCallerIdentity, the one
+/// action served this way. The caller is its account's root: awsim has no users.
+pub fn handle_query(headers: &Headers, body: &[u8]) -> protocol::Response {
+    use protocol::query;
+    let params = query::parse_form(body);
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let version = param("Version");
+    match param("Action") {
+        None => query::error(
+            "MissingAction",
+            "The request must contain the parameter Action.",
+        ),
+        Some("GetCallerIdentity") if version == Some(query::STS_VERSION) => {
+            let scope = Scope::from_authorization(headers.authorization.as_deref());
+            query::caller_identity(&scope.account, &control::caller_arn(&scope), &scope.account)
+        }
+        Some(action) => query::unknown_action(action, version),
+    }
 }
 
 /// Runs one operation for in-process callers (tests, migrations), its output as a JSON tree.
@@ -43,16 +93,18 @@ pub fn call(
     op: &str,
     body: &Value,
 ) -> Result<Value> {
-    match run(engine, scope, service, op, body)? {
+    match run(engine, scope, None, service, op, body)? {
         Output::Tree(v) => Ok(v),
         Output::Written(b) => serde_json::from_slice(&b).map_err(Error::internal),
     }
 }
 
-/// Validates `body` against the service model, then runs the operation.
+/// Validates `body` against the service model, then runs the operation. `host` is the address
+/// the client used, when known.
 pub fn run(
     engine: &Engine,
     scope: &Scope,
+    host: Option<&str>,
     service: Service,
     op: &str,
     body: &Value,
@@ -64,6 +116,7 @@ pub fn run(
         (Service::DynamoDb, "GetItem") => return items::get_item::run(e, s, i),
         (Service::DynamoDb, "Query") => return reads::query::run(e, s, i),
         (Service::DynamoDb, "Scan") => return reads::scan::run(e, s, i),
+        (Service::DynamoDb, "ExecuteStatement") => return partiql::execute_statement::run(e, s, i),
         (Service::DynamoDb, "CreateTable") => tables::create_table::run(e, s, i),
         (Service::DynamoDb, "DescribeTable") => tables::describe_table::run(e, s, i),
         (Service::DynamoDb, "ListTables") => tables::list_tables::run(e, s, i),
@@ -78,6 +131,50 @@ pub fn run(
         (Service::DynamoDb, "BatchWriteItem") => batches::batch_write_item::run(e, s, i),
         (Service::DynamoDb, "TransactWriteItems") => batches::transact_write_items::run(e, s, i),
         (Service::DynamoDb, "TransactGetItems") => batches::transact_get_items::run(e, s, i),
+        (Service::DynamoDb, "BatchExecuteStatement") => {
+            partiql::batch_execute_statement::run(e, s, i)
+        }
+        (Service::DynamoDb, "ExecuteTransaction") => partiql::execute_transaction::run(e, s, i),
+        (Service::DynamoDb, "TagResource") => control::tags::tag_resource(e, s, i),
+        (Service::DynamoDb, "UntagResource") => control::tags::untag_resource(e, s, i),
+        (Service::DynamoDb, "ListTagsOfResource") => control::tags::list_tags_of_resource(e, s, i),
+        (Service::DynamoDb, "PutResourcePolicy") => control::policies::put_resource_policy(e, s, i),
+        (Service::DynamoDb, "GetResourcePolicy") => control::policies::get_resource_policy(e, s, i),
+        (Service::DynamoDb, "DeleteResourcePolicy") => {
+            control::policies::delete_resource_policy(e, s, i)
+        }
+        (Service::DynamoDb, "EnableKinesisStreamingDestination") => {
+            control::kinesis::enable(e, s, i)
+        }
+        (Service::DynamoDb, "DisableKinesisStreamingDestination") => {
+            control::kinesis::disable(e, s, i)
+        }
+        (Service::DynamoDb, "UpdateKinesisStreamingDestination") => {
+            control::kinesis::update(e, s, i)
+        }
+        (Service::DynamoDb, "DescribeKinesisStreamingDestination") => {
+            control::kinesis::describe(e, s, i)
+        }
+        (Service::DynamoDb, "DescribeTableReplicaAutoScaling") => {
+            control::auto_scaling::describe(e, s, i)
+        }
+        (Service::DynamoDb, "UpdateTableReplicaAutoScaling") => {
+            control::auto_scaling::update(e, s, i)
+        }
+        (Service::DynamoDb, "CreateGlobalTable") => control::global_tables::create(e, s, i),
+        (Service::DynamoDb, "UpdateGlobalTable") => control::global_tables::update(e, s, i),
+        (Service::DynamoDb, "DescribeGlobalTable") => control::global_tables::describe(e, s, i),
+        (Service::DynamoDb, "ListGlobalTables") => control::global_tables::list(e, s, i),
+        (Service::DynamoDb, "DescribeGlobalTableSettings") => {
+            control::global_tables::describe_settings(e, s, i)
+        }
+        (Service::DynamoDb, "UpdateGlobalTableSettings") => {
+            control::global_tables::update_settings(e, s, i)
+        }
+        (Service::DynamoDb, "DescribeLimits") => control::limits::describe_limits(),
+        (Service::DynamoDb, "DescribeEndpoints") => control::limits::describe_endpoints(s, host),
+        // awsim's own operation (README), not part of DynamoDB.
+        (Service::DynamoDb, "TruncateTable") => control::truncate_table::run(e, s, i),
         (Service::Streams, "ListStreams") => streams::list_streams(e, s, i),
         (Service::Streams, "DescribeStream") => streams::describe_stream(e, s, i),
         (Service::Streams, "GetShardIterator") => streams::get_shard_iterator(e, s, i),

@@ -25,6 +25,29 @@ pub enum ErrorKind {
     TransactionCanceled,
     /// A ClientRequestToken seen within the last 10 minutes came with a different request.
     IdempotentParameterMismatch,
+    /// PartiQL INSERT of a key that already holds an item (INSERT is never an upsert).
+    DuplicateItem,
+    /// The caller may not act on the resource: an ARN of another account, or of a resource
+    /// that does not exist (the service authorises on the ARN before it looks the resource up).
+    AccessDenied,
+    /// No resource-based policy on the resource, or not the expected revision.
+    PolicyNotFound,
+    /// Global tables (2017.11.29): the source table of a replica does not exist.
+    TableNotFound,
+    GlobalTableNotFound,
+    GlobalTableAlreadyExists,
+    ReplicaAlreadyExists,
+    ReplicaNotFound,
+    IndexNotFound,
+    /// The request body (as sent, or once decompressed) is larger than the endpoint accepts:
+    /// HTTP 413, answered before the rest of the body is read.
+    RequestEntityTooLarge,
+    /// Strict authentication (`--auth strict`): an access key awsim does not know.
+    UnrecognizedClient,
+    /// Strict authentication: a wrong signature, or a date outside the allowed skew.
+    InvalidSignature,
+    /// Strict authentication: an Authorization header without its parts or date.
+    IncompleteSignature,
     /// A real fault on our side: logged, rendered as 500.
     Internal,
 }
@@ -75,16 +98,67 @@ impl ErrorKind {
                 "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
                 400,
             ),
+            // The model's name; DynamoDB Local says `#DuplicateItem` (ORACLE.md).
+            ErrorKind::DuplicateItem => (
+                "com.amazonaws.dynamodb.v20120810#DuplicateItemException",
+                400,
+            ),
+            ErrorKind::AccessDenied => ("com.amazon.coral.service#AccessDeniedException", 400),
+            ErrorKind::PolicyNotFound => (
+                "com.amazonaws.dynamodb.v20120810#PolicyNotFoundException",
+                400,
+            ),
+            ErrorKind::TableNotFound => (
+                "com.amazonaws.dynamodb.v20120810#TableNotFoundException",
+                400,
+            ),
+            ErrorKind::GlobalTableNotFound => (
+                "com.amazonaws.dynamodb.v20120810#GlobalTableNotFoundException",
+                400,
+            ),
+            ErrorKind::GlobalTableAlreadyExists => (
+                "com.amazonaws.dynamodb.v20120810#GlobalTableAlreadyExistsException",
+                400,
+            ),
+            ErrorKind::ReplicaAlreadyExists => (
+                "com.amazonaws.dynamodb.v20120810#ReplicaAlreadyExistsException",
+                400,
+            ),
+            ErrorKind::ReplicaNotFound => (
+                "com.amazonaws.dynamodb.v20120810#ReplicaNotFoundException",
+                400,
+            ),
+            ErrorKind::IndexNotFound => (
+                "com.amazonaws.dynamodb.v20120810#IndexNotFoundException",
+                400,
+            ),
+            ErrorKind::RequestEntityTooLarge => (
+                "com.amazon.coral.service#RequestEntityTooLargeException",
+                413,
+            ),
+            ErrorKind::UnrecognizedClient => {
+                ("com.amazon.coral.service#UnrecognizedClientException", 400)
+            }
+            ErrorKind::InvalidSignature => {
+                ("com.amazon.coral.service#InvalidSignatureException", 400)
+            }
+            ErrorKind::IncompleteSignature => {
+                ("com.amazon.coral.service#IncompleteSignatureException", 400)
+            }
             ErrorKind::Internal => ("com.amazonaws.dynamodb.v20120810#InternalServerError", 500),
         }
     }
 
     /// The body key of the message: the service's front end writes `Message` for its own
-    /// SerializationException and for TransactionCanceledException (the model's member name),
-    /// `message` for the rest.
+    /// SerializationException, for TransactionCanceledException (the model's member name) and
+    /// for the coral AccessDeniedException (ORACLE.md), `message` for the rest. awsim's own
+    /// front-end refusal (413) follows its front-end siblings.
     pub fn message_key(self) -> &'static str {
         match self {
-            ErrorKind::Serialization | ErrorKind::TransactionCanceled => "Message",
+            ErrorKind::Serialization
+            | ErrorKind::TransactionCanceled
+            | ErrorKind::AccessDenied
+            | ErrorKind::RequestEntityTooLarge => "Message",
             _ => "message",
         }
     }

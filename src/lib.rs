@@ -8,6 +8,7 @@ pub mod error;
 pub mod expr;
 pub mod model;
 pub mod ops;
+pub mod partiql;
 pub mod protocol;
 pub mod server;
 pub mod storage;

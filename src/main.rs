@@ -23,6 +23,44 @@ struct Args {
     /// Log filter: error, warn, info, debug, trace (or a tracing directive).
     #[arg(long, env = "AWSIM_LOG_LEVEL", default_value = "info")]
     log_level: String,
+    /// Request authentication: `permissive` (signatures not checked; the access key and region
+    /// only scope the request) or `strict` (SigV4 verified against the configured credentials,
+    /// refused with the service's errors).
+    #[arg(long, env = "AWSIM_AUTH", default_value = "permissive", value_parser = ["permissive", "strict"])]
+    auth: String,
+    /// With `--auth strict`: a file of credentials, one `ACCESS_KEY_ID SECRET [ACCOUNT]` per
+    /// line. Without it, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are the one key accepted.
+    #[arg(long, env = "AWSIM_CREDENTIALS")]
+    credentials: Option<PathBuf>,
+    /// Cap the database at this many MiB: writes past it fail as on a full disk, reads go on.
+    #[arg(long, env = "AWSIM_MAX_DB_SIZE")]
+    max_db_size: Option<u64>,
+}
+
+/// The credentials strict mode accepts, from `--credentials` or the AWS_* pair.
+fn strict_credentials(args: &Args) -> Result<awsim::protocol::auth::Credentials, String> {
+    use awsim::protocol::auth::Credentials;
+    let creds = match &args.credentials {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            Credentials::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => {
+            let mut creds = Credentials::new();
+            if let (Ok(key), Ok(secret)) = (
+                std::env::var("AWS_ACCESS_KEY_ID"),
+                std::env::var("AWS_SECRET_ACCESS_KEY"),
+            ) {
+                creds.insert(&key, &secret, None);
+            }
+            creds
+        }
+    };
+    if creds.is_empty() {
+        return Err("--auth strict needs credentials: --credentials FILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into());
+    }
+    Ok(creds)
 }
 
 fn main() -> std::process::ExitCode {
@@ -53,7 +91,19 @@ async fn serve() -> std::process::ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    let credentials = match args.auth.as_str() {
+        "strict" => match strict_credentials(&args) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!("awsim: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        },
+        _ => None,
+    };
     let config = Config {
+        credentials,
+        max_db_bytes: args.max_db_size.map(|mib| mib * 1024 * 1024),
         host: args.host,
         port: args.port,
         data_dir: args.data_dir,
@@ -79,8 +129,9 @@ async fn serve() -> std::process::ExitCode {
     } else {
         config.data_dir.join("dynamodb.db").display().to_string()
     };
-    println!("awsim listening on http://{addr} (storage: {storage})");
-    match awsim::server::run(listener, config, shutdown_signal()).await {
+    // The address line is printed once the store is open: a client that reads it can connect.
+    let ready = move || println!("awsim listening on http://{addr} (storage: {storage})");
+    match awsim::server::run_ready(listener, config, shutdown_signal(), ready).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("awsim: {e}");

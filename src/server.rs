@@ -1,12 +1,22 @@
-//! The hyper accept loop: HTTP/1.1 keep-alive, no Nagle delay, body size cap, graceful shutdown
-//! (in-flight requests finish, then the store is closed). Knows nothing of DynamoDB.
+//! The hyper accept loop and the endpoint's HTTP front door: HTTP/1.1 keep-alive, no Nagle
+//! delay, head and body size caps (refused before the body is read), compressed request bodies
+//! and responses, `GET /` health, CORS, the `Server` header, graceful shutdown (in-flight
+//! requests finish, then the store is closed). The HTTP conventions themselves are plain
+//! functions in `protocol::http`; knows nothing of DynamoDB operations.
 use crate::engine::Engine;
-use crate::protocol;
+use crate::protocol::auth::{self, Credentials};
+use crate::protocol::{self, http};
 use crate::Config;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
-use hyper::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::{Body, Incoming};
+use hyper::header::{
+    HeaderName, HeaderValue, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
+    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE,
+    ACCESS_CONTROL_REQUEST_HEADERS, ALLOW, CONNECTION, CONTENT_ENCODING, CONTENT_TYPE, HOST,
+    SERVER, VARY,
+};
+use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use std::future::Future;
@@ -19,20 +29,58 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    run_ready(listener, config, shutdown, || {}).await
+}
+
+/// [`run`], calling `ready` once the store is open and requests are about to be served (a
+/// store that cannot be opened returns its error without calling it).
+pub async fn run_ready(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+    ready: impl FnOnce(),
+) -> std::io::Result<()> {
     let engine = Arc::new(Engine::open(&config).map_err(std::io::Error::other)?);
+    ready();
     let sweeper = tokio::spawn(sweep(engine.clone()));
-    serve(listener, engine.clone(), shutdown).await;
+    let replicator = tokio::spawn(replicate(engine.clone()));
+    let front = Front {
+        credentials: config.credentials.clone().map(Arc::new),
+    };
+    serve_with(listener, engine.clone(), front, shutdown).await;
     sweeper.abort();
+    replicator.abort();
     let closing = engine.clone();
     let _ = tokio::task::spawn_blocking(move || closing.close()).await;
     Ok(())
 }
 
-/// The accept loop over an already-open engine.
+/// What the front door needs besides the engine.
+#[derive(Clone, Default)]
+pub struct Front {
+    /// `--auth strict`: the keys requests must be signed with (None: signatures not checked).
+    pub credentials: Option<Arc<Credentials>>,
+}
+
+/// The accept loop over an already-open engine, permissive (signatures not checked).
 pub async fn serve(listener: TcpListener, engine: Arc<Engine>, shutdown: impl Future<Output = ()>) {
+    serve_with(listener, engine, Front::default(), shutdown).await
+}
+
+/// The accept loop over an already-open engine.
+pub async fn serve_with(
+    listener: TcpListener,
+    engine: Arc<Engine>,
+    front: Front,
+    shutdown: impl Future<Output = ()>,
+) {
     let graceful = GracefulShutdown::new();
     let mut builder = hyper::server::conn::http1::Builder::new();
-    builder.keep_alive(true);
+    // An over-long head is refused by hyper itself with 431 (the connection then closes: its
+    // stream cannot be resynchronised).
+    builder
+        .keep_alive(true)
+        .max_header_size(http::MAX_HEAD_BYTES);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -46,7 +94,15 @@ pub async fn serve(listener: TcpListener, engine: Arc<Engine>, shutdown: impl Fu
                 };
                 let _ = stream.set_nodelay(true);
                 let engine = engine.clone();
-                let service = hyper::service::service_fn(move |req| handle(engine.clone(), req));
+                // The health answer names the host the client used; without a Host header
+                // (HTTP/1.0), the address it connected to.
+                let local: Arc<str> = stream
+                    .local_addr()
+                    .map_or_else(|_| "localhost".into(), |a| a.to_string().into());
+                let front = front.clone();
+                let service = hyper::service::service_fn(move |req| {
+                    handle(engine.clone(), front.clone(), local.clone(), req)
+                });
                 let conn = builder.serve_connection(TokioIo::new(stream), service);
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
@@ -74,6 +130,7 @@ async fn sweep(engine: Arc<Engine>) {
             engine.sweep_ttl()?;
             if n % 60 == 0 {
                 engine.purge_streams()?;
+                engine.purge_tombstones()?;
             }
             Ok::<_, crate::error::Error>(())
         })
@@ -84,41 +141,227 @@ async fn sweep(engine: Arc<Engine>) {
     }
 }
 
+/// Global-table replication (engine/replication.rs): every 100 ms, the writes queued for other
+/// regions are applied, each batch in its own short write transaction, so a writer never waits
+/// for replication; what a restart interrupted is picked up on the first round.
+async fn replicate(engine: Arc<Engine>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let engine = engine.clone();
+        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || engine.replicate()).await {
+            tracing::warn!("replication failed: {e:?}");
+        }
+    }
+}
+
+/// Every response goes out through here: the request routed, then the headers the endpoint
+/// sends on every answer (`Server`, CORS).
 async fn handle(
     engine: Arc<Engine>,
+    front: Front,
+    local: Arc<str>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
-    if req.uri().path().starts_with("/_awsim/") {
-        return Ok(admin(engine, req).await);
+    let mut resp = route(engine, &front, &local, req).await;
+    let h = resp.headers_mut();
+    h.insert(SERVER, HeaderValue::from_static(http::SERVER));
+    h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    h.insert(
+        ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(http::CORS_EXPOSE_HEADERS),
+    );
+    Ok(resp)
+}
+
+/// The endpoint's routes: CORS preflight (`OPTIONS`, any path), the admin API, `GET /` health,
+/// and the API (`POST /`). Anything else is a 4xx: 414 for an over-long URI, 404 for another
+/// path, 405 for another method on `/`.
+async fn route(
+    engine: Arc<Engine>,
+    front: &Front,
+    local: &str,
+    req: Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    let path = req.uri().path();
+    let method = req.method().clone();
+    if path.starts_with("/_awsim/") && method != Method::OPTIONS {
+        return admin(engine, req).await;
     }
+    let uri_len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    let resp = if method == Method::OPTIONS {
+        preflight(&req)
+    } else if uri_len > http::MAX_URI_BYTES {
+        plain(StatusCode::URI_TOO_LONG, "URI Too Long".into())
+    } else if path != "/" {
+        plain(StatusCode::NOT_FOUND, "Not Found".into())
+    } else if method == Method::POST {
+        return api(engine, front, req).await;
+    } else if method == Method::GET || method == Method::HEAD {
+        let host = req
+            .headers()
+            .get(HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(local);
+        plain(StatusCode::OK, http::health_body(host))
+    } else {
+        let mut resp = plain(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed".into());
+        resp.headers_mut()
+            .insert(ALLOW, HeaderValue::from_static(http::CORS_ALLOW_METHODS));
+        resp
+    };
+    discard_body(req).await;
+    resp
+}
+
+/// Reads and drops a small body that nobody needs (a preflight's, a 404's), so the connection
+/// can carry the next request; a large one is left unread and the connection closes after the
+/// answer.
+async fn discard_body(req: Request<Incoming>) {
+    const SMALL: usize = 64 * 1024;
+    if req
+        .body()
+        .size_hint()
+        .upper()
+        .is_none_or(|n| n <= SMALL as u64)
+    {
+        let _ = Limited::new(req.into_body(), SMALL).collect().await;
+    }
+}
+
+/// One API call: the body read (refused by its declared length before reading, or as soon as it
+/// passes the cap while reading), decoded per `Content-Encoding` (capped again), dispatched, and
+/// the answer compressed when the client accepts it and it is large enough.
+async fn api(engine: Arc<Engine>, front: &Front, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let header = |name: &str| {
         req.headers()
             .get(name)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     };
-    let target = header("x-amz-target");
-    let authorization = header("authorization");
-    let body = match Limited::new(req.into_body(), protocol::MAX_BODY_BYTES)
+    let content_type = header("content-type");
+    let mut headers = crate::dispatch::Headers {
+        target: header("x-amz-target"),
+        authorization: header("authorization"),
+        host: header("host"),
+        verified: None,
+    };
+    // Strict mode signs over the request as sent: its method, path, query and every header.
+    let signed_parts = front.credentials.as_ref().map(|_| {
+        let all: Vec<(String, String)> = req
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        (
+            req.method().as_str().to_string(),
+            req.uri().path().to_string(),
+            req.uri().query().unwrap_or_default().to_string(),
+            all,
+        )
+    });
+    let content_encoding = header("content-encoding");
+    let accept = http::response_coding(header("accept-encoding").as_deref());
+    let declared = req.body().size_hint().exact();
+    if declared.is_some_and(|n| n > protocol::MAX_BODY_BYTES as u64) {
+        // Not reading the body means the connection cannot carry another request.
+        return closing(to_http(too_large(), None));
+    }
+    let raw = match Limited::new(req.into_body(), protocol::MAX_BODY_BYTES)
         .collect()
         .await
     {
         Ok(b) => b.to_bytes(),
-        Err(_) => {
-            let r = protocol::render(Err(crate::error::Error::serialization(
-                "Request body is too large",
-            )));
-            return Ok(to_http(r));
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            return closing(to_http(too_large(), None));
         }
+        // The client went away or sent a malformed chunked body: nobody reads an answer.
+        Err(_) => return closing(plain(StatusCode::BAD_REQUEST, "Bad Request".into())),
     };
-    Ok(to_http(
-        crate::dispatch::handle(engine, target, authorization, body).await,
-    ))
+    if let (Some(creds), Some((method, path, query, all))) = (&front.credentials, &signed_parts) {
+        let signed = auth::SignedRequest {
+            method,
+            path,
+            query,
+            headers: all,
+            body: &raw,
+        };
+        headers.verified = Some(auth::verify(&signed, creds, engine.now()));
+    }
+    let body = match http::request_coding(content_encoding.as_deref()) {
+        Ok(None) => raw,
+        Ok(Some(coding)) => match http::decode(coding, &raw, protocol::MAX_BODY_BYTES) {
+            Ok(decoded) => Bytes::from(decoded),
+            Err(e) => return to_http(protocol::render(Err(e.into_error())), None),
+        },
+        Err(e) => return to_http(protocol::render(Err(e.into_error())), None),
+    };
+    // STS's query protocol (GetCallerIdentity) on the same endpoint.
+    if protocol::query::is_query(headers.target.as_deref(), content_type.as_deref()) {
+        return to_http(crate::dispatch::handle_query(&headers, &body), None);
+    }
+    let mut r = crate::dispatch::handle(engine, headers, body).await;
+    let coding = http::compress(&mut r, accept);
+    to_http(r, coding)
+}
+
+fn too_large() -> protocol::Response {
+    protocol::render(Err(http::BodyError::TooLarge.into_error()))
+}
+
+/// A CORS preflight: any origin may call the API with the headers the SDKs send (and whatever
+/// else the browser asks for).
+fn preflight(req: &Request<Incoming>) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::new()));
+    let h = resp.headers_mut();
+    h.insert(
+        ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static(http::CORS_ALLOW_METHODS),
+    );
+    let asked = req
+        .headers()
+        .get(ACCESS_CONTROL_REQUEST_HEADERS)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    let allowed = match asked {
+        Some(asked) => HeaderValue::from_str(&format!("{}, {asked}", http::CORS_ALLOW_HEADERS)),
+        None => Ok(HeaderValue::from_static(http::CORS_ALLOW_HEADERS)),
+    };
+    h.insert(
+        ACCESS_CONTROL_ALLOW_HEADERS,
+        allowed.unwrap_or(HeaderValue::from_static(http::CORS_ALLOW_HEADERS)),
+    );
+    h.insert(
+        ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static(http::CORS_MAX_AGE),
+    );
+    resp
+}
+
+/// A short text answer (health, and the 4xx of paths and methods that are not the API).
+fn plain(status: StatusCode, text: String) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::from(text)));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    resp
+}
+
+/// Marks an answer sent without reading the whole request body: the connection closes after it.
+fn closing(mut resp: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
+    resp.headers_mut()
+        .insert(CONNECTION, HeaderValue::from_static("close"));
+    resp
 }
 
 /// The admin API (README): `GET /_awsim/clock` reads the engine's clock; `POST /_awsim/clock`
-/// with `{"advance_seconds": n}` moves it forward and runs the TTL sweeper at the new time, so
-/// expiry is testable without waiting.
+/// with `{"advance_seconds": n}` moves it forward, runs the TTL sweeper at the new time and
+/// then replication, so expiry is testable without waiting. `GET /_awsim/replication` counts
+/// the writes waiting to reach other regions; `POST` applies them before answering.
 async fn admin(engine: Arc<Engine>, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let path = req.uri().path().to_string();
     let post = req.method() == hyper::Method::POST;
@@ -132,6 +375,31 @@ async fn admin(engine: Arc<Engine>, req: Request<Incoming>) -> Response<Full<Byt
         );
         resp
     };
+    // Runs the replicator now (blocking pool); returns how many queued writes it took.
+    let replicate_now = |engine: Arc<Engine>| async move {
+        tokio::task::spawn_blocking(move || engine.replicate())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or(0)
+    };
+    if path == "/_awsim/replication" {
+        let replicated = if post {
+            replicate_now(engine.clone()).await
+        } else {
+            0
+        };
+        let reading = engine.clone();
+        let pending = tokio::task::spawn_blocking(move || reading.replication_backlog())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or(0);
+        return json(
+            StatusCode::OK,
+            serde_json::json!({"replicated": replicated, "pending": pending}),
+        );
+    }
     if path != "/_awsim/clock" {
         return json(
             StatusCode::NOT_FOUND,
@@ -139,6 +407,7 @@ async fn admin(engine: Arc<Engine>, req: Request<Incoming>) -> Response<Full<Byt
         );
     }
     let mut deleted = 0;
+    let mut replicated = 0;
     if post {
         let parsed: Option<serde_json::Value> = body
             .ok()
@@ -161,26 +430,31 @@ async fn admin(engine: Arc<Engine>, req: Request<Incoming>) -> Response<Full<Byt
             .ok()
             .and_then(Result::ok)
             .unwrap_or(0);
+        // What the new time made happen reaches the other regions before the answer.
+        replicated = replicate_now(engine.clone()).await;
     }
     json(
         StatusCode::OK,
-        serde_json::json!({"now": engine.now(), "expired_items_deleted": deleted}),
+        serde_json::json!({"now": engine.now(), "expired_items_deleted": deleted, "replicated": replicated}),
     )
 }
 
-fn to_http(r: protocol::Response) -> Response<Full<Bytes>> {
-    use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+fn to_http(r: protocol::Response, coding: Option<http::Coding>) -> Response<Full<Bytes>> {
     const REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
     const CRC32: HeaderName = HeaderName::from_static("x-amz-crc32");
-    const AMZ_JSON: HeaderValue = HeaderValue::from_static("application/x-amz-json-1.0");
     let mut resp = Response::new(Full::new(Bytes::from(r.body)));
     *resp.status_mut() =
         StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
-    h.insert(CONTENT_TYPE, AMZ_JSON);
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(r.content_type));
     if let Ok(v) = HeaderValue::from_str(&r.request_id) {
         h.insert(REQUEST_ID, v);
     }
     h.insert(CRC32, r.crc32.into());
+    if let Some(coding) = coding {
+        h.insert(CONTENT_ENCODING, HeaderValue::from_static(coding.name()));
+    }
+    // Whether an answer is compressed depends on the request's Accept-Encoding (for caches).
+    h.insert(VARY, HeaderValue::from_static("accept-encoding"));
     resp
 }

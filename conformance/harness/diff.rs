@@ -98,13 +98,13 @@ pub fn inline(old: &str, new: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
+/// Self-checks, run as tests by the conformance test binary (see `replay::checks`).
+pub mod checks {
     use super::*;
     use serde_json::json;
 
-    #[test]
-    fn paths_are_readable() {
+    /// Differences name JSON paths a reader can follow; numbers compare by value.
+    pub fn paths_are_readable() {
         let e = json!({"TableDescription": {"KeySchema": [{"AttributeName": "pk"}], "a b": 1, "x": [1, 2]}});
         let a = json!({"TableDescription": {"KeySchema": [{"AttributeName": "id"}], "y": true, "x": [1]}});
         assert_eq!(

@@ -29,6 +29,68 @@ pub fn load_fixtures(root: &Path, filter: Option<&str>) -> Vec<(String, Result<F
     }
 }
 
+/// Differences between the recorded fixtures and the scenarios they come from: a scenario
+/// without a fixture, a fixture without a scenario, or a fixture whose requests are not the
+/// scenario's (a scenario edited without re-recording). Empty when every fixture is current.
+pub fn drift(fixtures_root: &Path, scenarios_root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let (fixtures, scenarios) = match (
+        model::json_files(fixtures_root),
+        model::json_files(scenarios_root),
+    ) {
+        (Ok(f), Ok(s)) => (f, s),
+        (Err(e), _) | (_, Err(e)) => return vec![e],
+    };
+    let scenario_names: std::collections::BTreeSet<&str> =
+        scenarios.iter().map(|(n, _)| n.as_str()).collect();
+    let fixture_names: std::collections::BTreeSet<&str> =
+        fixtures.iter().map(|(n, _)| n.as_str()).collect();
+    for name in scenario_names.difference(&fixture_names) {
+        out.push(format!(
+            "{name}: scenario never recorded (cargo xtask record {name})"
+        ));
+    }
+    for name in fixture_names.difference(&scenario_names) {
+        out.push(format!("{name}: fixture without a scenario"));
+    }
+    for (name, path) in &fixtures {
+        let Some((_, scenario_path)) = scenarios.iter().find(|(n, _)| n == name) else {
+            continue;
+        };
+        let (fixture, scenario) = match (
+            Fixture::load(name, path),
+            model::Scenario::load(name, scenario_path),
+        ) {
+            (Ok(f), Ok(s)) => (f, s),
+            (Err(e), _) | (_, Err(e)) => {
+                out.push(e);
+                continue;
+            }
+        };
+        let recorded: Vec<&model::Request> = fixture.exchanges.iter().map(|x| &x.request).collect();
+        let written: Vec<&model::Request> = scenario.steps.iter().map(|s| &s.request).collect();
+        if recorded.len() != written.len() {
+            out.push(format!(
+                "{name}: {} requests recorded, the scenario has {} (cargo xtask record {name})",
+                recorded.len(),
+                written.len()
+            ));
+            continue;
+        }
+        for (i, (r, w)) in recorded.iter().zip(&written).enumerate() {
+            if !r.same_as(w) {
+                out.push(format!(
+                    "{name}: request {} differs from the scenario's (cargo xtask record {name}): recorded {}, scenario {}",
+                    i + 1,
+                    r.to_json(),
+                    w.to_json()
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// `n` decimal digits that differ from run to run (clock and pid; no RNG dependency).
 pub fn random_digits(n: usize) -> String {
     let nanos = std::time::SystemTime::now()

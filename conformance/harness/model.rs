@@ -286,6 +286,21 @@ impl Request {
         Value::Object(m)
     }
 
+    /// The same request: target, body (JSON by value, object keys in any order) and headers (in
+    /// any order, names case-insensitive).
+    pub fn same_as(&self, other: &Request) -> bool {
+        let headers = |r: &Request| {
+            let mut h: Vec<(String, String)> = r
+                .headers
+                .iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+                .collect();
+            h.sort();
+            h
+        };
+        self.target == other.target && self.body == other.body && headers(self) == headers(other)
+    }
+
     /// A short label for reports: the operation name, or `no X-Amz-Target`.
     pub fn label(&self) -> &str {
         match &self.target {

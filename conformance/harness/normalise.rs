@@ -4,13 +4,15 @@ use serde_json::{Map, Value};
 
 /// Every rule name a fixture's `normalised` list may carry. `error-message-key` is a recording
 /// correction (the recorder renames DynamoDB Local's `Message`); replay does not apply it.
-pub const RULES: [&str; 6] = [
+pub const RULES: [&str; 8] = [
     "arn",
     "timestamp",
     "table-id",
     "stream-label",
     "error-message-key",
     "stream-record",
+    "next-token",
+    "revision-id",
 ];
 
 const TIMESTAMP_KEYS: [&str; 7] = [
@@ -46,6 +48,8 @@ pub fn normalise(v: &Value, rules: &[String]) -> Value {
         table_id: on("table-id"),
         stream_label: on("stream-label"),
         stream_record: on("stream-record"),
+        next_token: on("next-token"),
+        revision_id: on("revision-id"),
     };
     walk(v, None, &rules)
 }
@@ -56,6 +60,9 @@ struct Rules {
     table_id: bool,
     stream_label: bool,
     stream_record: bool,
+    /// PartiQL's NextToken: opaque, each server's own.
+    next_token: bool,
+    revision_id: bool,
 }
 
 fn walk(v: &Value, key: Option<&str>, r: &Rules) -> Value {
@@ -78,9 +85,11 @@ fn walk(v: &Value, key: Option<&str>, r: &Rules) -> Value {
         },
         Value::String(s) => match key {
             Some("TableId") if r.table_id => Value::String("<uuid>".into()),
+            Some("RevisionId") if r.revision_id => Value::String("<revision>".into()),
             Some("LatestStreamLabel" | "StreamLabel") if r.stream_label => {
                 Value::String("<label>".into())
             }
+            Some("NextToken") if r.next_token => Value::String("<next-token>".into()),
             Some(k) if r.stream_record && STREAM_OPAQUE.iter().any(|(n, _)| *n == k) => {
                 let (_, to) = STREAM_OPAQUE
                     .iter()
@@ -128,13 +137,13 @@ fn arns(s: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
+/// Self-checks, run as tests by the conformance test binary (see `replay::checks`).
+pub mod checks {
     use super::*;
     use serde_json::json;
 
-    #[test]
-    fn rules_apply_and_are_idempotent() {
+    /// Every rule rewrites what it names, and normalising twice changes nothing.
+    pub fn rules_apply_and_are_idempotent() {
         let all: Vec<String> = RULES.iter().map(|s| s.to_string()).collect();
         let v = json!({"Table": {
             "TableArn": "arn:aws:dynamodb:eu-west-1:123456789012:table/t",

@@ -1,5 +1,6 @@
-//! Replay results and their report: a pass/fail table per area (the folder under fixtures/),
-//! then every failing fixture with its differences.
+//! Replay results and their report: every failing fixture with its differences, then a table per
+//! area (the folder under fixtures/) of fixtures and of exchanges passed and failed (an exchange
+//! count shows how close a server is when one early difference fails a whole fixture).
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -9,6 +10,10 @@ pub struct Outcome {
     /// `area/case`.
     pub name: String,
     pub failures: Vec<String>,
+    /// How many exchanges the fixture has (0 when it did not load).
+    pub exchanges: usize,
+    /// How many of them differed (or were never sent, after a failed request).
+    pub failed_exchanges: usize,
 }
 
 impl Outcome {
@@ -31,22 +36,42 @@ pub fn render(outcomes: &[Outcome]) -> String {
         }
         out.push('\n');
     }
-    let mut areas: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    #[derive(Default)]
+    struct Counts {
+        passed: usize,
+        failed: usize,
+        exchanges_passed: usize,
+        exchanges_failed: usize,
+    }
+    let mut areas: BTreeMap<&str, Counts> = BTreeMap::new();
+    let mut total = Counts::default();
     for o in outcomes {
-        let counts = areas.entry(o.area()).or_default();
-        if o.passed() {
-            counts.0 += 1;
-        } else {
-            counts.1 += 1;
+        for c in [areas.entry(o.area()).or_default(), &mut total] {
+            if o.passed() {
+                c.passed += 1;
+            } else {
+                c.failed += 1;
+            }
+            c.exchanges_passed += o.exchanges - o.failed_exchanges.min(o.exchanges);
+            c.exchanges_failed += o.failed_exchanges.min(o.exchanges);
         }
     }
     let width = areas.keys().map(|a| a.len()).max().unwrap_or(0).max(5);
-    let _ = writeln!(out, "{:width$}  {:>6}  {:>6}", "area", "passed", "failed");
-    for (area, (passed, failed)) in &areas {
-        let _ = writeln!(out, "{area:width$}  {passed:>6}  {failed:>6}");
+    let _ = writeln!(
+        out,
+        "{:width$}  {:>6}  {:>6}  {:>9}  {:>9}",
+        "area", "passed", "failed", "exch.pass", "exch.fail"
+    );
+    let rows = areas
+        .iter()
+        .map(|(a, c)| (*a, c))
+        .chain([("total", &total)]);
+    for (area, c) in rows {
+        let _ = writeln!(
+            out,
+            "{area:width$}  {:>6}  {:>6}  {:>9}  {:>9}",
+            c.passed, c.failed, c.exchanges_passed, c.exchanges_failed
+        );
     }
-    let passed = outcomes.iter().filter(|o| o.passed()).count();
-    let failed = outcomes.len() - passed;
-    let _ = writeln!(out, "{:width$}  {passed:>6}  {failed:>6}", "total");
     out
 }

@@ -18,14 +18,19 @@ pub struct Server {
 
 /// Starts awsim on `127.0.0.1:0`: in memory, or persisted under `data_dir`.
 pub async fn start(data_dir: Option<PathBuf>) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
     let mut config = awsim::Config::in_memory();
     if let Some(dir) = data_dir {
         config.in_memory = false;
         config.data_dir = dir;
     }
+    start_with(config).await
+}
+
+/// Starts awsim on `127.0.0.1:0` with `config` (its host and port are ignored).
+pub async fn start_with(config: awsim::Config) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
     let done = tokio::spawn(awsim::server::run(listener, config, async {
         let _ = rx.await;
     }));
@@ -51,9 +56,14 @@ impl Server {
     }
 
     pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
+        self.dynamodb_in("us-east-1")
+    }
+
+    /// A DynamoDB client for another region (same account).
+    pub fn dynamodb_in(&self, region: &str) -> aws_sdk_dynamodb::Client {
         let config = aws_sdk_dynamodb::Config::builder()
             .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
+            .region(Region::new(region.to_string()))
             .endpoint_url(format!("http://{}", self.addr))
             .credentials_provider(Credentials::new("test", "test", None, None, "static"))
             .http_client(aws_smithy_http_client::Builder::new().build_http())
@@ -71,6 +81,21 @@ impl Server {
             .http_client(aws_smithy_http_client::Builder::new().build_http())
             .build();
         aws_sdk_dynamodbstreams::Client::from_conf(config)
+    }
+
+    /// An STS client on the same endpoint, with the given access key.
+    pub fn sts(&self, access_key: &str) -> aws_sdk_sts::Client {
+        use aws_sdk_sts::config as c;
+        let config = aws_sdk_sts::Config::builder()
+            .behavior_version(c::BehaviorVersion::latest())
+            .region(c::Region::new("us-east-1"))
+            .endpoint_url(format!("http://{}", self.addr))
+            .credentials_provider(c::Credentials::new(
+                access_key, "secret", None, None, "static",
+            ))
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build();
+        aws_sdk_sts::Client::from_conf(config)
     }
 
     /// Moves the server's clock forward (the TTL sweeper runs at the new time before it answers).

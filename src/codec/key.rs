@@ -80,9 +80,13 @@ const TUPLE_END: [u8; 2] = [0, 0];
 /// A key value's encoding with every 0x00 escaped as 0x00 0xFF (a tuple component without its
 /// terminator: what every component beginning with this value starts with).
 pub fn escape_component(v: &AttributeValue) -> Vec<u8> {
-    let enc = encode_key_value(v);
+    escape_bytes(&encode_key_value(v))
+}
+
+/// An encoding with every 0x00 escaped as 0x00 0xFF.
+pub fn escape_bytes(enc: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(enc.len() + 2);
-    for b in enc {
+    for &b in enc {
         out.push(b);
         if b == 0 {
             out.push(0xFF);

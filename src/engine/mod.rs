@@ -3,6 +3,7 @@
 pub mod clock;
 pub mod keys;
 pub mod read;
+pub mod replication;
 pub mod streams;
 pub mod transact;
 pub mod ttl;
@@ -21,6 +22,16 @@ use std::sync::{Arc, RwLock};
 
 type TableKey = (String, String, String);
 
+/// Who made a write: a client, the TTL sweeper, or global-table replication from another region.
+/// It decides the stream record's `userIdentity` and whether the write is replicated onward
+/// (only a write made here is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Client,
+    Ttl,
+    Replication,
+}
+
 /// A condition on the current item of a write; the expression language plugs in here. Returns
 /// Err(ConditionalCheckFailed...) to refuse the write.
 pub type Condition<'a> = &'a dyn Fn(Option<&Item>) -> Result<()>;
@@ -31,6 +42,10 @@ pub struct Engine {
     /// lock is held, so it never disagrees with SQLite.
     tables: RwLock<HashMap<TableKey, Arc<TableMeta>>>,
     pub clock: Arc<OffsetClock>,
+    /// Set once any table belongs to a replication group (at open, or when a group forms).
+    /// Only then does a write look its table up again under the write lock (`fresh`), so that
+    /// plain tables pay nothing for global ones.
+    replicated: std::sync::atomic::AtomicBool,
 }
 
 /// DescribeTable's live numbers.
@@ -55,8 +70,11 @@ impl Engine {
         } else {
             Some(&config.data_dir)
         })?;
+        if let Some(bytes) = config.max_db_bytes {
+            store.limit_size(bytes)?;
+        }
         let metas = store.read(storage::load_tables)?;
-        let tables = metas
+        let tables: HashMap<TableKey, Arc<TableMeta>> = metas
             .into_iter()
             .map(|m| {
                 (
@@ -65,11 +83,34 @@ impl Engine {
                 )
             })
             .collect();
+        let replicated = tables.values().any(|m| !m.replicas.is_empty());
         Ok(Engine {
             store,
             tables: RwLock::new(tables),
             clock: Arc::new(OffsetClock::default()),
+            replicated: std::sync::atomic::AtomicBool::new(replicated),
         })
+    }
+
+    /// The table's metadata as the catalogue has it now, when that may differ from the `meta` a
+    /// request looked up before it took the write lock: a replication group formed or changed
+    /// meanwhile, and the write must be queued for the group as it is at commit. Called under
+    /// the write lock; None when nothing can differ (no table is global) or nothing did.
+    pub(crate) fn fresh(&self, meta: &TableMeta) -> Option<Arc<TableMeta>> {
+        if !self.replicated.load(std::sync::atomic::Ordering::Acquire) {
+            return None;
+        }
+        let tables = self.tables.read().unwrap_or_else(|p| p.into_inner());
+        tables
+            .get(&(meta.account.clone(), meta.region.clone(), meta.name.clone()))
+            .filter(|m| m.id == meta.id && !std::ptr::eq(&***m, meta))
+            .cloned()
+    }
+
+    /// Records that some table is now global (see `fresh`).
+    pub(crate) fn mark_replicated(&self) {
+        self.replicated
+            .store(true, std::sync::atomic::Ordering::Release);
     }
 
     pub fn close(&self) {
@@ -103,6 +144,16 @@ impl Engine {
             .collect();
         names.sort();
         names
+    }
+
+    /// Every table of an account, in every region.
+    pub fn account_tables(&self, account: &str) -> Vec<Arc<TableMeta>> {
+        let tables = self.tables.read().unwrap_or_else(|p| p.into_inner());
+        tables
+            .iter()
+            .filter(|((a, _, _), _)| a == account)
+            .map(|(_, m)| m.clone())
+            .collect()
     }
 
     pub fn describe(&self, scope: &Scope, name: &str) -> Result<TableView> {
@@ -159,9 +210,11 @@ impl Engine {
         let view = self.view(meta.clone())?;
         self.store.write(|tx| {
             let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
-            if tables.remove(&key(scope, name)).is_none() {
+            let Some(current) = tables.remove(&key(scope, name)) else {
                 return Err(Error::table_not_found());
-            }
+            };
+            // A replica of a global table leaves its group (the others stop replicating to it).
+            replication::leave_group(tx, &mut tables, &current)?;
             // The stream stays readable until its retention ends.
             if let Some(stream) = meta.stream.as_ref().filter(|s| s.enabled && s.id > 0) {
                 storage::disable_stream(tx, stream.id, self.now())?;
@@ -208,6 +261,44 @@ impl Engine {
         })
     }
 
+    /// TruncateTable: deletes every item of the table with its index rows in one transaction
+    /// and returns how many there were. With a stream (or replicas) each item is removed as a
+    /// DeleteItem would (REMOVE record, replicated deletion); otherwise in bulk.
+    pub fn truncate_table(&self, meta: &TableMeta) -> Result<u64> {
+        self.store.write(|tx| {
+            let current = self
+                .tables
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&(meta.account.clone(), meta.region.clone(), meta.name.clone()))
+                .cloned()
+                .ok_or_else(Error::table_not_found)?;
+            let meta = &*current;
+            let per_item =
+                meta.stream.as_ref().is_some_and(|s| s.enabled && s.id > 0) || meta.is_replicated();
+            if !per_item {
+                return storage::truncate_items(tx, meta.id);
+            }
+            let mut keys = Vec::new();
+            storage::for_each_item(tx, meta.id, |pk, sk, _| {
+                keys.push(EncodedKey {
+                    pk: pk.to_vec(),
+                    sk: sk.to_vec(),
+                });
+                Ok(())
+            })?;
+            let now = self.now();
+            let mut deleted = 0;
+            for key in keys {
+                if let Some(current) = read_current(tx, meta.id, &key)? {
+                    remove_item(tx, meta, &key, &current, now, Origin::Client)?;
+                    deleted += 1;
+                }
+            }
+            Ok(deleted)
+        })
+    }
+
     /// One item as stored (the codec's bytes, for callers that render it without decoding)
     /// and its size by the service's rules.
     pub fn get_item(&self, meta: &TableMeta, key: &EncodedKey) -> Result<Option<(Vec<u8>, i64)>> {
@@ -245,7 +336,15 @@ impl Engine {
             if let Some(cond) = condition {
                 cond(old.as_ref().map(|(i, _)| i))?;
             }
-            write_prepared(tx, meta, &prepared, old.as_ref(), self.now())?;
+            let fresh = self.fresh(meta);
+            write_prepared(
+                tx,
+                fresh.as_deref().unwrap_or(meta),
+                &prepared,
+                old.as_ref(),
+                self.now(),
+                Origin::Client,
+            )?;
             Ok(old.map(|(i, _)| i))
         })
     }
@@ -269,7 +368,15 @@ impl Engine {
                 new,
                 "Item size to update has exceeded the maximum allowed size",
             )?;
-            write_prepared(tx, meta, &prepared, old.as_ref(), self.now())?;
+            let fresh = self.fresh(meta);
+            write_prepared(
+                tx,
+                fresh.as_deref().unwrap_or(meta),
+                &prepared,
+                old.as_ref(),
+                self.now(),
+                Origin::Client,
+            )?;
             Ok((old.map(|(i, _)| i), Some(prepared.item)))
         })
     }
@@ -287,7 +394,9 @@ impl Engine {
                 cond(old.as_ref().map(|(i, _)| i))?;
             }
             if let Some(current) = &old {
-                remove_item(tx, meta, key, current, self.now(), false)?;
+                let fresh = self.fresh(meta);
+                let meta = fresh.as_deref().unwrap_or(meta);
+                remove_item(tx, meta, key, current, self.now(), Origin::Client)?;
             }
             Ok(old.map(|(i, _)| i))
         })
@@ -342,6 +451,7 @@ fn write_prepared(
     p: &Prepared,
     old: Option<&(Item, i64)>,
     now: f64,
+    origin: Origin,
 ) -> Result<()> {
     if let Some((old_item, _)) = old {
         remove_index_rows(tx, meta, &p.key, old_item)?;
@@ -359,7 +469,10 @@ fn write_prepared(
     for (ix, ik) in &p.index_keys {
         add_index_row(tx, meta, ix, &p.key, ik, &p.item)?;
     }
-    streams::emit(tx, meta, now, old.map(|(i, _)| i), Some(&p.item), false)
+    if origin != Origin::Replication {
+        replication::record(tx, meta, &p.key, Some(&p.bytes), now)?;
+    }
+    streams::emit(tx, meta, now, old.map(|(i, _)| i), Some(&p.item), origin)
 }
 
 /// Deletes the current item at `key` (read by the caller): index rows, statistics and the
@@ -370,12 +483,15 @@ fn remove_item(
     key: &EncodedKey,
     current: &(Item, i64),
     now: f64,
-    by_ttl: bool,
+    origin: Origin,
 ) -> Result<()> {
     let (item, size) = current;
     remove_index_rows(tx, meta, key, item)?;
     storage::delete_item(tx, meta.id, &key.pk, &key.sk, *size)?;
-    streams::emit(tx, meta, now, Some(item), None, by_ttl)
+    if origin != Origin::Replication {
+        replication::record(tx, meta, key, None, now)?;
+    }
+    streams::emit(tx, meta, now, Some(item), None, origin)
 }
 
 fn read_current(tx: &Transaction, table: i64, key: &EncodedKey) -> Result<Option<(Item, i64)>> {

@@ -5,8 +5,8 @@
 use super::keys::{self, stored_key};
 use super::{decode_row, Engine};
 use crate::codec::key::{
-    encode_key_value, encode_partition, encode_partition_tuple, encode_tuple, escape_component,
-    hash_value, push_component, segment_range, HASH_LEN,
+    encode_key_value, encode_partition, encode_partition_tuple, encode_tuple, escape_bytes,
+    escape_component, hash_value, push_component, segment_range, HASH_LEN,
 };
 use crate::error::Result;
 use crate::model::{AttributeValue, IndexDef, Item, TableMeta};
@@ -25,6 +25,9 @@ pub struct Read<'a> {
     pub limit: Option<usize>,
     /// Read each row's whole item from the table (an LSI read of attributes it does not project).
     pub fetch_base: bool,
+    /// Bytes the page already read elsewhere (a PartiQL page walks several partitions): the
+    /// 1 MiB cut counts them.
+    pub spent: i64,
 }
 
 pub enum Mode {
@@ -57,6 +60,8 @@ pub enum SortCond {
     Ge(AttributeValue),
     Between(AttributeValue, AttributeValue),
     BeginsWith(AttributeValue),
+    /// A range given by its encoded ends (PartiQL's combined sort key conditions).
+    Range(SortBound, SortBound),
 }
 
 impl SortCond {
@@ -73,11 +78,18 @@ impl SortCond {
             SortCond::Ge(x) => enc >= e(x),
             SortCond::Between(a, b) => enc >= e(a) && enc <= e(b),
             SortCond::BeginsWith(p) => enc.starts_with(&e(p)),
+            SortCond::Range(lo, hi) => {
+                lo.as_ref()
+                    .is_none_or(|(b, inc)| enc > *b || (*inc && enc == *b))
+                    && hi
+                        .as_ref()
+                        .is_none_or(|(b, inc)| enc < *b || (*inc && enc == *b))
+            }
         }
     }
 
     /// The (lower, upper) bounds of the range on the encoded sort key.
-    fn bounds(&self) -> (SortBound, SortBound) {
+    pub fn bounds(&self) -> (SortBound, SortBound) {
         let e = encode_key_value;
         match self {
             SortCond::Any => (None, None),
@@ -92,6 +104,7 @@ impl SortCond {
                 let hi = prefix_successor(&lo).map(|h| (h, false));
                 (Some((lo, true)), hi)
             }
+            SortCond::Range(lo, hi) => (lo.clone(), hi.clone()),
         }
     }
 }
@@ -134,11 +147,69 @@ fn tuple_bounds(prefix: &[AttributeValue], last: &SortCond) -> (SortBound, SortB
             let hi = after(&e);
             (from(e), hi)
         }
+        // Ends given as plain encodings: each becomes the component it bounds.
+        SortCond::Range(lo, hi) => {
+            let whole = |enc: &[u8]| {
+                let mut t = p.clone();
+                t.extend(escape_bytes(enc));
+                t.extend_from_slice(&[0, 0]);
+                t
+            };
+            let lower = match lo {
+                None => start,
+                Some((v, true)) => from(whole(v)),
+                Some((v, false)) => after(&whole(v)).map(|(t, _)| (t, true)),
+            };
+            let upper = match hi {
+                None => end,
+                Some((v, true)) => after(&whole(v)),
+                Some((v, false)) => Some((whole(v), false)),
+            };
+            (lower, upper)
+        }
     }
 }
 
 /// One end of a sort key range: the encoded value and whether it is inclusive.
-type SortBound = Option<(Vec<u8>, bool)>;
+pub type SortBound = Option<(Vec<u8>, bool)>;
+
+/// The range both ranges hold (empty when they do not meet: the walk then finds nothing).
+pub fn intersect(a: (SortBound, SortBound), b: (SortBound, SortBound)) -> (SortBound, SortBound) {
+    // The tighter end: the higher lower bound, the lower upper bound; exclusive wins a tie.
+    fn pick(x: SortBound, y: SortBound, want: std::cmp::Ordering) -> SortBound {
+        match (x, y) {
+            (None, o) | (o, None) => o,
+            (Some((v, i)), Some((w, j))) => match v.cmp(&w) {
+                o if o == want => Some((v, i)),
+                std::cmp::Ordering::Equal => Some((v, i && j)),
+                _ => Some((w, j)),
+            },
+        }
+    }
+    (
+        pick(a.0, b.0, std::cmp::Ordering::Greater),
+        pick(a.1, b.1, std::cmp::Ordering::Less),
+    )
+}
+
+/// The smallest range holding both ranges.
+pub fn hull(a: (SortBound, SortBound), b: (SortBound, SortBound)) -> (SortBound, SortBound) {
+    // The looser end, absent if either is; inclusive wins a tie.
+    fn pick(x: SortBound, y: SortBound, want: std::cmp::Ordering) -> SortBound {
+        match (x, y) {
+            (None, _) | (_, None) => None,
+            (Some((v, i)), Some((w, j))) => match v.cmp(&w) {
+                o if o == want => Some((v, i)),
+                std::cmp::Ordering::Equal => Some((v, i || j)),
+                _ => Some((w, j)),
+            },
+        }
+    }
+    (
+        pick(a.0, b.0, std::cmp::Ordering::Less),
+        pick(a.1, b.1, std::cmp::Ordering::Greater),
+    )
+}
 
 /// The smallest byte string greater than every string starting with `prefix` (None: no bound).
 fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
@@ -278,7 +349,7 @@ impl Engine {
                 page.bytes += row.size;
                 // The row that reaches 1 MiB is part of the page, as the service counts.
                 let by_limit = read.limit.is_some_and(|l| page.scanned >= l);
-                page.by_size = !by_limit && page.bytes >= MAX_PAGE_BYTES;
+                page.by_size = !by_limit && read.spent + page.bytes >= MAX_PAGE_BYTES;
                 if by_limit || page.by_size {
                     page.last = Some(lek_source(meta, read.index, &decode_row(item)?));
                 }
@@ -412,5 +483,38 @@ mod tests {
             }
         }
         assert!(checked > 10_000, "{checked}");
+    }
+
+    fn b(v: &[u8], inclusive: bool) -> SortBound {
+        Some((v.to_vec(), inclusive))
+    }
+
+    // PartiQL combines sort key conditions into one walk: AND narrows to the tighter ends
+    // (exclusive wins a tie), OR widens to the looser ones (an open end stays open).
+    #[test]
+    fn ranges_intersect_and_widen() {
+        let gt_b = (b(b"b", false), None);
+        let le_d = (None, b(b"d", true));
+        let ge_b_le_c = (b(b"b", true), b(b"c", true));
+        assert_eq!(
+            intersect(gt_b.clone(), le_d.clone()),
+            (b(b"b", false), b(b"d", true))
+        );
+        assert_eq!(
+            intersect(gt_b.clone(), ge_b_le_c.clone()),
+            (b(b"b", false), b(b"c", true))
+        );
+        assert_eq!(hull(gt_b.clone(), le_d.clone()), (None, None));
+        assert_eq!(
+            hull(ge_b_le_c.clone(), (b(b"a", false), b(b"c", false))),
+            (b(b"a", false), b(b"c", true))
+        );
+        let enc = |s: &str| AttributeValue::S(s.into());
+        let key = |s: &str| encode_key_value(&enc(s));
+        let range = SortCond::Range(b(&key("b"), false), b(&key("d"), true));
+        assert!(!range.admits(&enc("b")));
+        assert!(range.admits(&enc("c")));
+        assert!(range.admits(&enc("d")));
+        assert!(!range.admits(&enc("e")));
     }
 }

@@ -87,7 +87,7 @@ pub(super) fn emit(
     now: f64,
     old: Option<&Item>,
     new: Option<&Item>,
-    by_ttl: bool,
+    origin: super::Origin,
 ) -> Result<()> {
     let Some(stream) = meta.stream.as_ref().filter(|s| s.enabled && s.id > 0) else {
         return Ok(());
@@ -117,7 +117,8 @@ pub(super) fn emit(
         new_image: new.map(codec::encode_item),
         old_image: old.map(codec::encode_item),
         size: size as i64,
-        by_ttl,
+        by_ttl: origin == super::Origin::Ttl,
+        replicated: origin == super::Origin::Replication,
     };
     storage::put_stream_record(tx, stream.id, &record)?;
     Ok(())

@@ -7,7 +7,7 @@
 //! Every write goes through the store's single writer, so transactions are serializable: a
 //! concurrent transaction either sees all of another's writes or none, and no update is lost.
 use super::keys::{stored_key, EncodedKey};
-use super::{read_current, remove_item, write_prepared, Condition, Engine, Prepared};
+use super::{read_current, remove_item, write_prepared, Condition, Engine, Origin, Prepared};
 use crate::error::{CancellationReason, Error, ErrorKind, Result};
 use crate::model::{Item, Scope, TableMeta};
 use crate::storage::{self, TokenRow};
@@ -100,7 +100,7 @@ impl Engine {
                     return Ok(TxOutcome::Replayed(decode_touched(&row.result)?));
                 }
             }
-            let touched = apply_all(tx, actions, self.now()).map_err(|reasons| {
+            let touched = apply_all(self, tx, actions, self.now()).map_err(|reasons| {
                 Error::cancelled(
                     reasons
                         .into_iter()
@@ -127,7 +127,7 @@ impl Engine {
     /// nothing is written.
     pub fn write_batch(&self, actions: Vec<TxAction>) -> Result<Vec<Touched>> {
         self.store.write(|tx| {
-            apply_all(tx, actions, self.now()).map_err(|reasons| {
+            apply_all(self, tx, actions, self.now()).map_err(|reasons| {
                 reasons
                     .into_iter()
                     .flatten()
@@ -170,6 +170,7 @@ impl Engine {
 /// Phase 1 then phase 2 inside the caller's transaction. Err carries one entry per action
 /// (`None` for those that were fine) when any action is refused; nothing was written then.
 fn apply_all(
+    engine: &Engine,
     tx: &Transaction,
     actions: Vec<TxAction>,
     now: f64,
@@ -203,7 +204,7 @@ fn apply_all(
     let mut touched = Vec::with_capacity(planned.len());
     for p in planned {
         let p = p.map_err(|e| vec![Some(e)])?;
-        touched.push(apply(tx, p, now).map_err(internal)?);
+        touched.push(apply(engine, tx, p, now).map_err(internal)?);
     }
     Ok(touched)
 }
@@ -267,10 +268,12 @@ fn plan<'m>(tx: &Transaction, action: TxAction<'m>) -> Result<Planned<'m>> {
 
 /// Phase 2 for one action: the write with its index rows, statistics, TTL expiry and stream
 /// record, all in the caller's transaction.
-fn apply(tx: &Transaction, p: Planned, now: f64) -> Result<Touched> {
+fn apply(engine: &Engine, tx: &Transaction, p: Planned, now: f64) -> Result<Touched> {
     match p {
         Planned::Write(p, old) => {
-            write_prepared(tx, p.meta, &p, old.as_ref(), now)?;
+            let fresh = engine.fresh(p.meta);
+            let meta = fresh.as_deref().unwrap_or(p.meta);
+            write_prepared(tx, meta, &p, old.as_ref(), now, Origin::Client)?;
             Ok(Touched {
                 old_size: old.map_or(0, |(_, s)| s as usize),
                 new_size: p.size,
@@ -279,7 +282,9 @@ fn apply(tx: &Transaction, p: Planned, now: f64) -> Result<Touched> {
         Planned::Delete(meta, key, old) => {
             let mut old_size = 0;
             if let Some(current) = &old {
-                remove_item(tx, meta, &key, current, now, false)?;
+                let fresh = engine.fresh(meta);
+                let meta = fresh.as_deref().unwrap_or(meta);
+                remove_item(tx, meta, &key, current, now, Origin::Client)?;
                 old_size = current.1 as usize;
             }
             Ok(Touched {

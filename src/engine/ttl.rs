@@ -2,7 +2,7 @@
 //! indexed column while the table has TTL enabled, and a sweeper deletes expired items in small
 //! batches, each its own short write transaction, so foreground writes never wait long. A TTL
 //! deletion updates indexes and appends a REMOVE stream record marked as the service's.
-use super::{keys, read_current, remove_item, Engine};
+use super::{keys, read_current, remove_item, Engine, Origin};
 use crate::error::Result;
 use crate::model::{AttributeValue, Item, TableMeta};
 use crate::storage;
@@ -78,7 +78,9 @@ impl Engine {
                             continue;
                         };
                         if expiry(&meta, &current.0).is_some_and(|at| at < now) {
-                            remove_item(tx, &meta, &key, &current, now, true)?;
+                            let fresh = self.fresh(&meta);
+                            let meta = fresh.as_deref().unwrap_or(&meta);
+                            remove_item(tx, meta, &key, &current, now, Origin::Ttl)?;
                             done += 1;
                         }
                     }

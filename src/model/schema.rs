@@ -208,8 +208,99 @@ pub struct TableMeta {
     pub sse: Option<Sse>,
     pub table_class: Option<String>,
     pub deletion_protection: bool,
+    /// In the order they were first set (a later TagResource of the same key keeps the place).
     pub tags: Vec<(String, String)>,
     pub status: String,
+    /// The table's resource-based policy (stored and returned, never enforced).
+    #[serde(default)]
+    pub policy: Option<Policy>,
+    /// Resource-based policies of the table's streams, by stream label.
+    #[serde(default)]
+    pub stream_policies: Vec<(String, Policy)>,
+    /// Kinesis Data Streams destinations, in the order they were first enabled.
+    #[serde(default)]
+    pub kinesis: Vec<KinesisDestination>,
+    /// Auto scaling settings of the table's own capacity (stored, never acted on).
+    #[serde(default)]
+    pub auto_scaling: CapacityAutoScaling,
+    /// Auto scaling settings of its GSIs, by index name.
+    #[serde(default)]
+    pub index_auto_scaling: Vec<(String, CapacityAutoScaling)>,
+    /// OnDemandThroughput as set by CreateTable/UpdateTable (max read, max write request units).
+    #[serde(default)]
+    pub on_demand: Option<(i64, i64)>,
+    /// WarmThroughput as set by CreateTable/UpdateTable (read, write units per second).
+    #[serde(default)]
+    pub warm: Option<(i64, i64)>,
+    /// Global tables: the version (`2019.11.21` or `2017.11.29`) when the table is replicated.
+    #[serde(default)]
+    pub global_version: Option<String>,
+    /// Every region of the table's replication group, this one included (empty when the table
+    /// is not global), with each replica's status.
+    #[serde(default)]
+    pub replicas: Vec<Replica>,
+    /// When a 2017.11.29 global table was created (CreateGlobalTable).
+    #[serde(default)]
+    pub global_created: Option<f64>,
+}
+
+/// A resource-based policy: the document exactly as given, and its revision id (the service's
+/// shape: a decimal string of milliseconds, compared as a string).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    pub document: String,
+    pub revision: String,
+}
+
+/// A Kinesis Data Streams destination of a table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KinesisDestination {
+    pub stream_arn: String,
+    /// `ACTIVE` or `DISABLED` once settled (the transitional states are only answered).
+    pub status: String,
+    /// `MILLISECOND` or `MICROSECOND`.
+    pub precision: String,
+}
+
+/// Auto scaling of read and write capacity (Application Auto Scaling's settings as DynamoDB
+/// describes them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct CapacityAutoScaling {
+    pub read: Option<AutoScaling>,
+    pub write: Option<AutoScaling>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AutoScaling {
+    pub min: i64,
+    pub max: i64,
+    pub disabled: bool,
+    pub role_arn: String,
+    pub policies: Vec<ScalingPolicy>,
+}
+
+/// A target tracking scaling policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScalingPolicy {
+    pub name: String,
+    pub target: f64,
+    pub disable_scale_in: Option<bool>,
+    pub scale_in_cooldown: Option<i64>,
+    pub scale_out_cooldown: Option<i64>,
+}
+
+/// One region of a global table's replication group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Replica {
+    pub region: String,
+    /// `ACTIVE` once created (answers show `CREATING`/`DELETING` while a change is requested).
+    pub status: String,
+    /// UpdateTable's `TableClassOverride` for this replica.
+    #[serde(default)]
+    pub table_class: Option<String>,
+    /// `ProvisionedThroughputOverride.ReadCapacityUnits` for this replica.
+    #[serde(default)]
+    pub read_override: Option<i64>,
 }
 
 impl TableMeta {
@@ -265,5 +356,16 @@ impl TableMeta {
     }
     pub fn indexes(&self) -> impl Iterator<Item = &IndexDef> {
         self.gsis.iter().chain(self.lsis.iter())
+    }
+    /// The other regions of the table's replication group (where its writes are replicated).
+    pub fn replica_targets(&self) -> impl Iterator<Item = &str> {
+        self.replicas
+            .iter()
+            .map(|r| r.region.as_str())
+            .filter(move |r| *r != self.region)
+    }
+    /// Whether the table belongs to a replication group with another region.
+    pub fn is_replicated(&self) -> bool {
+        self.replica_targets().next().is_some()
     }
 }

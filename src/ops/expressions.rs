@@ -208,6 +208,21 @@ impl Check {
         }
     }
 
+    /// A condition built elsewhere (a PartiQL WHERE clause) with its own placeholders.
+    pub fn from_parts(
+        cond: Cond,
+        names: BTreeMap<String, String>,
+        values: BTreeMap<String, AttributeValue>,
+        return_old: bool,
+    ) -> Check {
+        Check {
+            cond,
+            names,
+            values,
+            return_old,
+        }
+    }
+
     /// A legacy condition (Expected, QueryFilter, ScanFilter) over its generated placeholders.
     pub fn from_legacy(cond: Cond, legacy: Legacy, input: Input) -> Check {
         Check {

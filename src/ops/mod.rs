@@ -1,11 +1,13 @@
-//! One file per operation, grouped by family (tables, items, reads, batches, streams): read the
-//! (already model-validated) input, run the service's semantic checks in its order, call the
-//! engine, render the output. This module holds what the operations share (the input accessors,
-//! the output type, ConsumedCapacity and item collection metrics); the dispatch table that picks
-//! an operation is `crate::dispatch`, above both this module and `protocol`.
+//! One file per operation, grouped by family (tables, items, reads, batches, partiql, streams,
+//! control): read the (already model-validated) input, run the service's semantic checks in its
+//! order, call the engine, render the output. This module holds what the operations share (the
+//! input accessors, the output type, ConsumedCapacity and item collection metrics); the dispatch
+//! table that picks an operation is `crate::dispatch`, above both this module and `protocol`.
 pub mod batches;
+pub mod control;
 pub mod expressions;
 pub mod items;
+pub mod partiql;
 pub mod reads;
 pub mod streams;
 pub mod tables;

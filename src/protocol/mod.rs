@@ -2,7 +2,10 @@
 //! (account, region), body parsing and model validation, the one error renderer, request ids
 //! and the `x-amz-crc32` checksum. No HTTP types leak below this module.
 pub mod attr;
+pub mod auth;
+pub mod http;
 pub mod json;
+pub mod query;
 pub mod shape;
 
 use crate::error::{Error, ErrorDetail, ErrorKind};
@@ -19,6 +22,16 @@ const STREAMS_PREFIX: &str = "DynamoDBStreams_20120810.";
 pub use crate::model::Scope;
 
 impl Scope {
+    /// The account of an access key: a 12-digit key is itself the account; anything else maps
+    /// to `000000000000`.
+    pub fn account_for(access_key: &str) -> String {
+        if access_key.len() == 12 && access_key.bytes().all(|b| b.is_ascii_digit()) {
+            access_key.to_string()
+        } else {
+            "000000000000".into()
+        }
+    }
+
     /// From `Authorization: AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request, ...`.
     /// A 12-digit access key is itself the account; anything else maps to `000000000000`.
     pub fn from_authorization(header: Option<&str>) -> Scope {
@@ -32,9 +45,7 @@ impl Scope {
         let cred = cred.split([',', ' ']).next().unwrap_or("");
         let mut parts = cred.split('/');
         let key = parts.next().unwrap_or("");
-        if key.len() == 12 && key.bytes().all(|b| b.is_ascii_digit()) {
-            scope.account = key.to_string();
-        }
+        scope.account = Scope::account_for(key);
         if let Some(region) = parts.nth(1).filter(|r| !r.is_empty()) {
             scope.region = region.to_string();
         }
@@ -48,13 +59,18 @@ pub struct Response {
     pub body: Vec<u8>,
     pub request_id: String,
     pub crc32: u32,
+    /// `application/x-amz-json-1.0`, or `text/xml` for the query protocol.
+    pub content_type: &'static str,
 }
+
+/// The content type of every AWS JSON 1.0 answer.
+pub const AMZ_JSON: &str = "application/x-amz-json-1.0";
 
 static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// A fresh request id in the service's UUID-like shape (unique per process and request): a
 /// per-process prefix from the start time and pid, then the request counter.
-fn request_id() -> String {
+pub(crate) fn request_id() -> String {
     static PREFIX: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let prefix = PREFIX.get_or_init(|| {
         let t = std::time::SystemTime::now()
@@ -163,6 +179,7 @@ pub fn render(result: Result<Vec<u8>, Error>) -> Response {
         crc32: crc32fast::hash(&body),
         body,
         request_id: request_id(),
+        content_type: AMZ_JSON,
     }
 }
 

@@ -74,6 +74,19 @@ impl Pattern {
     }
 }
 
+/// awsim's own operations, served on the DynamoDB target beside the model's (README): the
+/// operation, its input's members (name, shape of the model) and the required ones.
+type OwnOperation = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static [&'static str],
+);
+const AWSIM_OPERATIONS: &[OwnOperation] = &[(
+    "TruncateTable",
+    &[("TableName", "TableArn")],
+    &["TableName"],
+)];
+
 /// One service's operations and shapes.
 pub struct ServiceModel {
     operations: HashMap<String, Option<usize>>,
@@ -160,7 +173,8 @@ impl ServiceModel {
                     max: s["max"].as_i64(),
                 }
             })
-            .collect();
+            .collect::<Vec<Shape>>();
+        let mut shapes = shapes;
         let mut operations: HashMap<String, Option<usize>> = doc["operations"]
             .as_object()
             .expect("operations")
@@ -173,6 +187,24 @@ impl ServiceModel {
             .flatten()
         {
             operations.insert(op.as_str().unwrap_or_default().to_string(), None);
+        }
+        if doc["targetPrefix"] == "DynamoDB_20120810" {
+            for (op, members, required) in AWSIM_OPERATIONS {
+                let kind = Kind::Structure {
+                    members: members
+                        .iter()
+                        .map(|(m, shape)| (m.to_string(), index[shape]))
+                        .collect(),
+                    required: required.iter().map(|r| r.to_string()).collect(),
+                };
+                shapes.push(Shape {
+                    name: format!("{op}Input"),
+                    kind,
+                    min: None,
+                    max: None,
+                });
+                operations.insert(op.to_string(), Some(shapes.len() - 1));
+            }
         }
         ServiceModel { operations, shapes }
     }

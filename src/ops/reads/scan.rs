@@ -65,6 +65,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<crate::ops::O
         start: start.as_ref(),
         limit: input.i64("Limit").map(|l| l.max(1) as usize),
         fetch_base,
+        spent: 0,
     };
     let resume = reads::Resume {
         allowed: true,

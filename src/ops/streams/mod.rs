@@ -304,6 +304,13 @@ pub fn get_records(engine: &Engine, _scope: &Scope, input: Input) -> Result<Valu
                 "userIdentity".into(),
                 json!({"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}),
             );
+        } else if r.replicated {
+            // A write replicated from another region of a global table: made by the service's
+            // replication principal (the one its service-linked role trusts), not a client.
+            rec.insert(
+                "userIdentity".into(),
+                json!({"Type": "Service", "PrincipalId": "replication.dynamodb.amazonaws.com"}),
+            );
         }
         out.push(Value::Object(rec));
     }

@@ -296,6 +296,26 @@ pub fn stream_state(spec: Option<Input>, now: f64) -> Result<Option<StreamState>
     }
 }
 
+/// OnDemandThroughput as given: (MaxReadRequestUnits, MaxWriteRequestUnits), -1 for no maximum.
+pub fn on_demand_throughput(input: Input) -> Option<(i64, i64)> {
+    input.obj("OnDemandThroughput").map(|o| {
+        (
+            o.i64("MaxReadRequestUnits").unwrap_or(-1),
+            o.i64("MaxWriteRequestUnits").unwrap_or(-1),
+        )
+    })
+}
+
+/// WarmThroughput as given: (ReadUnitsPerSecond, WriteUnitsPerSecond).
+pub fn warm_throughput(input: Input) -> Option<(i64, i64)> {
+    input.obj("WarmThroughput").map(|o| {
+        (
+            o.i64("ReadUnitsPerSecond").unwrap_or(0),
+            o.i64("WriteUnitsPerSecond").unwrap_or(0),
+        )
+    })
+}
+
 pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let name = input.table_name().to_string();
     let defs_list: Vec<(String, KeyType)> = input
@@ -467,17 +487,20 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         sse_type: s.str("SSEType").map(String::from),
         kms_key: s.str("KMSMasterKeyId").map(String::from),
     });
-    let tags = input
-        .list("Tags")
-        .into_iter()
-        .flatten()
-        .map(|t| {
-            (
-                t["Key"].as_str().unwrap_or_default().to_string(),
-                t["Value"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect();
+    let requested_tags = crate::ops::control::tags::read_tags(input);
+    crate::ops::control::tags::validate_tags(&requested_tags)?;
+    let mut tags = Vec::new();
+    crate::ops::control::tags::merge_tags(&mut tags, &requested_tags)?;
+    let policy = match input.str("ResourcePolicy") {
+        Some(document) => {
+            crate::ops::control::policies::validate_policy(document)?;
+            Some(Policy {
+                document: document.to_string(),
+                revision: crate::ops::control::policies::next_revision(now, None),
+            })
+        }
+        None => None,
+    };
     if engine.table_exists(scope, &name) {
         return Err(Error::new(
             crate::error::ErrorKind::ResourceInUse,
@@ -504,6 +527,16 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         deletion_protection: input.bool("DeletionProtectionEnabled").unwrap_or(false),
         tags,
         status: "ACTIVE".into(),
+        policy,
+        stream_policies: Vec::new(),
+        kinesis: Vec::new(),
+        auto_scaling: Default::default(),
+        index_auto_scaling: Vec::new(),
+        on_demand: on_demand_throughput(input),
+        warm: warm_throughput(input),
+        global_version: None,
+        replicas: Vec::new(),
+        global_created: None,
     };
     let meta = engine.create_table(meta)?;
     let view = TableView {

@@ -180,5 +180,50 @@ pub fn render_description(view: &TableView) -> Value {
         "DeletionProtectionEnabled".into(),
         json!(meta.deletion_protection),
     );
+    if let Some((read, write)) = meta.on_demand {
+        m.insert(
+            "OnDemandThroughput".into(),
+            json!({"MaxReadRequestUnits": read, "MaxWriteRequestUnits": write}),
+        );
+    }
+    if let Some((read, write)) = meta.warm {
+        m.insert(
+            "WarmThroughput".into(),
+            json!({"ReadUnitsPerSecond": read, "WriteUnitsPerSecond": write, "Status": "ACTIVE"}),
+        );
+    }
+    if let Some(version) = &meta.global_version {
+        m.insert("GlobalTableVersion".into(), json!(version));
+        m.insert("Replicas".into(), render_replicas(meta));
+    }
     Value::Object(m)
+}
+
+/// A global table's other replicas, as the service lists them in DescribeTable: every region of
+/// the group but the one described.
+pub fn render_replicas(meta: &TableMeta) -> Value {
+    Value::Array(
+        meta.replicas
+            .iter()
+            .filter(|r| r.region != meta.region)
+            .map(|r| {
+                let mut d = Map::new();
+                d.insert("RegionName".into(), json!(r.region));
+                d.insert("ReplicaStatus".into(), json!(r.status));
+                if let Some(read) = r.read_override {
+                    d.insert(
+                        "ProvisionedThroughputOverride".into(),
+                        json!({"ReadCapacityUnits": read}),
+                    );
+                }
+                if let Some(class) = &r.table_class {
+                    d.insert(
+                        "ReplicaTableClassSummary".into(),
+                        json!({"TableClass": class}),
+                    );
+                }
+                Value::Object(d)
+            })
+            .collect(),
+    )
 }

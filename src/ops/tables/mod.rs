@@ -5,5 +5,6 @@ pub mod create_table;
 pub mod delete_table;
 pub mod describe_table;
 pub mod list_tables;
+pub mod replica_updates;
 pub mod time_to_live;
 pub mod update_table;

@@ -10,6 +10,7 @@ use crate::ops::tables::create_table::{
     check_throughput, parse_gsi, parse_throughput, stream_state,
 };
 use crate::ops::tables::describe_table::render_description;
+use crate::ops::tables::replica_updates;
 use crate::ops::Input;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -38,10 +39,15 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     if let Some(updates) = input.list("GlobalSecondaryIndexUpdates") {
         check_gsi_update_list(updates)?;
     }
-    engine.table(scope, name)?;
+    let current = engine.table(scope, name)?;
+    let replicas = replica_updates::parse(&input)?;
+    replica_updates::validate(&current, &replicas)?;
     let now = engine.now();
     let mut changed = GsiChanges::default();
-    let meta = engine.update_table(scope, name, |meta| {
+    let meta = if !has_change_besides_replicas(&input) {
+        current
+    } else {
+        engine.update_table(scope, name, |meta| {
         let billing = match input.str("BillingMode") {
             Some("PAY_PER_REQUEST") => BillingMode::PayPerRequest,
             Some(_) => BillingMode::Provisioned,
@@ -75,6 +81,11 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
             }
         }
         if let Some(spec) = input.obj("StreamSpecification") {
+            if meta.is_replicated() {
+                return Err(crate::ops::tables::create_table::invalid(
+                    "The stream of a table with replicas cannot be changed: global tables replicate through it",
+                ));
+            }
             if throughput.is_some() {
                 return Err(Error::validation(
                     "Cannot change IOPS and Streams at the same time.",
@@ -144,13 +155,35 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
                 kms_key: s.str("KMSMasterKeyId").map(String::from),
             });
         }
+        if let Some(o) = crate::ops::tables::create_table::on_demand_throughput(input) {
+            meta.on_demand = Some(o);
+        }
+        if let Some(w) = crate::ops::tables::create_table::warm_throughput(input) {
+            meta.warm = Some(w);
+        }
         Ok(())
-    })?;
+    })?
+    };
+    let (meta, reported) = if replicas.is_empty() {
+        (meta, Vec::new())
+    } else {
+        replica_updates::apply(engine, scope, name, &replicas)?
+    };
     let mut view = engine.view(meta)?;
     if !changed.created.is_empty() || !changed.deleted.is_empty() {
         view.meta = Arc::new(changed.as_reported(&view.meta));
     }
+    if !reported.is_empty() {
+        view.meta = Arc::new(replica_updates::as_reported(&view.meta, &reported));
+    }
     Ok(json!({ "TableDescription": render_description(&view) }))
+}
+
+/// Whether the request changes the table itself (anything but its replicas).
+fn has_change_besides_replicas(input: &Input) -> bool {
+    let mut without = input.0.clone();
+    without.remove("ReplicaUpdates");
+    has_change(&Input(&without))
 }
 
 /// The GSI update list as the service checks it before the table: every entry names an action,

@@ -27,8 +27,8 @@ pub const USAGE: &str = "  cargo xtask bench [--expr] [--quick] [--ops N] [--pee
                     [--concurrency LIST] [--scan-items N] [--max-secs S] [--no-build]
                     [--scaling] [--scaling-sizes LIST]
       build awsim (release) and benchmark it against DynamoDB Local and dynoxide on loopback;
-      peers: awsim,awsim-disk,ddblocal,dynoxide; workloads: put,get,query,mixed,batch-write,
-      transact-write,scan (or none); --scaling adds GetItem/Query latency at 10k/100k/1M items (slow);
+      peers: awsim,awsim-disk,ddblocal,dynoxide; workloads: put,get,partiql-get,query,mixed,
+      batch-write,transact-write,scan,get-records (or none); --scaling adds GetItem/Query latency at 10k/100k/1M items (slow);
       --expr only measures the expression language in process (parse, validate, evaluate, apply)";
 
 /// What to run.

@@ -1,5 +1,5 @@
-//! What the load generator sends: the workloads (put, get, query, mixed, batch-write,
-//! transact-write, scan), their request bodies (formatted by hand, ~200-byte items), the load
+//! What the load generator sends: the workloads (put, get, partiql-get, query, mixed,
+//! batch-write, transact-write, scan), their request bodies (formatted by hand, ~200-byte items), the load
 //! phase that fills a table (BatchWriteItem, falling back to PutItem where a server lacks it), and
 //! the measured phase: N operations over C keep-alive connections, latencies in an HDR histogram.
 //! Knows one server address at a time and nothing about how servers start.
@@ -58,6 +58,8 @@ pub struct Sizes {
 pub enum Workload {
     Put,
     Get,
+    /// GetItem's work as a PartiQL SELECT by the full key (with parameters).
+    PartiqlGet,
     Query,
     Mixed,
     BatchWrite,
@@ -67,9 +69,10 @@ pub enum Workload {
 }
 
 impl Workload {
-    pub const ALL: [Workload; 8] = [
+    pub const ALL: [Workload; 9] = [
         Workload::Put,
         Workload::Get,
+        Workload::PartiqlGet,
         Workload::Query,
         Workload::Mixed,
         Workload::BatchWrite,
@@ -82,6 +85,7 @@ impl Workload {
         match self {
             Workload::Put => "put",
             Workload::Get => "get",
+            Workload::PartiqlGet => "partiql-get",
             Workload::Query => "query",
             Workload::Mixed => "mixed",
             Workload::BatchWrite => "batch-write",
@@ -96,6 +100,10 @@ impl Workload {
         match self {
             Workload::Put => "PutItem of a ~200-byte item, random key".into(),
             Workload::Get => format!("GetItem of one of {} existing items", sizes.get_items),
+            Workload::PartiqlGet => format!(
+                "ExecuteStatement `SELECT * FROM bench WHERE pk = ? AND sk = ?` of one of {} existing items",
+                sizes.get_items
+            ),
             Workload::Query => format!(
                 "Query of a whole 100-item partition (one of {})",
                 sizes.query_partitions
@@ -121,7 +129,9 @@ impl Workload {
     /// The table this workload needs, and the items to load into it first.
     pub fn preload(self, sizes: &Sizes) -> (&'static str, Option<(Keys, u64)>) {
         match self {
-            Workload::Get | Workload::Mixed => (TABLE, Some((Keys::Get, sizes.get_items))),
+            Workload::Get | Workload::PartiqlGet | Workload::Mixed => {
+                (TABLE, Some((Keys::Get, sizes.get_items)))
+            }
             Workload::Query => (TABLE, Some((Keys::Query, sizes.query_partitions * 100))),
             Workload::Scan => (SCAN_TABLE, Some((Keys::Scan, sizes.scan_items))),
             Workload::GetRecords => (STREAM_TABLE, Some((Keys::Stream, RECORDS_PER_READ * 2))),
@@ -134,6 +144,7 @@ impl Workload {
         match self {
             Workload::Put => Action::Put,
             Workload::Get => Action::Get(Keys::Get, sizes.get_items),
+            Workload::PartiqlGet => Action::Select(Keys::Get, sizes.get_items),
             Workload::Query => Action::Query(Keys::Query, sizes.query_partitions),
             Workload::Mixed => Action::Mixed(Keys::Get, sizes.get_items),
             Workload::BatchWrite => Action::BatchWrite,
@@ -146,7 +157,7 @@ impl Workload {
     /// The measured operations at `concurrency`.
     pub fn ops(self, sizes: &Sizes, concurrency: usize) -> u64 {
         let ops = match self {
-            Workload::Put | Workload::Get | Workload::Mixed => sizes.ops,
+            Workload::Put | Workload::Get | Workload::PartiqlGet | Workload::Mixed => sizes.ops,
             Workload::Query | Workload::TransactWrite => sizes.ops / 2,
             Workload::BatchWrite | Workload::GetRecords => sizes.ops / 5,
             Workload::Scan => sizes.scan_ops,
@@ -171,6 +182,7 @@ impl Workload {
         match self {
             Workload::Put => vec![put],
             Workload::Get => vec![get],
+            Workload::PartiqlGet => vec![(Op::ExecuteStatement, select_body(TABLE, "probe", "0"))],
             Workload::Mixed => vec![get, put],
             Workload::Query => vec![(Op::Query, query_body(TABLE, "probe"))],
             Workload::BatchWrite => vec![(Op::BatchWriteItem, batch_body(TABLE, [item]))],
@@ -237,6 +249,8 @@ pub enum Action {
     Put,
     /// GetItem of one of the first N items of a key space (it must be found).
     Get(Keys, u64),
+    /// The same item read by a PartiQL SELECT of its full key (it must be found).
+    Select(Keys, u64),
     /// Query of one of the first N partitions of a key space (it must return the whole partition).
     Query(Keys, u64),
     /// Get or Put, 50/50.
@@ -280,6 +294,12 @@ fn put_body(table: &str, item: &str) -> String {
 
 fn get_body(table: &str, pk: &str, sk: &str) -> String {
     format!(r#"{{"TableName":"{table}","Key":{{"pk":{{"S":"{pk}"}},"sk":{{"S":"{sk}"}}}}}}"#)
+}
+
+fn select_body(table: &str, pk: &str, sk: &str) -> String {
+    format!(
+        r#"{{"Statement":"SELECT * FROM \"{table}\" WHERE pk = ? AND sk = ?","Parameters":[{{"S":"{pk}"}},{{"S":"{sk}"}}]}}"#
+    )
 }
 
 fn query_body(table: &str, pk: &str) -> String {
@@ -605,6 +625,20 @@ async fn one_op(conn: &mut Conn, action: Action, rng: &mut Rng) -> Result<(), St
             match reply.body.len() > 2 {
                 true => Ok(()),
                 false => Err("GetItem found no item".into()),
+            }
+        }
+        Action::Select(keys, items) => {
+            let (pk, sk) = keys.key(rng.below(items));
+            let reply = send(
+                conn,
+                Op::ExecuteStatement,
+                select_body(keys.table(), &pk, &sk),
+            )
+            .await?;
+            // `{"Items":[]}` when nothing is found.
+            match reply.body.len() > 12 {
+                true => Ok(()),
+                false => Err("SELECT found no item".into()),
             }
         }
         Action::Query(keys, partitions) => {
