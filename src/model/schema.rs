@@ -242,6 +242,9 @@ pub struct TableMeta {
     /// When a 2017.11.29 global table was created (CreateGlobalTable).
     #[serde(default)]
     pub global_created: Option<f64>,
+    /// Vector indexes (SearchVectors), in the client's order.
+    #[serde(default)]
+    pub vector_indexes: Vec<super::vector::VectorIndexDef>,
 }
 
 /// A resource-based policy: the document exactly as given, and its revision id (the service's
@@ -353,6 +356,9 @@ impl TableMeta {
             .iter()
             .chain(self.lsis.iter())
             .find(|i| i.name == name)
+    }
+    pub fn vector_index(&self, name: &str) -> Option<&super::vector::VectorIndexDef> {
+        self.vector_indexes.iter().find(|v| v.name == name)
     }
     pub fn indexes(&self) -> impl Iterator<Item = &IndexDef> {
         self.gsis.iter().chain(self.lsis.iter())

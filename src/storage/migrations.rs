@@ -125,6 +125,30 @@ const MIGRATIONS: &[Migration] = &[
          CREATE INDEX item_versions_tombstones ON item_versions (at) WHERE deleted = 1;
          ALTER TABLE stream_records ADD COLUMN replicated INTEGER NOT NULL DEFAULT 0;",
     ),
+    // 7: vector indexes. One row per item and vector index (the vector as little-endian f32,
+    // the search partition's encoding, the inline filter attributes), written with the item; a
+    // NULL vector is a removal kept so in-memory copies catch up (`gen`: the table's write
+    // sequence of vector changes, `epoch`: bumped when rows are dropped wholesale).
+    Migration::Sql(
+        "CREATE TABLE vector_items (
+             table_id INTEGER NOT NULL,
+             index_name TEXT NOT NULL,
+             pk BLOB NOT NULL,
+             sk BLOB NOT NULL,
+             part BLOB NOT NULL,
+             filters BLOB NOT NULL,
+             vec BLOB,
+             size INTEGER NOT NULL,
+             gen INTEGER NOT NULL
+         );
+         CREATE UNIQUE INDEX vector_items_key ON vector_items (table_id, index_name, pk, sk);
+         CREATE INDEX vector_items_gen ON vector_items (table_id, index_name, gen);
+         CREATE TABLE vector_gens (
+             table_id INTEGER PRIMARY KEY,
+             gen INTEGER NOT NULL,
+             epoch INTEGER NOT NULL
+         );",
+    ),
 ];
 
 const INDEX_ITEMS_V2: &str = "CREATE TABLE index_items (

@@ -3,6 +3,7 @@
 //! Never imports `expr` or anything above `model`.
 
 mod migrations;
+pub mod vectors;
 
 use crate::error::{Error, Result};
 use crate::model::TableMeta;

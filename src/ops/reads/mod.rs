@@ -3,6 +3,7 @@
 //! ExclusiveStartKey validation, and running a page into the response shape.
 pub mod query;
 pub mod scan;
+pub mod search_vectors;
 use crate::engine::read::{Page, Read};
 use crate::engine::{decode_row, Engine};
 use crate::error::{Error, Result};

@@ -368,7 +368,12 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     check_key_schema(&table_elems, &defs_list, None)?;
     let lsi_list = input.list("LocalSecondaryIndexes");
     let gsi_list = input.list("GlobalSecondaryIndexes");
-    if lsi_list.is_none() && gsi_list.is_none() && table_elems.len() != defs_list.len() {
+    let vector_list = input.list("VectorIndexes");
+    if lsi_list.is_none()
+        && gsi_list.is_none()
+        && vector_list.is_none()
+        && table_elems.len() != defs_list.len()
+    {
         return Err(invalid("Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions"));
     }
     if defs_list
@@ -452,15 +457,32 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
             )));
         }
     }
-    // 4. With indexes, every definition must be some key's.
-    if !lsis.is_empty() || !gsis.is_empty() {
+    // Then the vector indexes (names unique over every index).
+    let mut vector_indexes = Vec::new();
+    if let Some(list) = vector_list {
+        let key_attrs: Vec<&str> = key
+            .attrs()
+            .chain(lsis.iter().chain(gsis.iter()).flat_map(|i| i.key.attrs()))
+            .map(|a| a.name.as_str())
+            .collect();
+        for v in list.iter().filter_map(Value::as_object).map(Input) {
+            let ix = super::vector_indexes::parse_vector_index(v, &defs_list, &key_attrs, &names)?;
+            names.push(ix.name.clone());
+            vector_indexes.push(ix);
+        }
+        super::vector_indexes::check_dimensions(&vector_indexes)?;
+    }
+    // 4. With indexes, every definition must be some key's (or a vector index's SearchSchema).
+    if !lsis.is_empty() || !gsis.is_empty() || !vector_indexes.is_empty() {
         let mut used: Vec<&str> = Vec::new();
         for a in key
             .attrs()
             .chain(lsis.iter().chain(gsis.iter()).flat_map(|i| i.key.attrs()))
+            .map(|a| a.name.as_str())
+            .chain(super::vector_indexes::defined_attributes(&vector_indexes))
         {
-            if !used.contains(&a.name.as_str()) {
-                used.push(&a.name);
+            if !used.contains(&a) {
+                used.push(a);
             }
         }
         if defs_list.iter().any(|(d, _)| !used.contains(&d.as_str())) {
@@ -537,6 +559,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         global_version: None,
         replicas: Vec::new(),
         global_created: None,
+        vector_indexes,
     };
     let meta = engine.create_table(meta)?;
     let view = TableView {

@@ -138,6 +138,12 @@ pub fn render_description(view: &TableView) -> Value {
             ),
         );
     }
+    if !meta.vector_indexes.is_empty() {
+        m.insert(
+            "VectorIndexes".into(),
+            super::vector_indexes::render(meta, view),
+        );
+    }
     if let Some(s) = &meta.stream {
         if s.enabled {
             m.insert(
