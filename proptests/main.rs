@@ -1,7 +1,7 @@
 //! Property tests. Key order: the storage encoding must order every pair of keys exactly as
 //! DynamoDB orders the values (numbers numerically, strings and binaries bytewise), including
 //! when SQLite itself sorts the encoded BLOBs. Expressions, paging, multi-attribute GSI keys,
-//! streams, and transactions and batches have their own files.
+//! streams, transactions and batches, and vector search have their own files.
 use awsim::codec::key::{encode_key_value, encode_number};
 use awsim::model::{AttributeValue, Number};
 mod expressions;
@@ -11,6 +11,7 @@ mod paging;
 mod partiql;
 mod streams;
 mod transactions;
+mod vectors;
 
 use proptest::prelude::*;
 use std::cmp::Ordering;

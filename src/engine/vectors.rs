@@ -8,7 +8,7 @@
 //! Scores, as the model documents them: COSINE `1 - cos(q, v)` (0 identical .. 2 opposite,
 //! smallest first; 1 when either vector is all zeros), EUCLIDEAN the distance (smallest first),
 //! DOT_PRODUCT the dot product (largest first). Products and sums run in f32 (eight partial sums
-//! per vector), the final formula in f64. Equal scores are ordered by the items' positions in a
+//! per vector), the final formula in f64 (all of it in f64 when an f32 sum overflows). Equal scores are ordered by the items' positions in a
 //! Scan of the table (its stored key order), so a search's answer never depends on write order.
 //!
 //! No JSON here; the wire's words for the errors come from the model's documentation (ops).
@@ -440,9 +440,10 @@ fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
-/// The score of `v` against `q` by the index's distance (`q_norm`: |q|, `v_norm`: |v|).
+/// The score of `v` against `q` by the index's distance (`q_norm`: |q|, `v_norm`: |v|). Sums run
+/// in f32; when one overflows (components near the f32 range), the score is taken again in f64.
 pub fn score(distance: Distance, q: &[f32], q_norm: f64, v: &[f32], v_norm: f64) -> f64 {
-    match distance {
+    let fast = match distance {
         Distance::DotProduct => dot(q, v) as f64,
         Distance::Euclidean => (squared_distance(q, v) as f64).sqrt(),
         Distance::Cosine => {
@@ -450,6 +451,29 @@ pub fn score(distance: Distance, q: &[f32], q_norm: f64, v: &[f32], v_norm: f64)
                 return 1.0;
             }
             (1.0 - dot(q, v) as f64 / (q_norm * v_norm)).clamp(0.0, 2.0)
+        }
+    };
+    if fast.is_finite() && q_norm.is_finite() && v_norm.is_finite() {
+        return fast;
+    }
+    let wide = |x: &[f32]| x.iter().map(|&a| a as f64).collect::<Vec<f64>>();
+    let (q, v) = (wide(q), wide(v));
+    let dot: f64 = q.iter().zip(&v).map(|(a, b)| a * b).sum();
+    match distance {
+        Distance::DotProduct => dot,
+        Distance::Euclidean => q
+            .iter()
+            .zip(&v)
+            .map(|(a, b)| (a - b) * (a - b))
+            .sum::<f64>()
+            .sqrt(),
+        Distance::Cosine => {
+            let n = |x: &[f64]| x.iter().map(|a| a * a).sum::<f64>().sqrt();
+            let (qn, vn) = (n(&q), n(&v));
+            if qn == 0.0 || vn == 0.0 {
+                return 1.0;
+            }
+            (1.0 - dot / (qn * vn)).clamp(0.0, 2.0)
         }
     }
 }
@@ -572,4 +596,37 @@ fn rank(s: &VectorSet, ix: &VectorIndexDef, search: &Search) -> (Vec<Candidate>,
         });
     }
     (heap.into_sorted_vec(), compared)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Components near the f32 limit overflow f32 sums: the score is still a number (a JSON
+    // answer cannot hold NaN or infinity), taken in f64.
+    #[test]
+    fn scores_stay_finite_near_the_f32_range() {
+        let big = [3.4e38f32, 0.0, 3.4e38];
+        let one = [1.0f32, 0.0, 1.0];
+        for d in [Distance::Cosine, Distance::Euclidean, Distance::DotProduct] {
+            let s = score(d, &one, norm(&one), &big, norm(&big));
+            assert!(s.is_finite(), "{d:?}: {s}");
+        }
+        let s = score(Distance::Cosine, &one, norm(&one), &big, norm(&big));
+        assert!(s.abs() < 1e-9, "same direction: {s}");
+    }
+
+    // The eight-lane sums agree with a plain sum on lengths around the lane width (the
+    // remainder path included).
+    #[test]
+    fn lane_sums_match_plain_sums() {
+        for len in [1usize, 7, 8, 9, 13, 16, 17] {
+            let a: Vec<f32> = (0..len).map(|i| (i as f32) - 3.0).collect();
+            let b: Vec<f32> = (0..len).map(|i| 2.0 - (i as f32) * 0.5).collect();
+            let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+            assert_eq!(dot(&a, &b), plain, "{len}");
+            let plain: f32 = a.iter().zip(&b).map(|(x, y)| (x - y) * (x - y)).sum();
+            assert_eq!(squared_distance(&a, &b), plain, "{len}");
+        }
+    }
 }
