@@ -343,14 +343,17 @@ impl VectorSet {
     }
 }
 
+/// One index's copy, shared by the searches that refresh and read it.
+type SharedSet = Arc<RwLock<VectorSet>>;
+
 /// The in-memory copies of every vector index searched so far, by (table id, index name).
 #[derive(Default)]
 pub struct VectorCache {
-    sets: Mutex<HashMap<(i64, String), Arc<RwLock<VectorSet>>>>,
+    sets: Mutex<HashMap<(i64, String), SharedSet>>,
 }
 
 impl VectorCache {
-    fn set(&self, table: i64, index: &str) -> Arc<RwLock<VectorSet>> {
+    fn set(&self, table: i64, index: &str) -> SharedSet {
         self.sets
             .lock()
             .unwrap_or_else(|p| p.into_inner())

@@ -129,11 +129,10 @@ pub fn run(engine: &crate::engine::Engine, scope: &Scope, input: Input) -> Resul
 /// The partition value (required when the SearchSchema has a HASH) and the inline filters'
 /// values of a SearchConditionExpression: equalities on top-level SearchSchema attributes,
 /// joined by AND.
-fn search_terms(
-    ix: &VectorIndexDef,
-    cond: Option<&Cond>,
-    exprs: &Exprs,
-) -> Result<(Option<AttributeValue>, Vec<(String, AttributeValue)>)> {
+/// A search's partition value and inline filter values.
+type Terms = (Option<AttributeValue>, Vec<(String, AttributeValue)>);
+
+fn search_terms(ix: &VectorIndexDef, cond: Option<&Cond>, exprs: &Exprs) -> Result<Terms> {
     let mut terms: Vec<(String, AttributeValue)> = Vec::new();
     if let Some(cond) = cond {
         let mut conds = Vec::new();
