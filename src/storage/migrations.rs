@@ -143,6 +143,7 @@ const MIGRATIONS: &[Migration] = &[
          );
          CREATE UNIQUE INDEX vector_items_key ON vector_items (table_id, index_name, pk, sk);
          CREATE INDEX vector_items_gen ON vector_items (table_id, index_name, gen);
+         CREATE INDEX vector_items_size ON vector_items (table_id, index_name, size);
          CREATE TABLE vector_gens (
              table_id INTEGER PRIMARY KEY,
              gen INTEGER NOT NULL,

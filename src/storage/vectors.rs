@@ -135,11 +135,12 @@ pub fn rows_since(
     Ok(())
 }
 
-/// Live count and size of one vector index (DescribeTable).
+/// Live count and size of one vector index (DescribeTable): a walk of `vector_items_size`, which
+/// covers the query (the vectors themselves are never read; a removal has size 0, an entry more).
 pub fn stats(conn: &Connection, table: i64, index: &str) -> Result<(i64, i64)> {
     Ok(conn
         .prepare_cached(
-            "SELECT count(*), coalesce(sum(size), 0) FROM vector_items WHERE table_id = ?1 AND index_name = ?2 AND vec IS NOT NULL",
+            "SELECT count(*), coalesce(sum(size), 0) FROM vector_items WHERE table_id = ?1 AND index_name = ?2 AND size > 0",
         )?
         .query_row(params![table, index], |r| Ok((r.get(0)?, r.get(1)?)))?)
 }
