@@ -540,7 +540,12 @@ impl Engine {
     }
 }
 
-/// The TopK of a copy for a search, best first, and how many vectors were compared.
+/// Below this many components (rows × dimensions) one thread scans the whole copy.
+const PARALLEL_COMPONENTS: usize = 4 << 20;
+
+/// The TopK of a copy for a search, best first, and how many vectors were compared. A large
+/// copy is cut into one slice of rows per core, each ranked on its own thread, the slices'
+/// TopKs merged by the same order (so the answer is the same whatever the cut).
 fn rank(s: &VectorSet, ix: &VectorIndexDef, search: &Search) -> (Vec<Candidate>, usize) {
     let part = match search.partition {
         Some(v) => match s.part_ids.get(&encode_key_value(v)) {
@@ -560,45 +565,102 @@ fn rank(s: &VectorSet, ix: &VectorIndexDef, search: &Search) -> (Vec<Candidate>,
                 .map(|i| (i, v))
         })
         .collect();
-    let q = search.vector;
-    let q_norm = norm(q);
-    let dims = s.dims;
-    let mut heap: BinaryHeap<Candidate> = BinaryHeap::with_capacity(search.top_k + 1);
-    let mut compared = 0;
-    for (i, v) in s.data.chunks_exact(dims.max(1)).enumerate() {
-        if part.is_some_and(|p| s.parts[i] != p) {
-            continue;
-        }
-        if !filters
-            .iter()
-            .all(|(f, want)| s.filters[i][*f].as_ref() == Some(*want))
-        {
-            continue;
-        }
-        compared += 1;
-        let sc = score(ix.distance, q, q_norm, v, s.norms[i]);
-        let rank = match ix.distance {
-            Distance::DotProduct => -sc,
-            _ => sc,
-        };
-        if heap.len() == search.top_k {
-            let worst = heap.peek().expect("a full heap");
-            let better = match rank.total_cmp(&worst.rank) {
-                std::cmp::Ordering::Less => true,
-                std::cmp::Ordering::Equal => s.keys[i] < worst.key,
-                std::cmp::Ordering::Greater => false,
-            };
-            if !better {
+    let rows = s.keys.len();
+    let threads = match rows * s.dims.max(1) >= PARALLEL_COMPONENTS {
+        true => std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8),
+        false => 1,
+    };
+    let ctx = RankCtx {
+        s,
+        ix,
+        q: search.vector,
+        q_norm: norm(search.vector),
+        part,
+        filters: &filters,
+        top_k: search.top_k,
+    };
+    if threads <= 1 {
+        let (heap, compared) = ctx.rank_rows(0..rows);
+        return (heap.into_sorted_vec(), compared);
+    }
+    let chunk = rows.div_ceil(threads);
+    let parts: Vec<(BinaryHeap<Candidate>, usize)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let ctx = &ctx;
+                let range = (t * chunk).min(rows)..((t + 1) * chunk).min(rows);
+                scope.spawn(move || ctx.rank_rows(range))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| (BinaryHeap::new(), 0)))
+            .collect()
+    });
+    let compared = parts.iter().map(|(_, c)| c).sum();
+    let mut all: Vec<Candidate> = parts.into_iter().flat_map(|(h, _)| h.into_vec()).collect();
+    all.sort();
+    all.truncate(search.top_k);
+    (all, compared)
+}
+
+/// What ranking a slice of a copy needs.
+struct RankCtx<'a> {
+    s: &'a VectorSet,
+    ix: &'a VectorIndexDef,
+    q: &'a [f32],
+    q_norm: f64,
+    part: Option<u32>,
+    filters: &'a [(usize, &'a AttributeValue)],
+    top_k: usize,
+}
+
+impl RankCtx<'_> {
+    /// The TopK of rows `range` (a heap, worst on top) and how many were compared.
+    fn rank_rows(&self, range: std::ops::Range<usize>) -> (BinaryHeap<Candidate>, usize) {
+        let (s, dims) = (self.s, self.s.dims.max(1));
+        let mut heap: BinaryHeap<Candidate> =
+            BinaryHeap::with_capacity(self.top_k.min(range.len()) + 1);
+        let mut compared = 0;
+        for i in range {
+            if self.part.is_some_and(|p| s.parts[i] != p) {
                 continue;
             }
-            heap.pop();
+            if !self
+                .filters
+                .iter()
+                .all(|(f, want)| s.filters[i][*f].as_ref() == Some(*want))
+            {
+                continue;
+            }
+            compared += 1;
+            let v = &s.data[i * dims..(i + 1) * dims];
+            let sc = score(self.ix.distance, self.q, self.q_norm, v, s.norms[i]);
+            let rank = match self.ix.distance {
+                Distance::DotProduct => -sc,
+                _ => sc,
+            };
+            if heap.len() == self.top_k {
+                let worst = heap.peek().expect("a full heap");
+                let better = match rank.total_cmp(&worst.rank) {
+                    std::cmp::Ordering::Less => true,
+                    std::cmp::Ordering::Equal => s.keys[i] < worst.key,
+                    std::cmp::Ordering::Greater => false,
+                };
+                if !better {
+                    continue;
+                }
+                heap.pop();
+            }
+            heap.push(Candidate {
+                rank,
+                key: s.keys[i].clone(),
+            });
         }
-        heap.push(Candidate {
-            rank,
-            key: s.keys[i].clone(),
-        });
+        (heap, compared)
     }
-    (heap.into_sorted_vec(), compared)
 }
 
 #[cfg(test)]
@@ -617,6 +679,78 @@ mod tests {
         }
         let s = score(Distance::Cosine, &one, norm(&one), &big, norm(&big));
         assert!(s.abs() < 1e-9, "same direction: {s}");
+    }
+
+    // A copy large enough to be ranked on several threads gives the answer one thread gives:
+    // the same items, scores and order, ties (many equal vectors) included.
+    #[test]
+    fn parallel_ranking_equals_one_thread() {
+        use crate::model::{KeyAttr, Projection};
+        let dims = 768;
+        let rows = PARALLEL_COMPONENTS / dims + 500;
+        let mut s = VectorSet {
+            dims,
+            ..VectorSet::default()
+        };
+        let mut x: u64 = 18;
+        for r in 0..rows {
+            for _ in 0..dims {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                // Few distinct values: many exact ties.
+                s.data.push(((x >> 61) as f32) - 3.0);
+            }
+            let v = &s.data[r * dims..];
+            s.norms.push(norm(&v[..dims]));
+            s.keys
+                .push((format!("{:08}", (r * 7919) % rows).into_bytes(), Vec::new()));
+            s.parts.push(0);
+            s.filters.push(Vec::new());
+        }
+        for distance in [Distance::Cosine, Distance::Euclidean, Distance::DotProduct] {
+            let ix = VectorIndexDef {
+                name: "v".into(),
+                attribute: "e".into(),
+                dimensions: dims,
+                distance,
+                partition: None::<KeyAttr>,
+                filters: Vec::new(),
+                search_schema: Vec::new(),
+                projection: Projection {
+                    ty: ProjectionType::KeysOnly,
+                    non_key_attributes: None,
+                },
+                status: "ACTIVE".into(),
+                backfilling: false,
+            };
+            let q: Vec<f32> = (0..dims).map(|i| (i % 5) as f32 - 2.0).collect();
+            let search = Search {
+                vector: &q,
+                partition: None,
+                filters: &[],
+                top_k: 25,
+            };
+            let (parallel, compared) = rank(&s, &ix, &search);
+            let ctx = RankCtx {
+                s: &s,
+                ix: &ix,
+                q: &q,
+                q_norm: norm(&q),
+                part: None,
+                filters: &[],
+                top_k: 25,
+            };
+            let (heap, one_compared) = ctx.rank_rows(0..rows);
+            let one = heap.into_sorted_vec();
+            assert_eq!(compared, one_compared);
+            let view = |c: &[Candidate]| {
+                c.iter()
+                    .map(|c| (c.rank, c.key.clone()))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(view(&parallel), view(&one), "{distance:?}");
+        }
     }
 
     // The eight-lane sums agree with a plain sum on lengths around the lane width (the
