@@ -45,21 +45,33 @@ fn start_or_fail(dir: &std::path::Path) -> (bool, String) {
     (status.success(), err)
 }
 
+/// A child killed when dropped, so a failing test leaves no server behind.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 // Two writers on one database would each believe they own it: the second is refused while the
 // first holds the directory's lock, and may start once the first is gone.
 #[test]
 fn a_second_awsim_on_the_same_data_dir_is_refused() {
     let dir = temp("lock");
-    let mut first = Command::new(env!("CARGO_BIN_EXE_awsim"))
-        .args(["--host", "127.0.0.1", "--port", "0", "--log-level", "error"])
-        .arg("--data-dir")
-        .arg(&dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut first = Reaped(
+        Command::new(env!("CARGO_BIN_EXE_awsim"))
+            .args(["--host", "127.0.0.1", "--port", "0", "--log-level", "error"])
+            .arg("--data-dir")
+            .arg(&dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let mut line = String::new();
-    BufReader::new(first.stdout.take().unwrap())
+    BufReader::new(first.0.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
     assert!(line.contains("listening"), "{line}");
@@ -69,8 +81,8 @@ fn a_second_awsim_on_the_same_data_dir_is_refused() {
         err.contains("another awsim is using the data directory"),
         "{err}"
     );
-    first.kill().unwrap();
-    first.wait().unwrap();
+    first.0.kill().unwrap();
+    first.0.wait().unwrap();
     let (ok, err) = start_or_fail(&dir);
     assert!(ok, "{err}");
     let _ = std::fs::remove_dir_all(&dir);
@@ -245,4 +257,140 @@ async fn a_full_disk_fails_writes_cleanly_and_recovers() {
     assert_eq!(status, 200, "{body}");
     server.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Serves an in-memory awsim with `front` on a free port; the returned sender stops it.
+async fn serve_front(
+    front: awsim::server::Front,
+) -> (std::net::SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    let engine =
+        std::sync::Arc::new(awsim::engine::Engine::open(&awsim::Config::in_memory()).unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(awsim::server::serve_with(listener, engine, front, async {
+        let _ = rx.await;
+    }));
+    (addr, stop)
+}
+
+/// Sends `request` on a fresh connection and reads until the server closes it (or `limit`
+/// passes: then the connection was left open, which the caller asserts against).
+async fn exchange(
+    addr: std::net::SocketAddr,
+    request: &[u8],
+    limit: std::time::Duration,
+) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(request).await.unwrap();
+    let mut out = Vec::new();
+    match tokio::time::timeout(limit, s.read_to_end(&mut out)).await {
+        Ok(_) => Some(String::from_utf8_lossy(&out).into_owned()),
+        Err(_) => None,
+    }
+}
+
+fn list_tables() -> Vec<u8> {
+    let body = "{}";
+    format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Type: application/x-amz-json-1.0\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+// A flood of connections cannot exhaust the server: past the limit a connection gets one 503
+// ThrottlingException (which the SDKs retry) and is closed, while the ones already open keep
+// working.
+#[tokio::test]
+async fn connections_past_the_limit_are_refused_with_503() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let front = awsim::server::Front {
+        max_connections: 2,
+        ..Default::default()
+    };
+    let (addr, _stop) = serve_front(front).await;
+    let long = std::time::Duration::from_secs(10);
+    // Two connections held open (each proven accepted by a keep-alive answer).
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let req = String::from_utf8(list_tables())
+            .unwrap()
+            .replace("Connection: close\r\n", "");
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = s.read(&mut buf).await.unwrap();
+        assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+        held.push((s, req));
+    }
+    let refused = exchange(addr, &list_tables(), long).await.expect("closed");
+    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+    assert!(
+        refused.contains(r#""__type":"com.amazon.coral.availability#ThrottlingException""#),
+        "{refused}"
+    );
+    assert!(
+        refused.to_ascii_lowercase().contains("connection: close"),
+        "{refused}"
+    );
+    // The held connections still serve.
+    for (s, req) in &mut held {
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = s.read(&mut buf).await.unwrap();
+        assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    }
+}
+
+// Slow clients (slowloris) cannot hold connections forever: a head or a body that does not
+// arrive within the read timeout loses its connection.
+#[tokio::test]
+async fn slow_heads_and_bodies_lose_their_connection() {
+    let front = awsim::server::Front {
+        read_timeout: std::time::Duration::from_millis(300),
+        ..Default::default()
+    };
+    let (addr, _stop) = serve_front(front).await;
+    let long = std::time::Duration::from_secs(10);
+    // A head that never finishes.
+    let head = b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\n";
+    let answer = exchange(addr, head, long).await;
+    assert!(answer.is_some(), "a partial head kept its connection");
+    // A body shorter than its Content-Length, never completed.
+    let body = b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: 100\r\n\r\n{\"Lim";
+    let answer = exchange(addr, body, long)
+        .await
+        .expect("a partial body kept its connection");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    // A prompt request is unaffected.
+    let ok = exchange(addr, &list_tables(), long).await.unwrap();
+    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+}
+
+// The engine's queue is bounded: a request that finds it full is refused at once with a
+// retryable 503 rather than waiting behind an unbounded backlog; health checks still answer.
+#[tokio::test]
+async fn a_full_engine_queue_refuses_with_503() {
+    let front = awsim::server::Front {
+        engine_queue: std::sync::Arc::new(tokio::sync::Semaphore::new(0)),
+        ..Default::default()
+    };
+    let (addr, _stop) = serve_front(front).await;
+    let long = std::time::Duration::from_secs(10);
+    let answer = exchange(addr, &list_tables(), long).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(
+        answer.contains(r#""__type":"com.amazon.coral.availability#ThrottlingException""#),
+        "{answer}"
+    );
+    let health = exchange(
+        addr,
+        b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        long,
+    )
+    .await
+    .unwrap();
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
 }

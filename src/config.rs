@@ -15,6 +15,10 @@ pub struct Config {
     /// `--max-db-size`: the database may not grow past this many bytes; writes beyond fail as
     /// on a full disk (InternalServerError, nothing written) while reads go on.
     pub max_db_bytes: Option<u64>,
+    /// `--max-connections`: open connections beyond this are answered 503 and closed.
+    pub max_connections: usize,
+    /// `--read-timeout`: a request's head, and then its body, must arrive within this.
+    pub read_timeout: std::time::Duration,
 }
 
 impl Config {
@@ -28,6 +32,8 @@ impl Config {
             log_level: "warn".into(),
             credentials: None,
             max_db_bytes: None,
+            max_connections: crate::server::DEFAULT_MAX_CONNECTIONS,
+            read_timeout: crate::server::DEFAULT_READ_TIMEOUT,
         }
     }
 }

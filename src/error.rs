@@ -48,6 +48,8 @@ pub enum ErrorKind {
     InvalidSignature,
     /// Strict authentication: an Authorization header without its parts or date.
     IncompleteSignature,
+    /// awsim is overloaded (too many connections, or its engine queue is full): 503, retryable.
+    Throttling,
     /// A real fault on our side: logged, rendered as 500.
     Internal,
 }
@@ -145,6 +147,7 @@ impl ErrorKind {
             ErrorKind::IncompleteSignature => {
                 ("com.amazon.coral.service#IncompleteSignatureException", 400)
             }
+            ErrorKind::Throttling => ("com.amazon.coral.availability#ThrottlingException", 503),
             ErrorKind::Internal => ("com.amazonaws.dynamodb.v20120810#InternalServerError", 500),
         }
     }

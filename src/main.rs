@@ -35,6 +35,13 @@ struct Args {
     /// Cap the database at this many MiB: writes past it fail as on a full disk, reads go on.
     #[arg(long, env = "AWSIM_MAX_DB_SIZE")]
     max_db_size: Option<u64>,
+    /// Open connections beyond this are answered 503 ThrottlingException and closed.
+    #[arg(long, env = "AWSIM_MAX_CONNECTIONS", default_value_t = awsim::server::DEFAULT_MAX_CONNECTIONS)]
+    max_connections: usize,
+    /// Seconds a client may take to send a request's head, and then its body, before its
+    /// connection is closed.
+    #[arg(long, env = "AWSIM_READ_TIMEOUT", default_value_t = awsim::server::DEFAULT_READ_TIMEOUT.as_secs())]
+    read_timeout: u64,
 }
 
 /// The credentials strict mode accepts, from `--credentials` or the AWS_* pair.
@@ -104,6 +111,8 @@ async fn serve() -> std::process::ExitCode {
     let config = Config {
         credentials,
         max_db_bytes: args.max_db_size.map(|mib| mib * 1024 * 1024),
+        max_connections: args.max_connections.max(1),
+        read_timeout: std::time::Duration::from_secs(args.read_timeout.max(1)),
         host: args.host,
         port: args.port,
         data_dir: args.data_dir,

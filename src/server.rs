@@ -46,6 +46,9 @@ pub async fn run_ready(
     let replicator = tokio::spawn(replicate(engine.clone()));
     let front = Front {
         credentials: config.credentials.clone().map(Arc::new),
+        max_connections: config.max_connections,
+        read_timeout: config.read_timeout,
+        ..Front::default()
     };
     serve_with(listener, engine.clone(), front, shutdown).await;
     sweeper.abort();
@@ -56,11 +59,36 @@ pub async fn run_ready(
 }
 
 /// What the front door needs besides the engine.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Front {
     /// `--auth strict`: the keys requests must be signed with (None: signatures not checked).
     pub credentials: Option<Arc<Credentials>>,
+    /// Open connections beyond this are answered 503 and closed at once.
+    pub max_connections: usize,
+    /// API calls waiting for or running on the engine beyond this are refused with 503
+    /// ThrottlingException instead of queueing without bound.
+    pub engine_queue: Arc<tokio::sync::Semaphore>,
+    /// A request head (request line and headers) must arrive within this; a body too.
+    pub read_timeout: std::time::Duration,
 }
+
+impl Default for Front {
+    fn default() -> Front {
+        Front {
+            credentials: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            engine_queue: Arc::new(tokio::sync::Semaphore::new(DEFAULT_ENGINE_QUEUE)),
+            read_timeout: DEFAULT_READ_TIMEOUT,
+        }
+    }
+}
+
+/// Enough for a large test suite's connection pools (and 10,000 idle keep-alive connections).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 16_384;
+/// Requests in the engine's queue, running or waiting for a blocking thread.
+pub const DEFAULT_ENGINE_QUEUE: usize = 4_096;
+/// Slow clients (slowloris) give up their connection after this.
+pub const DEFAULT_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The accept loop over an already-open engine, permissive (signatures not checked).
 pub async fn serve(listener: TcpListener, engine: Arc<Engine>, shutdown: impl Future<Output = ()>) {
@@ -78,9 +106,13 @@ pub async fn serve_with(
     let mut builder = hyper::server::conn::http1::Builder::new();
     // An over-long head is refused by hyper itself with 431 (the connection then closes: its
     // stream cannot be resynchronised).
+    // A head that does not arrive in time closes the connection (hyper answers 408 if it can).
     builder
         .keep_alive(true)
-        .max_header_size(http::MAX_HEAD_BYTES);
+        .max_header_size(http::MAX_HEAD_BYTES)
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(front.read_timeout);
+    let connections = Arc::new(tokio::sync::Semaphore::new(front.max_connections));
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -93,6 +125,12 @@ pub async fn serve_with(
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                // Over the connection limit: one 503 and the connection is closed, so a flood
+                // of connections cannot exhaust the server.
+                let Ok(permit) = connections.clone().try_acquire_owned() else {
+                    tokio::spawn(refuse_connection(stream));
+                    continue;
+                };
                 let engine = engine.clone();
                 // The health answer names the host the client used; without a Host header
                 // (HTTP/1.0), the address it connected to.
@@ -109,6 +147,7 @@ pub async fn serve_with(
                     if let Err(e) = conn.await {
                         tracing::debug!("connection ended: {e}");
                     }
+                    drop(permit);
                 });
             }
             _ = &mut shutdown => break,
@@ -116,6 +155,24 @@ pub async fn serve_with(
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// The answer to a connection over the limit: a 503 ThrottlingException, then close.
+async fn refuse_connection(mut stream: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    let r = protocol::render(Err(crate::error::Error::new(
+        crate::error::ErrorKind::Throttling,
+        "Rate of requests exceeds the allowed throughput.",
+    )));
+    let head = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\nx-amzn-requestid: {}\r\nx-amz-crc32: {}\r\nconnection: close\r\n\r\n",
+        r.body.len(),
+        r.request_id,
+        r.crc32
+    );
+    let _ = stream.write_all(head.as_bytes()).await;
+    let _ = stream.write_all(&r.body).await;
+    let _ = stream.shutdown().await;
 }
 
 /// Background upkeep, once a second: TTL deletions (bounded batches, each its own short write
@@ -268,10 +325,16 @@ async fn api(engine: Arc<Engine>, front: &Front, req: Request<Incoming>) -> Resp
         // Not reading the body means the connection cannot carry another request.
         return closing(to_http(too_large(), None));
     }
-    let raw = match Limited::new(req.into_body(), protocol::MAX_BODY_BYTES)
-        .collect()
-        .await
-    {
+    let collected = tokio::time::timeout(
+        front.read_timeout,
+        Limited::new(req.into_body(), protocol::MAX_BODY_BYTES).collect(),
+    )
+    .await;
+    let Ok(collected) = collected else {
+        // A body that trickles in slower than the timeout: the connection is given up.
+        return closing(plain(StatusCode::REQUEST_TIMEOUT, "Request Timeout".into()));
+    };
+    let raw = match collected {
         Ok(b) => b.to_bytes(),
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
             return closing(to_http(too_large(), None));
@@ -301,6 +364,14 @@ async fn api(engine: Arc<Engine>, front: &Front, req: Request<Incoming>) -> Resp
     if protocol::query::is_query(headers.target.as_deref(), content_type.as_deref()) {
         return to_http(crate::dispatch::handle_query(&headers, &body), None);
     }
+    // The engine's queue is bounded: beyond it, a retryable refusal rather than a backlog.
+    let Ok(_queued) = front.engine_queue.clone().try_acquire_owned() else {
+        let r = protocol::render(Err(crate::error::Error::new(
+            crate::error::ErrorKind::Throttling,
+            "Rate of requests exceeds the allowed throughput.",
+        )));
+        return to_http(r, None);
+    };
     let mut r = crate::dispatch::handle(engine, headers, body).await;
     let coding = http::compress(&mut r, accept);
     to_http(r, coding)

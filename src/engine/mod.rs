@@ -195,10 +195,28 @@ impl Engine {
         })
     }
 
+    /// Runs `f` in a write transaction over a copy of the table catalogue, which replaces the
+    /// catalogue only once the transaction has committed: a commit that fails (a full disk)
+    /// leaves the catalogue as the disk is, and no reader sees a table change that a crash
+    /// before the commit would take back. The catalogue stays locked until then, so table
+    /// changes apply one at a time.
+    fn write_catalogue<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction, &mut HashMap<TableKey, Arc<TableMeta>>) -> Result<T>,
+    ) -> Result<T> {
+        let (mut guard, tables, out) = self.store.write(|tx| {
+            let guard = self.tables.write().unwrap_or_else(|p| p.into_inner());
+            let mut tables = (*guard).clone();
+            let out = f(tx, &mut tables)?;
+            Ok((guard, tables, out))
+        })?;
+        *guard = tables;
+        Ok(out)
+    }
+
     /// Creates a table; `meta.id` is assigned here.
     pub fn create_table(&self, mut meta: TableMeta) -> Result<Arc<TableMeta>> {
-        self.store.write(|tx| {
-            let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
+        self.write_catalogue(|tx, tables| {
             let k = (meta.account.clone(), meta.region.clone(), meta.name.clone());
             if tables.contains_key(&k) {
                 return Err(Error::new(
@@ -224,13 +242,12 @@ impl Engine {
         let meta = self.table(scope, name)?;
         check(&meta)?;
         let view = self.view(meta.clone())?;
-        self.store.write(|tx| {
-            let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
+        self.write_catalogue(|tx, tables| {
             let Some(current) = tables.remove(&key(scope, name)) else {
                 return Err(Error::table_not_found());
             };
             // A replica of a global table leaves its group (the others stop replicating to it).
-            replication::leave_group(tx, &mut tables, &current)?;
+            replication::leave_group(tx, tables, &current)?;
             // The stream stays readable until its retention ends.
             if let Some(stream) = meta.stream.as_ref().filter(|s| s.enabled && s.id > 0) {
                 storage::disable_stream(tx, stream.id, self.now())?;
@@ -250,8 +267,7 @@ impl Engine {
         name: &str,
         change: impl FnOnce(&mut TableMeta) -> Result<()>,
     ) -> Result<Arc<TableMeta>> {
-        self.store.write(|tx| {
-            let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
+        self.write_catalogue(|tx, tables| {
             let k = key(scope, name);
             let old = tables.get(&k).cloned().ok_or_else(Error::table_not_found)?;
             let mut meta = (*old).clone();
