@@ -362,7 +362,9 @@ mod tests {
     fn migration_2_rewrites_keys_of_an_existing_data_dir() {
         reopened_after_downgrade(
             "v1",
-            "DROP TABLE replication_queue;
+            "DROP TABLE vector_items;
+             DROP TABLE vector_gens;
+             DROP TABLE replication_queue;
              DROP TABLE item_versions;
              DROP TABLE transact_tokens;
              DROP TABLE streams;
@@ -388,7 +390,9 @@ mod tests {
     fn migration_5_rehashes_keys_of_an_existing_data_dir() {
         reopened_after_downgrade(
             "v4",
-            "DROP TABLE replication_queue;
+            "DROP TABLE vector_items;
+             DROP TABLE vector_gens;
+             DROP TABLE replication_queue;
              DROP TABLE item_versions;
              ALTER TABLE stream_records DROP COLUMN replicated;
              UPDATE items SET pk = zeroblob(20) || substr(pk, 17);

@@ -391,13 +391,13 @@ pub async fn load_vectors(
             let mut conn = Conn::new(addr);
             let mut rng = Rng::new();
             loop {
-                let from = next.fetch_add(BATCH as u64, Ordering::Relaxed);
+                let from = next.fetch_add(BATCH, Ordering::Relaxed);
                 if from >= end {
                     return Ok::<(), String>(());
                 }
-                let to = (from + BATCH as u64).min(end);
+                let to = (from + BATCH).min(end);
                 let items: Vec<String> = (from..to).map(|n| vector_item(&mut rng, n)).collect();
-                batch_write(&mut conn, batch_body(VECTOR_TABLE, items.into_iter())).await?;
+                batch_write(&mut conn, batch_body(VECTOR_TABLE, items)).await?;
             }
         });
     }
