@@ -119,6 +119,7 @@ pub fn run(
         (Service::DynamoDb, "GetItem") => return items::get_item::run(e, s, i),
         (Service::DynamoDb, "Query") => return reads::query::run(e, s, i),
         (Service::DynamoDb, "Scan") => return reads::scan::run(e, s, i),
+        (Service::DynamoDb, "SearchVectors") => reads::search_vectors::run(e, s, i),
         (Service::DynamoDb, "ExecuteStatement") => return partiql::execute_statement::run(e, s, i),
         (Service::DynamoDb, "CreateTable") => tables::create_table::run(e, s, i),
         (Service::DynamoDb, "DescribeTable") => tables::describe_table::run(e, s, i),

@@ -237,7 +237,8 @@ impl Engine {
 /// Writes one restored item with its index rows and TTL expiry. Items whose index key has the
 /// wrong type are left out of that index, as a backfill leaves them.
 pub(super) fn restore_row(tx: &Transaction, meta: &TableMeta, row: RangeRow) -> Result<()> {
-    let needs_item = meta.indexes().next().is_some() || meta.ttl.is_some();
+    let needs_item =
+        meta.indexes().next().is_some() || meta.ttl.is_some() || !meta.vector_indexes.is_empty();
     let item = if needs_item {
         Some(decode_row(&row.item)?)
     } else {
@@ -256,6 +257,15 @@ pub(super) fn restore_row(tx: &Transaction, meta: &TableMeta, row: RangeRow) -> 
             if let Ok(Some(ik)) = keys::index_key(&meta.key, ix, &item) {
                 super::add_index_row(tx, meta, ix, &key, &ik, &item)?;
             }
+        }
+        if !meta.vector_indexes.is_empty() {
+            // As a backfill: an item whose attributes do not fit an index is left out of it.
+            let entries: Vec<_> = meta
+                .vector_indexes
+                .iter()
+                .map(|ix| super::vectors::entry(meta, ix, &item).ok().flatten())
+                .collect();
+            super::vectors::write(tx, meta, &key, &entries)?;
         }
     }
     Ok(())

@@ -12,6 +12,7 @@ pub mod replication;
 pub mod streams;
 pub mod transact;
 pub mod ttl;
+pub mod vectors;
 
 use crate::codec::item as codec;
 use crate::error::{Error, ErrorKind, Result};
@@ -61,6 +62,8 @@ pub struct Engine {
     stopping: AtomicBool,
     /// "S3", where exports go and imports come from.
     pub objects: crate::objects::Objects,
+    /// In-memory copies of vector indexes for SearchVectors (SQLite holds the truth).
+    vectors: vectors::VectorCache,
 }
 
 /// DescribeTable's live numbers.
@@ -88,6 +91,8 @@ impl Engine {
         if let Some(bytes) = config.max_db_bytes {
             store.limit_size(bytes)?;
         }
+        // Vector removals are kept only for in-memory copies; none exists yet.
+        store.write(storage::vectors::purge_removed)?;
         let metas = store.read(storage::load_tables)?;
         let tables: HashMap<TableKey, Arc<TableMeta>> = metas
             .into_iter()
@@ -111,6 +116,7 @@ impl Engine {
             jobs_ready: tokio::sync::Notify::new(),
             stopping: AtomicBool::new(false),
             objects,
+            vectors: vectors::VectorCache::default(),
         })
     }
 
@@ -204,6 +210,16 @@ impl Engine {
                     storage::index_stats(conn, meta.id, &ix.name)?,
                 );
             }
+            for ix in &meta.vector_indexes {
+                let (item_count, size_bytes) = storage::vectors::stats(conn, meta.id, &ix.name)?;
+                index_stats.insert(
+                    ix.name.clone(),
+                    TableStats {
+                        item_count,
+                        size_bytes,
+                    },
+                );
+            }
             Ok(TableView {
                 meta: meta.clone(),
                 stats,
@@ -278,8 +294,10 @@ impl Engine {
             if let Some(stream) = meta.stream.as_ref().filter(|s| s.enabled && s.id > 0) {
                 storage::disable_stream(tx, stream.id, self.now())?;
             }
+            storage::vectors::forget_table(tx, meta.id)?;
             storage::delete_table(tx, meta.id)
         })?;
+        self.vectors.forget(meta.id, None);
         Ok(view)
     }
 
@@ -307,6 +325,24 @@ impl Engine {
                 .collect();
             if !added.is_empty() {
                 backfill(tx, &meta, &added)?;
+            }
+            // Vector indexes likewise.
+            for gone in old
+                .vector_indexes
+                .iter()
+                .filter(|v| meta.vector_index(&v.name).is_none())
+            {
+                storage::vectors::drop_rows(tx, meta.id, Some(&gone.name))?;
+                self.vectors.forget(meta.id, Some(&gone.name));
+            }
+            let added: Vec<crate::model::VectorIndexDef> = meta
+                .vector_indexes
+                .iter()
+                .filter(|v| old.vector_index(&v.name).is_none())
+                .cloned()
+                .collect();
+            if !added.is_empty() {
+                vectors::backfill(tx, &meta, &added)?;
             }
             streams::sync(tx, Some(&old), &mut meta, self.now())?;
             if old.ttl != meta.ttl {
@@ -344,6 +380,7 @@ impl Engine {
                 || meta.is_replicated()
                 || meta.pitr.is_some();
             if !per_item {
+                storage::vectors::drop_rows(tx, meta.id, None)?;
                 return storage::truncate_items(tx, meta.id);
             }
             let mut keys = Vec::new();
@@ -482,6 +519,8 @@ struct Prepared<'m> {
     size: usize,
     bytes: Vec<u8>,
     index_keys: Vec<(&'m IndexDef, IndexKey)>,
+    /// The item's entry in each vector index of the table (None: not in it).
+    vectors: Vec<Option<vectors::Entry>>,
     item: Item,
 }
 
@@ -499,12 +538,14 @@ impl<'m> Prepared<'m> {
                 index_keys.push((ix, ik));
             }
         }
+        let vectors = vectors::entries(meta, &item)?;
         Ok(Prepared {
             meta,
             key,
             size,
             bytes: codec::encode_item(&item),
             index_keys,
+            vectors,
             item,
         })
     }
@@ -541,6 +582,9 @@ fn write_prepared(
     for (ix, ik) in &p.index_keys {
         add_index_row(tx, meta, ix, &p.key, ik, &p.item)?;
     }
+    if !meta.vector_indexes.is_empty() {
+        vectors::write(tx, meta, &p.key, &p.vectors)?;
+    }
     if origin != Origin::Replication {
         replication::record(tx, meta, &p.key, Some(&p.bytes), now)?;
     }
@@ -559,6 +603,9 @@ fn remove_item(
 ) -> Result<()> {
     let (item, size) = current;
     remove_index_rows(tx, meta, key, item)?;
+    if !meta.vector_indexes.is_empty() {
+        vectors::remove(tx, meta, key)?;
+    }
     storage::delete_item(tx, meta.id, &key.pk, &key.sk, *size)?;
     if meta.pitr.is_some() {
         let old = codec::encode_item(item);

@@ -46,16 +46,47 @@ impl KeyType {
     }
 }
 
-/// A partition key and an optional sort key.
+/// A partition key and an optional sort key. A global secondary index may have a multi-attribute
+/// key (up to four partition and four sort key attributes): `hash` and `range` are then the first
+/// of each, `more_hash` and `more_range` the others in KeySchema order; tables and LSIs never
+/// have them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KeySchema {
     pub hash: KeyAttr,
     pub range: Option<KeyAttr>,
+    /// The 2nd..4th partition key attributes of a multi-attribute GSI key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_hash: Vec<KeyAttr>,
+    /// The 2nd..4th sort key attributes of a multi-attribute GSI key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_range: Vec<KeyAttr>,
 }
 
 impl KeySchema {
+    /// A one- or two-attribute key.
+    pub fn new(hash: KeyAttr, range: Option<KeyAttr>) -> KeySchema {
+        KeySchema {
+            hash,
+            range,
+            more_hash: Vec::new(),
+            more_range: Vec::new(),
+        }
+    }
+    /// Every key attribute in KeySchema order: the partition key attributes, then the sort key's.
     pub fn attrs(&self) -> impl Iterator<Item = &KeyAttr> {
-        std::iter::once(&self.hash).chain(self.range.as_ref())
+        self.hash_attrs().chain(self.range_attrs())
+    }
+    /// The partition key attributes, in order.
+    pub fn hash_attrs(&self) -> impl Iterator<Item = &KeyAttr> {
+        std::iter::once(&self.hash).chain(self.more_hash.iter())
+    }
+    /// The sort key attributes, in order (none for a hash-only key).
+    pub fn range_attrs(&self) -> impl Iterator<Item = &KeyAttr> {
+        self.range.iter().chain(self.more_range.iter())
+    }
+    /// Whether the partition or the sort key has more than one attribute.
+    pub fn is_multi(&self) -> bool {
+        !self.more_hash.is_empty() || !self.more_range.is_empty()
     }
     pub fn contains(&self, name: &str) -> bool {
         self.attrs().any(|a| a.name == name)
@@ -217,6 +248,9 @@ pub struct TableMeta {
     /// When a 2017.11.29 global table was created (CreateGlobalTable).
     #[serde(default)]
     pub global_created: Option<f64>,
+    /// Vector indexes (SearchVectors), in the client's order.
+    #[serde(default)]
+    pub vector_indexes: Vec<super::vector::VectorIndexDef>,
 }
 
 /// A resource-based policy: the document exactly as given, and its revision id (the service's
@@ -328,6 +362,9 @@ impl TableMeta {
             .iter()
             .chain(self.lsis.iter())
             .find(|i| i.name == name)
+    }
+    pub fn vector_index(&self, name: &str) -> Option<&super::vector::VectorIndexDef> {
+        self.vector_indexes.iter().find(|v| v.name == name)
     }
     pub fn indexes(&self) -> impl Iterator<Item = &IndexDef> {
         self.gsis.iter().chain(self.lsis.iter())

@@ -197,6 +197,31 @@ const MIGRATIONS: &[Migration] = &[
          failure_message TEXT
      );",
     ),
+    // 8: vector indexes. One row per item and vector index (the vector as little-endian f32,
+    // the search partition's encoding, the inline filter attributes), written with the item; a
+    // NULL vector is a removal kept so in-memory copies catch up (`gen`: the table's write
+    // sequence of vector changes, `epoch`: bumped when rows are dropped wholesale).
+    Migration::Sql(
+        "CREATE TABLE vector_items (
+             table_id INTEGER NOT NULL,
+             index_name TEXT NOT NULL,
+             pk BLOB NOT NULL,
+             sk BLOB NOT NULL,
+             part BLOB NOT NULL,
+             filters BLOB NOT NULL,
+             vec BLOB,
+             size INTEGER NOT NULL,
+             gen INTEGER NOT NULL
+         );
+         CREATE UNIQUE INDEX vector_items_key ON vector_items (table_id, index_name, pk, sk);
+         CREATE INDEX vector_items_gen ON vector_items (table_id, index_name, gen);
+         CREATE INDEX vector_items_size ON vector_items (table_id, index_name, size);
+         CREATE TABLE vector_gens (
+             table_id INTEGER PRIMARY KEY,
+             gen INTEGER NOT NULL,
+             epoch INTEGER NOT NULL
+         );",
+    ),
 ];
 
 const INDEX_ITEMS_V2: &str = "CREATE TABLE index_items (
@@ -409,7 +434,9 @@ mod tests {
     fn migration_2_rewrites_keys_of_an_existing_data_dir() {
         reopened_after_downgrade(
             "v1",
-            "DROP TABLE backups;
+            "DROP TABLE vector_items;
+             DROP TABLE vector_gens;
+             DROP TABLE backups;
              DROP TABLE backup_items;
              DROP TABLE pitr_log;
              DROP TABLE exports;
@@ -441,7 +468,9 @@ mod tests {
     fn migration_5_rehashes_keys_of_an_existing_data_dir() {
         reopened_after_downgrade(
             "v4",
-            "DROP TABLE backups;
+            "DROP TABLE vector_items;
+             DROP TABLE vector_gens;
+             DROP TABLE backups;
              DROP TABLE backup_items;
              DROP TABLE pitr_log;
              DROP TABLE exports;

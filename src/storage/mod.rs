@@ -6,6 +6,7 @@ mod backups;
 mod exports;
 mod imports;
 mod migrations;
+pub mod vectors;
 
 pub use backups::*;
 pub use exports::*;
@@ -1042,7 +1043,9 @@ mod tests {
     }
 
     // Every read must be a walk along the primary key: a SEARCH bounded by the partition and the
-    // range, never a SCAN of the whole SQLite table, never a sort into a temporary B-tree.
+    // range, never a SCAN of the whole SQLite table, never a sort into a temporary B-tree. (A
+    // multi-attribute GSI key is one tuple-encoded `ipk` and `isk` (`codec::key`): its Query is
+    // the first case here, whatever its prefix shape.)
     #[test]
     fn query_and_scan_walk_the_primary_key() {
         let (p, lo, hi) = (&b"p"[..], &b"a"[..], &b"z"[..]);

@@ -238,6 +238,28 @@ pub fn restored_meta(
         }),
         None => source.sse.clone(),
     };
+    // Vector indexes: the override's, or the source's (the restore fills them from the items).
+    let vector_indexes = match input.list("VectorIndexOverride") {
+        Some(list) => {
+            let key_attrs: Vec<&str> = source
+                .key
+                .attrs()
+                .chain(lsis.iter().chain(gsis.iter()).flat_map(|i| i.key.attrs()))
+                .map(|a| a.name.as_str())
+                .collect();
+            let mut taken: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+            let mut out = Vec::new();
+            for v in list.iter().filter_map(Value::as_object).map(Input) {
+                let ix = crate::ops::tables::vector_indexes::parse_vector_index(
+                    v, defs, &key_attrs, &taken,
+                )?;
+                taken.push(ix.name.clone());
+                out.push(ix);
+            }
+            out
+        }
+        None => source.vector_indexes.clone(),
+    };
     let now = engine.now();
     Ok(TableMeta {
         id: 0,
@@ -252,6 +274,7 @@ pub fn restored_meta(
         last_update_to_pay_per_request: (billing == BillingMode::PayPerRequest).then_some(now),
         gsis,
         lsis,
+        vector_indexes,
         stream: None,
         ttl: None,
         sse,

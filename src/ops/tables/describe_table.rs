@@ -19,10 +19,11 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
 }
 
 pub fn render_key_schema(k: &KeySchema) -> Value {
+    let hash = k.hash_attrs().map(|a| (a, "HASH"));
+    let range = k.range_attrs().map(|a| (a, "RANGE"));
     Value::Array(
-        k.attrs()
-            .enumerate()
-            .map(|(i, a)| json!({"AttributeName": a.name, "KeyType": if i == 0 { "HASH" } else { "RANGE" }}))
+        hash.chain(range)
+            .map(|(a, ty)| json!({"AttributeName": a.name, "KeyType": ty}))
             .collect(),
     )
 }
@@ -135,6 +136,12 @@ pub fn render_description(view: &TableView) -> Value {
                     .map(|i| render_index(meta, i, view))
                     .collect(),
             ),
+        );
+    }
+    if !meta.vector_indexes.is_empty() {
+        m.insert(
+            "VectorIndexes".into(),
+            super::vector_indexes::render(meta, view),
         );
     }
     if let Some(s) = &meta.stream {
