@@ -425,3 +425,89 @@ async fn work_queued_before_a_restart_finishes_after_it() {
     server.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// One call over the wire with a JSON body (for shapes the test builds as JSON).
+async fn raw(server: &support::Server, op: &str, body: serde_json::Value) -> serde_json::Value {
+    let r = reqwest::Client::new()
+        .post(format!("http://{}", server.addr))
+        .header("X-Amz-Target", format!("DynamoDB_20120810.{op}"))
+        .header("Content-Type", "application/x-amz-json-1.0")
+        .header(
+            "Authorization",
+            "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let out: serde_json::Value = r.json().await.unwrap();
+    assert!(status.is_success(), "{op}: {out}");
+    out
+}
+
+// A restored table keeps its vector indexes (the source's, or VectorIndexOverride's) and fills
+// them from the restored items: the same search finds the same items with the same scores.
+#[tokio::test]
+async fn a_restore_keeps_and_fills_vector_indexes() {
+    use serde_json::json;
+    let server = start(None).await;
+    let db = server.dynamodb();
+    let index = json!({"IndexName": "vec", "VectorAttribute": {"AttributeName": "emb"},
+        "Dimensions": 3, "DistanceFunction": "EUCLIDEAN", "Projection": {"ProjectionType": "KEYS_ONLY"}});
+    raw(
+        &server,
+        "CreateTable",
+        json!({"TableName": "docs", "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}], "VectorIndexes": [index]}),
+    )
+    .await;
+    for (k, v) in [
+        ("a", [0, 0, 1]),
+        ("b", [0, 1, 0]),
+        ("c", [5, 5, 5]),
+        ("d", [0, 1, 1]),
+    ] {
+        let emb: Vec<_> = v.iter().map(|x| json!({"N": x.to_string()})).collect();
+        raw(
+            &server,
+            "PutItem",
+            json!({"TableName": "docs",
+            "Item": {"pk": {"S": k}, "emb": {"L": emb}}}),
+        )
+        .await;
+    }
+    let search = |table: &str| {
+        json!({"TableName": table, "IndexName": "vec", "TopK": 3,
+        "SearchVector": [{"N": "0"}, {"N": "1"}, {"N": "1"}]})
+    };
+    let before = raw(&server, "SearchVectors", search("docs")).await["SearchResults"].clone();
+    assert_eq!(before.as_array().unwrap().len(), 3, "{before}");
+    let arn = db
+        .create_backup()
+        .table_name("docs")
+        .backup_name("docs-backup")
+        .send()
+        .await
+        .unwrap()
+        .backup_details
+        .unwrap()
+        .backup_arn;
+    wait_available(&db, &arn).await;
+    db.restore_table_from_backup()
+        .backup_arn(&arn)
+        .target_table_name("docs2")
+        .send()
+        .await
+        .unwrap();
+    wait_active(&db, "docs2").await;
+    let after = raw(&server, "SearchVectors", search("docs2")).await["SearchResults"].clone();
+    assert_eq!(after, before);
+    let described = raw(&server, "DescribeTable", json!({"TableName": "docs2"})).await;
+    assert_eq!(
+        described["Table"]["VectorIndexes"][0]["IndexName"], "vec",
+        "{described}"
+    );
+    server.shutdown().await;
+}
