@@ -550,9 +550,9 @@ async fn admin(engine: Arc<Engine>, req: Request<Incoming>) -> Response<Full<Byt
                 serde_json::json!({"error": "expected {\"advance_seconds\": <non-negative number>}"}),
             );
         };
-        engine.clock.advance(seconds);
         let sweeping = engine.clone();
         deleted = tokio::task::spawn_blocking(move || {
+            sweeping.advance_clock(seconds)?;
             sweeping.purge_pitr()?;
             sweeping.sweep_ttl()
         })

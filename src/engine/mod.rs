@@ -66,6 +66,9 @@ pub struct Engine {
     vectors: vectors::VectorCache,
 }
 
+/// The `settings` row holding the admin clock's offset in milliseconds.
+const CLOCK_OFFSET: &str = "clock_offset_ms";
+
 /// DescribeTable's live numbers.
 pub struct TableView {
     pub meta: Arc<TableMeta>,
@@ -107,16 +110,27 @@ impl Engine {
             .values()
             .any(|m| !m.replicas.is_empty() || m.pitr.is_some());
         let objects = crate::objects::Objects::new(object_location(config)?);
+        // Time moved by the admin API stays moved across a restart: stream records, TTL
+        // expiries and PITR history written at the moved time stay in order.
+        let offset = store.read(|c| storage::setting(c, CLOCK_OFFSET))?;
         Ok(Engine {
             store,
             tables: RwLock::new(tables),
-            clock: Arc::new(OffsetClock::default()),
+            clock: Arc::new(OffsetClock::with_offset_ms(offset.unwrap_or(0))),
             replicated: std::sync::atomic::AtomicBool::new(replicated),
             running: Mutex::new(HashSet::new()),
             jobs_ready: tokio::sync::Notify::new(),
             stopping: AtomicBool::new(false),
             objects,
             vectors: vectors::VectorCache::default(),
+        })
+    }
+
+    /// Moves awsim's clock on by `seconds` and records the new offset, so a restart keeps it.
+    pub fn advance_clock(&self, seconds: f64) -> Result<()> {
+        self.store.write(|tx| {
+            let offset = self.clock.advance(seconds);
+            storage::set_setting(tx, CLOCK_OFFSET, offset)
         })
     }
 

@@ -222,6 +222,13 @@ const MIGRATIONS: &[Migration] = &[
              epoch INTEGER NOT NULL
          );",
     ),
+    // 9: awsim's own settings that outlive a restart (the admin clock's offset).
+    Migration::Sql(
+        "CREATE TABLE settings (
+             name TEXT PRIMARY KEY,
+             value INTEGER NOT NULL
+         ) WITHOUT ROWID;",
+    ),
 ];
 
 const INDEX_ITEMS_V2: &str = "CREATE TABLE index_items (
@@ -434,7 +441,8 @@ mod tests {
     fn migration_2_rewrites_keys_of_an_existing_data_dir() {
         reopened_after_downgrade(
             "v1",
-            "DROP TABLE vector_items;
+            "DROP TABLE settings;
+             DROP TABLE vector_items;
              DROP TABLE vector_gens;
              DROP TABLE backups;
              DROP TABLE backup_items;
@@ -468,7 +476,8 @@ mod tests {
     fn migration_5_rehashes_keys_of_an_existing_data_dir() {
         reopened_after_downgrade(
             "v4",
-            "DROP TABLE vector_items;
+            "DROP TABLE settings;
+             DROP TABLE vector_items;
              DROP TABLE vector_gens;
              DROP TABLE backups;
              DROP TABLE backup_items;

@@ -230,6 +230,24 @@ fn meta_json(meta: &TableMeta) -> Result<String> {
 // ---- tables -------------------------------------------------------------------------------
 
 /// Every table of every account, for the engine's catalogue at start-up.
+/// An integer setting of awsim's own (`settings`), if set.
+pub fn setting(conn: &Connection, name: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .query_row("SELECT value FROM settings WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
+pub fn set_setting(tx: &Transaction, name: &str, value: i64) -> Result<()> {
+    tx.execute(
+        "INSERT INTO settings (name, value) VALUES (?1, ?2)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        rusqlite::params![name, value],
+    )?;
+    Ok(())
+}
+
 pub fn load_tables(conn: &Connection) -> Result<Vec<TableMeta>> {
     let mut stmt = conn.prepare("SELECT id, meta FROM tables")?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
