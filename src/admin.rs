@@ -136,18 +136,24 @@ pub async fn restore(engine: Arc<Engine>, name: String) -> Result<Option<Snapsho
     restored
 }
 
-/// `GET /_awsim/clock` reads the engine's clock; with `advance`, the clock moves forward, the
-/// TTL sweeper runs at the new time and then replication, so expiry is testable without
-/// waiting.
+/// `GET /_awsim/clock` reads the engine's clock; with `advance`, the clock moves forward (and
+/// stays moved across a restart), the PITR purge and the TTL sweeper run at the new time and
+/// then replication, so expiry and recovery periods are testable without waiting.
 async fn clock(engine: Arc<Engine>, advance: Option<f64>) -> Response<Full<Bytes>> {
     let mut deleted = 0;
     let mut replicated = 0;
     if let Some(seconds) = advance {
         let _shared = engine.gate.read().await;
-        engine.clock.advance(seconds);
-        deleted = blocking(engine.clone(), |e| e.sweep_ttl())
-            .await
-            .unwrap_or(0);
+        let moved = blocking(engine.clone(), move |e| {
+            e.advance_clock(seconds)?;
+            e.purge_pitr()?;
+            e.sweep_ttl()
+        })
+        .await;
+        deleted = match moved {
+            Ok(n) => n,
+            Err(resp) => return resp,
+        };
         // What the new time made happen reaches the other regions before the answer.
         replicated = blocking(engine.clone(), |e| e.replicate())
             .await

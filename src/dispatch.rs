@@ -6,7 +6,10 @@
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::Scope;
-use crate::ops::{batches, control, items, partiql, reads, streams, tables, Input, Output};
+use crate::ops::{
+    backups, batches, control, exports, imports, items, partiql, reads, streams, tables, Input,
+    Output,
+};
 use crate::protocol::{self, Service};
 use serde_json::Value;
 use std::sync::Arc;
@@ -18,6 +21,10 @@ pub struct Headers {
     pub authorization: Option<String>,
     /// The `Host` header: the address DescribeEndpoints answers.
     pub host: Option<String>,
+    /// Strict authentication: the verified caller, or why the request is refused (checked
+    /// after the target and body, as the service orders its checks). None: permissive, the
+    /// scope read from the Authorization header unchecked.
+    pub verified: Option<Result<Scope>>,
 }
 
 /// Handles one request end to end. Blocking engine work runs on tokio's blocking pool.
@@ -30,22 +37,34 @@ pub async fn handle(
         target,
         authorization,
         host,
+        verified,
     } = headers;
     let result = match protocol::resolve_target(target.as_deref()) {
         Err(e) => Err(e),
         Ok((service, op)) => match protocol::parse_body(&body) {
             Err(e) => Err(e),
             Ok(doc) => {
-                let scope = Scope::from_authorization(authorization.as_deref());
-                // The request's span (its id) follows the operation onto the blocking thread.
-                let span = tracing::Span::current();
-                tokio::task::spawn_blocking(move || {
-                    let _entered = span.enter();
-                    run(&engine, &scope, host.as_deref(), service, &op, &doc)
-                        .map(Output::into_bytes)
-                })
-                .await
-                .unwrap_or_else(|e| Err(Error::internal(format!("operation panicked: {e}"))))
+                let scope = match verified {
+                    None => Ok(Scope::from_authorization(authorization.as_deref())),
+                    Some(v) => v,
+                };
+                match scope {
+                    Err(e) => Err(e),
+                    Ok(scope) => {
+                        // The request's span (its id) follows the operation onto the blocking
+                        // thread.
+                        let span = tracing::Span::current();
+                        tokio::task::spawn_blocking(move || {
+                            let _entered = span.enter();
+                            run(&engine, &scope, host.as_deref(), service, &op, &doc)
+                                .map(Output::into_bytes)
+                        })
+                        .await
+                        .unwrap_or_else(|e| {
+                            Err(Error::internal(format!("operation panicked: {e}")))
+                        })
+                    }
+                }
             }
         },
     };
@@ -108,6 +127,7 @@ pub fn run(
         (Service::DynamoDb, "GetItem") => return items::get_item::run(e, s, i),
         (Service::DynamoDb, "Query") => return reads::query::run(e, s, i),
         (Service::DynamoDb, "Scan") => return reads::scan::run(e, s, i),
+        (Service::DynamoDb, "SearchVectors") => reads::search_vectors::run(e, s, i),
         (Service::DynamoDb, "ExecuteStatement") => return partiql::execute_statement::run(e, s, i),
         (Service::DynamoDb, "CreateTable") => tables::create_table::run(e, s, i),
         (Service::DynamoDb, "DescribeTable") => tables::describe_table::run(e, s, i),
@@ -123,6 +143,30 @@ pub fn run(
         (Service::DynamoDb, "BatchWriteItem") => batches::batch_write_item::run(e, s, i),
         (Service::DynamoDb, "TransactWriteItems") => batches::transact_write_items::run(e, s, i),
         (Service::DynamoDb, "TransactGetItems") => batches::transact_get_items::run(e, s, i),
+        (Service::DynamoDb, "CreateBackup") => backups::create_backup::run(e, s, i),
+        (Service::DynamoDb, "DescribeBackup") => backups::describe_backup::run(e, s, i),
+        (Service::DynamoDb, "ListBackups") => backups::list_backups::run(e, s, i),
+        (Service::DynamoDb, "DeleteBackup") => backups::delete_backup::run(e, s, i),
+        (Service::DynamoDb, "RestoreTableFromBackup") => {
+            backups::restore_table_from_backup::run(e, s, i)
+        }
+        (Service::DynamoDb, "UpdateContinuousBackups") => {
+            backups::continuous_backups::update(e, s, i)
+        }
+        (Service::DynamoDb, "DescribeContinuousBackups") => {
+            backups::continuous_backups::describe(e, s, i)
+        }
+        (Service::DynamoDb, "RestoreTableToPointInTime") => {
+            backups::restore_table_to_point_in_time::run(e, s, i)
+        }
+        (Service::DynamoDb, "ExportTableToPointInTime") => {
+            exports::export_table_to_point_in_time::run(e, s, i)
+        }
+        (Service::DynamoDb, "DescribeExport") => exports::describe_export::run(e, s, i),
+        (Service::DynamoDb, "ListExports") => exports::list_exports::run(e, s, i),
+        (Service::DynamoDb, "ImportTable") => imports::import_table::run(e, s, i),
+        (Service::DynamoDb, "DescribeImport") => imports::describe_import::run(e, s, i),
+        (Service::DynamoDb, "ListImports") => imports::list_imports::run(e, s, i),
         (Service::DynamoDb, "BatchExecuteStatement") => {
             partiql::batch_execute_statement::run(e, s, i)
         }

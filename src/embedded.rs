@@ -104,6 +104,7 @@ impl Builder {
             .enable_all()
             .build()?;
         let engine = crate::server::open(&config)?;
+        let front = crate::server::Front::for_config(&config);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let handle = runtime.handle().clone();
         let serving = engine.clone();
@@ -113,7 +114,7 @@ impl Builder {
             .spawn(move || {
                 runtime.block_on(async move {
                     let listener = tokio::net::TcpListener::from_std(listener)?;
-                    crate::server::run_engine(listener, serving, async {
+                    crate::server::run_engine(listener, serving, front, async {
                         let _ = stopped.await;
                     })
                     .await

@@ -32,12 +32,61 @@ struct Args {
     /// existing tables are kept, items overwritten.
     #[arg(long, env = "AWSIM_SEED")]
     seed: Option<PathBuf>,
+    /// An S3-compatible endpoint (path-style, e.g. http://localhost:9000) for exports; default:
+    /// buckets are directories under {data-dir}/s3 (a temporary directory with --in-memory).
+    #[arg(long, env = "AWSIM_S3_ENDPOINT")]
+    s3_endpoint: Option<String>,
+    /// Request authentication: `permissive` (signatures not checked; the access key and region
+    /// only scope the request) or `strict` (SigV4 verified against the configured credentials,
+    /// refused with the service's errors).
+    #[arg(long, env = "AWSIM_AUTH", default_value = "permissive", value_parser = ["permissive", "strict"])]
+    auth: String,
+    /// With `--auth strict`: a file of credentials, one `ACCESS_KEY_ID SECRET [ACCOUNT]` per
+    /// line. Without it, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are the one key accepted.
+    #[arg(long, env = "AWSIM_CREDENTIALS")]
+    credentials: Option<PathBuf>,
+    /// Cap the database at this many MiB: writes past it fail as on a full disk, reads go on.
+    #[arg(long, env = "AWSIM_MAX_DB_SIZE")]
+    max_db_size: Option<u64>,
+    /// Open connections beyond this are answered 503 ThrottlingException and closed.
+    #[arg(long, env = "AWSIM_MAX_CONNECTIONS", default_value_t = awsim::server::DEFAULT_MAX_CONNECTIONS)]
+    max_connections: usize,
+    /// Seconds a client may take to send a request's head, and then its body, before its
+    /// connection is closed.
+    #[arg(long, env = "AWSIM_READ_TIMEOUT", default_value_t = awsim::server::DEFAULT_READ_TIMEOUT.as_secs())]
+    read_timeout: u64,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum LogFormat {
     Text,
     Json,
+}
+
+/// The credentials strict mode accepts, from `--credentials` or the AWS_* pair.
+fn strict_credentials(args: &Args) -> Result<awsim::protocol::auth::Credentials, String> {
+    use awsim::protocol::auth::Credentials;
+    let creds = match &args.credentials {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            Credentials::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => {
+            let mut creds = Credentials::new();
+            if let (Ok(key), Ok(secret)) = (
+                std::env::var("AWS_ACCESS_KEY_ID"),
+                std::env::var("AWS_SECRET_ACCESS_KEY"),
+            ) {
+                creds.insert(&key, &secret, None);
+            }
+            creds
+        }
+    };
+    if creds.is_empty() {
+        return Err("--auth strict needs credentials: --credentials FILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into());
+    }
+    Ok(creds)
 }
 
 fn main() -> std::process::ExitCode {
@@ -80,13 +129,28 @@ async fn serve() -> std::process::ExitCode {
             .with_span_list(false)
             .init(),
     }
+    let credentials = match args.auth.as_str() {
+        "strict" => match strict_credentials(&args) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                eprintln!("awsim: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        },
+        _ => None,
+    };
     let config = Config {
+        credentials,
+        max_db_bytes: args.max_db_size.map(|mib| mib * 1024 * 1024),
+        max_connections: args.max_connections.max(1),
+        read_timeout: std::time::Duration::from_secs(args.read_timeout.max(1)),
         host: args.host,
         port: args.port,
         data_dir: args.data_dir,
         in_memory: args.in_memory,
         log_level: args.log_level,
         seed: args.seed,
+        s3_endpoint: args.s3_endpoint,
     };
     let listener = match tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await {
         Ok(l) => l,
@@ -107,8 +171,9 @@ async fn serve() -> std::process::ExitCode {
     } else {
         config.data_dir.join("dynamodb.db").display().to_string()
     };
-    println!("awsim listening on http://{addr} (storage: {storage})");
-    match awsim::server::run(listener, config, shutdown_signal()).await {
+    // The address line is printed once the store is open: a client that reads it can connect.
+    let ready = move || println!("awsim listening on http://{addr} (storage: {storage})");
+    match awsim::server::run_ready(listener, config, shutdown_signal(), ready).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("awsim: {e}");

@@ -5,6 +5,7 @@
 //! functions in `protocol::http`; knows nothing of DynamoDB operations.
 use crate::engine::Engine;
 use crate::metrics::Metrics;
+use crate::protocol::auth::{self, Credentials};
 use crate::protocol::{self, http};
 use crate::Config;
 use bytes::Bytes;
@@ -31,8 +32,20 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    run_ready(listener, config, shutdown, || {}).await
+}
+
+/// [`run`], calling `ready` once the store is open (and seeded) and requests are about to be
+/// served (a store that cannot be opened returns its error without calling it).
+pub async fn run_ready(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+    ready: impl FnOnce(),
+) -> std::io::Result<()> {
     let engine = open(&config)?;
-    run_engine(listener, engine, shutdown).await
+    ready();
+    run_engine(listener, engine, Front::for_config(&config), shutdown).await
 }
 
 /// Opens the store named by `config` and loads its seed file, if any. Blocking.
@@ -46,33 +59,106 @@ pub fn open(config: &Config) -> std::io::Result<Arc<Engine>> {
     Ok(engine)
 }
 
-/// Serves an open engine with its background tasks until `shutdown` resolves; then in-flight
-/// requests finish and the store is closed.
+/// Serves an open engine with its background tasks (TTL sweeper, replication, jobs) until
+/// `shutdown` resolves; then in-flight requests finish, running jobs stop and the store is
+/// closed.
 pub async fn run_engine(
     listener: TcpListener,
     engine: Arc<Engine>,
+    front: Front,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let sweeper = tokio::spawn(sweep(engine.clone()));
     let replicator = tokio::spawn(replicate(engine.clone()));
-    serve(listener, engine.clone(), shutdown).await;
+    let jobs = tokio::spawn(run_jobs(engine.clone()));
+    serve_with(listener, engine.clone(), front, shutdown).await;
     sweeper.abort();
     replicator.abort();
+    // Running jobs stop at their next batch and resume at the next start.
+    engine.stop_jobs();
+    jobs.abort();
+    // Bounded: a job checks the stop flag at every batch, so this takes milliseconds.
+    for _ in 0..3000 {
+        if engine.running_jobs() == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     let closing = engine.clone();
     let _ = tokio::task::spawn_blocking(move || closing.close()).await;
     Ok(())
 }
 
-/// The accept loop over an already-open engine.
+/// What the front door needs besides the engine.
+#[derive(Clone)]
+pub struct Front {
+    /// `--auth strict`: the keys requests must be signed with (None: signatures not checked).
+    pub credentials: Option<Arc<Credentials>>,
+    /// Open connections beyond this are answered 503 and closed at once.
+    pub max_connections: usize,
+    /// API calls waiting for or running on the engine beyond this are refused with 503
+    /// ThrottlingException instead of queueing without bound.
+    pub engine_queue: Arc<tokio::sync::Semaphore>,
+    /// A request head (request line and headers) must arrive within this; a body too.
+    pub read_timeout: std::time::Duration,
+    /// Request counts and latencies for `/_awsim/metrics`.
+    pub metrics: Arc<Metrics>,
+}
+
+impl Front {
+    /// The front door `config` describes (authentication, limits), with fresh metrics.
+    pub fn for_config(config: &Config) -> Front {
+        Front {
+            credentials: config.credentials.clone().map(Arc::new),
+            max_connections: config.max_connections,
+            read_timeout: config.read_timeout,
+            ..Front::default()
+        }
+    }
+}
+
+impl Default for Front {
+    fn default() -> Front {
+        Front {
+            credentials: None,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            engine_queue: Arc::new(tokio::sync::Semaphore::new(DEFAULT_ENGINE_QUEUE)),
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            metrics: Arc::new(Metrics::default()),
+        }
+    }
+}
+
+/// Enough for a large test suite's connection pools (and 10,000 idle keep-alive connections).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 16_384;
+/// Requests in the engine's queue, running or waiting for a blocking thread.
+pub const DEFAULT_ENGINE_QUEUE: usize = 4_096;
+/// Slow clients (slowloris) give up their connection after this.
+pub const DEFAULT_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The accept loop over an already-open engine, permissive (signatures not checked).
 pub async fn serve(listener: TcpListener, engine: Arc<Engine>, shutdown: impl Future<Output = ()>) {
-    let metrics = Arc::new(Metrics::default());
+    serve_with(listener, engine, Front::default(), shutdown).await
+}
+
+/// The accept loop over an already-open engine.
+pub async fn serve_with(
+    listener: TcpListener,
+    engine: Arc<Engine>,
+    front: Front,
+    shutdown: impl Future<Output = ()>,
+) {
     let graceful = GracefulShutdown::new();
     let mut builder = hyper::server::conn::http1::Builder::new();
     // An over-long head is refused by hyper itself with 431 (the connection then closes: its
     // stream cannot be resynchronised).
+    // A head that does not arrive in time closes the connection (hyper answers 408 if it can).
     builder
         .keep_alive(true)
-        .max_header_size(http::MAX_HEAD_BYTES);
+        .max_header_size(http::MAX_HEAD_BYTES)
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(front.read_timeout);
+    let connections = Arc::new(tokio::sync::Semaphore::new(front.max_connections));
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -85,15 +171,21 @@ pub async fn serve(listener: TcpListener, engine: Arc<Engine>, shutdown: impl Fu
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                // Over the connection limit: one 503 and the connection is closed, so a flood
+                // of connections cannot exhaust the server.
+                let Ok(permit) = connections.clone().try_acquire_owned() else {
+                    tokio::spawn(refuse_connection(stream));
+                    continue;
+                };
                 let engine = engine.clone();
-                let metrics = metrics.clone();
                 // The health answer names the host the client used; without a Host header
                 // (HTTP/1.0), the address it connected to.
                 let local: Arc<str> = stream
                     .local_addr()
                     .map_or_else(|_| "localhost".into(), |a| a.to_string().into());
+                let front = front.clone();
                 let service = hyper::service::service_fn(move |req| {
-                    handle(engine.clone(), metrics.clone(), local.clone(), req)
+                    handle(engine.clone(), front.clone(), local.clone(), req)
                 });
                 let conn = builder.serve_connection(TokioIo::new(stream), service);
                 let conn = graceful.watch(conn);
@@ -101,6 +193,7 @@ pub async fn serve(listener: TcpListener, engine: Arc<Engine>, shutdown: impl Fu
                     if let Err(e) = conn.await {
                         tracing::debug!("connection ended: {e}");
                     }
+                    drop(permit);
                 });
             }
             _ = &mut shutdown => break,
@@ -110,8 +203,69 @@ pub async fn serve(listener: TcpListener, engine: Arc<Engine>, shutdown: impl Fu
     graceful.shutdown().await;
 }
 
+/// The background jobs (backups, restores, exports, imports): those left unfinished by an
+/// earlier run at once, then each as soon as a request queues it (or within a second). Each
+/// runs on a thread of its own, not on the blocking pool: that pool is sized for requests (one
+/// thread per core), and a long job there would take a request's place for its whole length.
+async fn run_jobs(engine: Arc<Engine>) {
+    loop {
+        let pending = {
+            let engine = engine.clone();
+            tokio::task::spawn_blocking(move || engine.pending_jobs()).await
+        };
+        match pending {
+            Ok(Ok(jobs)) => {
+                for job in jobs {
+                    if engine.claim_job(&job) {
+                        let runner = engine.clone();
+                        let claimed = job.clone();
+                        // The job's S3 calls run on this runtime (`objects.rs`).
+                        let handle = tokio::runtime::Handle::current();
+                        let spawned =
+                            std::thread::Builder::new()
+                                .name("awsim-job".into())
+                                .spawn(move || {
+                                    let _runtime = handle.enter();
+                                    runner.run_job(&claimed)
+                                });
+                        if let Err(e) = spawned {
+                            tracing::warn!("starting a background job failed: {e}");
+                            engine.release_job(&job);
+                        }
+                    }
+                }
+            }
+            Ok(Err(e)) => tracing::warn!("listing background jobs failed: {e:?}"),
+            Err(e) => tracing::warn!("listing background jobs panicked: {e}"),
+        }
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(1),
+            engine.jobs_ready.notified(),
+        )
+        .await;
+    }
+}
+
+/// The answer to a connection over the limit: a 503 ThrottlingException, then close.
+async fn refuse_connection(mut stream: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    let r = protocol::render(Err(crate::error::Error::new(
+        crate::error::ErrorKind::Throttling,
+        "Rate of requests exceeds the allowed throughput.",
+    )));
+    let head = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\nx-amzn-requestid: {}\r\nx-amz-crc32: {}\r\nconnection: close\r\n\r\n",
+        r.body.len(),
+        r.request_id,
+        r.crc32
+    );
+    let _ = stream.write_all(head.as_bytes()).await;
+    let _ = stream.write_all(&r.body).await;
+    let _ = stream.shutdown().await;
+}
+
 /// Background upkeep, once a second: TTL deletions (bounded batches, each its own short write
-/// transaction), and once a minute the 24-hour stream retention.
+/// transaction), and once a minute the 24-hour stream retention and the PITR recovery periods.
 async fn sweep(engine: Arc<Engine>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -124,6 +278,7 @@ async fn sweep(engine: Arc<Engine>) {
             if n % 60 == 0 {
                 engine.purge_streams()?;
                 engine.purge_tombstones()?;
+                engine.purge_pitr()?;
             }
             Ok::<_, crate::error::Error>(())
         })
@@ -154,11 +309,11 @@ async fn replicate(engine: Arc<Engine>) {
 /// sends on every answer (`Server`, CORS).
 async fn handle(
     engine: Arc<Engine>,
-    metrics: Arc<Metrics>,
+    front: Front,
     local: Arc<str>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
-    let mut resp = route(engine, &metrics, &local, req).await;
+    let mut resp = route(engine, &front, &local, req).await;
     let h = resp.headers_mut();
     h.insert(SERVER, HeaderValue::from_static(http::SERVER));
     h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
@@ -174,14 +329,14 @@ async fn handle(
 /// path, 405 for another method on `/`.
 async fn route(
     engine: Arc<Engine>,
-    metrics: &Metrics,
+    front: &Front,
     local: &str,
     req: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
     let path = req.uri().path();
     let method = req.method().clone();
     if (path.starts_with("/_awsim/") || path == "/_awsim/ui") && method != Method::OPTIONS {
-        return crate::admin::handle(engine, metrics, req).await;
+        return crate::admin::handle(engine, &front.metrics, req).await;
     }
     let uri_len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     let resp = if method == Method::OPTIONS {
@@ -191,7 +346,7 @@ async fn route(
     } else if path != "/" {
         plain(StatusCode::NOT_FOUND, "Not Found".into())
     } else if method == Method::POST {
-        return api(engine, metrics, req).await;
+        return api(engine, front, req).await;
     } else if method == Method::GET || method == Method::HEAD {
         let host = req
             .headers()
@@ -227,11 +382,7 @@ async fn discard_body(req: Request<Incoming>) {
 /// One API call: the body read (refused by its declared length before reading, or as soon as it
 /// passes the cap while reading), decoded per `Content-Encoding` (capped again), dispatched, and
 /// the answer compressed when the client accepts it and it is large enough.
-async fn api(
-    engine: Arc<Engine>,
-    metrics: &Metrics,
-    req: Request<Incoming>,
-) -> Response<Full<Bytes>> {
+async fn api(engine: Arc<Engine>, front: &Front, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let started = Instant::now();
     let header = |name: &str| {
         req.headers()
@@ -240,11 +391,26 @@ async fn api(
             .map(str::to_string)
     };
     let content_type = header("content-type");
-    let headers = crate::dispatch::Headers {
+    let mut headers = crate::dispatch::Headers {
         target: header("x-amz-target"),
         authorization: header("authorization"),
         host: header("host"),
+        verified: None,
     };
+    // Strict mode signs over the request as sent: its method, path, query and every header.
+    let signed_parts = front.credentials.as_ref().map(|_| {
+        let all: Vec<(String, String)> = req
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        (
+            req.method().as_str().to_string(),
+            req.uri().path().to_string(),
+            req.uri().query().unwrap_or_default().to_string(),
+            all,
+        )
+    });
     let content_encoding = header("content-encoding");
     let accept = http::response_coding(header("accept-encoding").as_deref());
     let declared = req.body().size_hint().exact();
@@ -252,10 +418,16 @@ async fn api(
         // Not reading the body means the connection cannot carry another request.
         return closing(to_http(too_large(), None));
     }
-    let raw = match Limited::new(req.into_body(), protocol::MAX_BODY_BYTES)
-        .collect()
-        .await
-    {
+    let collected = tokio::time::timeout(
+        front.read_timeout,
+        Limited::new(req.into_body(), protocol::MAX_BODY_BYTES).collect(),
+    )
+    .await;
+    let Ok(collected) = collected else {
+        // A body that trickles in slower than the timeout: the connection is given up.
+        return closing(plain(StatusCode::REQUEST_TIMEOUT, "Request Timeout".into()));
+    };
+    let raw = match collected {
         Ok(b) => b.to_bytes(),
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
             return closing(to_http(too_large(), None));
@@ -263,6 +435,16 @@ async fn api(
         // The client went away or sent a malformed chunked body: nobody reads an answer.
         Err(_) => return closing(plain(StatusCode::BAD_REQUEST, "Bad Request".into())),
     };
+    if let (Some(creds), Some((method, path, query, all))) = (&front.credentials, &signed_parts) {
+        let signed = auth::SignedRequest {
+            method,
+            path,
+            query,
+            headers: all,
+            body: &raw,
+        };
+        headers.verified = Some(auth::verify(&signed, creds, engine.now()));
+    }
     let body = match http::request_coding(content_encoding.as_deref()) {
         Ok(None) => raw,
         Ok(Some(coding)) => match http::decode(coding, &raw, protocol::MAX_BODY_BYTES) {
@@ -274,9 +456,18 @@ async fn api(
     // STS's query protocol (GetCallerIdentity) on the same endpoint.
     if protocol::query::is_query(headers.target.as_deref(), content_type.as_deref()) {
         let r = crate::dispatch::handle_query(&headers, &body);
-        observe(metrics, None, &r, started);
+        observe(&front.metrics, None, &r, started);
         return to_http(r, None);
     }
+    // The engine's queue is bounded: beyond it, a retryable refusal rather than a backlog.
+    let Ok(_queued) = front.engine_queue.clone().try_acquire_owned() else {
+        let r = protocol::render(Err(crate::error::Error::new(
+            crate::error::ErrorKind::Throttling,
+            "Rate of requests exceeds the allowed throughput.",
+        )));
+        observe(&front.metrics, headers.target.as_deref(), &r, started);
+        return to_http(r, None);
+    };
     // One id per request: the span carries it to every line logged while the operation runs,
     // the answer carries it in `x-amzn-RequestId`.
     let request_id = protocol::request_id();
@@ -288,7 +479,7 @@ async fn api(
         .await;
     drop(in_flight);
     r.request_id = request_id;
-    observe(metrics, target.as_deref(), &r, started);
+    observe(&front.metrics, target.as_deref(), &r, started);
     let coding = http::compress(&mut r, accept);
     to_http(r, coding)
 }

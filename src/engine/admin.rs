@@ -1,13 +1,16 @@
 //! What the admin API (`/_awsim/...`) asks of the engine beyond the DynamoDB operations:
 //! whole-database snapshots and their restore (which also resets the catalogue), every table's
 //! live statistics in one read, and the throttle counter. No HTTP, no JSON.
-use super::{catalogue, Engine, TableKey};
-use crate::error::Result;
+use super::{catalogue, Engine, TableKey, CLOCK_OFFSET};
+use crate::error::{Error, Result};
 use crate::model::TableMeta;
 use crate::storage::{self, SnapshotInfo, TableStats};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
+
+/// How long a restore waits for running background jobs to reach their next batch and stop.
+const JOB_PAUSE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Requests refused for want of provisioned capacity, by table. Nothing throttles yet: this is
 /// where the throughput work counts each ProvisionedThroughputExceededException it answers
@@ -47,22 +50,35 @@ impl Engine {
         self.store.snapshot(name)
     }
 
-    /// Puts the whole database back as the snapshot `name` saw it, and the catalogue with it
-    /// (tables, their metadata and whether any is global); None when there is no such
-    /// snapshot. The caller holds `gate` exclusively, so no operation is in flight: an
+    /// Puts the whole database back as the snapshot `name` saw it, and with it everything the
+    /// engine keeps of the database in memory: the catalogue (tables, their metadata, whether
+    /// any is global or has PITR), the admin clock's offset (the `settings` row), and the
+    /// vector indexes' copies (dropped, rebuilt by the next search). None when there is no
+    /// such snapshot. The caller holds `gate` exclusively, so no operation is in flight: an
     /// operation looks its table up once and then uses its id, which the restored database
-    /// may give to another table.
+    /// may give to another table. Background jobs are paused around the swap and then start
+    /// over on whatever the restored database holds in progress.
     pub fn restore_snapshot(&self, name: &str) -> Result<Option<SnapshotInfo>> {
         let Some(info) = self.store.snapshots()?.into_iter().find(|s| s.name == name) else {
             return Ok(None);
         };
+        if !self.pause_jobs(JOB_PAUSE) {
+            self.resume_jobs();
+            return Err(Error::internal(
+                "a background job (backup, restore, export, import) did not pause; try again",
+            ));
+        }
         let restored = self.store.restore(name, |conn| {
             let (tables, replicated) = catalogue(storage::load_tables(conn)?);
+            let offset = storage::setting(conn, CLOCK_OFFSET)?;
             *self.tables.write().unwrap_or_else(|p| p.into_inner()) = tables;
             self.replicated.store(replicated, Ordering::Release);
+            self.clock.set_offset_ms(offset.unwrap_or(0));
+            self.vectors.clear();
             Ok(())
-        })?;
-        Ok(restored.map(|()| info))
+        });
+        self.resume_jobs();
+        Ok(restored?.map(|()| info))
     }
 
     /// Every snapshot, by name.

@@ -25,9 +25,23 @@ pub struct OffsetClock {
 }
 
 impl OffsetClock {
-    pub fn advance(&self, seconds: f64) {
-        self.offset_ms
-            .fetch_add((seconds * 1000.0) as i64, Ordering::SeqCst);
+    /// The system clock moved on by `offset_ms` (what an earlier run advanced it by).
+    pub fn with_offset_ms(offset_ms: i64) -> OffsetClock {
+        OffsetClock {
+            offset_ms: AtomicI64::new(offset_ms),
+        }
+    }
+    /// Moves the clock on; returns the new offset in milliseconds.
+    pub fn advance(&self, seconds: f64) -> i64 {
+        let by = (seconds * 1000.0) as i64;
+        self.offset_ms.fetch_add(by, Ordering::SeqCst) + by
+    }
+    /// Sets the offset (a snapshot restore puts back the clock the snapshot saw).
+    pub fn set_offset_ms(&self, offset_ms: i64) {
+        self.offset_ms.store(offset_ms, Ordering::SeqCst);
+    }
+    pub fn offset_ms(&self) -> i64 {
+        self.offset_ms.load(Ordering::SeqCst)
     }
 }
 

@@ -325,9 +325,8 @@ impl Engine {
         check: impl FnOnce(&TableMeta, Option<&TableMeta>) -> Result<()>,
     ) -> Result<Arc<TableMeta>> {
         self.mark_replicated();
-        self.store.write(|tx| {
+        self.write_catalogue(|tx, tables| {
             let now = self.now();
-            let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
             let src = tables
                 .get(&(
                     scope.account.clone(),
@@ -382,7 +381,7 @@ impl Engine {
             let members: Vec<String> = group.iter().map(|r| r.region.clone()).collect();
             set_group(
                 tx,
-                &mut tables,
+                tables,
                 &scope.account,
                 name,
                 Group {
@@ -412,9 +411,8 @@ impl Engine {
         region: &str,
         check: impl FnOnce(&TableMeta) -> Result<()>,
     ) -> Result<Arc<TableMeta>> {
-        self.store.write(|tx| {
+        self.write_catalogue(|tx, tables| {
             let now = self.now();
-            let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
             let own = (
                 scope.account.clone(),
                 scope.region.clone(),
@@ -431,7 +429,7 @@ impl Engine {
                     storage::disable_stream(tx, stream.id, now)?;
                 }
                 storage::delete_table(tx, target.id)?;
-                leave_group(tx, &mut tables, &target)?;
+                leave_group(tx, tables, &target)?;
             }
             tables.get(&own).cloned().ok_or_else(Error::table_not_found)
         })
@@ -447,8 +445,7 @@ impl Engine {
         name: &str,
         mut change: impl FnMut(&mut TableMeta) -> Result<()>,
     ) -> Result<Arc<TableMeta>> {
-        self.store.write(|tx| {
-            let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
+        self.write_catalogue(|tx, tables| {
             let own = (
                 scope.account.clone(),
                 scope.region.clone(),
@@ -488,9 +485,8 @@ impl Engine {
         check: impl FnOnce(&[(Arc<TableMeta>, i64)]) -> Result<()>,
     ) -> Result<Vec<Arc<TableMeta>>> {
         self.mark_replicated();
-        self.store.write(|tx| {
+        self.write_catalogue(|tx, tables| {
             let now = self.now();
-            let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
             let members: Vec<Arc<TableMeta>> = regions
                 .iter()
                 .filter_map(|r| {
@@ -539,7 +535,7 @@ impl Engine {
             };
             set_group(
                 tx,
-                &mut tables,
+                tables,
                 account,
                 name,
                 Group {

@@ -276,15 +276,31 @@ fn fold_spaces(v: &str) -> String {
     v.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The path, each segment URI-encoded once more (services other than S3 double-encode).
+/// The path normalised (empty, `.` and `..` segments resolved, as RFC 3986 and the SDKs do),
+/// each segment URI-encoded once more (services other than S3 double-encode).
 fn canonical_uri(path: &str) -> String {
-    if path.is_empty() {
-        return "/".into();
+    let mut segments: Vec<&str> = Vec::new();
+    for seg in path.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
     }
-    path.split('/')
-        .map(|seg| uri_encode(seg, false))
-        .collect::<Vec<_>>()
-        .join("/")
+    let mut out = String::from("/");
+    out.push_str(
+        &segments
+            .iter()
+            .map(|seg| uri_encode(seg, true))
+            .collect::<Vec<_>>()
+            .join("/"),
+    );
+    if path.len() > 1 && path.ends_with('/') && !segments.is_empty() {
+        out.push('/');
+    }
+    out
 }
 
 /// The query string's parameters, each name and value URI-encoded, sorted by name then value.

@@ -2,9 +2,16 @@
 //! for tables, items and index entries. A synchronous API; callers run it off the async threads.
 //! Never imports `expr` or anything above `model`.
 
+mod backups;
+mod exports;
+mod imports;
 mod migrations;
 mod snapshots;
+pub mod vectors;
 
+pub use backups::*;
+pub use exports::*;
+pub use imports::*;
 pub use snapshots::{valid_name as valid_snapshot_name, SnapshotInfo};
 
 use crate::error::{Error, Result};
@@ -26,6 +33,9 @@ pub struct Store {
     path: Option<PathBuf>,
     /// Whole-database snapshots (`snapshots.rs`).
     snapshots: snapshots::Shelf,
+    /// The data directory's `awsim.lock`, locked for as long as the store is open: a second
+    /// process on the same directory is refused at startup instead of sharing the writer role.
+    _lock: Option<std::fs::File>,
 }
 
 /// Live statistics of a table, maintained by every write.
@@ -37,25 +47,46 @@ pub struct TableStats {
 
 impl Store {
     /// Opens (creating if needed) `dir/dynamodb.db`, or an in-memory database when `dir` is None.
+    ///
+    /// Refused with a clear message, never silently reset: a directory that cannot be created
+    /// or written, one another process holds (its `awsim.lock`), a file that is not a database
+    /// or is another program's, a database written by a newer awsim.
     pub fn open(dir: Option<&Path>) -> Result<Store> {
-        let (conn, path) = match dir {
+        let (conn, path, lock) = match dir {
             Some(dir) => {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| Error::internal(format!("creating {}: {e}", dir.display())))?;
+                let lock = lock_data_dir(dir)?;
                 let path = dir.join("dynamodb.db");
-                (Connection::open(&path)?, Some(path))
+                let conn = Connection::open(&path)
+                    .map_err(|e| Error::internal(format!("cannot open {}: {e}", path.display())))?;
+                (conn, Some(path), Some(lock))
             }
-            None => (open_memdb()?, None),
+            None => (open_memdb()?, None, None),
         };
-        configure(&conn, path.is_some())?;
+        let name = path.as_ref().map_or_else(
+            || "the in-memory database".to_string(),
+            |p| p.display().to_string(),
+        );
+        configure(&conn, path.is_some()).map_err(|e| not_ours(&name, e))?;
         let mut conn = conn;
+        migrations::check_ours(&conn).map_err(|e| not_ours(&name, e))?;
         migrations::migrate(&mut conn)?;
         Ok(Store {
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
             snapshots: snapshots::Shelf::for_store(path.as_deref()),
             path,
+            _lock: lock,
         })
+    }
+
+    /// Caps the database file at about `bytes` (whole pages): a write that would grow it further
+    /// fails as on a full disk (SQLITE_FULL) and is rolled back; reads go on.
+    pub fn limit_size(&self, bytes: u64) -> Result<()> {
+        let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let page: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        let pages = (bytes as i64 / page.max(1)).max(1);
+        conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))?;
+        Ok(())
     }
 
     /// Runs `f` in an immediate write transaction; commits when it returns Ok, rolls back otherwise.
@@ -144,6 +175,48 @@ fn open_memdb() -> Result<Connection> {
     Ok(conn)
 }
 
+/// Creates the data directory if needed and takes its lock file.
+fn lock_data_dir(dir: &Path) -> Result<std::fs::File> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Error::internal(format!(
+            "cannot create the data directory {}: {e}",
+            dir.display()
+        ))
+    })?;
+    let lock_path = dir.join("awsim.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| {
+            Error::internal(format!(
+                "the data directory {} is not writable: {e}",
+                dir.display()
+            ))
+        })?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::internal(format!(
+            "another awsim is using the data directory {} (it holds {})",
+            dir.display(),
+            lock_path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::internal(format!(
+            "cannot lock {}: {e}",
+            lock_path.display()
+        ))),
+    }
+}
+
+/// A database file that is not awsim's (or not a database at all): said so, with SQLite's reason.
+fn not_ours(name: &str, e: Error) -> Error {
+    Error::internal(format!(
+        "{name} is not an awsim database, or is damaged ({}): refusing to use it",
+        e.message.unwrap_or_default()
+    ))
+}
+
 fn configure(conn: &Connection, file: bool) -> Result<()> {
     if file {
         // WAL + synchronous=NORMAL: an acknowledged write survives a process kill (not
@@ -162,6 +235,24 @@ fn meta_json(meta: &TableMeta) -> Result<String> {
 // ---- tables -------------------------------------------------------------------------------
 
 /// Every table of every account, for the engine's catalogue at start-up.
+/// An integer setting of awsim's own (`settings`), if set.
+pub fn setting(conn: &Connection, name: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .query_row("SELECT value FROM settings WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
+pub fn set_setting(tx: &Transaction, name: &str, value: i64) -> Result<()> {
+    tx.execute(
+        "INSERT INTO settings (name, value) VALUES (?1, ?2)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        rusqlite::params![name, value],
+    )?;
+    Ok(())
+}
+
 pub fn load_tables(conn: &Connection) -> Result<Vec<TableMeta>> {
     let mut stmt = conn.prepare("SELECT id, meta FROM tables")?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
@@ -990,7 +1081,9 @@ mod tests {
     }
 
     // Every read must be a walk along the primary key: a SEARCH bounded by the partition and the
-    // range, never a SCAN of the whole SQLite table, never a sort into a temporary B-tree.
+    // range, never a SCAN of the whole SQLite table, never a sort into a temporary B-tree. (A
+    // multi-attribute GSI key is one tuple-encoded `ipk` and `isk` (`codec::key`): its Query is
+    // the first case here, whatever its prefix shape.)
     #[test]
     fn query_and_scan_walk_the_primary_key() {
         let (p, lo, hi) = (&b"p"[..], &b"a"[..], &b"z"[..]);

@@ -1,10 +1,14 @@
 //! `cargo xtask <command>`: the project's scripted chores. `conformance` replays the recorded
 //! fixtures, `record` records scenarios against DynamoDB Local, `ci` runs what `.ci/run` runs,
-//! `bench` benchmarks awsim against its peers.
+//! `bench` benchmarks awsim against its peers, `chaos` kills it under load and checks what survives.
 mod bench;
+mod chaos;
+mod fuzz;
 #[path = "../../conformance/harness/mod.rs"]
 mod harness;
 mod record;
+#[path = "../../conformance/fuzz/wire.rs"]
+mod wire;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -23,7 +27,14 @@ const USAGE: &str = "usage:
       record scenarios (area/case, or a path to a scenario file) against DynamoDB Local
   cargo xtask ci
       cargo fmt --check, cargo clippy -D warnings, cargo test (as .ci/run)
-  cargo xtask bench ... (see `cargo xtask bench --help`)";
+  cargo xtask bench ... (see `cargo xtask bench --help`)
+  cargo xtask fuzz-wire [--requests N] [--concurrency C] [--seed S] [--timeout-ms T]
+      a million mutated requests against the release binary: no 5xx, no hang, no crash
+  cargo xtask chaos [--kills N] [--seed S] [--writers N] [--ops MIN-MAX] [--no-build]
+      build awsim (release), run concurrent writers against it and kill it with SIGKILL N times
+      (default 20) at random moments; after each kill check the database file's integrity, and
+      after each restart that every acknowledged write is there, no transaction is partly
+      visible, indexes and stream agree with the items and expired items are gone";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,6 +44,8 @@ fn main() -> ExitCode {
         Some("record") => record::record(&root(), rest),
         Some("ci") if rest.is_empty() => ci(),
         Some("bench") => bench::bench(&root(), rest),
+        Some("fuzz-wire") => fuzz::fuzz_wire(&root(), rest),
+        Some("chaos") => chaos(rest),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -133,6 +146,78 @@ fn conformance(args: &[String]) -> Result<(), String> {
     match outcomes.iter().filter(|o| !o.passed()).count() {
         0 => Ok(()),
         n => Err(format!("{n} of {} fixtures failed", outcomes.len())),
+    }
+}
+
+fn chaos(args: &[String]) -> Result<(), String> {
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64 % 1_000_000);
+    let mut options = chaos::Options {
+        kills: 20,
+        seed,
+        writers: 4,
+        ops: (100, 1000),
+        jitter: std::time::Duration::from_millis(3),
+        work_dir: PathBuf::new(),
+        verbose: true,
+    };
+    let mut build = true;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let mut number = |what: &str| -> Result<u64, String> {
+            let value = args.next().ok_or_else(|| format!("{arg} needs {what}"))?;
+            value
+                .parse()
+                .map_err(|_| format!("{arg} needs {what}, not {value:?}"))
+        };
+        match arg.as_str() {
+            "--kills" => options.kills = number("a number")?.max(1) as u32,
+            "--seed" => options.seed = number("a number")?,
+            "--writers" => options.writers = number("a number")?.max(1) as usize,
+            "--ops" => {
+                let range = args.next().ok_or("--ops needs MIN-MAX")?;
+                let parsed = range
+                    .split_once('-')
+                    .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+                    .filter(|(a, b): &(u64, u64)| *a >= 1 && a <= b);
+                options.ops = parsed.ok_or(format!("--ops needs MIN-MAX, not {range:?}"))?;
+            }
+            "--no-build" => build = false,
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    if build {
+        println!("$ cargo build --release --bin awsim");
+        let status = Command::new(cargo)
+            .args(["build", "--release", "--bin", "awsim"])
+            .current_dir(root())
+            .status()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        if !status.success() {
+            return Err(format!("cargo build --release failed ({status})"));
+        }
+    }
+    let awsim = root().join("target/release/awsim");
+    options.work_dir = root().join(format!("target/chaos/seed-{}", options.seed));
+    println!(
+        "chaos: again with `cargo xtask chaos --seed {} --kills {} --writers {} --ops {}-{}`; data in {}",
+        options.seed,
+        options.kills,
+        options.writers,
+        options.ops.0,
+        options.ops.1,
+        options.work_dir.display()
+    );
+    let summary = runtime()?.block_on(chaos::run(&awsim, &options))?;
+    print!("{summary}");
+    match summary.violations.len() {
+        0 => Ok(()),
+        n => Err(format!(
+            "{n} violations; the data directory and awsim's log are kept in {}",
+            options.work_dir.display()
+        )),
     }
 }
 

@@ -30,6 +30,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let size = crate::model::size::item_size(&item);
     let item_key = crate::engine::keys::key_of(&meta.key, &item);
     let cond = |old: Option<&Item>| run_check(&check, old);
+    let written = (!meta.vector_indexes.is_empty()).then(|| item.clone());
     let old = engine.put_item(&meta, item, Some(&cond))?;
     let old_size = old.as_ref().map(crate::model::size::item_size).unwrap_or(0);
     let mut out = Map::new();
@@ -39,6 +40,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let units = size.max(old_size).div_ceil(1024).max(1) as f64;
     if let Some((k, v)) = consumed_capacity(input, &meta.name, units) {
         out.insert(k, v);
+        crate::ops::add_vector_write_capacity(&mut out, &meta, old.as_ref(), written.as_ref());
     }
     if let Some((k, v)) = item_collection_metrics(engine, input, &meta, &item_key)? {
         out.insert(k, v);

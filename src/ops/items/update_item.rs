@@ -135,6 +135,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         .max(old.as_ref().map(item_size).unwrap_or(0));
     if let Some((k, v)) = consumed_capacity(input, &meta.name, size.div_ceil(1024).max(1) as f64) {
         out.insert(k, v);
+        crate::ops::add_vector_write_capacity(&mut out, &meta, old.as_ref(), new.as_ref());
     }
     if let Some((k, v)) = item_collection_metrics(engine, input, &meta, &key)? {
         out.insert(k, v);

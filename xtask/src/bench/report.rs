@@ -87,6 +87,9 @@ pub fn markdown(results: &Results) -> String {
     if !results.snapshots.is_empty() || !results.seeds.is_empty() {
         suite_section(results, &mut out);
     }
+    if !results.vectors.is_empty() {
+        vectors_section(results, &mut out);
+    }
     out
 }
 
@@ -155,6 +158,28 @@ fn suite_section(results: &Results, out: &mut String) {
                 let _ = writeln!(out, "| {} | failed ({}) | | | |", kind.name(), short(e));
             }
         }
+    }
+}
+
+fn vectors_section(results: &Results, out: &mut String) {
+    out.push_str(
+        "\n## Vector indexes (awsim)\n\nA table with one vector index (768 dimensions, COSINE, \
+         KEYS_ONLY) loaded with random vectors by BatchWriteItem (load times above). SearchVectors: \
+         a random search vector, TopK 10, exact search, concurrency 1, at each table size. PutItem \
+         with a vector: random new items on the largest table (each vector validated and indexed \
+         in the write's transaction). Each cell: operations/s · p50 / p99 ms.\n\n\
+         | server | operation | items | concurrency | result |\n|---|---|---:|---:|---|\n",
+    );
+    for v in &results.vectors {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            v.server.name(),
+            v.op,
+            short_count(v.items),
+            v.concurrency,
+            cell(&v.outcome)
+        );
     }
 }
 
@@ -477,6 +502,7 @@ fn json(results: &Results) -> Value {
             "query_partitions": sizes.query_partitions,
             "phase_limit_s": options.limit.as_secs(),
             "scaling_sizes": options.scaling,
+            "vector_sizes": options.vectors,
         },
         "versions": versions,
         "servers": servers,
@@ -485,6 +511,11 @@ fn json(results: &Results) -> Value {
         "scaling": scaling,
         "snapshots": snapshots,
         "seeding": seeds,
+        "vectors": results.vectors.iter().map(|v| {
+            let mut row = json!({"server": v.server.name(), "items": v.items, "op": v.op, "concurrency": v.concurrency});
+            merge(&mut row, outcome_json(&v.outcome));
+            row
+        }).collect::<Vec<_>>(),
     })
 }
 
