@@ -268,6 +268,199 @@ async fn file_backed_snapshots_survive_a_restart() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// Polls `check` until it returns Some: a state reached by a background job (bounded: 3000
+/// tries 10 ms apart, then a panic naming `what`).
+async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..3000 {
+        if let Some(v) = check().await {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("never happened: {what}");
+}
+
+async fn clock_now(e: &str) -> f64 {
+    admin(e, "GET", "clock", None).await.1["now"]
+        .as_f64()
+        .unwrap()
+}
+
+/// The key of SearchVectors' best match for `vector` on `docs`.
+async fn nearest(e: &str, vector: [u8; 4]) -> String {
+    let search: Vec<Value> = vector.iter().map(|x| json!({"N": x.to_string()})).collect();
+    let found = ddb(
+        e,
+        US,
+        "SearchVectors",
+        json!({"TableName": "docs", "IndexName": "byEmb", "SearchVector": search, "TopK": 1}),
+    )
+    .await;
+    found["SearchResults"][0]["Item"]["pk"]["S"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no result: {found}"))
+        .to_string()
+}
+
+async fn put_doc(e: &str, pk: &str, emb: [u8; 4]) {
+    let emb: Vec<Value> = emb.iter().map(|x| json!({"N": x.to_string()})).collect();
+    ddb(
+        e,
+        US,
+        "PutItem",
+        json!({"TableName": "docs", "Item": {"pk": {"S": pk}, "emb": {"L": emb}}}),
+    )
+    .await;
+}
+
+// A snapshot is the whole database, not only tables and items: backups and their items, the
+// PITR setting, vector index rows and the admin clock's offset (the `settings` table) come back
+// too, and so does what the engine keeps of them in memory: SearchVectors does not answer
+// from a copy of the vectors taken after the snapshot, the clock is the snapshot's (also after
+// a restart of a file-backed server), and background jobs run on the restored database.
+#[tokio::test]
+async fn restore_brings_back_backups_pitr_vectors_and_the_clock() {
+    for dir in [None, Some(temp_dir("everything"))] {
+        let mut builder = awsim::Server::builder();
+        if let Some(dir) = &dir {
+            builder = builder.data_dir(dir);
+        }
+        let server = builder.start().unwrap();
+        let e = server.endpoint_url();
+        let mut docs = table("docs");
+        docs["VectorIndexes"] = json!([{
+            "IndexName": "byEmb", "VectorAttribute": {"AttributeName": "emb"}, "Dimensions": 4,
+            "DistanceFunction": "COSINE", "Projection": {"ProjectionType": "KEYS_ONLY"}}]);
+        ddb(&e, US, "CreateTable", docs).await;
+        put_doc(&e, "d1", [1, 0, 0, 0]).await;
+        put_doc(&e, "d2", [0, 1, 0, 0]).await;
+        // The first search loads the index's in-memory copy.
+        assert_eq!(nearest(&e, [1, 0, 0, 0]).await, "d1");
+        ddb(
+            &e,
+            US,
+            "UpdateContinuousBackups",
+            json!({"TableName": "docs",
+                   "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": true}}),
+        )
+        .await;
+        let arn = ddb(
+            &e,
+            US,
+            "CreateBackup",
+            json!({"TableName": "docs", "BackupName": "before"}),
+        )
+        .await["BackupDetails"]["BackupArn"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let backup_status = |e: String, arn: String| async move {
+            let (status, v) =
+                call(&e, US.0, US.1, "DescribeBackup", json!({"BackupArn": arn})).await;
+            (status == 200).then(|| {
+                v["BackupDescription"]["BackupDetails"]["BackupStatus"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+        };
+        eventually("the backup is available", || {
+            let (e, arn) = (e.clone(), arn.clone());
+            async move { backup_status(e, arn).await.filter(|s| s == "AVAILABLE") }
+        })
+        .await;
+        admin(&e, "POST", "clock", Some(json!({"advance_seconds": 3600}))).await;
+        let taken_at = clock_now(&e).await;
+        let (status, body) = admin(&e, "POST", "snapshots", Some(json!({"name": "all"}))).await;
+        assert_eq!(status, 200, "{body}");
+
+        // Everything changes: the backup goes, the vectors change (and are searched, so the
+        // in-memory copy follows them), PITR is turned off, the clock moves a day on.
+        ddb(&e, US, "DeleteBackup", json!({"BackupArn": arn})).await;
+        ddb(
+            &e,
+            US,
+            "DeleteItem",
+            json!({"TableName": "docs", "Key": {"pk": {"S": "d1"}}}),
+        )
+        .await;
+        put_doc(&e, "d3", [1, 1, 0, 0]).await;
+        assert_eq!(nearest(&e, [1, 0, 0, 0]).await, "d3");
+        ddb(
+            &e,
+            US,
+            "UpdateContinuousBackups",
+            json!({"TableName": "docs",
+                   "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": false}}),
+        )
+        .await;
+        admin(&e, "POST", "clock", Some(json!({"advance_seconds": 86400}))).await;
+
+        let (status, body) = admin(&e, "POST", "snapshots/all/restore", None).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            nearest(&e, [1, 0, 0, 0]).await,
+            "d1",
+            "vectors as they were"
+        );
+        assert_eq!(count(&e, US, "docs").await, 2);
+        let now = clock_now(&e).await;
+        assert!(
+            now >= taken_at && now < taken_at + 3600.0,
+            "the clock is the snapshot's: {now} vs {taken_at}"
+        );
+        let pitr = ddb(
+            &e,
+            US,
+            "DescribeContinuousBackups",
+            json!({"TableName": "docs"}),
+        )
+        .await;
+        assert_eq!(
+            pitr["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+                ["PointInTimeRecoveryStatus"],
+            "ENABLED"
+        );
+        assert_eq!(
+            backup_status(e.clone(), arn.clone()).await.as_deref(),
+            Some("AVAILABLE")
+        );
+        // The restored backup's items are there, and the job runner restores from it.
+        ddb(
+            &e,
+            US,
+            "RestoreTableFromBackup",
+            json!({"BackupArn": arn, "TargetTableName": "from_backup"}),
+        )
+        .await;
+        eventually("the restored table is active", || {
+            let e = e.clone();
+            async move {
+                let v = ddb(&e, US, "DescribeTable", json!({"TableName": "from_backup"})).await;
+                (v["Table"]["TableStatus"] == "ACTIVE").then_some(())
+            }
+        })
+        .await;
+        assert_eq!(count(&e, US, "from_backup").await, 2);
+        drop(server);
+        if let Some(dir) = dir {
+            // The restored offset is the one kept on disk: a restart keeps the snapshot's clock.
+            let server = awsim::Server::builder().data_dir(&dir).start().unwrap();
+            let now = clock_now(&server.endpoint_url()).await;
+            assert!(
+                now >= taken_at && now < taken_at + 3600.0,
+                "{now} vs {taken_at}"
+            );
+            drop(server);
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
 // Restores between tests happen while other clients may still be talking to the server: no
 // request may fail or see a half-restored database. Writers run flat out while the database is
 // restored again and again; every answer is a success, and once they stop a last restore
