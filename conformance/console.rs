@@ -220,21 +220,32 @@ async fn page_keys(c: &Client, keys: &mut std::collections::BTreeSet<(String, St
     n
 }
 
-/// How many cells of the items table show `hostile` as plain text; and checks that nothing an
-/// item holds ran as script or became markup.
-async fn hostile_shown_as_text(c: &Client, hostile: &str) -> usize {
+/// Checks that nothing an item holds (a value, an attribute name) ran as script or became
+/// markup anywhere on the page shown.
+async fn nothing_injected(c: &Client, page: &str) {
     let clean = c
         .execute("return window.__pwned === undefined", vec![])
         .await
         .unwrap();
-    assert_eq!(clean, json!(true), "an item value ran as script");
+    assert_eq!(
+        clean,
+        json!(true),
+        "an item ran as script on the {page} page"
+    );
     let markup = c
-        .find_all(Locator::Css(
-            "table[data-test=items] img, table[data-test=items] script",
-        ))
+        .find_all(Locator::Css("main img, main script"))
         .await
         .unwrap();
-    assert!(markup.is_empty(), "an item value became markup");
+    assert!(
+        markup.is_empty(),
+        "an item became markup on the {page} page"
+    );
+}
+
+/// How many cells of the items table show `hostile` as plain text; and checks that nothing an
+/// item holds ran as script or became markup.
+async fn hostile_shown_as_text(c: &Client, hostile: &str) -> usize {
+    nothing_injected(c, "items").await;
     let mut shown = 0;
     for cell in c
         .find_all(Locator::Css("table[data-test=items] td.value"))
@@ -409,15 +420,21 @@ async fn scenario(c: Client, endpoint: String) -> Vec<PathBuf> {
     );
     shots.take(&c, "validation-error").await;
 
-    // 249 more items (250 in all), some of them hostile to a careless page.
+    // 249 more items (250 in all), some of them hostile to a careless page: in a value, and
+    // in an attribute name (which becomes a column heading).
     let hostile = r#"<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>"#;
+    let hostile_name = r#"<img src=y onerror="window.__pwned=3">"#;
     let items: Vec<Value> = (0..249)
         .map(|i| {
-            json!({"PutRequest": {"Item": {
+            let mut item = json!({
                 "pk": {"S": format!("p{}", i % 5)},
                 "sk": {"N": i.to_string()},
                 "title": {"S": if i % 50 == 0 { hostile.to_string() } else { format!("Book {i}") }},
-            }}})
+            });
+            if i % 50 == 0 {
+                item[hostile_name] = json!({"S": "named"});
+            }
+            json!({"PutRequest": {"Item": item}})
         })
         .collect();
     for chunk in items.chunks(25) {
@@ -514,6 +531,9 @@ async fn scenario(c: Client, endpoint: String) -> Vec<PathBuf> {
     assert_eq!(status, 200);
     let newest = wait_text(&c, "tr[data-test=stream-record]", "Arrived").await;
     assert!(newest.contains("INSERT"), "{newest}");
+    // The hostile items' records (their images) are on this page too.
+    wait_text(&c, "main", hostile_name).await;
+    nothing_injected(&c, "stream").await;
     shots.take(&c, "stream").await;
 
     // The clock.
