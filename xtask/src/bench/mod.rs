@@ -29,13 +29,14 @@ use workload::{Action, Keys, Phase, Sizes, Workload};
 pub const USAGE: &str = "  cargo xtask bench [--expr] [--data] [--quick] [--ops N] [--peers LIST] [--workloads LIST]
                     [--concurrency LIST] [--scan-items N] [--max-secs S] [--no-build]
                     [--scaling] [--scaling-sizes LIST] [--vector-sizes LIST | --no-vectors]
-                    [--no-suite] [--snapshot-items N] [--seed-items N]
+                    [--no-suite] [--snapshot-items N] [--seed-items N] [--startup-rounds N]
       build awsim (release) and benchmark it against DynamoDB Local and dynoxide on loopback;
       peers: awsim,awsim-disk,ddblocal,dynoxide,ceiling (a bare hyper server answering a
       fixed GetItem reply: the machine's limit, for put, get and mixed); workloads: put,get,partiql-get,query,mixed,
       batch-write,transact-write,scan,get-records (or none); --scaling adds GetItem/Query latency at 10k/100k/1M items (slow);
       vectors (awsim only, on by default): SearchVectors latency (768 dimensions, TopK 10) at 10k and
       100k items (--quick: 10k) and PutItem throughput on the vector-indexed table;
+      start-up of every server side by side, --startup-rounds (20; 0: none) interleaved starts;
       awsim alone: snapshot+restore at --snapshot-items (10000) and --seed start-up with
       --seed-items (50000) items, unless --no-suite;
       --expr only measures the expression language in process (parse, validate, evaluate, apply);
@@ -57,6 +58,8 @@ pub struct Options {
     suite: bool,
     snapshot_items: u64,
     seed_items: u64,
+    /// Rounds of the side-by-side start-up measurement (0: none).
+    startup_rounds: usize,
     /// The most a measured phase may take; it stops early (and says so) past it.
     limit: Duration,
     quick: bool,
@@ -95,6 +98,7 @@ impl Options {
             suite: true,
             snapshot_items: 10_000,
             seed_items: if quick { 10_000 } else { 50_000 },
+            startup_rounds: if quick { 10 } else { 20 },
             limit: Duration::from_secs(120),
             quick,
         };
@@ -110,6 +114,11 @@ impl Options {
                 "--no-suite" => options.suite = false,
                 "--snapshot-items" => options.snapshot_items = number(arg, value()?)?,
                 "--seed-items" => options.seed_items = number(arg, value()?)?,
+                "--startup-rounds" => {
+                    options.startup_rounds = value()?
+                        .parse()
+                        .map_err(|_| format!("{arg} needs a number"))?
+                }
                 "--scaling" => {
                     options
                         .scaling
@@ -224,6 +233,8 @@ pub struct Results {
     snapshots: Vec<Result<suite::SnapshotRow, (Kind, String)>>,
     seeds: Vec<Result<suite::SeedRow, (Kind, String)>>,
     vectors: Vec<VectorRow>,
+    /// The side-by-side start-up rounds, per server.
+    startups: Vec<(Kind, Result<Vec<Duration>, String>)>,
 }
 
 impl Results {
@@ -294,6 +305,7 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         snapshots: Vec::new(),
         seeds: Vec::new(),
         vectors: Vec::new(),
+        startups: Vec::new(),
     };
     let clock = Instant::now();
     crate::runtime()?.block_on(run(&mut results, &programs, &log_dir));
@@ -345,6 +357,19 @@ fn in_release(root: &Path, args: &[String], build: bool) -> Result<(), String> {
 
 async fn run(results: &mut Results, programs: &Programs, log_dir: &Path) {
     let servers = results.options.servers.clone();
+    if results.options.startup_rounds > 0 {
+        eprintln!(
+            "bench: start-up, {} rounds of {}",
+            results.options.startup_rounds,
+            servers
+                .iter()
+                .map(|k| k.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        results.startups =
+            suite::startups(&servers, programs, log_dir, results.options.startup_rounds).await;
+    }
     let workloads = results.options.workloads.clone();
     for (i, &workload) in workloads.iter().enumerate() {
         let mut order = servers.clone();

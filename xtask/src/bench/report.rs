@@ -78,6 +78,9 @@ pub fn markdown(results: &Results) -> String {
         cpu_section(results, &mut out);
     }
     servers_section(results, &mut out);
+    if !results.startups.is_empty() {
+        startup_section(results, &mut out);
+    }
     if !results.loads.is_empty() {
         loads_section(results, &mut out);
     }
@@ -91,6 +94,50 @@ pub fn markdown(results: &Results) -> String {
         vectors_section(results, &mut out);
     }
     out
+}
+
+fn startup_section(results: &Results, out: &mut String) {
+    let _ = write!(
+        out,
+        "\n## Start-up, side by side\n\nSpawn to the first ListTables answered 200 (polled every \
+         0.25 ms), {} rounds; in each round every server is started once, in an order that \
+         rotates. Ratio: dynoxide's median over the server's (above 1: faster than dynoxide).\n\n\
+         | server | median ms | p10 ms | p90 ms | min ms | max ms | vs dynoxide |\n\
+         |---|---:|---:|---:|---:|---:|---:|\n",
+        results.options.startup_rounds
+    );
+    let ms = |times: &[std::time::Duration]| {
+        let mut ms: Vec<f64> = times.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+        ms.sort_by(f64::total_cmp);
+        ms
+    };
+    let at = |ms: &[f64], q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
+    let dynoxide = results.startups.iter().find_map(|(k, t)| match t {
+        Ok(t) if *k == Kind::Dynoxide && !t.is_empty() => Some(at(&ms(t), 0.5)),
+        _ => None,
+    });
+    for (kind, times) in &results.startups {
+        match times {
+            Ok(times) if !times.is_empty() => {
+                let ms = ms(times);
+                let median = at(&ms, 0.5);
+                let ratio = dynoxide.map_or("-".into(), |d| format!("{:.2}", d / median));
+                let _ = writeln!(
+                    out,
+                    "| {} | {median:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {ratio} |",
+                    kind.name(),
+                    at(&ms, 0.1),
+                    at(&ms, 0.9),
+                    ms[0],
+                    ms[ms.len() - 1],
+                );
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let _ = writeln!(out, "| {} | failed ({}) | | | | | |", kind.name(), short(e));
+            }
+        }
+    }
 }
 
 /// Median and maximum of some durations, in ms.
@@ -519,6 +566,10 @@ fn json(results: &Results) -> Value {
         "scaling": scaling,
         "snapshots": snapshots,
         "seeding": seeds,
+        "startups": results.startups.iter().map(|(kind, times)| match times {
+            Ok(times) => json!({"server": kind.name(), "startup_ms": times.iter().map(|d| d.as_secs_f64() * 1000.0).collect::<Vec<_>>()}),
+            Err(e) => json!({"server": kind.name(), "error": e}),
+        }).collect::<Vec<_>>(),
         "vectors": results.vectors.iter().map(|v| {
             let mut row = json!({"server": v.server.name(), "items": v.items, "op": v.op, "concurrency": v.concurrency});
             merge(&mut row, outcome_json(&v.outcome));

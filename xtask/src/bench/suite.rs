@@ -1,7 +1,9 @@
-//! What test suites ask of awsim besides throughput, timed on awsim alone (the peers have no
-//! such endpoints): a whole-database snapshot and its restore at 10k items
-//! (`POST /_awsim/snapshots`, `POST /_awsim/snapshots/<name>/restore`), and seeding from a file
-//! at start-up (`--seed`): start-up with a seed file minus start-up without one, per item.
+//! What test suites ask of awsim besides throughput: start-up side by side with the peers
+//! (spawn to the first answer, the servers started in turn, round after round), and, timed on
+//! awsim alone (the peers have no such endpoints), a whole-database snapshot and its restore at
+//! 10k items (`POST /_awsim/snapshots`, `POST /_awsim/snapshots/<name>/restore`) and seeding
+//! from a file at start-up (`--seed`): start-up with a seed file minus start-up without one,
+//! per item.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -38,6 +40,32 @@ impl SeedRow {
         let spent = self.seeded_startup.saturating_sub(self.plain_startup);
         self.items as f64 / spent.as_secs_f64().max(1e-9)
     }
+}
+
+/// Start-up times of the servers, measured side by side: in each round every server is
+/// started once (spawn to the first ListTables answered) and stopped, the order rotating from
+/// round to round so that none always goes first after another's exit.
+pub async fn startups(
+    kinds: &[Kind],
+    programs: &Programs,
+    log_dir: &Path,
+    rounds: usize,
+) -> Vec<(Kind, Result<Vec<Duration>, String>)> {
+    let mut out: Vec<(Kind, Result<Vec<Duration>, String>)> =
+        kinds.iter().map(|k| (*k, Ok(Vec::new()))).collect();
+    for round in 0..rounds {
+        let mut order: Vec<usize> = (0..kinds.len()).collect();
+        order.rotate_left(round % kinds.len().max(1));
+        for i in order {
+            let (kind, times) = &mut out[i];
+            let Ok(list) = times else { continue };
+            match Running::start(*kind, programs, log_dir).await {
+                Ok(server) => list.push(server.startup),
+                Err(e) => *times = Err(e),
+            }
+        }
+    }
+    out
 }
 
 /// Loads `items` items, then times ROUNDS snapshot + change + restore cycles.
