@@ -451,13 +451,13 @@ impl ServiceModel {
                 if s.name == "AttributeValue" {
                     return; // attribute values have the service's own validation (protocol::attr)
                 }
-                let own = left_to_operations(&s.name);
+                let own = left_to_operations(s.name);
                 for (name, m) in members {
                     if own.members.contains(name) {
                         continue;
                     }
                     let child = join(path, name);
-                    let required = required.contains(name) || also_required(&s.name, o, name);
+                    let required = required.contains(name) || also_required(s.name, o, name);
                     match o.get(*name) {
                         None | Some(Value::Null)
                             if required && !own.required.contains(name) =>
@@ -567,7 +567,7 @@ impl ServiceModel {
             return Vec::new();
         };
         if let Some(enums) = enums {
-            if !enums.iter().any(|e| *e == text) {
+            if !enums.contains(&text) {
                 return vec![format!(
                     "Member must satisfy enum value set: [{}]",
                     enums.join(", ")
@@ -596,7 +596,7 @@ impl ServiceModel {
 
     fn length_violations(&self, s: &Shape, len: usize) -> Vec<String> {
         let len = len as i64;
-        let own = left_to_operations(&s.name);
+        let own = left_to_operations(s.name);
         let mut out = Vec::new();
         if s.min.is_some_and(|m| len < m && !own.min) {
             out.push(length_constraint(s.min, None));
