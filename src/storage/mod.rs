@@ -60,7 +60,12 @@ impl Store {
                     .map_err(|e| Error::internal(format!("cannot open {}: {e}", path.display())))?;
                 (conn, Some(path), Some(lock))
             }
-            None => (open_memdb()?, None, None),
+            // An in-memory database is always new: it starts as the migrations' image.
+            None => {
+                let conn = migrations::fresh_memdb()?;
+                unlimited(&conn)?;
+                (conn, None, None)
+            }
         };
         let name = path.as_ref().map_or_else(
             || "the in-memory database".to_string(),
@@ -156,7 +161,12 @@ fn open_memdb() -> Result<Connection> {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let conn = Connection::open(format!("file:/awsim-{}-{n}?vfs=memdb", std::process::id()))?;
-    // memdb refuses to grow past 1 GiB unless told otherwise; the limit is memory itself.
+    unlimited(&conn)?;
+    Ok(conn)
+}
+
+/// memdb refuses to grow past 1 GiB unless told otherwise; the limit is memory itself.
+fn unlimited(conn: &Connection) -> Result<()> {
     let mut limit: i64 = i64::MAX;
     // SAFETY: `conn` is open; SIZE_LIMIT reads and writes the one i64 it is given.
     let rc = unsafe {
@@ -172,7 +182,7 @@ fn open_memdb() -> Result<Connection> {
             "memdb size limit: SQLite error {rc}"
         )));
     }
-    Ok(conn)
+    Ok(())
 }
 
 /// Creates the data directory if needed and takes its lock file.
