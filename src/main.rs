@@ -90,9 +90,6 @@ fn strict_credentials(args: &Args) -> Result<awsim::protocol::auth::Credentials,
 }
 
 fn main() -> std::process::ExitCode {
-    // The service models are parsed on another core while the store opens and the runtime
-    // starts (they were a third of the time to the first answer).
-    std::thread::spawn(awsim::protocol::shape::load_models);
     let args = Args::parse();
     init_logs(&args);
     let config = match config(args) {
@@ -102,8 +99,8 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    // The store opens (and the seed loads) on a thread of its own while the runtime starts and
-    // the port is bound: nothing of either needs the other.
+    // The store opens (and the seed loads) on a thread of its own while this one starts the
+    // runtime, binds the port and parses the service models: none of these needs another.
     let opening = {
         let config = config.clone();
         std::thread::spawn(move || awsim::server::open(&config))
@@ -115,6 +112,7 @@ fn main() -> std::process::ExitCode {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .worker_threads(cores)
         .max_blocking_threads(cores.max(2))
         .build();
     match runtime {
@@ -178,6 +176,8 @@ async fn serve(config: Config, opening: Opening) -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    // The models are needed by the first request; the store is still opening meanwhile.
+    awsim::protocol::shape::load_models();
     // Nothing else runs on this thread yet: waiting here holds up no task.
     let engine = match opening.join() {
         Ok(Ok(engine)) => engine,

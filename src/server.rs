@@ -267,7 +267,9 @@ async fn refuse_connection(mut stream: tokio::net::TcpStream) {
 /// Background upkeep, once a second: TTL deletions (bounded batches, each its own short write
 /// transaction), and once a minute the 24-hour stream retention and the PITR recovery periods.
 async fn sweep(engine: Arc<Engine>) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    let period = std::time::Duration::from_secs(1);
+    // The first round one period in: the first requests have the start to themselves.
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     for n in 0u64.. {
         tick.tick().await;
@@ -293,7 +295,9 @@ async fn sweep(engine: Arc<Engine>) {
 /// regions are applied, each batch in its own short write transaction, so a writer never waits
 /// for replication; what a restart interrupted is picked up on the first round.
 async fn replicate(engine: Arc<Engine>) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
+    let period = std::time::Duration::from_millis(100);
+    // The first round one period in: the first requests have the start to themselves.
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;

@@ -191,9 +191,9 @@ pub fn streams() -> &'static ServiceModel {
     STREAMS.get_or_init(|| ServiceModel::load(include_str!("model/streams.json")))
 }
 
-/// Builds both models now rather than on the first request that needs them: the binary calls
-/// this on a thread of its own as it starts, so the 80 KB of JSON is parsed while the store
-/// opens instead of in front of the first answer.
+/// Builds both models now rather than on the first request that needs them: the binary and
+/// `embedded::Server` call this while the store opens on another thread, so the 80 KB of JSON
+/// is parsed beside that instead of in front of the first answer.
 pub fn load_models() {
     dynamodb();
     streams();
