@@ -77,7 +77,11 @@ async fn a_server_on_a_directory_keeps_its_data_across_a_restart_and_frees_its_p
         .start()
         .unwrap();
     assert_eq!(server.region(), "eu-west-1");
-    let names = example::client(&server)
+    // The `sdk` feature's configuration is this server's: its endpoint and its region.
+    let config = server.sdk_config();
+    assert_eq!(config.region().map(|r| r.as_ref()), Some("eu-west-1"));
+    let names = server
+        .client()
         .list_tables()
         .send()
         .await

@@ -1,6 +1,8 @@
 //! awsim inside a Rust program's tests: start it in process, point aws-sdk-dynamodb at it,
 //! snapshot a known state and restore it between tests. `cargo run --example embedded`.
-//! (`conformance/embedded.rs` runs this example as a test.)
+//! (`conformance/embedded.rs` runs this example as a test.) With awsim's `sdk` feature,
+//! `server.client()` is all the set-up; `client` below is the same by hand, for an SDK
+//! configured your way.
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
@@ -8,7 +10,8 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 
-/// An SDK client for an embedded server: its endpoint, its region, any credentials.
+/// An SDK client for an embedded server, without the `sdk` feature: its endpoint, its region,
+/// any credentials.
 pub fn client(server: &awsim::Server) -> Client {
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(BehaviorVersion::latest())
@@ -27,7 +30,8 @@ pub fn client(server: &awsim::Server) -> Client {
 pub async fn run() -> Result<(i32, i32), Box<dyn std::error::Error>> {
     // In memory, on a free port; stopped when `server` is dropped.
     let server = awsim::Server::start()?;
-    let db = client(&server);
+    let db = server.client(); // the `sdk` feature's ready-made client
+
     db.create_table()
         .table_name("users")
         .key_schema(

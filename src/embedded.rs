@@ -4,25 +4,19 @@
 //! in-flight requests finish and the store is closed. Built on `server::open` and
 //! `server::run_engine`, exactly what the binary runs; nothing here knows DynamoDB.
 //!
-//! The SDK is not a dependency of awsim: point any SDK at [`Server::endpoint_url`] in
-//! [`Server::region`] with any credentials (awsim checks none by default).
+//! With the `sdk` feature, [`Server::sdk_config`] is a ready-made `aws_sdk_dynamodb::Config`
+//! (and [`Server::client`] a client from it); without it the SDK is not a dependency of awsim:
+//! point any SDK at [`Server::endpoint_url`] in [`Server::region`] with any credentials (awsim
+//! checks none by default).
 //!
 //! ```
-//! use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-//!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let server = awsim::Server::start()?; // in memory, on 127.0.0.1:<free port>
-//! let config = aws_sdk_dynamodb::Config::builder()
-//!     .behavior_version(BehaviorVersion::latest())
-//!     .endpoint_url(server.endpoint_url())
-//!     .region(Region::new(server.region().to_string()))
-//!     .credentials_provider(Credentials::new("test", "test", None, None, "awsim"))
-//! #   .http_client(aws_smithy_http_client::Builder::new().build_http())
-//!     .build();
-//! let client = aws_sdk_dynamodb::Client::from_conf(config);
+//! let client = server.client(); // aws_sdk_dynamodb::Client::from_conf(server.sdk_config())
 //! let tables = client.list_tables().send().await?;
 //! assert!(tables.table_names().is_empty());
+//! server.snapshot("empty")?; // ... and `server.restore("empty")?` before the next test
 //! # Ok(())
 //! # }
 //! ```
@@ -212,6 +206,30 @@ impl Server {
             Some(Err(_)) => Err(std::io::Error::other("the server thread panicked")),
             None => Ok(()),
         }
+    }
+}
+
+/// A ready-made SDK configuration (feature `sdk`).
+#[cfg(feature = "sdk")]
+impl Server {
+    /// An `aws_sdk_dynamodb::Config` for this server: its endpoint and region, fixed test
+    /// credentials (account `000000000000`), and a plain-HTTP client (awsim speaks HTTP; an
+    /// SDK built without its default features has no client of its own). Change what you need
+    /// with `.to_builder()`.
+    pub fn sdk_config(&self) -> aws_sdk_dynamodb::Config {
+        use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+        aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(self.endpoint_url())
+            .region(Region::new(self.region.clone()))
+            .credentials_provider(Credentials::new("test", "test", None, None, "awsim"))
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build()
+    }
+
+    /// A DynamoDB client from [`Server::sdk_config`].
+    pub fn client(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::from_conf(self.sdk_config())
     }
 }
 
