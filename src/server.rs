@@ -204,10 +204,17 @@ pub async fn serve_with(
 }
 
 /// The background jobs (backups, restores, exports, imports): those left unfinished by an
-/// earlier run at once, then each as soon as a request queues it (or within a second). Each
-/// runs on a thread of its own, not on the blocking pool: that pool is sized for requests (one
-/// thread per core), and a long job there would take a request's place for its whole length.
+/// earlier run a moment after the start (100 ms, or sooner if a request queues one: the first
+/// requests have the start to themselves), then each as soon as a request queues it (or within
+/// a second). Each runs on a thread of its own, not on the blocking pool: that pool is sized for
+/// requests (one thread per core), and a long job there would take a request's place for its
+/// whole length.
 async fn run_jobs(engine: Arc<Engine>) {
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_millis(100),
+        engine.jobs_ready.notified(),
+    )
+    .await;
     loop {
         let pending = {
             let engine = engine.clone();
