@@ -185,7 +185,7 @@ fn suite_section(results: &Results, out: &mut String) {
     }
     out.push_str(
         "\nSeeding: start-up with `--seed FILE` (one table, ~200-byte items) minus start-up \
-         without it.\n\n| server | items | start-up ms with seed | without | items/s |\n\
+         without it (the fastest of three).\n\n| server | items | start-up ms with seed | without | items/s |\n\
          |---|---:|---:|---:|---:|\n",
     );
     for row in &results.seeds {
