@@ -85,6 +85,40 @@ pub fn handle_query(headers: &Headers, body: &[u8]) -> protocol::Response {
     }
 }
 
+/// `GET /_awsim/insights/<table>` (README): the keys contributor insights counted on the
+/// table and its GSIs. The table is the caller's (the Authorization header's account and
+/// region, or `account=` / `region=` in the query); `minutes=` (1-60, default 60) and `top=`
+/// (default 10) shape the answer. Returns the HTTP status and the JSON body.
+pub fn insights(
+    engine: &Engine,
+    authorization: Option<&str>,
+    table: &str,
+    query: &str,
+) -> (u16, Value) {
+    let mut scope = Scope::from_authorization(authorization);
+    let (mut minutes, mut top) = (crate::engine::insights::WINDOW_SLOTS, 10);
+    for (k, v) in protocol::query::parse_form(query.as_bytes()) {
+        match k.as_str() {
+            "account" => scope.account = v,
+            "region" => scope.region = v,
+            "minutes" => minutes = v.parse().unwrap_or(minutes),
+            "top" => top = v.parse().unwrap_or(top),
+            _ => {}
+        }
+    }
+    match control::contributor_insights::report(engine, &scope, table, minutes, top) {
+        Ok(v) => (200, v),
+        Err(e) => (
+            if e.kind == ErrorKind::ResourceNotFound {
+                404
+            } else {
+                400
+            },
+            serde_json::json!({"error": e.message.unwrap_or_default()}),
+        ),
+    }
+}
+
 /// Runs one operation for in-process callers (tests, migrations), its output as a JSON tree.
 pub fn call(
     engine: &Engine,
@@ -170,6 +204,15 @@ pub fn run(
         }
         (Service::DynamoDb, "UpdateGlobalTableSettings") => {
             control::global_tables::update_settings(e, s, i)
+        }
+        (Service::DynamoDb, "UpdateContributorInsights") => {
+            control::contributor_insights::update(e, s, i)
+        }
+        (Service::DynamoDb, "DescribeContributorInsights") => {
+            control::contributor_insights::describe(e, s, i)
+        }
+        (Service::DynamoDb, "ListContributorInsights") => {
+            control::contributor_insights::list(e, s, i)
         }
         (Service::DynamoDb, "DescribeLimits") => control::limits::describe_limits(),
         (Service::DynamoDb, "DescribeEndpoints") => control::limits::describe_endpoints(s, host),

@@ -42,6 +42,10 @@ struct Args {
     /// connection is closed.
     #[arg(long, env = "AWSIM_READ_TIMEOUT", default_value_t = awsim::server::DEFAULT_READ_TIMEOUT.as_secs())]
     read_timeout: u64,
+    /// Never throttle: provisioned throughput and on-demand maximums are not enforced
+    /// (ConsumedCapacity is still computed and reported).
+    #[arg(long, env = "AWSIM_NO_THROTTLE")]
+    no_throttle: bool,
 }
 
 /// The credentials strict mode accepts, from `--credentials` or the AWS_* pair.
@@ -113,6 +117,7 @@ async fn serve() -> std::process::ExitCode {
         max_db_bytes: args.max_db_size.map(|mib| mib * 1024 * 1024),
         max_connections: args.max_connections.max(1),
         read_timeout: std::time::Duration::from_secs(args.read_timeout.max(1)),
+        throttle: !args.no_throttle,
         host: args.host,
         port: args.port,
         data_dir: args.data_dir,

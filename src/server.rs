@@ -433,9 +433,23 @@ fn closing(mut resp: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
 /// with `{"advance_seconds": n}` moves it forward, runs the TTL sweeper at the new time and
 /// then replication, so expiry is testable without waiting. `GET /_awsim/replication` counts
 /// the writes waiting to reach other regions; `POST` applies them before answering.
+/// `GET /_awsim/insights/<table>` reports what contributor insights counted (`dispatch::insights`).
 async fn admin(engine: Arc<Engine>, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let path = req.uri().path().to_string();
     let post = req.method() == hyper::Method::POST;
+    if let Some(table) = path.strip_prefix("/_awsim/insights/") {
+        let auth = req
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok());
+        let (status, v) =
+            crate::dispatch::insights(&engine, auth, table, req.uri().query().unwrap_or(""));
+        let mut resp = Response::new(Full::new(Bytes::from(v.to_string())));
+        *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+        resp.headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        return resp;
+    }
     let body = Limited::new(req.into_body(), 64 * 1024).collect().await;
     let json = |status: StatusCode, v: serde_json::Value| {
         let mut resp = Response::new(Full::new(Bytes::from(v.to_string())));

@@ -1,6 +1,8 @@
 //! Database semantics: the table catalogue, items and their index rows, all through `storage`.
 //! No HTTP, no JSON, no `__type` strings: callers get typed results and `Error`s.
+pub mod capacity;
 pub mod clock;
+pub mod insights;
 pub mod keys;
 pub mod read;
 pub mod replication;
@@ -46,6 +48,12 @@ pub struct Engine {
     /// Only then does a write look its table up again under the write lock (`fresh`), so that
     /// plain tables pay nothing for global ones.
     replicated: std::sync::atomic::AtomicBool,
+    /// Whether limits are enforced (`--no-throttle` clears it; metering goes on).
+    throttle: bool,
+    /// The token buckets of tables with limits (`capacity.rs`).
+    capacity: capacity::Buckets,
+    /// Key counts of tables and GSIs with contributor insights enabled (`insights.rs`).
+    insights: insights::Insights,
 }
 
 /// DescribeTable's live numbers.
@@ -89,6 +97,9 @@ impl Engine {
             tables: RwLock::new(tables),
             clock: Arc::new(OffsetClock::default()),
             replicated: std::sync::atomic::AtomicBool::new(replicated),
+            throttle: config.throttle,
+            capacity: Default::default(),
+            insights: Default::default(),
         })
     }
 

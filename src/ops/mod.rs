@@ -1,9 +1,11 @@
 //! One file per operation, grouped by family (tables, items, reads, batches, partiql, streams,
 //! control): read the (already model-validated) input, run the service's semantic checks in its
 //! order, call the engine, render the output. This module holds what the operations share (the
-//! input accessors, the output type, ConsumedCapacity and item collection metrics); the dispatch
+//! input accessors, the output type, item collection metrics; `capacity.rs` meters and reports
+//! ConsumedCapacity); the dispatch
 //! table that picks an operation is `crate::dispatch`, above both this module and `protocol`.
 pub mod batches;
+pub mod capacity;
 pub mod control;
 pub mod expressions;
 pub mod items;
@@ -103,21 +105,4 @@ pub fn item_collection_entry(
         serde_json::json!([gb, gb + 1.0]),
     );
     Ok(Some(Value::Object(m)))
-}
-
-/// `ReturnConsumedCapacity`: TOTAL / INDEXES produce a ConsumedCapacity block.
-pub fn consumed_capacity(input: Input, table: &str, units: f64) -> Option<(String, Value)> {
-    let mode = input.str("ReturnConsumedCapacity").unwrap_or("NONE");
-    if mode == "NONE" {
-        return None;
-    }
-    let mut cc = Map::new();
-    cc.insert("TableName".into(), Value::String(table.into()));
-    cc.insert("CapacityUnits".into(), units.into());
-    if mode == "INDEXES" {
-        let mut t = Map::new();
-        t.insert("CapacityUnits".into(), units.into());
-        cc.insert("Table".into(), Value::Object(t));
-    }
-    Some(("ConsumedCapacity".into(), Value::Object(cc)))
 }
