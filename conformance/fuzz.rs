@@ -80,7 +80,10 @@ fn the_fuzz_corpus_replays() {
     for (name, target) in targets::TARGETS {
         let inputs = corpus(name);
         assert!(!inputs.is_empty(), "fuzz/corpus/{name} is empty");
-        for input in &inputs {
+        for (i, input) in inputs.iter().enumerate() {
+            if std::env::var_os("FUZZ_TRACE").is_some() {
+                eprintln!("{name} {i}");
+            }
             target(input);
         }
     }

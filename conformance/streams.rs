@@ -287,3 +287,19 @@ async fn shard_iterators_expire_after_fifteen_minutes() {
     assert_eq!(page.records().len(), 1);
     server.shutdown().await;
 }
+
+// The admin clock is part of the data directory's state: moved on, it stays moved across a
+// restart, so records and expiries written at the moved time keep their order.
+#[tokio::test]
+async fn the_moved_clock_survives_a_restart() {
+    let dir = support::temp_dir("clock");
+    let server = support::start(Some(dir.clone())).await;
+    let moved = server.advance(86_400).await["now"].as_f64().unwrap();
+    server.shutdown().await;
+    let server = support::start(Some(dir.clone())).await;
+    let now = server.advance(0).await["now"].as_f64().unwrap();
+    assert!(now >= moved, "the clock went back from {moved} to {now}");
+    assert!(now < moved + 3600.0, "{moved} -> {now}");
+    server.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

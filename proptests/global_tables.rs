@@ -103,7 +103,9 @@ proptest! {
                 Step::Replicate(n) => {
                     engine.replicate_up_to(n as usize).unwrap();
                 }
-                Step::Tick(ms) => engine.clock.advance(ms as f64 / 1000.0),
+                Step::Tick(ms) => {
+                    engine.clock.advance(ms as f64 / 1000.0);
+                }
             }
             if let Step::Put { west, .. } | Step::Add { west, .. } = *s {
                 for item in items(&engine, REGIONS[west as usize]) {

@@ -9,6 +9,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub in_memory: bool,
     pub log_level: String,
+    /// An S3-compatible endpoint for exports (path-style); None: the local directory
+    /// `{data_dir}/s3` (a temporary directory for an in-memory run).
+    pub s3_endpoint: Option<String>,
     /// `--auth strict`: the keys requests must be signed with. None: permissive (signatures
     /// are not checked; the access key and region only scope the request).
     pub credentials: Option<crate::protocol::auth::Credentials>,
@@ -33,6 +36,7 @@ impl Config {
             data_dir: PathBuf::from(".awsim"),
             in_memory: true,
             log_level: "warn".into(),
+            s3_endpoint: None,
             credentials: None,
             max_db_bytes: None,
             max_connections: crate::server::DEFAULT_MAX_CONNECTIONS,

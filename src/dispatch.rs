@@ -6,7 +6,10 @@
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::Scope;
-use crate::ops::{batches, control, items, partiql, reads, streams, tables, Input, Output};
+use crate::ops::{
+    backups, batches, control, exports, imports, items, partiql, reads, streams, tables, Input,
+    Output,
+};
 use crate::protocol::{self, Service};
 use serde_json::Value;
 use std::sync::Arc;
@@ -150,6 +153,7 @@ pub fn run(
         (Service::DynamoDb, "GetItem") => return items::get_item::run(e, s, i),
         (Service::DynamoDb, "Query") => return reads::query::run(e, s, i),
         (Service::DynamoDb, "Scan") => return reads::scan::run(e, s, i),
+        (Service::DynamoDb, "SearchVectors") => reads::search_vectors::run(e, s, i),
         (Service::DynamoDb, "ExecuteStatement") => return partiql::execute_statement::run(e, s, i),
         (Service::DynamoDb, "CreateTable") => tables::create_table::run(e, s, i),
         (Service::DynamoDb, "DescribeTable") => tables::describe_table::run(e, s, i),
@@ -165,6 +169,30 @@ pub fn run(
         (Service::DynamoDb, "BatchWriteItem") => batches::batch_write_item::run(e, s, i),
         (Service::DynamoDb, "TransactWriteItems") => batches::transact_write_items::run(e, s, i),
         (Service::DynamoDb, "TransactGetItems") => batches::transact_get_items::run(e, s, i),
+        (Service::DynamoDb, "CreateBackup") => backups::create_backup::run(e, s, i),
+        (Service::DynamoDb, "DescribeBackup") => backups::describe_backup::run(e, s, i),
+        (Service::DynamoDb, "ListBackups") => backups::list_backups::run(e, s, i),
+        (Service::DynamoDb, "DeleteBackup") => backups::delete_backup::run(e, s, i),
+        (Service::DynamoDb, "RestoreTableFromBackup") => {
+            backups::restore_table_from_backup::run(e, s, i)
+        }
+        (Service::DynamoDb, "UpdateContinuousBackups") => {
+            backups::continuous_backups::update(e, s, i)
+        }
+        (Service::DynamoDb, "DescribeContinuousBackups") => {
+            backups::continuous_backups::describe(e, s, i)
+        }
+        (Service::DynamoDb, "RestoreTableToPointInTime") => {
+            backups::restore_table_to_point_in_time::run(e, s, i)
+        }
+        (Service::DynamoDb, "ExportTableToPointInTime") => {
+            exports::export_table_to_point_in_time::run(e, s, i)
+        }
+        (Service::DynamoDb, "DescribeExport") => exports::describe_export::run(e, s, i),
+        (Service::DynamoDb, "ListExports") => exports::list_exports::run(e, s, i),
+        (Service::DynamoDb, "ImportTable") => imports::import_table::run(e, s, i),
+        (Service::DynamoDb, "DescribeImport") => imports::describe_import::run(e, s, i),
+        (Service::DynamoDb, "ListImports") => imports::list_imports::run(e, s, i),
         (Service::DynamoDb, "BatchExecuteStatement") => {
             partiql::batch_execute_statement::run(e, s, i)
         }

@@ -25,6 +25,28 @@ pub enum ErrorKind {
     TransactionCanceled,
     /// A ClientRequestToken seen within the last 10 minutes came with a different request.
     IdempotentParameterMismatch,
+    /// Backups: no backup with the given ARN (in this account and region).
+    BackupNotFound,
+    /// Backups: the backup (or its table) is busy with another backup operation.
+    BackupInUse,
+    /// A restore's target table already exists.
+    TableAlreadyExists,
+    /// A table is being created, restored or deleted.
+    TableInUse,
+    /// PITR: restoring (or exporting) a table that has no point-in-time recovery.
+    PointInTimeRecoveryUnavailable,
+    /// PITR: a restore time outside [EarliestRestorableDateTime, LatestRestorableDateTime].
+    InvalidRestoreTime,
+    /// Exports: no export with the given ARN.
+    ExportNotFound,
+    /// Exports: a ClientToken reused with other parameters.
+    ExportConflict,
+    /// Exports: an ExportTime (or incremental period) outside the PITR window.
+    InvalidExportTime,
+    /// Imports: no import with the given ARN.
+    ImportNotFound,
+    /// Imports: a ClientToken reused with other parameters.
+    ImportConflict,
     /// PartiQL INSERT of a key that already holds an item (INSERT is never an upsert).
     DuplicateItem,
     /// The caller may not act on the resource: an ARN of another account, or of a resource
@@ -32,7 +54,8 @@ pub enum ErrorKind {
     AccessDenied,
     /// No resource-based policy on the resource, or not the expected revision.
     PolicyNotFound,
-    /// Global tables (2017.11.29): the source table of a replica does not exist.
+    /// Global tables (2017.11.29): the source table of a replica does not exist; backups and
+    /// PITR name a missing source table with it too, not ResourceNotFound.
     TableNotFound,
     GlobalTableNotFound,
     GlobalTableAlreadyExists,
@@ -106,6 +129,18 @@ impl ErrorKind {
                 "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
                 400,
             ),
+            ErrorKind::BackupNotFound => (
+                "com.amazonaws.dynamodb.v20120810#BackupNotFoundException",
+                400,
+            ),
+            ErrorKind::BackupInUse => {
+                ("com.amazonaws.dynamodb.v20120810#BackupInUseException", 400)
+            }
+            ErrorKind::TableAlreadyExists => (
+                "com.amazonaws.dynamodb.v20120810#TableAlreadyExistsException",
+                400,
+            ),
+            ErrorKind::TableInUse => ("com.amazonaws.dynamodb.v20120810#TableInUseException", 400),
             // The model's name; DynamoDB Local says `#DuplicateItem` (ORACLE.md).
             ErrorKind::DuplicateItem => (
                 "com.amazonaws.dynamodb.v20120810#DuplicateItemException",
@@ -118,6 +153,34 @@ impl ErrorKind {
             ),
             ErrorKind::TableNotFound => (
                 "com.amazonaws.dynamodb.v20120810#TableNotFoundException",
+                400,
+            ),
+            ErrorKind::PointInTimeRecoveryUnavailable => (
+                "com.amazonaws.dynamodb.v20120810#PointInTimeRecoveryUnavailableException",
+                400,
+            ),
+            ErrorKind::InvalidRestoreTime => (
+                "com.amazonaws.dynamodb.v20120810#InvalidRestoreTimeException",
+                400,
+            ),
+            ErrorKind::ExportNotFound => (
+                "com.amazonaws.dynamodb.v20120810#ExportNotFoundException",
+                400,
+            ),
+            ErrorKind::ExportConflict => (
+                "com.amazonaws.dynamodb.v20120810#ExportConflictException",
+                400,
+            ),
+            ErrorKind::InvalidExportTime => (
+                "com.amazonaws.dynamodb.v20120810#InvalidExportTimeException",
+                400,
+            ),
+            ErrorKind::ImportNotFound => (
+                "com.amazonaws.dynamodb.v20120810#ImportNotFoundException",
+                400,
+            ),
+            ErrorKind::ImportConflict => (
+                "com.amazonaws.dynamodb.v20120810#ImportConflictException",
                 400,
             ),
             ErrorKind::GlobalTableNotFound => (

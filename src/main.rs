@@ -23,6 +23,10 @@ struct Args {
     /// Log filter: error, warn, info, debug, trace (or a tracing directive).
     #[arg(long, env = "AWSIM_LOG_LEVEL", default_value = "info")]
     log_level: String,
+    /// An S3-compatible endpoint (path-style, e.g. http://localhost:9000) for exports; default:
+    /// buckets are directories under {data-dir}/s3 (a temporary directory with --in-memory).
+    #[arg(long, env = "AWSIM_S3_ENDPOINT")]
+    s3_endpoint: Option<String>,
     /// Request authentication: `permissive` (signatures not checked; the access key and region
     /// only scope the request) or `strict` (SigV4 verified against the configured credentials,
     /// refused with the service's errors).
@@ -123,6 +127,7 @@ async fn serve() -> std::process::ExitCode {
         data_dir: args.data_dir,
         in_memory: args.in_memory,
         log_level: args.log_level,
+        s3_endpoint: args.s3_endpoint,
     };
     let listener = match tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await {
         Ok(l) => l,

@@ -44,6 +44,7 @@ pub async fn run_ready(
     ready();
     let sweeper = tokio::spawn(sweep(engine.clone()));
     let replicator = tokio::spawn(replicate(engine.clone()));
+    let jobs = tokio::spawn(run_jobs(engine.clone()));
     let front = Front {
         credentials: config.credentials.clone().map(Arc::new),
         max_connections: config.max_connections,
@@ -53,6 +54,16 @@ pub async fn run_ready(
     serve_with(listener, engine.clone(), front, shutdown).await;
     sweeper.abort();
     replicator.abort();
+    // Running jobs stop at their next batch and resume at the next start.
+    engine.stop_jobs();
+    jobs.abort();
+    // Bounded: a job checks the stop flag at every batch, so this takes milliseconds.
+    for _ in 0..3000 {
+        if engine.running_jobs() == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     let closing = engine.clone();
     let _ = tokio::task::spawn_blocking(move || closing.close()).await;
     Ok(())
@@ -157,6 +168,49 @@ pub async fn serve_with(
     graceful.shutdown().await;
 }
 
+/// The background jobs (backups, restores, exports, imports): those left unfinished by an
+/// earlier run at once, then each as soon as a request queues it (or within a second). Each
+/// runs on a thread of its own, not on the blocking pool: that pool is sized for requests (one
+/// thread per core), and a long job there would take a request's place for its whole length.
+async fn run_jobs(engine: Arc<Engine>) {
+    loop {
+        let pending = {
+            let engine = engine.clone();
+            tokio::task::spawn_blocking(move || engine.pending_jobs()).await
+        };
+        match pending {
+            Ok(Ok(jobs)) => {
+                for job in jobs {
+                    if engine.claim_job(&job) {
+                        let runner = engine.clone();
+                        let claimed = job.clone();
+                        // The job's S3 calls run on this runtime (`objects.rs`).
+                        let handle = tokio::runtime::Handle::current();
+                        let spawned =
+                            std::thread::Builder::new()
+                                .name("awsim-job".into())
+                                .spawn(move || {
+                                    let _runtime = handle.enter();
+                                    runner.run_job(&claimed)
+                                });
+                        if let Err(e) = spawned {
+                            tracing::warn!("starting a background job failed: {e}");
+                            engine.release_job(&job);
+                        }
+                    }
+                }
+            }
+            Ok(Err(e)) => tracing::warn!("listing background jobs failed: {e:?}"),
+            Err(e) => tracing::warn!("listing background jobs panicked: {e}"),
+        }
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(1),
+            engine.jobs_ready.notified(),
+        )
+        .await;
+    }
+}
+
 /// The answer to a connection over the limit: a 503 ThrottlingException, then close.
 async fn refuse_connection(mut stream: tokio::net::TcpStream) {
     use tokio::io::AsyncWriteExt;
@@ -176,7 +230,7 @@ async fn refuse_connection(mut stream: tokio::net::TcpStream) {
 }
 
 /// Background upkeep, once a second: TTL deletions (bounded batches, each its own short write
-/// transaction), and once a minute the 24-hour stream retention.
+/// transaction), and once a minute the 24-hour stream retention and the PITR recovery periods.
 async fn sweep(engine: Arc<Engine>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -188,6 +242,7 @@ async fn sweep(engine: Arc<Engine>) {
             if n % 60 == 0 {
                 engine.purge_streams()?;
                 engine.purge_tombstones()?;
+                engine.purge_pitr()?;
             }
             Ok::<_, crate::error::Error>(())
         })
@@ -430,9 +485,10 @@ fn closing(mut resp: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
 }
 
 /// The admin API (README): `GET /_awsim/clock` reads the engine's clock; `POST /_awsim/clock`
-/// with `{"advance_seconds": n}` moves it forward, runs the TTL sweeper at the new time and
-/// then replication, so expiry is testable without waiting. `GET /_awsim/replication` counts
-/// the writes waiting to reach other regions; `POST` applies them before answering.
+/// with `{"advance_seconds": n}` moves it forward, runs the TTL sweeper and the PITR purge at
+/// the new time and then replication, so expiry and recovery periods are testable without
+/// waiting. `GET /_awsim/replication` counts the writes waiting to reach other regions; `POST`
+/// applies them before answering.
 /// `GET /_awsim/insights/<table>` reports what contributor insights counted (`dispatch::insights`).
 async fn admin(engine: Arc<Engine>, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let path = req.uri().path().to_string();
@@ -508,13 +564,16 @@ async fn admin(engine: Arc<Engine>, req: Request<Incoming>) -> Response<Full<Byt
                 serde_json::json!({"error": "expected {\"advance_seconds\": <non-negative number>}"}),
             );
         };
-        engine.clock.advance(seconds);
         let sweeping = engine.clone();
-        deleted = tokio::task::spawn_blocking(move || sweeping.sweep_ttl())
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or(0);
+        deleted = tokio::task::spawn_blocking(move || {
+            sweeping.advance_clock(seconds)?;
+            sweeping.purge_pitr()?;
+            sweeping.sweep_ttl()
+        })
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or(0);
         // What the new time made happen reaches the other regions before the answer.
         replicated = replicate_now(engine.clone()).await;
     }

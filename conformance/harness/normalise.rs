@@ -15,8 +15,15 @@ pub const RULES: [&str; 8] = [
     "revision-id",
 ];
 
-const TIMESTAMP_KEYS: [&str; 7] = [
+const TIMESTAMP_KEYS: [&str; 14] = [
     "CreationDateTime",
+    "StartTime",
+    "ExportTime",
+    "BackupCreationDateTime",
+    "TableCreationDateTime",
+    "EarliestRestorableDateTime",
+    "LatestRestorableDateTime",
+    "RestoreDateTime",
     "LastIncreaseDateTime",
     "LastDecreaseDateTime",
     "LastUpdateToPayPerRequestDateTime",
@@ -104,10 +111,13 @@ fn walk(v: &Value, key: Option<&str>, r: &Rules) -> Value {
     }
 }
 
-/// Rewrites the region, account and stream label of every `arn:aws:dynamodb:` ARN in `s`.
+/// Rewrites the region, account, stream label, backup id and export id of every
+/// `arn:aws:dynamodb:` ARN in `s`.
 fn arns(s: &str) -> String {
     const PREFIX: &str = "arn:aws:dynamodb:";
     const STREAM: &str = "/stream/";
+    const BACKUP: &str = "/backup/";
+    const EXPORT: &str = "/export/";
     let mut out = String::new();
     let mut rest = s;
     while let Some(i) = rest.find(PREFIX) {
@@ -124,10 +134,17 @@ fn arns(s: &str) -> String {
             .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';'))
             .unwrap_or(tail.len());
         let resource = &tail[..end];
-        match resource.find(STREAM) {
-            Some(j) => {
-                out.push_str(&resource[..j + STREAM.len()]);
-                out.push_str("<label>");
+        let id = [
+            (STREAM, "<label>"),
+            (BACKUP, "<backup-id>"),
+            (EXPORT, "<export-id>"),
+        ]
+        .into_iter()
+        .find_map(|(part, to)| resource.find(part).map(|j| (j + part.len(), to)));
+        match id {
+            Some((j, to)) => {
+                out.push_str(&resource[..j]);
+                out.push_str(to);
             }
             None => out.push_str(resource),
         }
@@ -166,6 +183,10 @@ pub mod checks {
             }})
         );
         assert_eq!(normalise(&n, &all), n);
+        assert_eq!(
+            arns("arn:aws:dynamodb:us-east-1:1:table/x/backup/01765000000000-0a1b2c3d"),
+            "arn:aws:dynamodb:<region>:<account>:table/x/backup/<backup-id>"
+        );
         assert_eq!(
             arns("no table arn:aws:dynamodb:us-east-1:1:table/x, sorry"),
             "no table arn:aws:dynamodb:<region>:<account>:table/x, sorry"

@@ -49,6 +49,15 @@ pub fn temp_dir(what: &str) -> PathBuf {
 }
 
 impl Server {
+    /// A server started by the caller (with its own configuration).
+    pub fn from_parts(
+        addr: std::net::SocketAddr,
+        stop: tokio::sync::oneshot::Sender<()>,
+        done: tokio::task::JoinHandle<std::io::Result<()>>,
+    ) -> Server {
+        Server { addr, stop, done }
+    }
+
     /// Stops the server and waits until its store is closed.
     pub async fn shutdown(self) {
         let _ = self.stop.send(());
@@ -110,6 +119,47 @@ impl Server {
             .await
             .unwrap()
     }
+}
+
+impl Server {
+    /// The server's clock (epoch seconds).
+    pub async fn now(&self) -> f64 {
+        let v: serde_json::Value = reqwest::Client::new()
+            .get(format!("http://{}/_awsim/clock", self.addr))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["now"].as_f64().unwrap()
+    }
+
+    /// Moves the clock by a fractional number of seconds.
+    pub async fn advance_by(&self, seconds: f64) {
+        reqwest::Client::new()
+            .post(format!("http://{}/_awsim/clock", self.addr))
+            .body(format!(r#"{{"advance_seconds": {seconds}}}"#))
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+/// Polls `check` until it returns Some (bounded: 3000 tries, 10 ms apart, never a fixed
+/// sleep standing in for a state), panicking with `what` when it never does.
+pub async fn wait_for<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..3000 {
+        if let Some(v) = check().await {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("timed out waiting for {what}");
 }
 
 pub fn key(name: &str, ty: KeyType) -> KeySchemaElement {

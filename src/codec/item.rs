@@ -140,6 +140,14 @@ impl<'a> Reader<'a> {
         Ok(Number::from_parts(neg, self.bytes()?.to_vec(), exp))
     }
     fn value(&mut self) -> Result<AttributeValue, CorruptItem> {
+        self.value_at(0)
+    }
+    /// A value `depth` containers deep: a damaged row cannot nest deeper than awsim ever
+    /// writes (32 levels) without being reported corrupt, so decoding never exhausts the stack.
+    fn value_at(&mut self, depth: usize) -> Result<AttributeValue, CorruptItem> {
+        if depth > MAX_WALK_DEPTH {
+            return Err(CorruptItem);
+        }
         Ok(match self.byte()? {
             S => AttributeValue::S(self.string()?),
             N => AttributeValue::N(self.number()?),
@@ -164,7 +172,7 @@ impl<'a> Reader<'a> {
             ),
             L => AttributeValue::L(
                 (0..self.varint()?)
-                    .map(|_| self.value())
+                    .map(|_| self.value_at(depth + 1))
                     .collect::<Result<_, _>>()?,
             ),
             M => {
@@ -172,7 +180,7 @@ impl<'a> Reader<'a> {
                 let mut m = Item::new();
                 for _ in 0..n {
                     let k = self.string()?;
-                    m.insert(k, self.value()?);
+                    m.insert(k, self.value_at(depth + 1)?);
                 }
                 AttributeValue::M(m)
             }

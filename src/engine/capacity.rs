@@ -613,16 +613,16 @@ mod tests {
     }
 
     fn key(hash: &str, range: Option<&str>) -> KeySchema {
-        KeySchema {
-            hash: KeyAttr {
+        KeySchema::new(
+            KeyAttr {
                 name: hash.into(),
                 ty: KeyType::S,
             },
-            range: range.map(|r| KeyAttr {
+            range.map(|r| KeyAttr {
                 name: r.into(),
                 ty: KeyType::S,
             }),
-        }
+        )
     }
 
     fn index(name: &str, kind: IndexKind, k: KeySchema, ty: ProjectionType) -> IndexDef {

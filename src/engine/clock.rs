@@ -25,9 +25,19 @@ pub struct OffsetClock {
 }
 
 impl OffsetClock {
-    pub fn advance(&self, seconds: f64) {
-        self.offset_ms
-            .fetch_add((seconds * 1000.0) as i64, Ordering::SeqCst);
+    /// The system clock moved on by `offset_ms` (what an earlier run advanced it by).
+    pub fn with_offset_ms(offset_ms: i64) -> OffsetClock {
+        OffsetClock {
+            offset_ms: AtomicI64::new(offset_ms),
+        }
+    }
+    /// Moves the clock on; returns the new offset in milliseconds.
+    pub fn advance(&self, seconds: f64) -> i64 {
+        let by = (seconds * 1000.0) as i64;
+        self.offset_ms.fetch_add(by, Ordering::SeqCst) + by
+    }
+    pub fn offset_ms(&self) -> i64 {
+        self.offset_ms.load(Ordering::SeqCst)
     }
 }
 

@@ -1,6 +1,8 @@
 //! Primary and index keys of items: extraction, the service's key validation, size limits, and
 //! index projections. Produces the storage encodings; knows no JSON.
-use crate::codec::key::{encode_key_value, encode_partition, gsi_tie};
+use crate::codec::key::{
+    encode_key_value, encode_partition, encode_partition_tuple, encode_tuple, gsi_tie,
+};
 use crate::error::{Error, Result};
 use crate::model::IndexKind;
 use crate::model::{AttributeValue, IndexDef, Item, KeyAttr, KeySchema, ProjectionType, TableMeta};
@@ -156,45 +158,33 @@ pub fn key_of(schema: &KeySchema, item: &Item) -> Item {
 }
 
 /// An item's key in a secondary index, or None when it lacks an index key attribute (sparse
-/// index). A present key attribute of the wrong type is the service's validation error.
+/// index). Every key attribute the item has is checked first: a present key attribute of the
+/// wrong type (or empty, or too long) is the service's validation error even when another one
+/// is missing and the item stays out of the index.
 pub fn index_key(table: &KeySchema, index: &IndexDef, item: &Item) -> Result<Option<IndexKey>> {
-    let mut parts = [Vec::new(), Vec::new()];
+    let hash_count = index.key.hash_attrs().count();
+    let mut values: Vec<&AttributeValue> = Vec::with_capacity(8);
+    let mut complete = true;
     for (i, attr) in index.key.attrs().enumerate() {
         let Some(v) = item.get(&attr.name) else {
-            return Ok(None);
+            complete = false;
+            continue;
         };
-        // A set, list, map, BOOL or NULL is simply of the wrong type here (the service's words).
-        if v.scalar_type() != Some(attr.ty.scalar()) {
-            return Err(invalid(format!(
-                "Type mismatch for Index Key {} Expected: {} Actual: {} IndexName: {}",
-                attr.name,
-                attr.ty.as_str(),
-                v.type_name(),
-                index.name
-            )));
-        }
-        if is_empty_key(v) {
-            return Err(Error::validation(format!(
-                "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty {} value. IndexName: {}, IndexKey: {}",
-                if matches!(v, AttributeValue::S(_)) { "string" } else { "binary" },
-                index.name,
-                attr.name
-            )));
-        }
-        // Index keys are held to the table key limits (2048 bytes for a partition, 1024 for a
-        // sort key): a write is refused (in DynamoDB Local's words), a backfill leaves the item
-        // out of the index.
-        let max = if i == 1 {
-            MAX_RANGE_KEY_BYTES
-        } else {
-            MAX_HASH_KEY_BYTES
-        };
-        if key_len(v) > max {
-            return Err(invalid("Size limit exceeded"));
-        }
-        parts[i] = encode_key_value(v);
+        check_index_value(index, attr, v, i >= hash_count)?;
+        values.push(v);
     }
-    let [_, sk] = parts;
+    if index.key.is_multi() {
+        check_aggregate_size(index, item)?;
+    }
+    if !complete {
+        return Ok(None);
+    }
+    let (hash_values, range_values) = values.split_at(hash_count);
+    let sk = match range_values {
+        [] => Vec::new(),
+        [one] => encode_key_value(one),
+        many => encode_tuple(many.iter().copied()),
+    };
     let hash = item.get(&table.hash.name);
     let range = table.range.as_ref().and_then(|r| item.get(&r.name));
     // An index partition is stored like a table's: its scan-order hash, then its encoding (an
@@ -202,15 +192,91 @@ pub fn index_key(table: &KeySchema, index: &IndexDef, item: &Item) -> Result<Opt
     let (pk, tie) = match (index.kind, hash) {
         (IndexKind::Local, Some(h)) => (encode_partition(h), Vec::new()),
         (IndexKind::Global, Some(h)) => {
-            let partition = item.get(&index.key.hash.name);
-            (
-                partition.map(encode_partition).unwrap_or_default(),
-                gsi_tie(h, range),
-            )
+            let pk = match hash_values {
+                [one] => encode_partition(one),
+                many => encode_partition_tuple(many),
+            };
+            (pk, gsi_tie(h, range))
         }
         (_, None) => (Vec::new(), Vec::new()),
     };
     Ok(Some(IndexKey { pk, sk, tie }))
+}
+
+/// The attributes on each side of a multi-attribute key share that side's size limit (2048 bytes
+/// for the partition key attributes together, 1024 for the sort key's), counted over the ones
+/// the item has, in DynamoDB Local 2026's words.
+fn check_aggregate_size(index: &IndexDef, item: &Item) -> Result<()> {
+    let sides = [
+        (
+            "HASH",
+            index.key.hash_attrs().collect::<Vec<_>>(),
+            MAX_HASH_KEY_BYTES,
+        ),
+        (
+            "RANGE",
+            index.key.range_attrs().collect(),
+            MAX_RANGE_KEY_BYTES,
+        ),
+    ];
+    for (side, attrs, max) in sides {
+        if attrs.len() < 2 {
+            continue;
+        }
+        let size: usize = attrs
+            .iter()
+            .filter_map(|a| item.get(&a.name))
+            .map(key_len)
+            .sum();
+        if size > max {
+            let names: Vec<&str> = attrs.iter().map(|a| a.name.as_str()).collect();
+            return Err(Error::validation(format!(
+                "Aggregate size for {side} key attributes {} of index {} has exceeded limit {max} bytes, with actual size {size} bytes",
+                names.join(", "),
+                index.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// One index key attribute of an item: its type, not empty, within the key size limits.
+fn check_index_value(
+    index: &IndexDef,
+    attr: &KeyAttr,
+    v: &AttributeValue,
+    is_range: bool,
+) -> Result<()> {
+    // A set, list, map, BOOL or NULL is simply of the wrong type here (the service's words).
+    if v.scalar_type() != Some(attr.ty.scalar()) {
+        return Err(invalid(format!(
+            "Type mismatch for Index Key {} Expected: {} Actual: {} IndexName: {}",
+            attr.name,
+            attr.ty.as_str(),
+            v.type_name(),
+            index.name
+        )));
+    }
+    if is_empty_key(v) {
+        return Err(Error::validation(format!(
+            "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty {} value. IndexName: {}, IndexKey: {}",
+            if matches!(v, AttributeValue::S(_)) { "string" } else { "binary" },
+            index.name,
+            attr.name
+        )));
+    }
+    // Index keys are held to the table key limits (2048 bytes for a partition, 1024 for a sort
+    // key; each attribute of a multi-attribute key alike): a write is refused (in DynamoDB
+    // Local's words), a backfill leaves the item out of the index.
+    let max = if is_range {
+        MAX_RANGE_KEY_BYTES
+    } else {
+        MAX_HASH_KEY_BYTES
+    };
+    if key_len(v) > max {
+        return Err(invalid("Size limit exceeded"));
+    }
+    Ok(())
 }
 
 /// The part of an item an index stores, by its projection.

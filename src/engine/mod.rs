@@ -1,14 +1,20 @@
 //! Database semantics: the table catalogue, items and their index rows, all through `storage`.
 //! No HTTP, no JSON, no `__type` strings: callers get typed results and `Error`s.
+pub mod backups;
 pub mod capacity;
 pub mod clock;
+pub mod export;
+pub mod import;
 pub mod insights;
+pub mod jobs;
 pub mod keys;
+pub mod pitr;
 pub mod read;
 pub mod replication;
 pub mod streams;
 pub mod transact;
 pub mod ttl;
+pub mod vectors;
 
 use crate::codec::item as codec;
 use crate::error::{Error, ErrorKind, Result};
@@ -19,8 +25,9 @@ use crate::Config;
 use clock::{Clock, OffsetClock};
 use keys::{EncodedKey, IndexKey};
 use rusqlite::Transaction;
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, RwLock};
 
 type TableKey = (String, String, String);
 
@@ -44,10 +51,21 @@ pub struct Engine {
     /// lock is held, so it never disagrees with SQLite.
     tables: RwLock<HashMap<TableKey, Arc<TableMeta>>>,
     pub clock: Arc<OffsetClock>,
-    /// Set once any table belongs to a replication group (at open, or when a group forms).
-    /// Only then does a write look its table up again under the write lock (`fresh`), so that
-    /// plain tables pay nothing for global ones.
+    /// Set once any table belongs to a replication group or has point-in-time recovery (at
+    /// open, or when that changes). Only then does a write look its table up again under the
+    /// write lock (`fresh`), so that plain tables pay nothing for global or PITR ones, and a
+    /// write that looked its table up before PITR was enabled still logs its change.
     replicated: std::sync::atomic::AtomicBool,
+    /// Background jobs (backups, restores, exports, imports) running in this process.
+    running: Mutex<HashSet<jobs::Job>>,
+    /// Wakes the job runner (`server.rs`) when a request queues work.
+    pub jobs_ready: tokio::sync::Notify,
+    /// Set when the server stops: jobs end at their next batch and resume at the next start.
+    stopping: AtomicBool,
+    /// "S3", where exports go and imports come from.
+    pub objects: crate::objects::Objects,
+    /// In-memory copies of vector indexes for SearchVectors (SQLite holds the truth).
+    vectors: vectors::VectorCache,
     /// Whether limits are enforced (`--no-throttle` clears it; metering goes on).
     throttle: bool,
     /// The token buckets of tables with limits (`capacity.rs`).
@@ -55,6 +73,9 @@ pub struct Engine {
     /// Key counts of tables and GSIs with contributor insights enabled (`insights.rs`).
     insights: insights::Insights,
 }
+
+/// The `settings` row holding the admin clock's offset in milliseconds.
+const CLOCK_OFFSET: &str = "clock_offset_ms";
 
 /// DescribeTable's live numbers.
 pub struct TableView {
@@ -81,6 +102,8 @@ impl Engine {
         if let Some(bytes) = config.max_db_bytes {
             store.limit_size(bytes)?;
         }
+        // Vector removals are kept only for in-memory copies; none exists yet.
+        store.write(storage::vectors::purge_removed)?;
         let metas = store.read(storage::load_tables)?;
         let tables: HashMap<TableKey, Arc<TableMeta>> = metas
             .into_iter()
@@ -91,15 +114,34 @@ impl Engine {
                 )
             })
             .collect();
-        let replicated = tables.values().any(|m| !m.replicas.is_empty());
+        let replicated = tables
+            .values()
+            .any(|m| !m.replicas.is_empty() || m.pitr.is_some());
+        let objects = crate::objects::Objects::new(object_location(config)?);
+        // Time moved by the admin API stays moved across a restart: stream records, TTL
+        // expiries and PITR history written at the moved time stay in order.
+        let offset = store.read(|c| storage::setting(c, CLOCK_OFFSET))?;
         Ok(Engine {
             store,
             tables: RwLock::new(tables),
-            clock: Arc::new(OffsetClock::default()),
+            clock: Arc::new(OffsetClock::with_offset_ms(offset.unwrap_or(0))),
             replicated: std::sync::atomic::AtomicBool::new(replicated),
             throttle: config.throttle,
             capacity: Default::default(),
             insights: Default::default(),
+            running: Mutex::new(HashSet::new()),
+            jobs_ready: tokio::sync::Notify::new(),
+            stopping: AtomicBool::new(false),
+            objects,
+            vectors: vectors::VectorCache::default(),
+        })
+    }
+
+    /// Moves awsim's clock on by `seconds` and records the new offset, so a restart keeps it.
+    pub fn advance_clock(&self, seconds: f64) -> Result<()> {
+        self.store.write(|tx| {
+            let offset = self.clock.advance(seconds);
+            storage::set_setting(tx, CLOCK_OFFSET, offset)
         })
     }
 
@@ -118,7 +160,7 @@ impl Engine {
             .cloned()
     }
 
-    /// Records that some table is now global (see `fresh`).
+    /// Records that some table is now global or has PITR (see `fresh`).
     pub(crate) fn mark_replicated(&self) {
         self.replicated
             .store(true, std::sync::atomic::Ordering::Release);
@@ -132,7 +174,18 @@ impl Engine {
         self.clock.now()
     }
 
+    /// A table the data plane may use: a table still being restored or imported (CREATING) is
+    /// not found yet, as in the service.
     pub fn table(&self, scope: &Scope, name: &str) -> Result<Arc<TableMeta>> {
+        let meta = self.table_any(scope, name)?;
+        if meta.status == "CREATING" {
+            return Err(Error::table_not_found());
+        }
+        Ok(meta)
+    }
+
+    /// A table whatever its state (DescribeTable, DeleteTable, name collisions).
+    pub fn table_any(&self, scope: &Scope, name: &str) -> Result<Arc<TableMeta>> {
         self.tables
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -142,7 +195,7 @@ impl Engine {
     }
 
     pub fn table_exists(&self, scope: &Scope, name: &str) -> bool {
-        self.table(scope, name).is_ok()
+        self.table_any(scope, name).is_ok()
     }
 
     /// Names of the scope's tables, sorted as ListTables returns them.
@@ -168,7 +221,7 @@ impl Engine {
     }
 
     pub fn describe(&self, scope: &Scope, name: &str) -> Result<TableView> {
-        let meta = self.table(scope, name)?;
+        let meta = self.table_any(scope, name)?;
         self.view(meta)
     }
 
@@ -180,6 +233,16 @@ impl Engine {
                 index_stats.insert(
                     ix.name.clone(),
                     storage::index_stats(conn, meta.id, &ix.name)?,
+                );
+            }
+            for ix in &meta.vector_indexes {
+                let (item_count, size_bytes) = storage::vectors::stats(conn, meta.id, &ix.name)?;
+                index_stats.insert(
+                    ix.name.clone(),
+                    TableStats {
+                        item_count,
+                        size_bytes,
+                    },
                 );
             }
             Ok(TableView {
@@ -234,7 +297,13 @@ impl Engine {
         name: &str,
         check: impl FnOnce(&TableMeta) -> Result<()>,
     ) -> Result<TableView> {
-        let meta = self.table(scope, name)?;
+        let meta = self.table_any(scope, name)?;
+        if meta.status == "CREATING" {
+            return Err(Error::new(
+                ErrorKind::ResourceInUse,
+                format!("Attempt to change a resource which is still in use: Table is being created: {name}"),
+            ));
+        }
         check(&meta)?;
         let view = self.view(meta.clone())?;
         self.write_catalogue(|tx, tables| {
@@ -243,12 +312,17 @@ impl Engine {
             };
             // A replica of a global table leaves its group (the others stop replicating to it).
             replication::leave_group(tx, tables, &current)?;
+            if meta.pitr.is_some() {
+                storage::purge_log(tx, meta.id, f64::INFINITY)?;
+            }
             // The stream stays readable until its retention ends.
             if let Some(stream) = meta.stream.as_ref().filter(|s| s.enabled && s.id > 0) {
                 storage::disable_stream(tx, stream.id, self.now())?;
             }
+            storage::vectors::forget_table(tx, meta.id)?;
             storage::delete_table(tx, meta.id)
         })?;
+        self.vectors.forget(meta.id, None);
         Ok(view)
     }
 
@@ -277,20 +351,46 @@ impl Engine {
             if !added.is_empty() {
                 backfill(tx, &meta, &added)?;
             }
+            // Vector indexes likewise.
+            for gone in old
+                .vector_indexes
+                .iter()
+                .filter(|v| meta.vector_index(&v.name).is_none())
+            {
+                storage::vectors::drop_rows(tx, meta.id, Some(&gone.name))?;
+                self.vectors.forget(meta.id, Some(&gone.name));
+            }
+            let added: Vec<crate::model::VectorIndexDef> = meta
+                .vector_indexes
+                .iter()
+                .filter(|v| old.vector_index(&v.name).is_none())
+                .cloned()
+                .collect();
+            if !added.is_empty() {
+                vectors::backfill(tx, &meta, &added)?;
+            }
             streams::sync(tx, Some(&old), &mut meta, self.now())?;
             if old.ttl != meta.ttl {
                 ttl::reindex(tx, &meta)?;
             }
+            if old.pitr.is_some() && meta.pitr.is_none() {
+                storage::purge_log(tx, meta.id, f64::INFINITY)?;
+            }
             storage::update_table_meta(tx, &meta)?;
             let meta = Arc::new(meta);
             tables.insert(k, meta.clone());
+            if meta.pitr.is_some() {
+                // Writes that looked the table up before now re-read it (`fresh`) and log.
+                self.mark_replicated();
+            }
             Ok(meta)
         })
     }
 
     /// TruncateTable: deletes every item of the table with its index rows in one transaction
-    /// and returns how many there were. With a stream (or replicas) each item is removed as a
-    /// DeleteItem would (REMOVE record, replicated deletion); otherwise in bulk.
+    /// and returns how many there were. With a stream, replicas or PITR each item is removed
+    /// as a DeleteItem would (REMOVE record, replicated deletion, logged change); otherwise in
+    /// bulk.
     pub fn truncate_table(&self, meta: &TableMeta) -> Result<u64> {
         self.store.write(|tx| {
             let current = self
@@ -301,9 +401,11 @@ impl Engine {
                 .cloned()
                 .ok_or_else(Error::table_not_found)?;
             let meta = &*current;
-            let per_item =
-                meta.stream.as_ref().is_some_and(|s| s.enabled && s.id > 0) || meta.is_replicated();
+            let per_item = meta.stream.as_ref().is_some_and(|s| s.enabled && s.id > 0)
+                || meta.is_replicated()
+                || meta.pitr.is_some();
             if !per_item {
+                storage::vectors::drop_rows(tx, meta.id, None)?;
                 return storage::truncate_items(tx, meta.id);
             }
             let mut keys = Vec::new();
@@ -442,6 +544,8 @@ struct Prepared<'m> {
     size: usize,
     bytes: Vec<u8>,
     index_keys: Vec<(&'m IndexDef, IndexKey)>,
+    /// The item's entry in each vector index of the table (None: not in it).
+    vectors: Vec<Option<vectors::Entry>>,
     item: Item,
 }
 
@@ -459,12 +563,14 @@ impl<'m> Prepared<'m> {
                 index_keys.push((ix, ik));
             }
         }
+        let vectors = vectors::entries(meta, &item)?;
         Ok(Prepared {
             meta,
             key,
             size,
             bytes: codec::encode_item(&item),
             index_keys,
+            vectors,
             item,
         })
     }
@@ -483,6 +589,11 @@ fn write_prepared(
     if let Some((old_item, _)) = old {
         remove_index_rows(tx, meta, &p.key, old_item)?;
     }
+    if meta.pitr.is_some() {
+        let old_bytes = old.map(|(i, s)| (codec::encode_item(i), *s));
+        let old_row = old_bytes.as_ref().map(|(b, s)| (b.as_slice(), *s));
+        storage::log_change(tx, meta.id, &p.key.pk, &p.key.sk, now, old_row)?;
+    }
     storage::put_item(
         tx,
         meta.id,
@@ -495,6 +606,9 @@ fn write_prepared(
     )?;
     for (ix, ik) in &p.index_keys {
         add_index_row(tx, meta, ix, &p.key, ik, &p.item)?;
+    }
+    if !meta.vector_indexes.is_empty() {
+        vectors::write(tx, meta, &p.key, &p.vectors)?;
     }
     if origin != Origin::Replication {
         replication::record(tx, meta, &p.key, Some(&p.bytes), now)?;
@@ -514,7 +628,14 @@ fn remove_item(
 ) -> Result<()> {
     let (item, size) = current;
     remove_index_rows(tx, meta, key, item)?;
+    if !meta.vector_indexes.is_empty() {
+        vectors::remove(tx, meta, key)?;
+    }
     storage::delete_item(tx, meta.id, &key.pk, &key.sk, *size)?;
+    if meta.pitr.is_some() {
+        let old = codec::encode_item(item);
+        storage::log_change(tx, meta.id, &key.pk, &key.sk, now, Some((&old, *size)))?;
+    }
     if origin != Origin::Replication {
         replication::record(tx, meta, key, None, now)?;
     }
@@ -589,4 +710,29 @@ fn backfill(tx: &Transaction, meta: &TableMeta, added: &[IndexDef]) -> Result<()
         }
         Ok(())
     })
+}
+
+/// Where exports go: the configured S3 endpoint, else `{data_dir}/s3`, or for an in-memory run
+/// a fresh temporary directory (logged, so its exports can be found).
+fn object_location(config: &Config) -> Result<crate::objects::Location> {
+    use crate::objects::Location;
+    if let Some(url) = &config.s3_endpoint {
+        return Ok(Location::Endpoint(url.clone()));
+    }
+    if config.in_memory {
+        // Not created here: a bucket is a directory the user makes (`mkdir -p <dir>/<bucket>`),
+        // and most in-memory runs (tests) never export.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("awsim-s3-{}-{n}", std::process::id()));
+        tracing::info!(
+            "in-memory run: S3 buckets are directories under {}",
+            dir.display()
+        );
+        return Ok(Location::Directory(dir));
+    }
+    let dir = config.data_dir.join("s3");
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::internal(format!("creating {}: {e}", dir.display())))?;
+    Ok(Location::Directory(dir))
 }

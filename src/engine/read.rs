@@ -4,7 +4,10 @@
 //! response), so a page never holds more than it returns.
 use super::keys::{self, stored_key};
 use super::{decode_row, Engine};
-use crate::codec::key::{encode_key_value, encode_partition, hash_value, segment_range};
+use crate::codec::key::{
+    encode_key_value, encode_partition, encode_partition_tuple, encode_tuple, escape_bytes,
+    escape_component, hash_value, push_component, segment_range, HASH_LEN,
+};
 use crate::error::Result;
 use crate::model::{AttributeValue, IndexDef, Item, TableMeta};
 use crate::storage::{self, Bound};
@@ -30,6 +33,15 @@ pub struct Read<'a> {
 pub enum Mode {
     Query {
         partition: AttributeValue,
+        sort: SortCond,
+        forward: bool,
+    },
+    /// A Query of a GSI with a multi-attribute key: every partition key attribute's value, in
+    /// KeySchema order, then equality on the first sort key attributes (`prefix`) and `sort` on
+    /// the next one (`Any` when there is none).
+    QueryTuple {
+        partition: Vec<AttributeValue>,
+        prefix: Vec<AttributeValue>,
         sort: SortCond,
         forward: bool,
     },
@@ -97,6 +109,67 @@ impl SortCond {
     }
 }
 
+/// The bounds of a multi-attribute sort key range (the tuple encoding, `codec::key`): equality
+/// on `prefix`, then `last` on the next component. Every tuple starting with the prefix's
+/// components lies in [P, successor(P)); a condition on the next component narrows that to the
+/// component's own encoding T (with its terminator): `< v` ends before T, `<= v` before the
+/// successor of T (every tuple continuing T), and so on; `begins_with` is a byte prefix of the
+/// escaped component, without its terminator.
+fn tuple_bounds(prefix: &[AttributeValue], last: &SortCond) -> (SortBound, SortBound) {
+    let p = encode_tuple(prefix);
+    let with = |v: &AttributeValue| {
+        let mut t = p.clone();
+        push_component(&mut t, v);
+        t
+    };
+    let after = |t: &[u8]| prefix_successor(t).map(|s| (s, false));
+    let from = |t: Vec<u8>| Some((t, true));
+    // The whole prefix: none on either side when there is no prefix.
+    let (start, end) = match p.is_empty() {
+        true => (None, None),
+        false => (from(p.clone()), after(&p)),
+    };
+    match last {
+        SortCond::Any => (start, end),
+        SortCond::Eq(v) => {
+            let t = with(v);
+            let hi = after(&t);
+            (from(t), hi)
+        }
+        SortCond::Lt(v) => (start, Some((with(v), false))),
+        SortCond::Le(v) => (start, after(&with(v))),
+        SortCond::Gt(v) => (after(&with(v)).map(|(t, _)| (t, true)), end),
+        SortCond::Ge(v) => (from(with(v)), end),
+        SortCond::Between(a, b) => (from(with(a)), after(&with(b))),
+        SortCond::BeginsWith(v) => {
+            let mut e = p.clone();
+            e.extend(escape_component(v));
+            let hi = after(&e);
+            (from(e), hi)
+        }
+        // Ends given as plain encodings: each becomes the component it bounds.
+        SortCond::Range(lo, hi) => {
+            let whole = |enc: &[u8]| {
+                let mut t = p.clone();
+                t.extend(escape_bytes(enc));
+                t.extend_from_slice(&[0, 0]);
+                t
+            };
+            let lower = match lo {
+                None => start,
+                Some((v, true)) => from(whole(v)),
+                Some((v, false)) => after(&whole(v)).map(|(t, _)| (t, true)),
+            };
+            let upper = match hi {
+                None => end,
+                Some((v, true)) => after(&whole(v)),
+                Some((v, false)) => Some((whole(v), false)),
+            };
+            (lower, upper)
+        }
+    }
+}
+
 /// One end of a sort key range: the encoded value and whether it is inclusive.
 pub type SortBound = Option<(Vec<u8>, bool)>;
 
@@ -153,9 +226,13 @@ fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
 /// Whether an item whose partition key is `hash_key` belongs to segment `segment` of `total`
 /// (a parallel Scan's ExclusiveStartKey must lie inside the segment it continues).
 pub fn in_segment(hash_key: &AttributeValue, segment: u32, total: u32) -> bool {
-    let h = hash_value(hash_key);
+    in_segment_hash(&hash_value(hash_key), segment, total)
+}
+
+/// Whether a partition whose scan-order hash is `h` belongs to segment `segment` of `total`.
+pub fn in_segment_hash(h: &[u8; HASH_LEN], segment: u32, total: u32) -> bool {
     let (lo, hi) = segment_range(segment, total);
-    h >= lo && hi.is_none_or(|hi| h < hi)
+    *h >= lo && hi.is_none_or(|hi| *h < hi)
 }
 
 /// What a page read, besides the items handed to the visitor.
@@ -188,10 +265,19 @@ impl Engine {
         let start = read.start.map(|k| position(meta, read.index, k));
         let part = match &read.mode {
             Mode::Query { partition, .. } => Some(encode_partition(partition)),
+            Mode::QueryTuple { partition, .. } => Some(match partition.as_slice() {
+                [one] => encode_partition(one),
+                many => encode_partition_tuple(&many.iter().collect::<Vec<_>>()),
+            }),
             Mode::Scan { .. } => None,
         };
         let (lo, hi) = match &read.mode {
             Mode::Query { sort, .. } => sort.bounds(),
+            // A single sort key attribute keeps the plain encoding (`keys::index_key`).
+            Mode::QueryTuple { prefix, sort, .. } => match read.index {
+                Some(ix) if !ix.key.more_range.is_empty() => tuple_bounds(prefix, sort),
+                _ => sort.bounds(),
+            },
             Mode::Scan { .. } => (None, None),
         };
         let segment = match &read.mode {
@@ -200,7 +286,10 @@ impl Engine {
             } => Some(segment_range(*s, *t)),
             _ => None,
         };
-        let forward = !matches!(read.mode, Mode::Query { forward: false, .. });
+        let forward = !matches!(
+            read.mode,
+            Mode::Query { forward: false, .. } | Mode::QueryTuple { forward: false, .. }
+        );
         let (mut lower_col, mut upper_col) = (lo, hi);
         // Tables and indexes alike are ordered by their partition's hash: a segment is a
         // range of the first column.
@@ -303,6 +392,98 @@ fn position(meta: &TableMeta, index: Option<&IndexDef>, key: &Item) -> Vec<Vec<u
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Number;
+
+    fn s(v: &str) -> AttributeValue {
+        AttributeValue::S(v.into())
+    }
+    fn n(v: &str) -> AttributeValue {
+        AttributeValue::N(Number::parse(v).unwrap())
+    }
+
+    /// Whether an encoded key lies between two bounds.
+    fn within(key: &[u8], (lo, hi): &(SortBound, SortBound)) -> bool {
+        let above = match lo {
+            None => true,
+            Some((b, true)) => key >= b.as_slice(),
+            Some((b, false)) => key > b.as_slice(),
+        };
+        let below = match hi {
+            None => true,
+            Some((b, true)) => key <= b.as_slice(),
+            Some((b, false)) => key < b.as_slice(),
+        };
+        above && below
+    }
+
+    // The byte range of every prefix shape selects exactly the tuples the condition admits,
+    // over components chosen to trip a naive encoding: strings that are prefixes of each other,
+    // a string with a 0x00 byte, numbers whose digit strings are prefixes of each other.
+    #[test]
+    fn tuple_bounds_select_exactly_the_matching_tuples() {
+        let firsts = [s("a"), s("a\0"), s("a\0b"), s("ab"), s("b")];
+        let seconds = [
+            n("-10"),
+            n("-1"),
+            n("0"),
+            n("1"),
+            n("1.5"),
+            n("10"),
+            n("15"),
+        ];
+        let thirds = [s(""), s("x"), s("xy"), s("y")];
+        let mut tuples = Vec::new();
+        for a in &firsts {
+            for b in &seconds {
+                for c in &thirds {
+                    tuples.push([a.clone(), b.clone(), c.clone()]);
+                }
+            }
+        }
+        let conds = |values: &[AttributeValue]| {
+            let mut out = vec![SortCond::Any];
+            for v in values {
+                out.extend([
+                    SortCond::Eq(v.clone()),
+                    SortCond::Lt(v.clone()),
+                    SortCond::Le(v.clone()),
+                    SortCond::Gt(v.clone()),
+                    SortCond::Ge(v.clone()),
+                ]);
+                for w in values {
+                    out.push(SortCond::Between(v.clone(), w.clone()));
+                }
+                if matches!(v, AttributeValue::S(_)) {
+                    out.push(SortCond::BeginsWith(v.clone()));
+                }
+            }
+            out
+        };
+        let domains: [&[AttributeValue]; 3] = [&firsts, &seconds, &thirds];
+        let mut checked = 0;
+        for depth in 0..3 {
+            // Every prefix of that depth that some tuple has, then every condition on the next.
+            let mut prefixes: Vec<Vec<AttributeValue>> =
+                tuples.iter().map(|t| t[..depth].to_vec()).collect();
+            prefixes.dedup();
+            for prefix in &prefixes {
+                for cond in conds(domains[depth]) {
+                    let bounds = tuple_bounds(prefix, &cond);
+                    for t in &tuples {
+                        let expected = t[..depth]
+                            .iter()
+                            .zip(prefix)
+                            .all(|(a, b)| encode_key_value(a) == encode_key_value(b))
+                            && cond.admits(&t[depth]);
+                        let got = within(&encode_tuple(t.iter()), &bounds);
+                        assert_eq!(got, expected, "{prefix:?} then {cond:?} on {t:?}");
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 10_000, "{checked}");
+    }
 
     fn b(v: &[u8], inclusive: bool) -> SortBound {
         Some((v.to_vec(), inclusive))

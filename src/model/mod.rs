@@ -4,10 +4,12 @@ pub mod number;
 pub mod schema;
 pub mod size;
 pub mod value;
+pub mod vector;
 
 pub use number::Number;
 pub use schema::*;
 pub use value::{AttributeValue, Item};
+pub use vector::{Distance, VectorIndexDef};
 
 /// Who is calling: the account and region every table lookup is scoped to (from SigV4).
 #[derive(Debug, Clone, PartialEq, Eq)]

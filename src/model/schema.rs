@@ -46,16 +46,47 @@ impl KeyType {
     }
 }
 
-/// A partition key and an optional sort key.
+/// A partition key and an optional sort key. A global secondary index may have a multi-attribute
+/// key (up to four partition and four sort key attributes): `hash` and `range` are then the first
+/// of each, `more_hash` and `more_range` the others in KeySchema order; tables and LSIs never
+/// have them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KeySchema {
     pub hash: KeyAttr,
     pub range: Option<KeyAttr>,
+    /// The 2nd..4th partition key attributes of a multi-attribute GSI key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_hash: Vec<KeyAttr>,
+    /// The 2nd..4th sort key attributes of a multi-attribute GSI key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub more_range: Vec<KeyAttr>,
 }
 
 impl KeySchema {
+    /// A one- or two-attribute key.
+    pub fn new(hash: KeyAttr, range: Option<KeyAttr>) -> KeySchema {
+        KeySchema {
+            hash,
+            range,
+            more_hash: Vec::new(),
+            more_range: Vec::new(),
+        }
+    }
+    /// Every key attribute in KeySchema order: the partition key attributes, then the sort key's.
     pub fn attrs(&self) -> impl Iterator<Item = &KeyAttr> {
-        std::iter::once(&self.hash).chain(self.range.as_ref())
+        self.hash_attrs().chain(self.range_attrs())
+    }
+    /// The partition key attributes, in order.
+    pub fn hash_attrs(&self) -> impl Iterator<Item = &KeyAttr> {
+        std::iter::once(&self.hash).chain(self.more_hash.iter())
+    }
+    /// The sort key attributes, in order (none for a hash-only key).
+    pub fn range_attrs(&self) -> impl Iterator<Item = &KeyAttr> {
+        self.range.iter().chain(self.more_range.iter())
+    }
+    /// Whether the partition or the sort key has more than one attribute.
+    pub fn is_multi(&self) -> bool {
+        !self.more_hash.is_empty() || !self.more_range.is_empty()
     }
     pub fn contains(&self, name: &str) -> bool {
         self.attrs().any(|a| a.name == name)
@@ -187,6 +218,12 @@ pub struct TableMeta {
     /// In the order they were first set (a later TagResource of the same key keeps the place).
     pub tags: Vec<(String, String)>,
     pub status: String,
+    /// Point-in-time recovery, while enabled.
+    #[serde(default)]
+    pub pitr: Option<PitrState>,
+    /// How this table was restored (RestoreSummary); `in_progress` while its items are loaded.
+    #[serde(default)]
+    pub restore: Option<RestoreState>,
     /// The table's resource-based policy (stored and returned, never enforced).
     #[serde(default)]
     pub policy: Option<Policy>,
@@ -218,6 +255,9 @@ pub struct TableMeta {
     /// When a 2017.11.29 global table was created (CreateGlobalTable).
     #[serde(default)]
     pub global_created: Option<f64>,
+    /// Vector indexes (SearchVectors), in the client's order.
+    #[serde(default)]
+    pub vector_indexes: Vec<super::vector::VectorIndexDef>,
     /// Contributor insights of the table (`index` None) and of its GSIs, once first enabled.
     #[serde(default)]
     pub contributor_insights: Vec<ContributorInsights>,
@@ -348,6 +388,9 @@ impl TableMeta {
             .chain(self.lsis.iter())
             .find(|i| i.name == name)
     }
+    pub fn vector_index(&self, name: &str) -> Option<&super::vector::VectorIndexDef> {
+        self.vector_indexes.iter().find(|v| v.name == name)
+    }
     pub fn indexes(&self) -> impl Iterator<Item = &IndexDef> {
         self.gsis.iter().chain(self.lsis.iter())
     }
@@ -368,4 +411,75 @@ impl TableMeta {
             .iter()
             .find(|c| c.enabled && c.index.as_deref() == index)
     }
+}
+
+/// What ExportTableToPointInTime asked for, persisted with the export.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportSpec {
+    pub table_arn: String,
+    /// The table's TableId (UUID).
+    pub table_id: String,
+    pub bucket: String,
+    pub bucket_owner: Option<String>,
+    pub prefix: Option<String>,
+    pub sse_algorithm: Option<String>,
+    pub sse_kms_key: Option<String>,
+    /// DYNAMODB_JSON (ION is refused before an export is recorded).
+    pub format: String,
+    /// FULL_EXPORT or INCREMENTAL_EXPORT.
+    pub export_type: String,
+    /// FULL_EXPORT: the point in time exported; INCREMENTAL_EXPORT: the end of the period.
+    pub export_time: f64,
+    /// INCREMENTAL_EXPORT: the start of the period and the view type.
+    pub from_time: Option<f64>,
+    pub view: Option<String>,
+    pub client_token: Option<String>,
+}
+
+/// What ImportTable asked for, persisted with the import.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportSpec {
+    pub bucket: String,
+    pub bucket_owner: Option<String>,
+    pub prefix: Option<String>,
+    /// DYNAMODB_JSON or CSV (ION is refused before an import is recorded).
+    pub format: String,
+    pub csv_delimiter: Option<String>,
+    pub csv_header: Option<Vec<String>>,
+    /// GZIP, ZSTD or NONE.
+    pub compression: String,
+    /// The request's TableCreationParameters, echoed by DescribeImport (JSON text).
+    pub table_parameters: String,
+    pub table_arn: String,
+    pub table_id: String,
+    pub client_token: Option<String>,
+}
+
+/// Point-in-time recovery on a table: every item change is logged (its old image) from
+/// `enabled_at` on, and kept for `period_days`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PitrState {
+    pub period_days: i64,
+    /// Epoch seconds (engine clock): the earliest time the table can be restored to.
+    pub enabled_at: f64,
+}
+
+/// Where a restored table's items come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum RestoreSource {
+    /// An on-demand backup (its storage id).
+    Backup(i64),
+    /// A table with PITR (its storage id) as it was at `at`.
+    PointInTime { table: i64, at: f64 },
+}
+
+/// A restored table's RestoreSummary, and what the background restore needs to (re)start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestoreState {
+    pub source_backup_arn: Option<String>,
+    pub source_table_arn: Option<String>,
+    /// The backup's creation time, or the point in time restored to.
+    pub restore_time: f64,
+    pub in_progress: bool,
+    pub source: RestoreSource,
 }

@@ -1,13 +1,17 @@
 //! One file per operation, grouped by family (tables, items, reads, batches, partiql, streams,
-//! control): read the (already model-validated) input, run the service's semantic checks in its
-//! order, call the engine, render the output. This module holds what the operations share (the
-//! input accessors, the output type, item collection metrics; `capacity.rs` meters and reports
-//! ConsumedCapacity); the dispatch
-//! table that picks an operation is `crate::dispatch`, above both this module and `protocol`.
+//! control, backups, exports, imports): read the (already model-validated) input, run the
+//! service's semantic checks in its order, call the engine, render the output. This module
+//! holds what the operations share (the input accessors, the output type, item collection
+//! metrics, vector indexes' write capacity; `capacity.rs` meters and reports ConsumedCapacity);
+//! the dispatch table that picks an operation is `crate::dispatch`, above both this module and
+//! `protocol`.
+pub mod backups;
 pub mod batches;
 pub mod capacity;
 pub mod control;
+pub mod exports;
 pub mod expressions;
+pub mod imports;
 pub mod items;
 pub mod partiql;
 pub mod reads;
@@ -105,4 +109,57 @@ pub fn item_collection_entry(
         serde_json::json!([gb, gb + 1.0]),
     );
     Ok(Some(Value::Object(m)))
+}
+
+/// `ReturnConsumedCapacity`: TOTAL / INDEXES produce a ConsumedCapacity block.
+pub fn consumed_capacity(input: Input, table: &str, units: f64) -> Option<(String, Value)> {
+    let mode = input.str("ReturnConsumedCapacity").unwrap_or("NONE");
+    if mode == "NONE" {
+        return None;
+    }
+    let mut cc = Map::new();
+    cc.insert("TableName".into(), Value::String(table.into()));
+    cc.insert("CapacityUnits".into(), units.into());
+    if mode == "INDEXES" {
+        let mut t = Map::new();
+        t.insert("CapacityUnits".into(), units.into());
+        cc.insert("Table".into(), Value::Object(t));
+    }
+    Some(("ConsumedCapacity".into(), Value::Object(cc)))
+}
+
+/// `ConsumedCapacity.VectorIndexes` of a single-item write (TOTAL or INDEXES): for each vector
+/// index whose entry the write changes (the item enters, leaves, or changes what the index holds
+/// of it), `VectorWriteRequestBytes`, counted by awsim as the bytes of one vector (dimensions ×
+/// 4); the service's count is not published.
+pub fn add_vector_write_capacity(
+    out: &mut Map<String, Value>,
+    meta: &crate::model::TableMeta,
+    old: Option<&crate::model::Item>,
+    new: Option<&crate::model::Item>,
+) {
+    let Some(Value::Object(cc)) = out.get_mut("ConsumedCapacity") else {
+        return;
+    };
+    let entry = |ix, item: Option<&crate::model::Item>| {
+        item.and_then(|i| crate::engine::vectors::entry(meta, ix, i).ok().flatten())
+    };
+    let mut changed = Map::new();
+    for ix in &meta.vector_indexes {
+        let (before, after) = (entry(ix, old), entry(ix, new));
+        let same = match (&before, &after) {
+            (Some(a), Some(b)) => a.vec == b.vec && a.part == b.part && a.filters == b.filters,
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            changed.insert(
+                ix.name.clone(),
+                serde_json::json!({ "VectorWriteRequestBytes": (ix.dimensions * 4) as f64 }),
+            );
+        }
+    }
+    if !changed.is_empty() {
+        cc.insert("VectorIndexes".into(), Value::Object(changed));
+    }
 }

@@ -100,13 +100,13 @@ pub fn prepare(text: &str, params: &[AttributeValue], mode: Mode) -> Result<Prep
 
 /// A key schema naming no attribute: translation before the table is known.
 fn no_keys() -> KeySchema {
-    KeySchema {
-        hash: crate::model::KeyAttr {
+    KeySchema::new(
+        crate::model::KeyAttr {
             name: String::new(),
             ty: crate::model::KeyType::S,
         },
-        range: None,
-    }
+        None,
+    )
 }
 
 /// The checks of [`prepare`] that translate expressions (too few parameters shows here, where
@@ -642,6 +642,9 @@ fn plan_select(
         None => None,
     };
     let partitions = match &s.where_ {
+        // A GSI with a multi-attribute key is read by a Scan of the index with the clause as
+        // its filter: the key walk here knows one partition attribute and one sort attribute.
+        Some(_) if schema.is_multi() => None,
         Some(w) => lower.partitions(w)?,
         None => None,
     };
@@ -1795,16 +1798,16 @@ mod tests {
     use crate::model::{KeyAttr, KeyType, Number};
 
     fn schema() -> KeySchema {
-        KeySchema {
-            hash: KeyAttr {
+        KeySchema::new(
+            KeyAttr {
                 name: "pk".into(),
                 ty: KeyType::S,
             },
-            range: Some(KeyAttr {
+            Some(KeyAttr {
                 name: "sk".into(),
                 ty: KeyType::N,
             }),
-        }
+        )
     }
 
     fn where_of(text: &str) -> Expr {

@@ -49,18 +49,30 @@ struct Shape {
 enum Pattern {
     /// `[a-zA-Z0-9_.-]+`: table and index names.
     Name,
+    /// `^[a-z0-9A-Z]+[\.\-\w]*[a-z0-9A-Z]+$`: S3 bucket names (exports, imports).
+    Bucket,
+    /// `^[^\$]+$`: client tokens (no `$`, not empty).
+    NoDollar,
+    /// `[0-9]{12}`: account ids (bucket owners).
+    Account,
 }
 
 impl Pattern {
     fn parse(p: &str) -> Option<Pattern> {
         match p {
             "[a-zA-Z0-9_.-]+" => Some(Pattern::Name),
+            r"^[a-z0-9A-Z]+[\.\-\w]*[a-z0-9A-Z]+$" => Some(Pattern::Bucket),
+            r"^[^\$]+$" => Some(Pattern::NoDollar),
+            "[0-9]{12}" => Some(Pattern::Account),
             _ => None,
         }
     }
     fn text(self) -> &'static str {
         match self {
             Pattern::Name => "[a-zA-Z0-9_.-]+",
+            Pattern::Bucket => r"^[a-z0-9A-Z]+[\.\-\w]*[a-z0-9A-Z]+$",
+            Pattern::NoDollar => r"^[^\$]+$",
+            Pattern::Account => "[0-9]{12}",
         }
     }
     fn matches(self, s: &str) -> bool {
@@ -70,6 +82,18 @@ impl Pattern {
                     && s.bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
             }
+            Pattern::Bucket => {
+                // `\w` is ASCII letters, digits and `_` (Java's default).
+                let b = s.as_bytes();
+                b.len() >= 2
+                    && b[0].is_ascii_alphanumeric()
+                    && b[b.len() - 1].is_ascii_alphanumeric()
+                    && b.iter()
+                        .all(|c| c.is_ascii_alphanumeric() || b"._-".contains(c))
+            }
+            Pattern::NoDollar => !s.is_empty() && !s.contains('$'),
+            // Java's `matches` holds the whole string to the pattern.
+            Pattern::Account => s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()),
         }
     }
 }
@@ -804,5 +828,27 @@ mod tests {
              [Member must have length less than or equal to 255, Member must have length greater \
              than or equal to 3, Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+]"
         ));
+    }
+}
+
+#[cfg(test)]
+mod pattern_tests {
+    use super::Pattern;
+
+    // The export and import patterns, matched by hand: what each regex accepts and refuses.
+    #[test]
+    fn bucket_token_and_account_patterns() {
+        for ok in ["ab", "my-bucket.v2", "a_b", "A1"] {
+            assert!(Pattern::Bucket.matches(ok), "{ok}");
+        }
+        for bad in ["a", "-bad-", "bad-", ".x", "a b", "a/b", ""] {
+            assert!(!Pattern::Bucket.matches(bad), "{bad}");
+        }
+        assert!(Pattern::NoDollar.matches("token-1"));
+        assert!(!Pattern::NoDollar.matches("a$b"));
+        assert!(!Pattern::NoDollar.matches(""));
+        assert!(Pattern::Account.matches("123456789012"));
+        assert!(!Pattern::Account.matches("12345678901"));
+        assert!(!Pattern::Account.matches("12345678901a"));
     }
 }

@@ -125,6 +125,110 @@ const MIGRATIONS: &[Migration] = &[
          CREATE INDEX item_versions_tombstones ON item_versions (at) WHERE deleted = 1;
          ALTER TABLE stream_records ADD COLUMN replicated INTEGER NOT NULL DEFAULT 0;",
     ),
+    // 7: on-demand backups (metadata and a copy of the items, kept after their table is
+    // deleted), point-in-time recovery's change log (each change's old image, by time),
+    // exports to S3 and imports from it.
+    Migration::Sql(
+        "CREATE TABLE backups (
+         id INTEGER PRIMARY KEY,
+         account TEXT NOT NULL,
+         region TEXT NOT NULL,
+         arn TEXT NOT NULL UNIQUE,
+         name TEXT NOT NULL,
+         table_name TEXT NOT NULL,
+         table_meta TEXT NOT NULL,
+         status TEXT NOT NULL,
+         backup_type TEXT NOT NULL,
+         created REAL NOT NULL,
+         item_count INTEGER NOT NULL DEFAULT 0,
+         size_bytes INTEGER NOT NULL DEFAULT 0
+     );
+     CREATE INDEX backups_by_scope ON backups (account, region, created);
+     CREATE TABLE backup_items (
+         backup_id INTEGER NOT NULL,
+         pk BLOB NOT NULL,
+         sk BLOB NOT NULL,
+         item BLOB NOT NULL,
+         size INTEGER NOT NULL,
+         PRIMARY KEY (backup_id, pk, sk)
+     ) WITHOUT ROWID;
+     CREATE TABLE pitr_log (
+         seq INTEGER PRIMARY KEY,
+         table_id INTEGER NOT NULL,
+         pk BLOB NOT NULL,
+         sk BLOB NOT NULL,
+         at REAL NOT NULL,
+         old BLOB,
+         old_size INTEGER
+     );
+     CREATE INDEX pitr_log_by_key ON pitr_log (table_id, pk, sk, at);
+     CREATE INDEX pitr_log_by_time ON pitr_log (table_id, at);
+     CREATE TABLE exports (
+         id INTEGER PRIMARY KEY,
+         account TEXT NOT NULL,
+         region TEXT NOT NULL,
+         arn TEXT NOT NULL UNIQUE,
+         table_id INTEGER NOT NULL,
+         spec TEXT NOT NULL,
+         status TEXT NOT NULL,
+         start_time REAL NOT NULL,
+         end_time REAL,
+         item_count INTEGER NOT NULL DEFAULT 0,
+         billed_size INTEGER NOT NULL DEFAULT 0,
+         manifest TEXT,
+         failure_code TEXT,
+         failure_message TEXT
+     );
+     CREATE TABLE imports (
+         id INTEGER PRIMARY KEY,
+         account TEXT NOT NULL,
+         region TEXT NOT NULL,
+         arn TEXT NOT NULL UNIQUE,
+         table_id INTEGER NOT NULL,
+         spec TEXT NOT NULL,
+         status TEXT NOT NULL,
+         start_time REAL NOT NULL,
+         end_time REAL,
+         processed_bytes INTEGER NOT NULL DEFAULT 0,
+         processed_items INTEGER NOT NULL DEFAULT 0,
+         imported_items INTEGER NOT NULL DEFAULT 0,
+         errors INTEGER NOT NULL DEFAULT 0,
+         failure_code TEXT,
+         failure_message TEXT
+     );",
+    ),
+    // 8: vector indexes. One row per item and vector index (the vector as little-endian f32,
+    // the search partition's encoding, the inline filter attributes), written with the item; a
+    // NULL vector is a removal kept so in-memory copies catch up (`gen`: the table's write
+    // sequence of vector changes, `epoch`: bumped when rows are dropped wholesale).
+    Migration::Sql(
+        "CREATE TABLE vector_items (
+             table_id INTEGER NOT NULL,
+             index_name TEXT NOT NULL,
+             pk BLOB NOT NULL,
+             sk BLOB NOT NULL,
+             part BLOB NOT NULL,
+             filters BLOB NOT NULL,
+             vec BLOB,
+             size INTEGER NOT NULL,
+             gen INTEGER NOT NULL
+         );
+         CREATE UNIQUE INDEX vector_items_key ON vector_items (table_id, index_name, pk, sk);
+         CREATE INDEX vector_items_gen ON vector_items (table_id, index_name, gen);
+         CREATE INDEX vector_items_size ON vector_items (table_id, index_name, size);
+         CREATE TABLE vector_gens (
+             table_id INTEGER PRIMARY KEY,
+             gen INTEGER NOT NULL,
+             epoch INTEGER NOT NULL
+         );",
+    ),
+    // 9: awsim's own settings that outlive a restart (the admin clock's offset).
+    Migration::Sql(
+        "CREATE TABLE settings (
+             name TEXT PRIMARY KEY,
+             value INTEGER NOT NULL
+         ) WITHOUT ROWID;",
+    ),
 ];
 
 const INDEX_ITEMS_V2: &str = "CREATE TABLE index_items (
@@ -332,12 +436,20 @@ mod tests {
 
     // A data dir written before migration 2 (partition keys without their hash, index rows
     // without the tie column) must open and answer exactly as one written after it. The old
-    // layout is rebuilt from a current one by stripping what migrations 2 to 6 add.
+    // layout is rebuilt from a current one by stripping what migrations 2 and later add.
     #[test]
     fn migration_2_rewrites_keys_of_an_existing_data_dir() {
         reopened_after_downgrade(
             "v1",
-            "DROP TABLE replication_queue;
+            "DROP TABLE settings;
+             DROP TABLE vector_items;
+             DROP TABLE vector_gens;
+             DROP TABLE backups;
+             DROP TABLE backup_items;
+             DROP TABLE pitr_log;
+             DROP TABLE exports;
+             DROP TABLE imports;
+             DROP TABLE replication_queue;
              DROP TABLE item_versions;
              DROP TABLE transact_tokens;
              DROP TABLE streams;
@@ -358,12 +470,21 @@ mod tests {
 
     // A data dir written before migration 5 (DynamoDB Local's 20-byte scan hashes, GSI
     // partitions stored unhashed, other ties) opens in the service's order and answers as one
-    // written after it: the old layout is made by replacing every hash with 20 other bytes.
+    // written after it: the old layout is made by replacing every hash with 20 other bytes (and dropping what later
+    // migrations add).
     #[test]
     fn migration_5_rehashes_keys_of_an_existing_data_dir() {
         reopened_after_downgrade(
             "v4",
-            "DROP TABLE replication_queue;
+            "DROP TABLE settings;
+             DROP TABLE vector_items;
+             DROP TABLE vector_gens;
+             DROP TABLE backups;
+             DROP TABLE backup_items;
+             DROP TABLE pitr_log;
+             DROP TABLE exports;
+             DROP TABLE imports;
+             DROP TABLE replication_queue;
              DROP TABLE item_versions;
              ALTER TABLE stream_records DROP COLUMN replicated;
              UPDATE items SET pk = zeroblob(20) || substr(pk, 17);

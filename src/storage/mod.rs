@@ -2,7 +2,15 @@
 //! for tables, items and index entries. A synchronous API; callers run it off the async threads.
 //! Never imports `expr` or anything above `model`.
 
+mod backups;
+mod exports;
+mod imports;
 mod migrations;
+pub mod vectors;
+
+pub use backups::*;
+pub use exports::*;
+pub use imports::*;
 
 use crate::error::{Error, Result};
 use crate::model::TableMeta;
@@ -222,6 +230,24 @@ fn meta_json(meta: &TableMeta) -> Result<String> {
 // ---- tables -------------------------------------------------------------------------------
 
 /// Every table of every account, for the engine's catalogue at start-up.
+/// An integer setting of awsim's own (`settings`), if set.
+pub fn setting(conn: &Connection, name: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .query_row("SELECT value FROM settings WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
+pub fn set_setting(tx: &Transaction, name: &str, value: i64) -> Result<()> {
+    tx.execute(
+        "INSERT INTO settings (name, value) VALUES (?1, ?2)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        rusqlite::params![name, value],
+    )?;
+    Ok(())
+}
+
 pub fn load_tables(conn: &Connection) -> Result<Vec<TableMeta>> {
     let mut stmt = conn.prepare("SELECT id, meta FROM tables")?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
@@ -1035,7 +1061,9 @@ mod tests {
     }
 
     // Every read must be a walk along the primary key: a SEARCH bounded by the partition and the
-    // range, never a SCAN of the whole SQLite table, never a sort into a temporary B-tree.
+    // range, never a SCAN of the whole SQLite table, never a sort into a temporary B-tree. (A
+    // multi-attribute GSI key is one tuple-encoded `ipk` and `isk` (`codec::key`): its Query is
+    // the first case here, whatever its prefix shape.)
     #[test]
     fn query_and_scan_walk_the_primary_key() {
         let (p, lo, hi) = (&b"p"[..], &b"a"[..], &b"z"[..]);

@@ -47,6 +47,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         }
         run_check(&check, old)
     };
+    let written = (!meta.vector_indexes.is_empty()).then(|| item.clone());
     let old = engine.put_item(&meta, item, Some(&cond))?;
     let mut out = Map::new();
     if let (true, Some(old)) = (all_old, &old) {
@@ -55,6 +56,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     if let Some(c) = consumed.into_inner() {
         if let Some(cc) = render(&meta, &c, meter.report, false) {
             out.insert("ConsumedCapacity".into(), cc);
+            crate::ops::add_vector_write_capacity(&mut out, &meta, old.as_ref(), written.as_ref());
         }
     }
     if let Some((k, v)) = item_collection_metrics(engine, input, &meta, &item_key)? {

@@ -142,6 +142,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     if let Some(c) = consumed.into_inner() {
         if let Some(cc) = render(&meta, &c, meter.report, false) {
             out.insert("ConsumedCapacity".into(), cc);
+            crate::ops::add_vector_write_capacity(&mut out, &meta, old.as_ref(), new.as_ref());
         }
     }
     if let Some((k, v)) = item_collection_metrics(engine, input, &meta, &key)? {

@@ -240,7 +240,7 @@ fn select(
     };
     // A SELECT of one partition counts it for contributor insights, as a Query does.
     let partition = match &plan.partitions {
-        Some(p) if p.len() == 1 => p.first(),
+        Some(p) if p.len() == 1 => p.first().map(std::slice::from_ref),
         _ => None,
     };
     if let Some(cc) = reads::charge_read(

@@ -3,6 +3,7 @@
 //! ExclusiveStartKey validation, and running a page into the response shape.
 pub mod query;
 pub mod scan;
+pub mod search_vectors;
 use crate::engine::read::{Page, Read};
 use crate::engine::{decode_row, Engine};
 use crate::error::{Error, Result};
@@ -167,7 +168,7 @@ pub fn select(
         _ => {}
     }
     if let Some(p) = &projection {
-        check_key_paths(meta, index, p)?;
+        check_key_paths(meta, p)?;
     }
     let lsi = index.is_some_and(|i| i.kind == IndexKind::Local);
     if let (Some(ix), Some(held), Some(p)) = (index, &held, &projection) {
@@ -207,18 +208,26 @@ fn top_names(p: &Projection) -> Vec<&str> {
     out
 }
 
-/// A projection may not reach into a key attribute (`sk.x`, `pk[0]`).
-fn check_key_paths(meta: &TableMeta, index: Option<&IndexDef>, p: &Projection) -> Result<()> {
-    for path in &p.paths {
-        let (Some(PathElem::Attr(a)), true) = (path.first(), path.len() > 1) else {
-            continue;
-        };
-        let is_key = meta.key.contains(a) || index.is_some_and(|i| i.key.contains(a));
-        if is_key {
-            return Err(Error::validation(format!(
-                "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: Key: {a}"
-            )));
-        }
+/// A projection may not reach into a key attribute (`sk.x`, `pk[0]`): a table key is named
+/// first (`Key: sk`), else a key attribute of any of the table's indexes (`IndexKey: g`, also
+/// when another index or the table is read), as DynamoDB Local 2026 answers.
+fn check_key_paths(meta: &TableMeta, p: &Projection) -> Result<()> {
+    let nested = || {
+        p.paths.iter().filter_map(|path| match path.first() {
+            Some(PathElem::Attr(a)) if path.len() > 1 => Some(a),
+            _ => None,
+        })
+    };
+    let fail = |what: &str, a: &str| {
+        Err(Error::validation(format!(
+            "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: {what}: {a}"
+        )))
+    };
+    if let Some(a) = nested().find(|a| meta.key.contains(a)) {
+        return fail("Key", a);
+    }
+    if let Some(a) = nested().find(|a| meta.indexes().any(|i| i.key.contains(a))) {
+        return fail("IndexKey", a);
     }
     Ok(())
 }
@@ -282,12 +291,23 @@ pub fn read_start_key(
             AttributeValue::B(b) => b.is_empty().then_some("binary"),
             _ => None,
         };
+        // DynamoDB Local 2026 prefixes these for an empty one-attribute partition key (the
+        // table's or the read index's), whether it Queries or Scans.
+        let partition = meta.key.hash.name == a.name
+            || index.is_some_and(|ix| ix.key.more_hash.is_empty() && ix.key.hash.name == a.name);
+        let restart = if partition {
+            "The query can return at most one row and cannot be restarted. "
+        } else {
+            ""
+        };
+        let index_key = index.filter(|_| !meta.key.contains(&a.name));
+        if let (Some(kind), Some(ix)) = (empty, index_key) {
+            return Err(Error::validation(format!(
+                "{restart}The provided starting key is invalid: One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty {kind} value. IndexName: {}, IndexKey: {}",
+                ix.name, a.name
+            )));
+        }
         if let Some(kind) = empty {
-            let restart = if scan {
-                "The query can return at most one row and cannot be restarted. "
-            } else {
-                ""
-            };
             return Err(Error::validation(format!(
                 "{restart}The provided starting key is invalid: One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty {kind} value. Key: {}",
                 a.name
@@ -384,7 +404,8 @@ pub fn run_page(
     let units = (page.bytes.max(0) as u64).div_ceil(4096) as f64 * factor;
     let base_units = page.base_blocks as f64 * factor;
     let partition = match &read.mode {
-        crate::engine::read::Mode::Query { partition, .. } => Some(partition),
+        crate::engine::read::Mode::Query { partition, .. } => Some(std::slice::from_ref(partition)),
+        crate::engine::read::Mode::QueryTuple { partition, .. } => Some(partition.as_slice()),
         crate::engine::read::Mode::Scan { .. } => None,
     };
     let consumed = charge_read(
@@ -405,7 +426,7 @@ pub fn charge_read(
     input: Input,
     meta: &TableMeta,
     index: Option<&IndexDef>,
-    partition: Option<&AttributeValue>,
+    partition: Option<&[AttributeValue]>,
     units: f64,
     base_units: f64,
 ) -> Result<Option<Value>> {
@@ -418,7 +439,8 @@ pub fn charge_read(
     let key = match partition {
         Some(p) if engine.insights_on(meta) => {
             let schema = walked_schema(meta, index);
-            Some(Item::from([(schema.hash.name.clone(), p.clone())]))
+            let names = schema.hash_attrs().map(|a| a.name.clone());
+            Some(names.zip(p.iter().cloned()).collect::<Item>())
         }
         _ => None,
     };

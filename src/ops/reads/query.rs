@@ -4,6 +4,7 @@
 //! structure), then the table and index are looked up, then ConsistentRead on a GSI, the key
 //! condition against the schema, ExclusiveStartKey, the filter's attributes, Select and the
 //! projection.
+use crate::codec::key::encode_key_value;
 use crate::engine::read::{Mode, Read, SortCond};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -61,15 +62,31 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<crate::ops::O
     let index = reads::index(&meta, input)?;
     reads::check_consistent_read(index, input)?;
     let schema = reads::walked_schema(&meta, index);
-    let (partition, sort) = against_schema(schema, terms)?;
+    let index_name = index.map(|i| i.name.as_str());
+    let (mode, sort) = match schema.is_multi() {
+        false => {
+            let (partition, sort) = against_schema(schema, index_name, terms)?;
+            let mode = Mode::Query {
+                partition,
+                sort: sort.clone(),
+                forward: true,
+            };
+            (mode, sort)
+        }
+        true => {
+            let (partition, prefix, sort) = against_multi_schema(schema, index_name, terms)?;
+            let mode = Mode::QueryTuple {
+                partition,
+                prefix,
+                sort: sort.clone(),
+                forward: true,
+            };
+            (mode, sort)
+        }
+    };
     let start = reads::read_start_key(&meta, index, input, false)?;
     if let Some(start) = &start {
-        let same_partition = start.get(&schema.hash.name) == Some(&partition);
-        let in_range = match &schema.range {
-            Some(r) => start.get(&r.name).is_some_and(|v| sort.admits(v)),
-            None => true,
-        };
-        if !same_partition || !in_range {
+        if !start_in_range(schema, &mode, start) {
             return Err(Error::validation(
                 "The provided starting key does not match the range key predicate",
             ));
@@ -107,13 +124,30 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<crate::ops::O
         }
         _ => None,
     };
-    let read = Read {
-        index,
-        mode: Mode::Query {
+    let mode = match mode {
+        Mode::Query {
+            partition, sort, ..
+        } => Mode::Query {
             partition,
             sort,
             forward,
         },
+        Mode::QueryTuple {
+            partition,
+            prefix,
+            sort,
+            ..
+        } => Mode::QueryTuple {
+            partition,
+            prefix,
+            sort,
+            forward,
+        },
+        scan => scan,
+    };
+    let read = Read {
+        index,
+        mode,
         start: start.as_ref(),
         limit: input.i64("Limit").map(|l| l.max(1) as usize),
         fetch_base,
@@ -383,7 +417,11 @@ fn legacy_terms(map: &serde_json::Map<String, Value>) -> Result<Vec<Term>> {
 
 /// Checks the terms against the walked key schema: the partition key with `=`, at most one
 /// condition on the sort key, values of the key's type.
-fn against_schema(schema: &KeySchema, mut terms: Vec<Term>) -> Result<(AttributeValue, SortCond)> {
+fn against_schema(
+    schema: &KeySchema,
+    index: Option<&str>,
+    mut terms: Vec<Term>,
+) -> Result<(AttributeValue, SortCond)> {
     if terms.len() > 2 {
         return Err(key_error("Conditions can be of length 1 or 2 only"));
     }
@@ -405,49 +443,186 @@ fn against_schema(schema: &KeySchema, mut terms: Vec<Term>) -> Result<(Attribute
     if hash.op != KeyOp::Cmp(CmpOp::Eq) {
         return Err(key_error("Query key condition not supported"));
     }
-    let check_values = |t: &Term, ty: crate::model::KeyType| -> Result<()> {
-        for v in &t.values {
-            if v.scalar_type() != Some(ty.scalar()) {
-                return Err(invalid(
-                    "Condition parameter type does not match schema type",
-                ));
-            }
-        }
-        for v in &t.values {
-            let kind = match v {
-                AttributeValue::S(s) if s.is_empty() => "string",
-                AttributeValue::B(b) if b.is_empty() => "binary",
-                _ => continue,
-            };
-            return Err(Error::validation(format!(
-                "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty {kind} value. Key: {}",
-                t.name
-            )));
-        }
-        Ok(())
-    };
-    check_values(&hash, schema.hash.ty)?;
+    check_values(&hash, schema.hash.ty, index)?;
     let sort = match (other, &schema.range) {
         (Some(t), Some(r)) => {
-            check_values(&t, r.ty)?;
-            let mut v = t.values.into_iter();
-            let mut next = || v.next().expect("arity checked");
-            match t.op {
-                KeyOp::Cmp(CmpOp::Eq) => SortCond::Eq(next()),
-                KeyOp::Cmp(CmpOp::Lt) => SortCond::Lt(next()),
-                KeyOp::Cmp(CmpOp::Le) => SortCond::Le(next()),
-                KeyOp::Cmp(CmpOp::Gt) => SortCond::Gt(next()),
-                KeyOp::Cmp(CmpOp::Ge) => SortCond::Ge(next()),
-                KeyOp::Cmp(CmpOp::Ne) => unreachable!("refused by flatten_and"),
-                KeyOp::Between => {
-                    let lo = next();
-                    SortCond::Between(lo, next())
-                }
-                KeyOp::BeginsWith => SortCond::BeginsWith(next()),
-            }
+            check_values(&t, r.ty, index)?;
+            sort_cond(t)
         }
         _ => SortCond::Any,
     };
     let partition = hash.values.into_iter().next().expect("arity checked");
     Ok((partition, sort))
+}
+
+/// A term's values against its key attribute's type; no empty string or binary (named as an
+/// index key when an index is queried).
+fn check_values(t: &Term, ty: crate::model::KeyType, index: Option<&str>) -> Result<()> {
+    for v in &t.values {
+        if v.scalar_type() != Some(ty.scalar()) {
+            return Err(invalid(
+                "Condition parameter type does not match schema type",
+            ));
+        }
+    }
+    for v in &t.values {
+        let kind = match v {
+            AttributeValue::S(s) if s.is_empty() => "string",
+            AttributeValue::B(b) if b.is_empty() => "binary",
+            _ => continue,
+        };
+        if let Some(index) = index {
+            return Err(Error::validation(format!(
+                "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty {kind} value. IndexName: {index}, IndexKey: {}",
+                t.name
+            )));
+        }
+        return Err(Error::validation(format!(
+            "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty {kind} value. Key: {}",
+            t.name
+        )));
+    }
+    Ok(())
+}
+
+/// The condition of a term on a sort key attribute.
+fn sort_cond(t: Term) -> SortCond {
+    let mut v = t.values.into_iter();
+    let mut next = || v.next().expect("arity checked");
+    match t.op {
+        KeyOp::Cmp(CmpOp::Eq) => SortCond::Eq(next()),
+        KeyOp::Cmp(CmpOp::Lt) => SortCond::Lt(next()),
+        KeyOp::Cmp(CmpOp::Le) => SortCond::Le(next()),
+        KeyOp::Cmp(CmpOp::Gt) => SortCond::Gt(next()),
+        KeyOp::Cmp(CmpOp::Ge) => SortCond::Ge(next()),
+        KeyOp::Cmp(CmpOp::Ne) => unreachable!("refused by flatten_and"),
+        KeyOp::Between => {
+            let lo = next();
+            SortCond::Between(lo, next())
+        }
+        KeyOp::BeginsWith => SortCond::BeginsWith(next()),
+    }
+}
+
+/// Checks the terms against a multi-attribute GSI key, in DynamoDB Local 2026's order: no more
+/// conditions than key attributes; equality on every partition key attribute; equality on every
+/// sort key attribute before the last one with a condition; only key attributes; then the
+/// values' types. Returns the partition's values, the sort key prefix given by equality and the
+/// condition on the next sort key attribute.
+fn against_multi_schema(
+    schema: &KeySchema,
+    index: Option<&str>,
+    mut terms: Vec<Term>,
+) -> Result<(Vec<AttributeValue>, Vec<AttributeValue>, SortCond)> {
+    if terms.len() > schema.attrs().count() {
+        return Err(key_error("Query key condition not supported"));
+    }
+    let has = |terms: &[Term], name: &str| terms.iter().any(|t| t.name == name);
+    let has_eq = |terms: &[Term], name: &str| {
+        terms
+            .iter()
+            .any(|t| t.name == name && t.op == KeyOp::Cmp(CmpOp::Eq))
+    };
+    let lacking: Vec<&str> = schema
+        .hash_attrs()
+        .filter(|a| !has_eq(&terms, &a.name))
+        .map(|a| a.name.as_str())
+        .collect();
+    if !lacking.is_empty() {
+        return Err(Error::validation(format!(
+            "HASH key attributes {} must have equality conditions specified in the query",
+            lacking.join(", ")
+        )));
+    }
+    let ranges: Vec<&crate::model::KeyAttr> = schema.range_attrs().collect();
+    let last = ranges.iter().rposition(|a| has(&terms, &a.name));
+    if let Some(last) = last {
+        let lacking: Vec<&str> = ranges[..last]
+            .iter()
+            .filter(|a| !has_eq(&terms, &a.name))
+            .map(|a| a.name.as_str())
+            .collect();
+        if !lacking.is_empty() {
+            return Err(Error::validation(format!(
+                "RANGE key attributes {} must have equality conditions specified in the query because a condition is present on key attribute {}",
+                lacking.join(", "),
+                ranges[last].name
+            )));
+        }
+    }
+    if terms.iter().any(|t| !schema.contains(&t.name)) {
+        // Named as for a one-attribute key: the first key attribute without a condition (there
+        // is one, as there are no more conditions than key attributes).
+        let missed = schema
+            .attrs()
+            .find(|a| !has(&terms, &a.name))
+            .map_or("", |a| a.name.as_str());
+        return Err(Error::validation(format!(
+            "Query condition missed key schema element: {missed}"
+        )));
+    }
+    for a in schema.attrs() {
+        if let Some(t) = terms.iter().find(|t| t.name == a.name) {
+            check_values(t, a.ty, index)?;
+        }
+    }
+    let mut take = |name: &str| {
+        let at = terms.iter().position(|t| t.name == name)?;
+        Some(terms.remove(at))
+    };
+    let partition = schema
+        .hash_attrs()
+        .filter_map(|a| take(&a.name))
+        .flat_map(|t| t.values)
+        .collect();
+    let mut prefix = Vec::new();
+    let mut sort = SortCond::Any;
+    for (i, a) in ranges.iter().enumerate() {
+        let Some(t) = take(&a.name) else { break };
+        if Some(i) == last {
+            sort = sort_cond(t);
+        } else {
+            prefix.extend(t.values);
+        }
+    }
+    Ok((partition, prefix, sort))
+}
+
+/// Whether an ExclusiveStartKey lies in the Query's partition and sort key range.
+fn start_in_range(schema: &KeySchema, mode: &Mode, start: &crate::model::Item) -> bool {
+    let same = |a: &AttributeValue, b: Option<&AttributeValue>| {
+        b.is_some_and(|b| encode_key_value(a) == encode_key_value(b))
+    };
+    match mode {
+        Mode::Query {
+            partition, sort, ..
+        } => {
+            let in_range = match &schema.range {
+                Some(r) => start.get(&r.name).is_some_and(|v| sort.admits(v)),
+                None => true,
+            };
+            same(partition, start.get(&schema.hash.name)) && in_range
+        }
+        Mode::QueryTuple {
+            partition,
+            prefix,
+            sort,
+            ..
+        } => {
+            let ranges: Vec<_> = schema.range_attrs().collect();
+            schema
+                .hash_attrs()
+                .zip(partition)
+                .all(|(a, v)| same(v, start.get(&a.name)))
+                && ranges
+                    .iter()
+                    .zip(prefix)
+                    .all(|(a, v)| same(v, start.get(&a.name)))
+                && match ranges.get(prefix.len()) {
+                    Some(a) => start.get(&a.name).is_some_and(|v| sort.admits(v)),
+                    None => true,
+                }
+        }
+        Mode::Scan { .. } => true,
+    }
 }

@@ -1,6 +1,7 @@
 //! Scan: every item of a table or index in scan order (a hash of the partition key, then the sort
 //! key; see `codec::key`), page by page, optionally one segment of a parallel scan.
-use crate::engine::read::{in_segment, Mode, Read};
+use crate::codec::key::hash_tuple;
+use crate::engine::read::{in_segment_hash, Mode, Read};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::model::Scope;
@@ -47,9 +48,11 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<crate::ops::O
     reads::check_filter_projected(&meta, index, filter.as_ref())?;
     let (output, fetch_base) = reads::select(&meta, index, input, projection)?;
     if let (Some((s, t)), Some(start)) = (segment, &start) {
-        // Segments cut the scanned table's or index's partitions.
-        let hash = index.map_or(&meta.key.hash.name, |ix| &ix.key.hash.name);
-        let inside = start.get(hash).is_some_and(|h| in_segment(h, s, t));
+        // Segments cut the scanned table's or index's partitions (a multi-attribute
+        // partition by the hash of all its attributes).
+        let schema = index.map_or(&meta.key, |ix| &ix.key);
+        let values: Option<Vec<_>> = schema.hash_attrs().map(|a| start.get(&a.name)).collect();
+        let inside = values.is_some_and(|v| in_segment_hash(&hash_tuple(v), s, t));
         if !inside {
             return Err(Error::validation(
                 "Exclusive start key must lie within the segment",

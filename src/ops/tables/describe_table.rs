@@ -19,10 +19,11 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
 }
 
 pub fn render_key_schema(k: &KeySchema) -> Value {
+    let hash = k.hash_attrs().map(|a| (a, "HASH"));
+    let range = k.range_attrs().map(|a| (a, "RANGE"));
     Value::Array(
-        k.attrs()
-            .enumerate()
-            .map(|(i, a)| json!({"AttributeName": a.name, "KeyType": if i == 0 { "HASH" } else { "RANGE" }}))
+        hash.chain(range)
+            .map(|(a, ty)| json!({"AttributeName": a.name, "KeyType": ty}))
             .collect(),
     )
 }
@@ -147,6 +148,12 @@ pub fn render_description(view: &TableView) -> Value {
             ),
         );
     }
+    if !meta.vector_indexes.is_empty() {
+        m.insert(
+            "VectorIndexes".into(),
+            super::vector_indexes::render(meta, view),
+        );
+    }
     if let Some(s) = &meta.stream {
         if s.enabled {
             m.insert(
@@ -181,6 +188,18 @@ pub fn render_description(view: &TableView) -> Value {
             d.insert("KMSMasterKeyArn".into(), json!(arn));
             m.insert("SSEDescription".into(), Value::Object(d));
         }
+    }
+    if let Some(r) = &meta.restore {
+        let mut s = Map::new();
+        if let Some(a) = &r.source_backup_arn {
+            s.insert("SourceBackupArn".into(), json!(a));
+        }
+        if let Some(a) = &r.source_table_arn {
+            s.insert("SourceTableArn".into(), json!(a));
+        }
+        s.insert("RestoreDateTime".into(), json!(r.restore_time));
+        s.insert("RestoreInProgress".into(), json!(r.in_progress));
+        m.insert("RestoreSummary".into(), Value::Object(s));
     }
     if let Some(c) = &meta.table_class {
         m.insert("TableClassSummary".into(), json!({"TableClass": c}));

@@ -8,3 +8,4 @@ pub mod list_tables;
 pub mod replica_updates;
 pub mod time_to_live;
 pub mod update_table;
+pub mod vector_indexes;

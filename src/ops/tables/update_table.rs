@@ -11,6 +11,7 @@ use crate::ops::tables::create_table::{
 };
 use crate::ops::tables::describe_table::render_description;
 use crate::ops::tables::replica_updates;
+use crate::ops::tables::vector_indexes;
 use crate::ops::Input;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -39,6 +40,9 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     if let Some(updates) = input.list("GlobalSecondaryIndexUpdates") {
         check_gsi_update_list(updates)?;
     }
+    if let Some(updates) = input.list("VectorIndexUpdates") {
+        vector_indexes::check_update_list(updates)?;
+    }
     let current = engine.table(scope, name)?;
     let replicas = replica_updates::parse(&input)?;
     replica_updates::validate(&current, &replicas)?;
@@ -53,8 +57,29 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
             Some(_) => BillingMode::Provisioned,
             None => meta.billing_mode,
         };
+        // One index created or deleted per request, GSIs and vector indexes together.
+        let online = ["GlobalSecondaryIndexUpdates", "VectorIndexUpdates"]
+            .iter()
+            .flat_map(|p| input.list(p).into_iter().flatten())
+            .filter_map(Value::as_object)
+            .filter(|u| u.contains_key("Create") || u.contains_key("Delete"))
+            .count();
+        if online > 1 {
+            return Err(Error::new(
+                ErrorKind::LimitExceeded,
+                "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table",
+            ));
+        }
         if let Some(updates) = input.list("GlobalSecondaryIndexUpdates") {
             changed = apply_gsi_updates(meta, &input, updates, billing)?;
+        }
+        if let Some(updates) = input.list("VectorIndexUpdates") {
+            let (created, deleted) =
+                vector_indexes::apply_updates(meta, updates, &request_definitions(&input))?;
+            // (The service keeps the definitions' order.)
+            merge_definitions(meta, request_definitions(&input), false);
+            changed.vectors_created = created;
+            changed.vectors_deleted = deleted;
         }
         let throughput = parse_throughput(input.obj("ProvisionedThroughput"));
         match (billing, &throughput) {
@@ -176,7 +201,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         replica_updates::apply(engine, scope, name, &replicas)?
     };
     let mut view = engine.view(meta)?;
-    if !changed.created.is_empty() || !changed.deleted.is_empty() {
+    if changed.any() {
         view.meta = Arc::new(changed.as_reported(&view.meta));
     }
     if !reported.is_empty() {
@@ -251,6 +276,9 @@ fn has_change(input: &Input) -> bool {
         || input
             .list("GlobalSecondaryIndexUpdates")
             .is_some_and(|l| !l.is_empty())
+        || input
+            .list("VectorIndexUpdates")
+            .is_some_and(|l| !l.is_empty())
 }
 
 /// The GSIs an UpdateTable created or deleted. awsim builds a new index (and drops an old one)
@@ -260,11 +288,30 @@ fn has_change(input: &Input) -> bool {
 struct GsiChanges {
     created: Vec<String>,
     deleted: Vec<IndexDef>,
+    vectors_created: Vec<String>,
+    vectors_deleted: Vec<VectorIndexDef>,
 }
 
 impl GsiChanges {
+    fn any(&self) -> bool {
+        !self.created.is_empty()
+            || !self.deleted.is_empty()
+            || !self.vectors_created.is_empty()
+            || !self.vectors_deleted.is_empty()
+    }
+
     fn as_reported(&self, meta: &TableMeta) -> TableMeta {
         let mut meta = meta.clone();
+        for v in &mut meta.vector_indexes {
+            if self.vectors_created.contains(&v.name) {
+                v.status = "CREATING".into();
+            }
+        }
+        for gone in &self.vectors_deleted {
+            let mut v = gone.clone();
+            v.status = "DELETING".into();
+            meta.vector_indexes.push(v);
+        }
         for g in &mut meta.gsis {
             if self.created.contains(&g.name) {
                 g.status = "CREATING".into();
@@ -300,19 +347,7 @@ fn apply_gsi_updates(
         ));
     }
     let not_found = || Error::new(ErrorKind::ResourceNotFound, "Requested resource not found");
-    let new_defs: Vec<(String, KeyType)> = input
-        .list("AttributeDefinitions")
-        .into_iter()
-        .flatten()
-        .map(|d| {
-            let t = ScalarType::parse(d["AttributeType"].as_str().unwrap_or("S"))
-                .unwrap_or(ScalarType::S);
-            (
-                d["AttributeName"].as_str().unwrap_or_default().to_string(),
-                KeyType::from(t),
-            )
-        })
-        .collect();
+    let new_defs = request_definitions(input);
     let mut changes = GsiChanges::default();
     for u in updates.iter().filter_map(Value::as_object).map(Input) {
         if let Some(c) = u.obj("Create") {
@@ -379,13 +414,38 @@ fn apply_gsi_updates(
             }
         }
     }
-    // Attribute definitions stay exactly the key attributes of the table and its indexes; after
-    // an index is created or deleted DynamoDB Local lists them in Java HashMap order.
+    let reorder = !changes.created.is_empty() || !changes.deleted.is_empty();
+    merge_definitions(meta, new_defs, reorder);
+    Ok(changes)
+}
+
+/// The request's AttributeDefinitions.
+fn request_definitions(input: &Input) -> Vec<(String, KeyType)> {
+    input
+        .list("AttributeDefinitions")
+        .into_iter()
+        .flatten()
+        .map(|d| {
+            let t = ScalarType::parse(d["AttributeType"].as_str().unwrap_or("S"))
+                .unwrap_or(ScalarType::S);
+            (
+                d["AttributeName"].as_str().unwrap_or_default().to_string(),
+                KeyType::from(t),
+            )
+        })
+        .collect()
+}
+
+/// Attribute definitions stay exactly the key attributes of the table and its indexes (and the
+/// vector indexes' SearchSchema attributes); after an index is created or deleted (`reorder`)
+/// DynamoDB Local lists them in Java HashMap order.
+fn merge_definitions(meta: &mut TableMeta, new_defs: Vec<(String, KeyType)>, reorder: bool) {
     let used: Vec<String> = meta
         .key
         .attrs()
         .chain(meta.indexes().flat_map(|i| i.key.attrs()))
         .map(|a| a.name.clone())
+        .chain(vector_indexes::defined_attributes(&meta.vector_indexes).map(String::from))
         .collect();
     let mut merged: Vec<(String, KeyType)> = meta
         .attribute_definitions
@@ -398,12 +458,11 @@ fn apply_gsi_updates(
             merged.push((n, t));
         }
     }
-    if !changes.created.is_empty() || !changes.deleted.is_empty() {
+    if reorder {
         merged = java_hash_order(&merged, |(n, _)| n)
             .into_iter()
             .cloned()
             .collect();
     }
     meta.attribute_definitions = merged;
-    Ok(changes)
 }

@@ -34,6 +34,7 @@ pub enum Op {
     DescribeStream,
     GetShardIterator,
     GetRecords,
+    SearchVectors,
 }
 
 impl Op {
@@ -50,6 +51,7 @@ impl Op {
             Op::BatchWriteItem => "DynamoDB_20120810.BatchWriteItem",
             Op::TransactWriteItems => "DynamoDB_20120810.TransactWriteItems",
             Op::ExecuteStatement => "DynamoDB_20120810.ExecuteStatement",
+            Op::SearchVectors => "DynamoDB_20120810.SearchVectors",
             Op::ListStreams => "DynamoDBStreams_20120810.ListStreams",
             Op::DescribeStream => "DynamoDBStreams_20120810.DescribeStream",
             Op::GetShardIterator => "DynamoDBStreams_20120810.GetShardIterator",

@@ -11,6 +11,7 @@
 //! watches processes, `workload` knows the requests, `report` renders.
 
 mod client;
+mod data;
 mod expr;
 mod report;
 mod servers;
@@ -23,13 +24,17 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use servers::{Kind, Programs, Running};
 use workload::{Action, Keys, Phase, Sizes, Workload};
 
-pub const USAGE: &str = "  cargo xtask bench [--expr] [--quick] [--ops N] [--peers LIST] [--workloads LIST]
+pub const USAGE: &str = "  cargo xtask bench [--expr] [--data] [--quick] [--ops N] [--peers LIST] [--workloads LIST]
                     [--concurrency LIST] [--scan-items N] [--max-secs S] [--no-build]
-                    [--scaling] [--scaling-sizes LIST]
+                    [--scaling] [--scaling-sizes LIST] [--vector-sizes LIST | --no-vectors]
       build awsim (release) and benchmark it against DynamoDB Local and dynoxide on loopback;
       peers: awsim,awsim-disk,ddblocal,dynoxide; workloads: put,get,partiql-get,query,mixed,
       batch-write,transact-write,scan,get-records (or none); --scaling adds GetItem/Query latency at 10k/100k/1M items (slow);
-      --expr only measures the expression language in process (parse, validate, evaluate, apply)";
+      vectors (awsim only, on by default): SearchVectors latency (768 dimensions, TopK 10) at 10k and
+      100k items (--quick: 10k) and PutItem throughput on the vector-indexed table;
+      --expr only measures the expression language in process (parse, validate, evaluate, apply);
+      --data [--data-items N] only measures backup, restore, export and import in process
+      (items/s and peak RSS, 100k items by default)";
 
 /// What to run.
 pub struct Options {
@@ -39,6 +44,8 @@ pub struct Options {
     sizes: Sizes,
     /// Table sizes of the scaling runs, when asked for.
     scaling: Option<Vec<u64>>,
+    /// Vector-indexed table sizes at which SearchVectors is timed (empty: no vector run).
+    vectors: Vec<u64>,
     build: bool,
     /// The most a measured phase may take; it stops early (and says so) past it.
     limit: Duration,
@@ -70,6 +77,10 @@ impl Options {
                 false => full,
             },
             scaling: None,
+            vectors: match quick {
+                true => vec![10_000],
+                false => vec![10_000, 100_000],
+            },
             build: true,
             limit: Duration::from_secs(120),
             quick,
@@ -78,7 +89,10 @@ impl Options {
         while let Some(arg) = args.next() {
             let mut value = || args.next().ok_or(format!("{arg} needs a value"));
             match arg.as_str() {
-                "--quick" | "--expr" => {}
+                "--quick" | "--expr" | "--data" => {}
+                "--data-items" => {
+                    value()?;
+                }
                 "--no-build" => options.build = false,
                 "--scaling" => {
                     options
@@ -86,6 +100,13 @@ impl Options {
                         .get_or_insert(vec![10_000, 100_000, 1_000_000]);
                 }
                 "--ops" => options.sizes.ops = number(arg, value()?)?,
+                "--no-vectors" => options.vectors.clear(),
+                "--vector-sizes" => {
+                    options.vectors =
+                        list(value()?, |s| s.parse::<u64>().ok().filter(|n| *n >= 10))?;
+                    options.vectors.sort_unstable();
+                    options.vectors.dedup();
+                }
                 "--scan-items" => options.sizes.scan_items = number(arg, value()?)?,
                 "--max-secs" => options.limit = Duration::from_secs(number(arg, value()?)?),
                 "--scaling-sizes" => {
@@ -150,6 +171,15 @@ pub struct ScalingRow {
     outcome: Outcome,
 }
 
+/// One vector measurement on one server at one table size.
+pub struct VectorRow {
+    server: Kind,
+    items: u64,
+    op: &'static str,
+    concurrency: usize,
+    outcome: Outcome,
+}
+
 pub struct LoadRow {
     server: Kind,
     what: String,
@@ -175,6 +205,7 @@ pub struct Results {
     rows: Vec<Row>,
     loads: Vec<LoadRow>,
     scaling: Vec<ScalingRow>,
+    vectors: Vec<VectorRow>,
 }
 
 impl Results {
@@ -219,6 +250,17 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         print!("{}", expr::run());
         return Ok(());
     }
+    if args.iter().any(|a| a == "--data") {
+        let items = match args.iter().position(|a| a == "--data-items") {
+            Some(i) => number(
+                "--data-items",
+                args.get(i + 1).ok_or("--data-items needs a value")?,
+            )?,
+            None => 100_000,
+        };
+        print!("{}", data::run(items as usize)?);
+        return Ok(());
+    }
     let programs = servers::prepare(root, &options.servers, options.build)?;
     let log_dir = root.join("target/bench/logs");
     std::fs::create_dir_all(&log_dir).map_err(|e| format!("{}: {e}", log_dir.display()))?;
@@ -231,6 +273,7 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         rows: Vec::new(),
         loads: Vec::new(),
         scaling: Vec::new(),
+        vectors: Vec::new(),
     };
     let clock = Instant::now();
     crate::runtime()?.block_on(run(&mut results, &programs, &log_dir));
@@ -310,6 +353,31 @@ async fn run(results: &mut Results, programs: &Programs, log_dir: &Path) {
                     server: kind,
                     outcome,
                 });
+            }
+        }
+    }
+    let vector_sizes = results.options.vectors.clone();
+    if !vector_sizes.is_empty() {
+        // Only awsim serves vector indexes.
+        for kind in servers
+            .iter()
+            .copied()
+            .filter(|k| matches!(k, Kind::Awsim | Kind::AwsimDisk))
+        {
+            eprintln!("bench: vectors on {}", kind.name());
+            match Running::start(kind, programs, log_dir).await {
+                Ok(server) => {
+                    results.started(&server);
+                    vectors(&server, &vector_sizes, results).await;
+                    results.stopping(&server);
+                }
+                Err(e) => results.vectors.push(VectorRow {
+                    server: kind,
+                    items: 0,
+                    op: VECTOR_OPS[0],
+                    concurrency: 1,
+                    outcome: Outcome::Failed(e),
+                }),
             }
         }
     }
@@ -465,6 +533,74 @@ async fn scaling(server: &Running, sizes: &[u64], results: &mut Results) {
             eprintln!("bench:   {op} at {items}: {}", report::cell(&outcome));
             push(results, items, op, outcome);
         }
+    }
+}
+
+/// What the vector run times: SearchVectors at each size, then writes at the largest.
+pub const VECTOR_OPS: [&str; 2] = ["SearchVectors (TopK 10)", "PutItem with a vector"];
+
+/// SearchVectors latency (concurrency 1) as a vector-indexed table grows through `sizes`
+/// (768-dimension COSINE index, random vectors), then PutItem throughput on it at concurrency
+/// 1 and 16.
+async fn vectors(server: &Running, sizes: &[u64], results: &mut Results) {
+    let addr = server.addr;
+    let limit = results.options.limit;
+    let kind = server.kind;
+    let fail = |results: &mut Results, items, e: String| {
+        results.vectors.push(VectorRow {
+            server: kind,
+            items,
+            op: VECTOR_OPS[0],
+            concurrency: 1,
+            outcome: Outcome::Failed(e),
+        })
+    };
+    if let Err(e) = workload::create_table(addr, workload::VECTOR_TABLE).await {
+        return fail(results, 0, e);
+    }
+    let mut loaded = 0;
+    for &items in sizes {
+        eprintln!("bench:   loading to {items} vectors");
+        match workload::load_vectors(addr, loaded..items).await {
+            Ok(elapsed) => results.loads.push(LoadRow {
+                server: kind,
+                what: format!("vectors to {items}"),
+                items: items - loaded,
+                via_batch: true,
+                elapsed,
+            }),
+            Err(e) => return fail(results, items, e),
+        }
+        loaded = items;
+        let searches = if results.options.quick { 50 } else { 200 };
+        workload::run_phase(addr, Action::SearchVectors, 1, 10, limit).await;
+        let phase = measure(server, Action::SearchVectors, 1, searches, limit).await;
+        eprintln!(
+            "bench:   SearchVectors at {items}: {}",
+            report::cell(&Outcome::Measured(phase.clone()))
+        );
+        results.vectors.push(VectorRow {
+            server: kind,
+            items,
+            op: VECTOR_OPS[0],
+            concurrency: 1,
+            outcome: Outcome::Measured(phase),
+        });
+    }
+    let writes = if results.options.quick { 500 } else { 2000 };
+    for concurrency in [1, 16] {
+        let phase = measure(server, Action::PutVector, concurrency, writes, limit).await;
+        eprintln!(
+            "bench:   PutItem with a vector, c{concurrency}: {}",
+            report::cell(&Outcome::Measured(phase.clone()))
+        );
+        results.vectors.push(VectorRow {
+            server: kind,
+            items: loaded,
+            op: VECTOR_OPS[1],
+            concurrency,
+            outcome: Outcome::Measured(phase),
+        });
     }
 }
 

@@ -84,7 +84,32 @@ pub fn markdown(results: &Results) -> String {
     if options.scaling.is_some() {
         scaling_section(results, &mut out);
     }
+    if !results.vectors.is_empty() {
+        vectors_section(results, &mut out);
+    }
     out
+}
+
+fn vectors_section(results: &Results, out: &mut String) {
+    out.push_str(
+        "\n## Vector indexes (awsim)\n\nA table with one vector index (768 dimensions, COSINE, \
+         KEYS_ONLY) loaded with random vectors by BatchWriteItem (load times above). SearchVectors: \
+         a random search vector, TopK 10, exact search, concurrency 1, at each table size. PutItem \
+         with a vector: random new items on the largest table (each vector validated and indexed \
+         in the write's transaction). Each cell: operations/s · p50 / p99 ms.\n\n\
+         | server | operation | items | concurrency | result |\n|---|---|---:|---:|---|\n",
+    );
+    for v in &results.vectors {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            v.server.name(),
+            v.op,
+            short_count(v.items),
+            v.concurrency,
+            cell(&v.outcome)
+        );
+    }
 }
 
 fn throughput_section(results: &Results, out: &mut String) {
@@ -378,12 +403,18 @@ fn json(results: &Results) -> Value {
             "query_partitions": sizes.query_partitions,
             "phase_limit_s": options.limit.as_secs(),
             "scaling_sizes": options.scaling,
+            "vector_sizes": options.vectors,
         },
         "versions": versions,
         "servers": servers,
         "results": rows,
         "loads": loads,
         "scaling": scaling,
+        "vectors": results.vectors.iter().map(|v| {
+            let mut row = json!({"server": v.server.name(), "items": v.items, "op": v.op, "concurrency": v.concurrency});
+            merge(&mut row, outcome_json(&v.outcome));
+            row
+        }).collect::<Vec<_>>(),
     })
 }
 

@@ -267,6 +267,10 @@ pub enum Action {
     ScanPage,
     /// Find the streamed table's stream and shard, and read its first 1000 records.
     GetRecords,
+    /// PutItem of a random 768-dimension vector into the vector table (its index checks it).
+    PutVector,
+    /// SearchVectors of a random 768-dimension vector, TopK 10 (it must find 10 items).
+    SearchVectors,
 }
 
 /// The scaling table's GSI: partition `g#<i / 10>` (10 items), sort key `sk`.
@@ -330,6 +334,11 @@ fn create_table_body(table: &str) -> String {
             r#"{{"TableName":"{table}","KeySchema":[{{"AttributeName":"pk","KeyType":"HASH"}},{{"AttributeName":"sk","KeyType":"RANGE"}}],"AttributeDefinitions":[{{"AttributeName":"pk","AttributeType":"S"}},{{"AttributeName":"sk","AttributeType":"S"}}],"BillingMode":"PAY_PER_REQUEST","StreamSpecification":{{"StreamEnabled":true,"StreamViewType":"NEW_IMAGE"}}}}"#
         );
     }
+    if table == VECTOR_TABLE {
+        return format!(
+            r#"{{"TableName":"{table}","KeySchema":[{{"AttributeName":"pk","KeyType":"HASH"}}],"AttributeDefinitions":[{{"AttributeName":"pk","AttributeType":"S"}}],"BillingMode":"PAY_PER_REQUEST","VectorIndexes":[{{"IndexName":"{VECTOR_INDEX}","VectorAttribute":{{"AttributeName":"emb"}},"Dimensions":{VECTOR_DIMS},"DistanceFunction":"COSINE","Projection":{{"ProjectionType":"KEYS_ONLY"}}}}]}}"#
+        );
+    }
     if table == SCALE_TABLE {
         return format!(
             r#"{{"TableName":"{table}","KeySchema":[{{"AttributeName":"pk","KeyType":"HASH"}},{{"AttributeName":"sk","KeyType":"RANGE"}}],"AttributeDefinitions":[{{"AttributeName":"pk","AttributeType":"S"}},{{"AttributeName":"sk","AttributeType":"S"}},{{"AttributeName":"g","AttributeType":"S"}}],"GlobalSecondaryIndexes":[{{"IndexName":"{SCALE_INDEX}","KeySchema":[{{"AttributeName":"g","KeyType":"HASH"}},{{"AttributeName":"sk","KeyType":"RANGE"}}],"Projection":{{"ProjectionType":"ALL"}}}}],"BillingMode":"PAY_PER_REQUEST"}}"#
@@ -338,6 +347,64 @@ fn create_table_body(table: &str) -> String {
     format!(
         r#"{{"TableName":"{table}","KeySchema":[{{"AttributeName":"pk","KeyType":"HASH"}},{{"AttributeName":"sk","KeyType":"RANGE"}}],"AttributeDefinitions":[{{"AttributeName":"pk","AttributeType":"S"}},{{"AttributeName":"sk","AttributeType":"S"}}],"BillingMode":"PAY_PER_REQUEST"}}"#
     )
+}
+
+/// The vector benchmark's table and index, and its vectors' dimensions.
+pub const VECTOR_TABLE: &str = "bench-vectors";
+pub const VECTOR_INDEX: &str = "by-emb";
+pub const VECTOR_DIMS: usize = 768;
+
+/// A random vector as a DynamoDB list of numbers in [-1, 1] (six decimals).
+fn random_vector(rng: &mut Rng) -> String {
+    let mut out = String::with_capacity(VECTOR_DIMS * 16);
+    out.push('[');
+    for i in 0..VECTOR_DIMS {
+        if i > 0 {
+            out.push(',');
+        }
+        let x = (rng.below(2_000_001) as f64 - 1_000_000.0) / 1_000_000.0;
+        let _ = std::fmt::Write::write_fmt(&mut out, format_args!(r#"{{"N":"{x}"}}"#));
+    }
+    out.push(']');
+    out
+}
+
+/// An item of the vector table: key `v#<n>`, a random vector.
+fn vector_item(rng: &mut Rng, n: u64) -> String {
+    format!(
+        r#"{{"pk":{{"S":"v#{n:08}"}},"emb":{{"L":{}}}}}"#,
+        random_vector(rng)
+    )
+}
+
+/// Loads items `range` of the vector table (BatchWriteItem of 25, over 8 connections).
+pub async fn load_vectors(
+    addr: SocketAddr,
+    range: std::ops::Range<u64>,
+) -> Result<Duration, String> {
+    let started = Instant::now();
+    let next = Arc::new(AtomicU64::new(range.start));
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (next, end) = (next.clone(), range.end);
+        workers.spawn(async move {
+            let mut conn = Conn::new(addr);
+            let mut rng = Rng::new();
+            loop {
+                let from = next.fetch_add(BATCH, Ordering::Relaxed);
+                if from >= end {
+                    return Ok::<(), String>(());
+                }
+                let to = (from + BATCH).min(end);
+                let items: Vec<String> = (from..to).map(|n| vector_item(&mut rng, n)).collect();
+                batch_write(&mut conn, batch_body(VECTOR_TABLE, items)).await?;
+            }
+        });
+    }
+    while let Some(joined) = workers.join_next().await {
+        joined.map_err(|e| format!("a loader panicked: {e}"))??;
+    }
+    Ok(started.elapsed())
 }
 
 /// A random item (random partition key), numbered `n`.
@@ -659,6 +726,24 @@ async fn one_op(conn: &mut Conn, action: Action, rng: &mut Rng) -> Result<(), St
         Action::TransactWrite => {
             let body = transact_body((0..TRANSACT).map(|_| random_item(rng)));
             send(conn, Op::TransactWriteItems, body).await.map(|_| ())
+        }
+        Action::PutVector => {
+            let n = 1_000_000_000 + rng.below(1_000_000_000);
+            let body = put_body(VECTOR_TABLE, &vector_item(rng, n));
+            send(conn, Op::PutItem, body).await.map(|_| ())
+        }
+        Action::SearchVectors => {
+            let body = format!(
+                r#"{{"TableName":"{VECTOR_TABLE}","IndexName":"{VECTOR_INDEX}","TopK":10,"SearchVector":{}}}"#,
+                random_vector(rng)
+            );
+            let reply = send(conn, Op::SearchVectors, body).await?;
+            let v: serde_json::Value = serde_json::from_slice(&reply.body)
+                .map_err(|e| format!("SearchVectors answer: {e}"))?;
+            match v["SearchResults"].as_array().map(Vec::len) {
+                Some(10) => Ok(()),
+                other => Err(format!("SearchVectors returned {other:?} results")),
+            }
         }
         Action::QueryIndex(partitions) => {
             let g = format!("g#{:08}", rng.below(partitions));

@@ -1,0 +1,126 @@
+//! Background jobs: the long work that requests only queue (copying a table into a backup,
+//! loading a restored table, exports, imports). A job's whole state is in SQLite (a CREATING backup row, a table
+//! whose restore is in progress), so the list of jobs to run is read from there: at start-up it
+//! holds whatever a stopped or killed server left unfinished (an import's table is CREATING with
+//! its import IN_PROGRESS, and is loaded by the import's job, not as a restore), and each job starts over from a
+//! clean slate, so it finishes (or fails cleanly) instead of staying in progress forever.
+//! `server.rs` runs them off the request path; in-process callers can run them inline.
+use super::Engine;
+use crate::error::Result;
+use crate::storage;
+use std::sync::atomic::Ordering;
+
+/// One unit of background work, named by what it works on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Job {
+    /// Copy a table's items into the backup with this storage id.
+    Backup(i64),
+    /// Load the items of the restored table with this storage id.
+    Restore(i64),
+    /// Write the export with this storage id to S3.
+    Export(i64),
+    /// Load the import with this storage id from S3.
+    Import(i64),
+}
+
+impl Engine {
+    /// Jobs waiting to run that are not running in this process yet.
+    pub fn pending_jobs(&self) -> Result<Vec<Job>> {
+        let mut jobs: Vec<Job> = self
+            .store
+            .read(storage::creating_backups)?
+            .into_iter()
+            .map(Job::Backup)
+            .collect();
+        jobs.extend(
+            self.store
+                .read(storage::exports_in_progress)?
+                .into_iter()
+                .map(Job::Export),
+        );
+        jobs.extend(
+            self.store
+                .read(storage::imports_in_progress)?
+                .into_iter()
+                .map(Job::Import),
+        );
+        jobs.extend(
+            self.tables
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .values()
+                .filter(|m| m.restore.as_ref().is_some_and(|r| r.in_progress))
+                .map(|m| Job::Restore(m.id)),
+        );
+        let running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        jobs.retain(|j| !running.contains(j));
+        Ok(jobs)
+    }
+
+    /// Marks `job` as running here; false when it already is.
+    pub fn claim_job(&self, job: &Job) -> bool {
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(job.clone())
+    }
+
+    /// Gives a claimed job back (it could not be started; the runner tries again).
+    pub fn release_job(&self, job: &Job) {
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(job);
+    }
+
+    /// Runs a claimed job to its end (or until the engine stops) and releases it. A failure is
+    /// logged; the job has already left its objects in a final state.
+    pub fn run_job(&self, job: &Job) {
+        let result = match job {
+            Job::Backup(id) => self.run_backup(*id),
+            Job::Restore(id) => self.run_restore(*id),
+            Job::Export(id) => self.run_export(*id),
+            Job::Import(id) => self.run_import(*id),
+        };
+        if let Err(e) = result {
+            tracing::warn!("background job {job:?} failed: {e}");
+        }
+        self.release_job(job);
+    }
+
+    /// Runs every pending job inline, until none is left (in-process callers and tests that
+    /// have no server running jobs in the background).
+    pub fn run_pending_jobs(&self) -> Result<()> {
+        loop {
+            let jobs = self.pending_jobs()?;
+            if jobs.is_empty() {
+                return Ok(());
+            }
+            for job in jobs {
+                if self.claim_job(&job) {
+                    self.run_job(&job);
+                }
+            }
+        }
+    }
+
+    /// Tells the runner that a request queued work.
+    pub(super) fn jobs_queued(&self) {
+        self.jobs_ready.notify_one();
+    }
+
+    /// Asks running jobs to stop at their next batch (the server is stopping); they resume
+    /// from the start at the next start-up.
+    pub fn stop_jobs(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+    }
+
+    pub(super) fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    /// How many jobs run in this process now.
+    pub fn running_jobs(&self) -> usize {
+        self.running.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
