@@ -44,6 +44,7 @@ fn main() -> ExitCode {
         Some("record") => record::record(&root(), rest),
         Some("ci") if rest.is_empty() => ci(),
         Some("bench") => bench::bench(&root(), rest),
+        Some("ceiling") => bench::ceiling::serve(rest),
         Some("fuzz-wire") => fuzz::fuzz_wire(&root(), rest),
         Some("chaos") => chaos(rest),
         Some("-h" | "--help" | "help") => {

@@ -10,6 +10,7 @@
 //! Here: flags, the run order and the result types. `client` speaks HTTP, `servers` starts and
 //! watches processes, `workload` knows the requests, `report` renders.
 
+pub mod ceiling;
 mod client;
 mod data;
 mod expr;
@@ -28,7 +29,8 @@ pub const USAGE: &str = "  cargo xtask bench [--expr] [--data] [--quick] [--ops 
                     [--concurrency LIST] [--scan-items N] [--max-secs S] [--no-build]
                     [--scaling] [--scaling-sizes LIST] [--vector-sizes LIST | --no-vectors]
       build awsim (release) and benchmark it against DynamoDB Local and dynoxide on loopback;
-      peers: awsim,awsim-disk,ddblocal,dynoxide; workloads: put,get,partiql-get,query,mixed,
+      peers: awsim,awsim-disk,ddblocal,dynoxide,ceiling (a bare hyper server answering a
+      fixed GetItem reply: the machine's limit, for put, get and mixed); workloads: put,get,partiql-get,query,mixed,
       batch-write,transact-write,scan,get-records (or none); --scaling adds GetItem/Query latency at 10k/100k/1M items (slow);
       vectors (awsim only, on by default): SearchVectors latency (768 dimensions, TopK 10) at 10k and
       100k items (--quick: 10k) and PutItem throughput on the vector-indexed table;
@@ -330,6 +332,9 @@ async fn run(results: &mut Results, programs: &Programs, log_dir: &Path) {
         let mut order = servers.clone();
         order.rotate_left(i % servers.len());
         for kind in order {
+            if !workload.served_by(kind) {
+                continue;
+            }
             eprintln!("bench: {} on {}", workload.name(), kind.name());
             let outcomes = match Running::start(kind, programs, log_dir).await {
                 Ok(server) => {
@@ -382,7 +387,7 @@ async fn run(results: &mut Results, programs: &Programs, log_dir: &Path) {
         }
     }
     if let Some(sizes) = results.options.scaling.clone() {
-        for kind in servers {
+        for kind in servers.into_iter().filter(|k| *k != Kind::Ceiling) {
             eprintln!("bench: scaling on {}", kind.name());
             match Running::start(kind, programs, log_dir).await {
                 Ok(server) => {

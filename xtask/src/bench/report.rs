@@ -10,8 +10,8 @@ use super::servers::Kind;
 use super::workload::{Phase, Workload};
 use super::{unix_secs, Outcome, Results};
 
-/// The peers awsim is compared with in the ratio columns.
-const RATIO_PEERS: [Kind; 2] = [Kind::DdbLocal, Kind::Dynoxide];
+/// The peers awsim is compared with in the ratio columns (the ceiling's column is a percentage).
+const RATIO_PEERS: [Kind; 3] = [Kind::DdbLocal, Kind::Dynoxide, Kind::Ceiling];
 
 /// Writes the JSON record and latest.md; returns the JSON path.
 pub fn write(root: &Path, results: &Results, markdown: &str) -> Result<PathBuf, String> {
@@ -121,7 +121,9 @@ fn throughput_section(results: &Results, out: &mut String) {
         .collect();
     out.push_str(
         "\n## Throughput and latency\n\nEach cell: operations/s · p50 / p99 latency in ms. \
-         Ratios are awsim (in memory) ops/s over the peer's (above 1: awsim is faster).\n\n",
+         Ratios are awsim (in memory) ops/s over the peer's (above 1: awsim is faster); \
+         against `ceiling` (a bare hyper server answering a fixed GetItem reply, the limit of the \
+         machine for a request of that shape) the ratio is a percentage.\n\n",
     );
     out.push_str("| workload | conc |");
     for kind in servers {
@@ -142,8 +144,14 @@ fn throughput_section(results: &Results, out: &mut String) {
                 let _ = write!(out, " {text} |");
             }
             for &peer in &ratio_peers {
-                let text = ratio(results, workload, concurrency, peer)
-                    .map_or("-".into(), |r| format!("{r:.2}×"));
+                let text =
+                    ratio(results, workload, concurrency, peer).map_or(
+                        "-".into(),
+                        |r| match peer {
+                            Kind::Ceiling => format!("{:.0} %", r * 100.0),
+                            _ => format!("{r:.2}×"),
+                        },
+                    );
                 let _ = write!(out, " {text} |");
             }
             out.push('\n');

@@ -21,10 +21,18 @@ pub enum Kind {
     DdbLocal,
     /// dynoxide (Rust + SQLite), in memory.
     Dynoxide,
+    /// The bare-HTTP limit: a hyper server answering a fixed reply (`ceiling.rs`).
+    Ceiling,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Awsim, Kind::AwsimDisk, Kind::DdbLocal, Kind::Dynoxide];
+    pub const ALL: [Kind; 5] = [
+        Kind::Awsim,
+        Kind::AwsimDisk,
+        Kind::DdbLocal,
+        Kind::Dynoxide,
+        Kind::Ceiling,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -32,6 +40,7 @@ impl Kind {
             Kind::AwsimDisk => "awsim-disk",
             Kind::DdbLocal => "ddblocal",
             Kind::Dynoxide => "dynoxide",
+            Kind::Ceiling => "ceiling",
         }
     }
 
@@ -105,6 +114,12 @@ pub fn prepare(root: &Path, kinds: &[Kind], build: bool) -> Result<Programs, Str
         }
         false => None,
     };
+    if kinds.contains(&Kind::Ceiling) {
+        versions.push((
+            Kind::Ceiling,
+            "bare hyper server, fixed GetItem-sized reply (xtask ceiling)".into(),
+        ));
+    }
     Ok(Programs {
         root: root.to_path_buf(),
         awsim,
@@ -207,6 +222,12 @@ impl Running {
                 c.arg("-Djava.library.path=DynamoDBLocal_lib");
                 c.args(["-jar", "DynamoDBLocal.jar", "-inMemory", "-port"]);
                 c.arg(port.to_string()).current_dir(dir);
+                c
+            }
+            Kind::Ceiling => {
+                let own = std::env::current_exe().map_err(|e| format!("own path: {e}"))?;
+                let mut c = Command::new(own);
+                c.args(["ceiling", "--port", &port.to_string()]);
                 c
             }
             Kind::Dynoxide => {

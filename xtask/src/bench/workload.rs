@@ -81,6 +81,13 @@ impl Workload {
         Workload::GetRecords,
     ];
 
+    /// Whether `server` takes part: the ceiling's fixed reply stands for the point operations
+    /// only (its answer to a Query, Scan or batch would not be the size of the real one).
+    pub fn served_by(self, server: super::servers::Kind) -> bool {
+        server != super::servers::Kind::Ceiling
+            || matches!(self, Workload::Put | Workload::Get | Workload::Mixed)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Workload::Put => "put",
@@ -277,6 +284,11 @@ pub enum Action {
 pub const SCALE_INDEX: &str = "by-g";
 
 // ---- request bodies ----
+
+/// The item the workloads write and read, as the ceiling answers it.
+pub fn sample_item() -> String {
+    item("p00000", "s00000", 0)
+}
 
 fn item(pk: &str, sk: &str, n: u64) -> String {
     format!(

@@ -335,7 +335,6 @@ pub async fn run(awsim: &Path, options: &Options) -> Result<Summary, String> {
 
 /// A writer's loop: plan, send, judge, acknowledge; until the round stops or the server goes.
 async fn drive(mut w: Writer, c: Client, shared: Arc<Shared>) -> Writer {
-    w.clock_steps = 0;
     while !shared.stopping() {
         let op = w.plan(unix_now());
         let sent = match op.operation {

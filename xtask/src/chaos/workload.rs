@@ -22,8 +22,8 @@ pub const LSI: &str = "by_l";
 /// MAIN's TTL attribute.
 pub const TTL_ATTR: &str = "exp";
 /// How far a clock operation moves awsim's clock: past every item's TTL, and at most
-/// `MAX_CLOCK_STEPS` times per server lifetime so stream records (kept 24 hours by that clock)
-/// are never trimmed during a run. The clock's offset is not persisted: a restart resets it.
+/// `MAX_CLOCK_STEPS` times per run so stream records (kept 24 hours by that clock) are never
+/// trimmed during a run. The clock's offset is kept in the data directory: restarts keep it.
 pub const CLOCK_STEP: u64 = 7 * 3600;
 const MAX_CLOCK_STEPS: u32 = 2;
 /// A TTL only a moved clock reaches (the others are already past when written).
@@ -334,8 +334,8 @@ pub struct Writer {
     pub in_flight: Option<Op>,
     /// Acknowledged operations by kind.
     pub acked: BTreeMap<Kind, u64>,
-    /// Clock moves since the server (re)started.
-    pub clock_steps: u32,
+    /// Clock moves planned in this run (the offset survives restarts).
+    clock_steps: u32,
 }
 
 impl Writer {
