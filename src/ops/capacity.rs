@@ -151,23 +151,16 @@ pub fn throttled(e: &Error) -> bool {
 }
 
 /// One ConsumedCapacity entry for `meta`, or None when not asked for. INDEXES adds `Table`
-/// and each index touched (GSIs and LSIs apart); `split` (transactions) adds
-/// ReadCapacityUnits and WriteCapacityUnits beside each CapacityUnits.
-pub fn render(meta: &TableMeta, c: &Consumed, report: Report, split: bool) -> Option<Value> {
+/// and each index touched (GSIs and LSIs apart). Only CapacityUnits, as DynamoDB Local answers
+/// (transactions included; the model also has ReadCapacityUnits / WriteCapacityUnits, which
+/// its recorded answers never carry).
+pub fn render(meta: &TableMeta, c: &Consumed, report: Report) -> Option<Value> {
     if report == Report::None {
         return None;
     }
     let units = |read: f64, write: f64| {
         let mut m = Map::new();
         m.insert("CapacityUnits".into(), (read + write).into());
-        if split {
-            if read > 0.0 {
-                m.insert("ReadCapacityUnits".into(), read.into());
-            }
-            if write > 0.0 {
-                m.insert("WriteCapacityUnits".into(), write.into());
-            }
-        }
         m
     };
     let mut cc = units(c.read(), c.write());
@@ -199,18 +192,14 @@ pub fn render(meta: &TableMeta, c: &Consumed, report: Report, split: bool) -> Op
 
 /// The ConsumedCapacity list of a multi-table operation: one entry per table, in the order
 /// given.
-pub fn render_list(
-    entries: &[(&TableMeta, Consumed)],
-    report: Report,
-    split: bool,
-) -> Option<Value> {
+pub fn render_list(entries: &[(&TableMeta, Consumed)], report: Report) -> Option<Value> {
     if report == Report::None {
         return None;
     }
     Some(Value::Array(
         entries
             .iter()
-            .filter_map(|(meta, c)| render(meta, c, report, split))
+            .filter_map(|(meta, c)| render(meta, c, report))
             .collect(),
     ))
 }

@@ -240,7 +240,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         .iter()
         .map(|&i| (&*ready[i].meta, units[i].clone()))
         .collect();
-    if let Some(cc) = render_list(&entries, meter.report, false) {
+    if let Some(cc) = render_list(&entries, meter.report) {
         out.insert("ConsumedCapacity".into(), cc);
     }
     Ok(Value::Object(out))

@@ -234,7 +234,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
             .collect();
     let mut out = Map::new();
     out.insert("UnprocessedItems".into(), Value::Object(unprocessed));
-    if let Some(cc) = render_list(&ordered, meter.report, false) {
+    if let Some(cc) = render_list(&ordered, meter.report) {
         out.insert("ConsumedCapacity".into(), cc);
     }
     if let Some(m) = item_collection_metrics_per_table(engine, input, &collections)? {

@@ -119,7 +119,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
             .into_iter()
             .map(|i| units[i].clone())
             .collect();
-    if let Some(cc) = render_list(&ordered, meter.report, true) {
+    if let Some(cc) = render_list(&ordered, meter.report) {
         out.insert("ConsumedCapacity".into(), cc);
     }
     out.insert("Responses".into(), Value::Array(responses));

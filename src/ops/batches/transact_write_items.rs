@@ -205,7 +205,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         add_to(&mut units, meta, &c);
     }
     let mut out = Map::new();
-    if let Some(cc) = render_list(&units, meter.report, true) {
+    if let Some(cc) = render_list(&units, meter.report) {
         out.insert("ConsumedCapacity".into(), cc);
     }
     let written: Vec<(&TableMeta, Item)> = actions

@@ -39,7 +39,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Output> {
             None => json::stored_item(buf, &bytes)?,
         }
     }
-    if let Some(cc) = render(&meta, &consumed, meter.report, false) {
+    if let Some(cc) = render(&meta, &consumed, meter.report) {
         out.value("ConsumedCapacity", &cc);
     }
     Ok(Output::Written(out.finish()))

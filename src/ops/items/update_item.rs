@@ -140,7 +140,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         out.insert("Attributes".into(), render_item(&attrs));
     }
     if let Some(c) = consumed.into_inner() {
-        if let Some(cc) = render(&meta, &c, meter.report, false) {
+        if let Some(cc) = render(&meta, &c, meter.report) {
             out.insert("ConsumedCapacity".into(), cc);
             crate::ops::add_vector_write_capacity(&mut out, &meta, old.as_ref(), new.as_ref());
         }

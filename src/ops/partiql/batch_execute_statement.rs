@@ -77,7 +77,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     };
     let mut out = Map::new();
     out.insert("Responses".into(), Value::Array(responses));
-    if let Some(cc) = render_list(&units, meter.report, false) {
+    if let Some(cc) = render_list(&units, meter.report) {
         out.insert("ConsumedCapacity".into(), cc);
     }
     Ok(Value::Object(out))

@@ -39,7 +39,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Output> {
                 }
             }
             out.buffer().push(b']');
-            if let Some(cc) = render(&r.meta, &w.consumed, meter.report, false) {
+            if let Some(cc) = render(&r.meta, &w.consumed, meter.report) {
                 out.value("ConsumedCapacity", &cc);
             }
             Ok(Output::Written(out.finish()))

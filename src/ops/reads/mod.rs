@@ -445,5 +445,5 @@ pub fn charge_read(
         _ => None,
     };
     let c = meter.read(meta, index, key.as_ref(), c)?;
-    Ok(crate::ops::capacity::render(meta, &c, meter.report, false))
+    Ok(crate::ops::capacity::render(meta, &c, meter.report))
 }
