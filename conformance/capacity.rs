@@ -521,7 +521,7 @@ async fn a_gsi_without_capacity_throttles_the_writes_that_reach_it() {
         "ProvisionedThroughputExceededException",
         "IndexWriteProvisionedThroughputExceeded",
     );
-    assert_eq!(e["message"], "The level of configured provisioned throughput for one or more global secondary indexes of the table was exceeded. Consider increasing your provisioning level for the under-provisioned global secondary indexes with the UpdateTable API");
+    assert_eq!(e["message"], "The level of configured provisioned throughput for one or more global secondary indexes of the table was exceeded. Consider increasing your provisioning level for the under-provisioned global secondary indexes with the UpdateTable API.");
     assert!(e["ThrottlingReasons"][0]["resource"]
         .as_str()
         .unwrap()

@@ -41,7 +41,7 @@ pub const ON_DEMAND_BURST_SECONDS: f64 = 1.0;
 pub const TABLE_EXCEEDED: &str = "The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.";
 
 /// The service's message for a GSI out of provisioned capacity.
-pub const INDEX_EXCEEDED: &str = "The level of configured provisioned throughput for one or more global secondary indexes of the table was exceeded. Consider increasing your provisioning level for the under-provisioned global secondary indexes with the UpdateTable API";
+pub const INDEX_EXCEEDED: &str = "The level of configured provisioned throughput for one or more global secondary indexes of the table was exceeded. Consider increasing your provisioning level for the under-provisioned global secondary indexes with the UpdateTable API.";
 
 /// The message of a request refused by an on-demand maximum.
 pub const ON_DEMAND_EXCEEDED: &str =

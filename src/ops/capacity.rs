@@ -40,6 +40,21 @@ pub struct Meter<'a> {
     factor: f64,
     /// Charges taken so far, per table, given back by `refund`.
     charged: RefCell<Vec<(&'a TableMeta, Consumed)>>,
+    /// Keys to count for contributor insights (table, GSI or None, key, throttled), counted
+    /// when the request is over (the meter dropped): an attempt given up (`refund`) leaves
+    /// only its throttled keys, so a batch retried without its throttled writes counts each
+    /// written key once.
+    keys: RefCell<Vec<Counted<'a>>>,
+}
+
+type Counted<'a> = (&'a TableMeta, Option<&'a IndexDef>, Item, bool);
+
+impl Drop for Meter<'_> {
+    fn drop(&mut self) {
+        for (meta, index, key, throttled) in self.keys.get_mut().drain(..) {
+            self.engine.record_key(meta, index, &key, throttled);
+        }
+    }
 }
 
 impl<'a> Meter<'a> {
@@ -49,7 +64,25 @@ impl<'a> Meter<'a> {
             report: Report::of(input),
             factor,
             charged: RefCell::new(Vec::new()),
+            keys: RefCell::new(Vec::new()),
         }
+    }
+
+    /// Counts `item`'s key in the table (`index` None) or a GSI for contributor insights, once
+    /// the request is over.
+    fn count(
+        &self,
+        meta: &'a TableMeta,
+        index: Option<&'a IndexDef>,
+        item: &Item,
+        throttled: bool,
+    ) {
+        let schema = index.map_or(&meta.key, |i| &i.key);
+        let key: Item = schema
+            .attrs()
+            .filter_map(|a| item.get(&a.name).map(|v| (a.name.clone(), v.clone())))
+            .collect();
+        self.keys.borrow_mut().push((meta, index, key, throttled));
     }
 
     /// Whether requests on `meta` need metering: capacity is reported, charged, or counted by
@@ -79,10 +112,14 @@ impl<'a> Meter<'a> {
         let result = self.charge(meta, c);
         if self.engine.insights_on(meta) {
             let throttled = result.is_err();
-            self.engine.record_key(meta, None, key, throttled);
-            for g in meta.gsis.iter() {
-                if let Some(item) = new.or(old) {
-                    self.engine.record_key(meta, Some(g), item, throttled);
+            self.count(meta, None, key, throttled);
+            if let Some(item) = new.or(old) {
+                for g in meta
+                    .gsis
+                    .iter()
+                    .filter(|g| meta.insights(Some(&g.name)).is_some())
+                {
+                    self.count(meta, Some(g), item, throttled);
                 }
             }
         }
@@ -103,7 +140,7 @@ impl<'a> Meter<'a> {
     pub fn read(
         &self,
         meta: &'a TableMeta,
-        index: Option<&IndexDef>,
+        index: Option<&'a IndexDef>,
         key: Option<&Item>,
         c: Consumed,
     ) -> Result<Consumed> {
@@ -111,7 +148,7 @@ impl<'a> Meter<'a> {
         if let (true, Some(key)) = (self.engine.insights_on(meta), key) {
             // An LSI's keys are the table's partition: counted as the table's.
             let target = index.filter(|i| i.kind == IndexKind::Global);
-            self.engine.record_key(meta, target, key, result.is_err());
+            self.count(meta, target, key, result.is_err());
         }
         result
     }
@@ -125,11 +162,15 @@ impl<'a> Meter<'a> {
         Ok(c)
     }
 
-    /// Gives back everything charged so far (the request was throttled after all).
+    /// Gives back everything charged so far (the request was throttled after all), and
+    /// forgets the keys it accessed (its throttled keys still count).
     pub fn refund(&self) {
         for (meta, c) in self.charged.borrow_mut().drain(..) {
             self.engine.refund(meta, &c);
         }
+        self.keys
+            .borrow_mut()
+            .retain(|(_, _, _, throttled)| *throttled);
     }
 
     /// Gives back what was charged if `e` is a refusal for capacity (a transaction cancelled
