@@ -123,7 +123,9 @@ fn walk(v: &Value, key: Option<&str>, r: &Rules) -> Value {
 /// `insights-rule`: a rule name's trailing `-<epoch millis>` becomes `-<millis>`.
 fn rule_name(v: &Value) -> Value {
     match v.as_str().and_then(|s| s.rsplit_once('-')) {
-        Some((head, millis)) if !millis.is_empty() && millis.bytes().all(|b| b.is_ascii_digit()) => {
+        Some((head, millis))
+            if !millis.is_empty() && millis.bytes().all(|b| b.is_ascii_digit()) =>
+        {
             Value::String(format!("{head}-<millis>"))
         }
         _ => v.clone(),

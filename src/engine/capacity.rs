@@ -13,7 +13,8 @@
 //! their own: their reads and writes are charged to the table. A GSI's writes are charged to
 //! the GSI, and a write its GSI cannot afford is refused as a whole, as the service refuses it.
 //! Buckets refill lazily from the engine clock (so tests move time instead of sleeping), start
-//! full, and are rebuilt (full) when the table's limits change; nothing here is persisted.
+//! full, and are rebuilt (full, at the new size) when their limit changes (UpdateTable), the
+//! table's other buckets keeping their level; nothing here is persisted (a restart refills).
 //!
 //! A request is admitted when every bucket it draws from holds what it costs, or is full (so a
 //! request larger than a whole burst still runs, on a full bucket, and leaves it in debt); then
@@ -400,13 +401,29 @@ impl Buckets {
         if let Some(tb) = tables.get(&key).filter(|tb| tb.matches(meta)) {
             return tb.clone();
         }
-        // New limits: every bucket starts full at its new size.
+        // New limits (UpdateTable): a bucket whose limit changed, or that is new, starts full
+        // at its new size; the others (the table's when only a GSI changed, and so on) keep
+        // what they hold.
         let slots = TableBuckets::slots_of(meta);
+        let old = tables.get(&key).map(|tb| {
+            let state = tb.state.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            (tb.slots.clone(), state)
+        });
         let state = slots
             .iter()
-            .map(|(_, l)| Bucket {
-                tokens: l.max,
-                at: now,
+            .enumerate()
+            .map(|(i, (name, limit))| {
+                let kept = old.as_ref().and_then(|(slots, state)| {
+                    let j = slots
+                        .iter()
+                        .enumerate()
+                        .position(|(j, (n, l))| j % 2 == i % 2 && n == name && l == limit)?;
+                    state.get(j).copied()
+                });
+                kept.unwrap_or(Bucket {
+                    tokens: limit.max,
+                    at: now,
+                })
             })
             .collect();
         let tb = Arc::new(TableBuckets {
@@ -743,6 +760,37 @@ mod tests {
         // New limits: rebuilt, full at the new size.
         meta.throughput.write = 3;
         assert_eq!(b.available(&meta, None, 1.0).1, Some(900.0));
+    }
+
+    // UpdateTable rebuilds the buckets whose limits changed; the others keep their level.
+    #[test]
+    fn a_rebuild_keeps_the_buckets_whose_limits_did_not_change() {
+        let b = Buckets::default();
+        let mut meta = table();
+        meta.lsis.clear();
+        let w = |table: f64, gsi: f64| Consumed {
+            table: Units {
+                read: 0.0,
+                write: table,
+            },
+            indexes: vec![(
+                0,
+                Units {
+                    read: 0.0,
+                    write: gsi,
+                },
+            )],
+        };
+        // Table 5 WCU (1500), GSI 3 WCU (900).
+        b.charge(&meta, &w(1000.0, 800.0), 0.0).unwrap();
+        meta.throughput.write = 6;
+        assert_eq!(b.available(&meta, None, 0.0).1, Some(1800.0));
+        assert_eq!(b.available(&meta, Some("gsi1"), 0.0).1, Some(100.0));
+        if let Some(t) = &mut meta.gsis[0].throughput {
+            t.write = 4;
+        }
+        assert_eq!(b.available(&meta, None, 0.0).1, Some(1800.0));
+        assert_eq!(b.available(&meta, Some("gsi1"), 0.0).1, Some(1200.0));
     }
 
     // A request larger than the whole burst runs on a full bucket and leaves it in debt.
