@@ -413,3 +413,90 @@ fn the_random_workload_does_throttle() {
     }
     assert_eq!(refused, 1, "300 units of burst: five 60 KB writes, not six");
 }
+
+/// One step of the bucket arithmetic property: move time on, or charge `units` (reads or writes
+/// of the table, or of its GSI), possibly giving it back afterwards.
+#[derive(Debug, Clone)]
+enum BucketOp {
+    Advance(f64),
+    Charge { slot: u8, units: f64, refund: bool },
+}
+
+fn bucket_op() -> impl Strategy<Value = BucketOp> {
+    prop_oneof![
+        1 => (0.0..400.0f64).prop_map(BucketOp::Advance),
+        // Up to twice a burst of the fastest rate below: oversized requests included.
+        4 => (0..4u8, 0.5..2000.0f64, any::<bool>()).prop_map(|(slot, units, refund)| {
+            BucketOp::Charge { slot, units, refund }
+        }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    // The buckets alone, with oversized requests and refunds: per bucket, what was accepted
+    // (and kept) never exceeds a full burst, plus rate × elapsed time, plus how far the largest
+    // accepted request went past a full burst (admitted on a full bucket); a bucket never holds
+    // more than its burst; a refusal leaves every bucket as it was; a refund restores the level.
+    #[test]
+    fn buckets_admit_at_most_burst_plus_refill(
+        rates in (1..=3i64, 1..=3i64, 1..=3i64, 1..=3i64),
+        ops in proptest::collection::vec(bucket_op(), 1..60),
+    ) {
+        use awsim::engine::capacity::{Buckets, Consumed, Units, BURST_SECONDS};
+        let run = Run::new(rates);
+        let meta = run.engine.table(&run.scope, "cap").expect("the table");
+        let b = Buckets::default();
+        let rate = [run.rates.0, run.rates.1, run.rates.2, run.rates.3];
+        let mut now = 0.0;
+        let mut kept = [0.0f64; 4];
+        let mut largest = [0.0f64; 4];
+        let level = |now: f64| {
+            let (tr, tw) = b.available(&meta, None, now);
+            let (gr, gw) = b.available(&meta, Some("by_g"), now);
+            [tr, tw, gr, gw].map(|l| l.expect("limited"))
+        };
+        for op in &ops {
+            match op {
+                BucketOp::Advance(s) => now += s,
+                BucketOp::Charge { slot, units, refund } => {
+                    let u = |on: bool, read: bool| Units {
+                        read: if on && read { *units } else { 0.0 },
+                        write: if on && !read { *units } else { 0.0 },
+                    };
+                    let c = Consumed {
+                        table: u(*slot < 2, *slot % 2 == 0),
+                        indexes: vec![(0, u(*slot >= 2, *slot % 2 == 0))],
+                    };
+                    let before = level(now);
+                    match b.charge(&meta, &c, now) {
+                        Ok(()) if *refund => {
+                            b.refund(&meta, &c, now);
+                            let after = level(now);
+                            for i in 0..4 {
+                                prop_assert!((after[i] - before[i]).abs() < 1e-6, "refund: {before:?} -> {after:?}");
+                            }
+                        }
+                        Ok(()) => {
+                            let i = *slot as usize;
+                            kept[i] += units;
+                            largest[i] = largest[i].max(*units);
+                        }
+                        Err(e) => {
+                            prop_assert!(awsim::engine::capacity::is_throttle(&e));
+                            prop_assert_eq!(level(now), before, "a refusal took something");
+                        }
+                    }
+                }
+            }
+            let l = level(now);
+            for i in 0..4 {
+                let burst = rate[i] * BURST_SECONDS;
+                prop_assert!(l[i] <= burst + 1e-6, "bucket {i} holds {} over {burst}", l[i]);
+                let bound = burst + rate[i] * now + (largest[i] - burst).max(0.0);
+                prop_assert!(kept[i] <= bound + 1e-6, "bucket {i}: {} accepted, bound {bound}", kept[i]);
+            }
+        }
+    }
+}
