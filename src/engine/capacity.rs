@@ -506,7 +506,7 @@ impl Buckets {
             }
         });
         if !short.is_empty() {
-            return Err(throttled(meta, &tb, &short));
+            return Err(throttled(meta, &tb, &mut short));
         }
         for_each_need(meta, c, |slot, need| {
             if need > 0.0 && tb.slots[slot].1.rate > 0.0 {
@@ -554,8 +554,11 @@ impl Buckets {
     }
 }
 
-/// The refusal of a request short of capacity on the given slots.
-fn throttled(meta: &TableMeta, tb: &TableBuckets, short: &[usize]) -> Error {
+/// The refusal of a request short of capacity on the given slots (reasons listed table first,
+/// then the GSIs in their order, reads before writes).
+fn throttled(meta: &TableMeta, tb: &TableBuckets, short: &mut [usize]) -> Error {
+    short.sort_unstable();
+    let short = &*short;
     let on_demand = short.iter().any(|s| tb.slots[*s].1.on_demand);
     let table_short = short.iter().any(|s| *s < 2);
     let limit = if on_demand {
