@@ -385,6 +385,15 @@ pub struct Buckets {
 }
 
 impl Buckets {
+    /// Drops a deleted table's buckets.
+    pub fn forget(&self, meta: &TableMeta) {
+        let key = (meta.id, meta.created.to_bits());
+        self.tables
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&key);
+    }
+
     fn of(&self, meta: &TableMeta, now: f64) -> Arc<TableBuckets> {
         let key = (meta.id, meta.created.to_bits());
         if let Some(tb) = self

@@ -241,6 +241,16 @@ impl Engine {
         }
     }
 
+    /// Forgets the counts of a deleted table and its GSIs.
+    pub fn forget_insights(&self, meta: &TableMeta) {
+        let created = meta.created.to_bits();
+        self.insights
+            .targets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(id, at, _), _| (*id, *at) != (meta.id, created));
+    }
+
     /// Forgets the counts of a table's target (insights disabled there).
     pub fn clear_insights(&self, meta: &TableMeta, index: Option<&str>) {
         let target = (meta.id, meta.created.to_bits(), index.map(String::from));

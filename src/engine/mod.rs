@@ -323,6 +323,9 @@ impl Engine {
             storage::delete_table(tx, meta.id)
         })?;
         self.vectors.forget(meta.id, None);
+        // Its buckets and contributor insights' counts go with it.
+        self.capacity.forget(&meta);
+        self.forget_insights(&meta);
         Ok(view)
     }
 
