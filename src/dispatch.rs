@@ -50,6 +50,14 @@ pub async fn handle(
                 };
                 match scope {
                     Err(e) => Err(e),
+                    Ok(scope) if inline(service, &op) => {
+                        let run = || {
+                            run(&engine, &scope, host.as_deref(), service, &op, &doc)
+                                .map(Output::into_bytes)
+                        };
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
+                            .unwrap_or_else(|_| Err(Error::internal("operation panicked")))
+                    }
                     Ok(scope) => tokio::task::spawn_blocking(move || {
                         run(&engine, &scope, host.as_deref(), service, &op, &doc)
                             .map(Output::into_bytes)
@@ -61,6 +69,16 @@ pub async fn handle(
         },
     };
     protocol::render(result)
+}
+
+/// Operations short enough to run on the async worker that read the request: a point read or
+/// write of one item holds the store for a few microseconds, less than the hop to the blocking
+/// pool and back costs (two context switches and wake-ups per request). Everything that may
+/// read or write many items (queries, scans, batches, transactions, table changes) stays on the
+/// blocking pool, so a long request never holds up the connections of a worker.
+fn inline(service: Service, op: &str) -> bool {
+    service == Service::DynamoDb
+        && matches!(op, "GetItem" | "PutItem" | "UpdateItem" | "DeleteItem")
 }
 
 /// Handles a query-protocol request (form-encoded, XML answer): STS GetCallerIdentity, the one

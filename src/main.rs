@@ -78,6 +78,11 @@ fn strict_credentials(args: &Args) -> Result<awsim::protocol::auth::Credentials,
     Ok(creds)
 }
 
+/// mimalloc rather than glibc's malloc: a request allocates and frees many small buffers on
+/// two threads, where glibc spent an eighth of GetItem's CPU (`cargo xtask bench`, issue 19).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     // Engine work runs on tokio's blocking threads. One per core: more only contend for the
     // store's connections and its write lock, and their context switches cost more than the
