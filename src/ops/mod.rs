@@ -44,6 +44,13 @@ impl Output {
 pub struct Input<'a>(pub &'a Map<String, Value>);
 
 impl<'a> Input<'a> {
+    /// A structure in a list or map of the request: model validation lets a `null` entry
+    /// through, and the service reads it as a structure with no members, like `{}`.
+    pub fn entry(v: &'a Value) -> Input<'a> {
+        static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+        Input(v.as_object().unwrap_or_else(|| EMPTY.get_or_init(Map::new)))
+    }
+
     pub fn get(&self, name: &str) -> Option<&'a Value> {
         self.0.get(name).filter(|v| !v.is_null())
     }
