@@ -9,6 +9,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub in_memory: bool,
     pub log_level: String,
+    /// A JSON file of tables and items loaded at start-up (`seed.rs`), idempotently.
+    pub seed: Option<PathBuf>,
     /// An S3-compatible endpoint for exports (path-style); None: the local directory
     /// `{data_dir}/s3` (a temporary directory for an in-memory run).
     pub s3_endpoint: Option<String>,
@@ -36,6 +38,7 @@ impl Config {
             data_dir: PathBuf::from(".awsim"),
             in_memory: true,
             log_level: "warn".into(),
+            seed: None,
             s3_endpoint: None,
             credentials: None,
             max_db_bytes: None,

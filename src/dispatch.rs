@@ -58,12 +58,20 @@ pub async fn handle(
                         std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
                             .unwrap_or_else(|_| Err(Error::internal("operation panicked")))
                     }
-                    Ok(scope) => tokio::task::spawn_blocking(move || {
-                        run(&engine, &scope, host.as_deref(), service, &op, &doc)
-                            .map(Output::into_bytes)
-                    })
-                    .await
-                    .unwrap_or_else(|e| Err(Error::internal(format!("operation panicked: {e}")))),
+                    Ok(scope) => {
+                        // The request's span (its id) follows the operation onto the blocking
+                        // thread.
+                        let span = tracing::Span::current();
+                        tokio::task::spawn_blocking(move || {
+                            let _entered = span.enter();
+                            run(&engine, &scope, host.as_deref(), service, &op, &doc)
+                                .map(Output::into_bytes)
+                        })
+                        .await
+                        .unwrap_or_else(|e| {
+                            Err(Error::internal(format!("operation panicked: {e}")))
+                        })
+                    }
                 }
             }
         },

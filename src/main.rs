@@ -20,9 +20,18 @@ struct Args {
     /// Keep everything in memory: nothing survives a restart.
     #[arg(long, env = "AWSIM_IN_MEMORY")]
     in_memory: bool,
-    /// Log filter: error, warn, info, debug, trace (or a tracing directive).
+    /// Log filter: error, warn, info, debug, trace (or a tracing directive). At info, every
+    /// API request logs one line with its request id (the `x-amzn-RequestId` answered).
     #[arg(long, env = "AWSIM_LOG_LEVEL", default_value = "info")]
     log_level: String,
+    /// Log lines as text or as JSON objects (one per line; a request's lines carry its
+    /// `request_id`).
+    #[arg(long, env = "AWSIM_LOG_FORMAT", value_enum, default_value = "text")]
+    log_format: LogFormat,
+    /// A JSON file of tables and items to load at start-up (README, "Seeding"). Idempotent:
+    /// existing tables are kept, items overwritten.
+    #[arg(long, env = "AWSIM_SEED")]
+    seed: Option<PathBuf>,
     /// An S3-compatible endpoint (path-style, e.g. http://localhost:9000) for exports; default:
     /// buckets are directories under {data-dir}/s3 (a temporary directory with --in-memory).
     #[arg(long, env = "AWSIM_S3_ENDPOINT")]
@@ -50,6 +59,12 @@ struct Args {
     /// (ConsumedCapacity is still computed and reported).
     #[arg(long, env = "AWSIM_NO_THROTTLE")]
     no_throttle: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 /// The credentials strict mode accepts, from `--credentials` or the AWS_* pair.
@@ -84,6 +99,24 @@ fn strict_credentials(args: &Args) -> Result<awsim::protocol::auth::Credentials,
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    // The service models are parsed on another core while the store opens and the runtime
+    // starts (they were a third of the time to the first answer).
+    std::thread::spawn(awsim::protocol::shape::load_models);
+    let args = Args::parse();
+    init_logs(&args);
+    let config = match config(args) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("awsim: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    // The store opens (and the seed loads) on a thread of its own while the runtime starts and
+    // the port is bound: nothing of either needs the other.
+    let opening = {
+        let config = config.clone();
+        std::thread::spawn(move || awsim::server::open(&config))
+    };
     // Engine work runs on tokio's blocking threads. One per core: more only contend for the
     // store's connections and its write lock, and their context switches cost more than the
     // work itself (GetItem at 16 concurrent requests: 46k/s with tokio's default of 512
@@ -94,7 +127,7 @@ fn main() -> std::process::ExitCode {
         .max_blocking_threads(cores.max(2))
         .build();
     match runtime {
-        Ok(runtime) => runtime.block_on(serve()),
+        Ok(runtime) => runtime.block_on(serve(config, opening)),
         Err(e) => {
             eprintln!("awsim: cannot start the runtime: {e}");
             std::process::ExitCode::FAILURE
@@ -102,26 +135,31 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-async fn serve() -> std::process::ExitCode {
-    let args = Args::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&args.log_level)
-                .unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+fn init_logs(args: &Args) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(&args.log_level).unwrap_or_else(|_| "info".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match args.log_format {
+        LogFormat::Text => logs.init(),
+        // Event fields at the top level (`request_id` of a request's line among them); the
+        // enclosing request's span, with its id, under `span`.
+        LogFormat::Json => logs
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
+}
+
+fn config(args: Args) -> Result<Config, String> {
     let credentials = match args.auth.as_str() {
-        "strict" => match strict_credentials(&args) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                eprintln!("awsim: {e}");
-                return std::process::ExitCode::FAILURE;
-            }
-        },
+        "strict" => Some(strict_credentials(&args)?),
         _ => None,
     };
-    let config = Config {
+    Ok(Config {
         credentials,
         max_db_bytes: args.max_db_size.map(|mib| mib * 1024 * 1024),
         max_connections: args.max_connections.max(1),
@@ -132,8 +170,14 @@ async fn serve() -> std::process::ExitCode {
         data_dir: args.data_dir,
         in_memory: args.in_memory,
         log_level: args.log_level,
+        seed: args.seed,
         s3_endpoint: args.s3_endpoint,
-    };
+    })
+}
+
+type Opening = std::thread::JoinHandle<std::io::Result<std::sync::Arc<awsim::engine::Engine>>>;
+
+async fn serve(config: Config, opening: Opening) -> std::process::ExitCode {
     let listener = match tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await {
         Ok(l) => l,
         Err(e) => {
@@ -141,6 +185,18 @@ async fn serve() -> std::process::ExitCode {
                 "awsim: cannot listen on {}:{}: {e}",
                 config.host, config.port
             );
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    // Nothing else runs on this thread yet: waiting here holds up no task.
+    let engine = match opening.join() {
+        Ok(Ok(engine)) => engine,
+        Ok(Err(e)) => {
+            eprintln!("awsim: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+        Err(_) => {
+            eprintln!("awsim: opening the store failed unexpectedly");
             return std::process::ExitCode::FAILURE;
         }
     };
@@ -154,8 +210,9 @@ async fn serve() -> std::process::ExitCode {
         config.data_dir.join("dynamodb.db").display().to_string()
     };
     // The address line is printed once the store is open: a client that reads it can connect.
-    let ready = move || println!("awsim listening on http://{addr} (storage: {storage})");
-    match awsim::server::run_ready(listener, config, shutdown_signal(), ready).await {
+    println!("awsim listening on http://{addr} (storage: {storage})");
+    let front = awsim::server::Front::for_config(&config);
+    match awsim::server::run_engine(listener, engine, front, shutdown_signal()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("awsim: {e}");

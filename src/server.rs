@@ -4,6 +4,7 @@
 //! requests finish, then the store is closed). The HTTP conventions themselves are plain
 //! functions in `protocol::http`; knows nothing of DynamoDB operations.
 use crate::engine::Engine;
+use crate::metrics::Metrics;
 use crate::protocol::auth::{self, Credentials};
 use crate::protocol::{self, http};
 use crate::Config;
@@ -21,7 +22,9 @@ use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Instant;
 use tokio::net::TcpListener;
+use tracing::Instrument;
 
 /// Serve until `shutdown` resolves; in-flight requests finish, the store is closed cleanly.
 pub async fn run(
@@ -32,25 +35,42 @@ pub async fn run(
     run_ready(listener, config, shutdown, || {}).await
 }
 
-/// [`run`], calling `ready` once the store is open and requests are about to be served (a
-/// store that cannot be opened returns its error without calling it).
+/// [`run`], calling `ready` once the store is open (and seeded) and requests are about to be
+/// served (a store that cannot be opened returns its error without calling it).
 pub async fn run_ready(
     listener: TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()>,
     ready: impl FnOnce(),
 ) -> std::io::Result<()> {
-    let engine = Arc::new(Engine::open(&config).map_err(std::io::Error::other)?);
+    let engine = open(&config)?;
     ready();
+    run_engine(listener, engine, Front::for_config(&config), shutdown).await
+}
+
+/// Opens the store named by `config` and loads its seed file, if any. Blocking.
+pub fn open(config: &Config) -> std::io::Result<Arc<Engine>> {
+    let engine = Arc::new(Engine::open(config).map_err(std::io::Error::other)?);
+    if let Some(file) = &config.seed {
+        crate::seed::load_file(&engine, file).map_err(|e| {
+            std::io::Error::other(e.message.clone().unwrap_or_else(|| e.to_string()))
+        })?;
+    }
+    Ok(engine)
+}
+
+/// Serves an open engine with its background tasks (TTL sweeper, replication, jobs) until
+/// `shutdown` resolves; then in-flight requests finish, running jobs stop and the store is
+/// closed.
+pub async fn run_engine(
+    listener: TcpListener,
+    engine: Arc<Engine>,
+    front: Front,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     let sweeper = tokio::spawn(sweep(engine.clone()));
     let replicator = tokio::spawn(replicate(engine.clone()));
     let jobs = tokio::spawn(run_jobs(engine.clone()));
-    let front = Front {
-        credentials: config.credentials.clone().map(Arc::new),
-        max_connections: config.max_connections,
-        read_timeout: config.read_timeout,
-        ..Front::default()
-    };
     serve_with(listener, engine.clone(), front, shutdown).await;
     sweeper.abort();
     replicator.abort();
@@ -81,6 +101,20 @@ pub struct Front {
     pub engine_queue: Arc<tokio::sync::Semaphore>,
     /// A request head (request line and headers) must arrive within this; a body too.
     pub read_timeout: std::time::Duration,
+    /// Request counts and latencies for `/_awsim/metrics`.
+    pub metrics: Arc<Metrics>,
+}
+
+impl Front {
+    /// The front door `config` describes (authentication, limits), with fresh metrics.
+    pub fn for_config(config: &Config) -> Front {
+        Front {
+            credentials: config.credentials.clone().map(Arc::new),
+            max_connections: config.max_connections,
+            read_timeout: config.read_timeout,
+            ..Front::default()
+        }
+    }
 }
 
 impl Default for Front {
@@ -90,6 +124,7 @@ impl Default for Front {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             engine_queue: Arc::new(tokio::sync::Semaphore::new(DEFAULT_ENGINE_QUEUE)),
             read_timeout: DEFAULT_READ_TIMEOUT,
+            metrics: Arc::new(Metrics::default()),
         }
     }
 }
@@ -236,6 +271,7 @@ async fn sweep(engine: Arc<Engine>) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     for n in 0u64.. {
         tick.tick().await;
+        let _shared = engine.gate.read().await;
         let engine = engine.clone();
         let result = tokio::task::spawn_blocking(move || {
             engine.sweep_ttl()?;
@@ -261,6 +297,7 @@ async fn replicate(engine: Arc<Engine>) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
+        let _shared = engine.gate.read().await;
         let engine = engine.clone();
         if let Ok(Err(e)) = tokio::task::spawn_blocking(move || engine.replicate()).await {
             tracing::warn!("replication failed: {e:?}");
@@ -298,8 +335,8 @@ async fn route(
 ) -> Response<Full<Bytes>> {
     let path = req.uri().path();
     let method = req.method().clone();
-    if path.starts_with("/_awsim/") && method != Method::OPTIONS {
-        return admin(engine, req).await;
+    if (path.starts_with("/_awsim/") || path == "/_awsim/ui") && method != Method::OPTIONS {
+        return crate::admin::handle(engine, &front.metrics, req).await;
     }
     let uri_len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     let resp = if method == Method::OPTIONS {
@@ -346,6 +383,7 @@ async fn discard_body(req: Request<Incoming>) {
 /// passes the cap while reading), decoded per `Content-Encoding` (capped again), dispatched, and
 /// the answer compressed when the client accepts it and it is large enough.
 async fn api(engine: Arc<Engine>, front: &Front, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let started = Instant::now();
     let header = |name: &str| {
         req.headers()
             .get(name)
@@ -419,7 +457,9 @@ async fn api(engine: Arc<Engine>, front: &Front, req: Request<Incoming>) -> Resp
     };
     // STS's query protocol (GetCallerIdentity) on the same endpoint.
     if protocol::query::is_query(headers.target.as_deref(), content_type.as_deref()) {
-        return to_http(crate::dispatch::handle_query(&headers, &body), None);
+        let r = crate::dispatch::handle_query(&headers, &body);
+        observe(&front.metrics, None, &r, started);
+        return to_http(r, None);
     }
     // The engine's queue is bounded: beyond it, a retryable refusal rather than a backlog.
     let Ok(_queued) = front.engine_queue.clone().try_acquire_owned() else {
@@ -427,11 +467,43 @@ async fn api(engine: Arc<Engine>, front: &Front, req: Request<Incoming>) -> Resp
             crate::error::ErrorKind::Throttling,
             "Rate of requests exceeds the allowed throughput.",
         )));
+        observe(&front.metrics, headers.target.as_deref(), &r, started);
         return to_http(r, None);
     };
-    let mut r = crate::dispatch::handle(engine, headers, body).await;
+    // One id per request: the span carries it to every line logged while the operation runs,
+    // the answer carries it in `x-amzn-RequestId`.
+    let request_id = protocol::request_id();
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let target = headers.target.clone();
+    let in_flight = engine.gate.read().await;
+    let mut r = crate::dispatch::handle(engine.clone(), headers, body)
+        .instrument(span)
+        .await;
+    drop(in_flight);
+    r.request_id = request_id;
+    observe(&front.metrics, target.as_deref(), &r, started);
     let coding = http::compress(&mut r, accept);
     to_http(r, coding)
+}
+
+/// Counts an answered API request in the metrics and logs its line (`awsim::request`, info):
+/// request id, operation, status, error type and time taken.
+fn observe(metrics: &Metrics, target: Option<&str>, r: &protocol::Response, started: Instant) {
+    let elapsed = started.elapsed();
+    let error = protocol::error_type(r);
+    let operation = match error {
+        Some("UnknownOperationException") => "unknown",
+        _ => protocol::operation_label(target),
+    };
+    metrics.record(operation, error, elapsed);
+    tracing::info!(
+        target: "awsim::request",
+        request_id = %r.request_id,
+        operation,
+        status = r.status,
+        error = error.unwrap_or(""),
+        ms = elapsed.as_secs_f64() * 1000.0,
+    );
 }
 
 fn too_large() -> protocol::Response {
@@ -484,105 +556,6 @@ fn closing(mut resp: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
     resp.headers_mut()
         .insert(CONNECTION, HeaderValue::from_static("close"));
     resp
-}
-
-/// The admin API (README): `GET /_awsim/clock` reads the engine's clock; `POST /_awsim/clock`
-/// with `{"advance_seconds": n}` moves it forward, runs the TTL sweeper and the PITR purge at
-/// the new time and then replication, so expiry and recovery periods are testable without
-/// waiting. `GET /_awsim/replication` counts the writes waiting to reach other regions; `POST`
-/// applies them before answering.
-/// `GET /_awsim/insights/<table>` reports what contributor insights counted (`dispatch::insights`).
-async fn admin(engine: Arc<Engine>, req: Request<Incoming>) -> Response<Full<Bytes>> {
-    let path = req.uri().path().to_string();
-    let post = req.method() == hyper::Method::POST;
-    if let Some(table) = path.strip_prefix("/_awsim/insights/") {
-        let auth = req
-            .headers()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok());
-        let (status, v) =
-            crate::dispatch::insights(&engine, auth, table, req.uri().query().unwrap_or(""));
-        let mut resp = Response::new(Full::new(Bytes::from(v.to_string())));
-        *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-        resp.headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        return resp;
-    }
-    let body = Limited::new(req.into_body(), 64 * 1024).collect().await;
-    let json = |status: StatusCode, v: serde_json::Value| {
-        let mut resp = Response::new(Full::new(Bytes::from(v.to_string())));
-        *resp.status_mut() = status;
-        resp.headers_mut().insert(
-            "content-type",
-            hyper::header::HeaderValue::from_static("application/json"),
-        );
-        resp
-    };
-    // Runs the replicator now (blocking pool); returns how many queued writes it took.
-    let replicate_now = |engine: Arc<Engine>| async move {
-        tokio::task::spawn_blocking(move || engine.replicate())
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or(0)
-    };
-    if path == "/_awsim/replication" {
-        let replicated = if post {
-            replicate_now(engine.clone()).await
-        } else {
-            0
-        };
-        let reading = engine.clone();
-        let pending = tokio::task::spawn_blocking(move || reading.replication_backlog())
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or(0);
-        return json(
-            StatusCode::OK,
-            serde_json::json!({"replicated": replicated, "pending": pending}),
-        );
-    }
-    if path != "/_awsim/clock" {
-        return json(
-            StatusCode::NOT_FOUND,
-            serde_json::json!({"error": "unknown admin path"}),
-        );
-    }
-    let mut deleted = 0;
-    let mut replicated = 0;
-    if post {
-        let parsed: Option<serde_json::Value> = body
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b.to_bytes()).ok());
-        let Some(seconds) = parsed
-            .as_ref()
-            .and_then(|v| v.get("advance_seconds"))
-            .and_then(serde_json::Value::as_f64)
-            .filter(|s| s.is_finite() && *s >= 0.0)
-        else {
-            return json(
-                StatusCode::BAD_REQUEST,
-                serde_json::json!({"error": "expected {\"advance_seconds\": <non-negative number>}"}),
-            );
-        };
-        let sweeping = engine.clone();
-        deleted = tokio::task::spawn_blocking(move || {
-            sweeping.advance_clock(seconds)?;
-            sweeping.purge_pitr()?;
-            sweeping.sweep_ttl()
-        })
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .unwrap_or(0);
-        // What the new time made happen reaches the other regions before the answer.
-        replicated = replicate_now(engine.clone()).await;
-    }
-    json(
-        StatusCode::OK,
-        serde_json::json!({"now": engine.now(), "expired_items_deleted": deleted, "replicated": replicated}),
-    )
 }
 
 fn to_http(r: protocol::Response, coding: Option<http::Coding>) -> Response<Full<Bytes>> {

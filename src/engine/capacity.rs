@@ -474,7 +474,12 @@ impl Engine {
         if !self.charges(meta) {
             return Ok(());
         }
-        self.capacity.charge(meta, c, self.now())
+        let charged = self.capacity.charge(meta, c, self.now());
+        if charged.is_err() {
+            // `/_awsim/metrics`' awsim_throttled_requests_total.
+            self.throttles.record(meta);
+        }
+        charged
     }
 
     /// Gives back what `charge` took for a request that was refused after all (the rest of

@@ -36,6 +36,10 @@ impl OffsetClock {
         let by = (seconds * 1000.0) as i64;
         self.offset_ms.fetch_add(by, Ordering::SeqCst) + by
     }
+    /// Sets the offset (a snapshot restore puts back the clock the snapshot saw).
+    pub fn set_offset_ms(&self, offset_ms: i64) {
+        self.offset_ms.store(offset_ms, Ordering::SeqCst);
+    }
     pub fn offset_ms(&self) -> i64 {
         self.offset_ms.load(Ordering::SeqCst)
     }

@@ -57,20 +57,50 @@ impl Engine {
         Ok(jobs)
     }
 
-    /// Marks `job` as running here; false when it already is.
+    /// Marks `job` as running here; false when it already is, or while jobs are paused.
     pub fn claim_job(&self, job: &Job) -> bool {
-        self.running
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(job.clone())
+        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        !self.paused.load(Ordering::SeqCst) && running.insert(job.clone())
     }
 
-    /// Gives a claimed job back (it could not be started; the runner tries again).
+    /// Gives a claimed job back (it ended, or could not be started; the runner tries again).
     pub fn release_job(&self, job: &Job) {
-        self.running
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(job);
+        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        running.remove(job);
+        if running.is_empty() {
+            self.jobs_idle.notify_all();
+        }
+    }
+
+    /// Pauses the jobs for a snapshot restore: none starts from now on, running ones stop at
+    /// their next batch (leaving their work to start over, as on shutdown). Blocks until none
+    /// runs; false when some still did after `wait` (then they are left paused: call
+    /// `resume_jobs` either way).
+    pub fn pause_jobs(&self, wait: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + wait;
+        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        self.paused.store(true, Ordering::SeqCst);
+        while !running.is_empty() {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            running = self
+                .jobs_idle
+                .wait_timeout(running, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        true
+    }
+
+    /// Ends a pause: the runner is woken and starts whatever the database now holds pending.
+    pub fn resume_jobs(&self) {
+        {
+            let _running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+            self.paused.store(false, Ordering::SeqCst);
+        }
+        self.jobs_queued();
     }
 
     /// Runs a claimed job to its end (or until the engine stops) and releases it. A failure is
@@ -115,8 +145,10 @@ impl Engine {
         self.stopping.store(true, Ordering::SeqCst);
     }
 
+    /// Whether a running job should stop at its next batch: the server is stopping, or a
+    /// restore paused the jobs.
     pub(super) fn stopping(&self) -> bool {
-        self.stopping.load(Ordering::SeqCst)
+        self.stopping.load(Ordering::SeqCst) || self.paused.load(Ordering::SeqCst)
     }
 
     /// How many jobs run in this process now.

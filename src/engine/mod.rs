@@ -1,5 +1,6 @@
 //! Database semantics: the table catalogue, items and their index rows, all through `storage`.
 //! No HTTP, no JSON, no `__type` strings: callers get typed results and `Error`s.
+pub mod admin;
 pub mod backups;
 pub mod capacity;
 pub mod clock;
@@ -56,12 +57,25 @@ pub struct Engine {
     /// write lock (`fresh`), so that plain tables pay nothing for global or PITR ones, and a
     /// write that looked its table up before PITR was enabled still logs its change.
     replicated: std::sync::atomic::AtomicBool,
+    /// Held shared by every operation the server runs (and by its background tasks) and
+    /// exclusively by a snapshot restore (`admin.rs`), which so waits for the operations in
+    /// flight and lets none see the database change under it. A tokio lock: the server holds
+    /// it across the `.await` of an operation; taking it costs an uncontended semaphore.
+    pub gate: tokio::sync::RwLock<()>,
+    /// Requests refused for want of capacity, by table (the metrics endpoint reads it).
+    pub throttles: admin::Throttles,
     /// Background jobs (backups, restores, exports, imports) running in this process.
     running: Mutex<HashSet<jobs::Job>>,
     /// Wakes the job runner (`server.rs`) when a request queues work.
     pub jobs_ready: tokio::sync::Notify,
     /// Set when the server stops: jobs end at their next batch and resume at the next start.
     stopping: AtomicBool,
+    /// Set while a snapshot restore replaces the database: no job starts, running ones stop at
+    /// their next batch as on shutdown, and start over from the restored database after it.
+    /// Changed only under `running`'s lock, so no claim slips past it.
+    paused: AtomicBool,
+    /// Signalled (with `running`'s lock) when the last running job ends.
+    jobs_idle: std::sync::Condvar,
     /// "S3", where exports go and imports come from.
     pub objects: crate::objects::Objects,
     /// In-memory copies of vector indexes for SearchVectors (SQLite holds the truth).
@@ -104,19 +118,7 @@ impl Engine {
         }
         // Vector removals are kept only for in-memory copies; none exists yet.
         store.write(storage::vectors::purge_removed)?;
-        let metas = store.read(storage::load_tables)?;
-        let tables: HashMap<TableKey, Arc<TableMeta>> = metas
-            .into_iter()
-            .map(|m| {
-                (
-                    (m.account.clone(), m.region.clone(), m.name.clone()),
-                    Arc::new(m),
-                )
-            })
-            .collect();
-        let replicated = tables
-            .values()
-            .any(|m| !m.replicas.is_empty() || m.pitr.is_some());
+        let (tables, replicated) = catalogue(store.read(storage::load_tables)?);
         let objects = crate::objects::Objects::new(object_location(config)?);
         // Time moved by the admin API stays moved across a restart: stream records, TTL
         // expiries and PITR history written at the moved time stay in order.
@@ -129,9 +131,13 @@ impl Engine {
             throttle: config.throttle,
             capacity: Default::default(),
             insights: Default::default(),
+            gate: tokio::sync::RwLock::new(()),
+            throttles: admin::Throttles::default(),
             running: Mutex::new(HashSet::new()),
             jobs_ready: tokio::sync::Notify::new(),
             stopping: AtomicBool::new(false),
+            paused: AtomicBool::new(false),
+            jobs_idle: std::sync::Condvar::new(),
             objects,
             vectors: vectors::VectorCache::default(),
         })
@@ -533,6 +539,24 @@ impl Engine {
             Ok(old.map(|(i, _)| i))
         })
     }
+}
+
+/// The catalogue of the tables stored, and whether any of them is global or has PITR (the
+/// `replicated` flag, see `Engine::fresh`).
+fn catalogue(metas: Vec<TableMeta>) -> (HashMap<TableKey, Arc<TableMeta>>, bool) {
+    let tables: HashMap<TableKey, Arc<TableMeta>> = metas
+        .into_iter()
+        .map(|m| {
+            (
+                (m.account.clone(), m.region.clone(), m.name.clone()),
+                Arc::new(m),
+            )
+        })
+        .collect();
+    let replicated = tables
+        .values()
+        .any(|m| !m.replicas.is_empty() || m.pitr.is_some());
+    (tables, replicated)
 }
 
 /// Decodes a stored item row; a corrupt row is an internal fault, never a panic.

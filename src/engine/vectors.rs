@@ -362,6 +362,11 @@ impl VectorCache {
             .clone()
     }
 
+    /// Forgets every copy (a snapshot restore replaced the database under them).
+    pub fn clear(&self) {
+        self.sets.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
     /// Forgets a table's copies (the table or one of its indexes is gone).
     pub fn forget(&self, table: i64, index: Option<&str>) {
         self.sets

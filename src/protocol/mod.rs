@@ -201,6 +201,40 @@ pub fn render(result: Result<Vec<u8>, Error>) -> Response {
     }
 }
 
+/// The error type of a rendered answer, without its namespace (`ValidationException`), as
+/// metrics and logs label it; None for a success. Reads back what `render` (JSON `__type`) or
+/// the query protocol (XML `<Code>`) wrote.
+pub fn error_type(r: &Response) -> Option<&str> {
+    if r.status < 400 {
+        return None;
+    }
+    let text = std::str::from_utf8(&r.body).ok()?;
+    let (open, close) = match r.content_type {
+        AMZ_JSON => ("\"__type\":\"", "\""),
+        _ => ("<Code>", "</Code>"),
+    };
+    let start = text.find(open)? + open.len();
+    let ty = &text[start..start + text[start..].find(close)?];
+    Some(ty.rsplit('#').next().unwrap_or(ty))
+}
+
+/// The operation a request named, as metrics and logs label it: the DynamoDB or Streams
+/// operation, `sts` for the query protocol (no target), `unknown` for anything the model does
+/// not define (so a client cannot mint labels).
+pub fn operation_label(target: Option<&str>) -> &str {
+    let Some(target) = target else {
+        return "sts";
+    };
+    let known = |prefix: &str, model: &shape::ServiceModel| {
+        target
+            .strip_prefix(prefix)
+            .filter(|op| model.has_operation(op))
+    };
+    known(DYNAMODB_PREFIX, shape::dynamodb())
+        .or_else(|| known(STREAMS_PREFIX, shape::streams()))
+        .unwrap_or("unknown")
+}
+
 /// One CancellationReason: `Code`, then `Message` and `Item` when present (capitalised, as the
 /// service's model names them).
 fn render_reason(r: crate::error::CancellationReason) -> Value {

@@ -14,8 +14,8 @@ use std::sync::OnceLock;
 #[derive(Debug)]
 enum Kind {
     Structure {
-        members: Vec<(String, usize)>,
-        required: Vec<String>,
+        members: Vec<(&'static str, usize)>,
+        required: Vec<&'static str>,
     },
     List {
         member: usize,
@@ -25,7 +25,7 @@ enum Kind {
         value: usize,
     },
     String {
-        enums: Option<Vec<String>>,
+        enums: Option<Vec<&'static str>>,
         pattern: Option<Pattern>,
     },
     /// `integer` and `long` shapes (the flag: long), one JSON number type.
@@ -38,7 +38,7 @@ enum Kind {
 
 #[derive(Debug)]
 struct Shape {
-    name: String,
+    name: &'static str,
     kind: Kind,
     min: Option<i64>,
     max: Option<i64>,
@@ -113,8 +113,71 @@ const AWSIM_OPERATIONS: &[OwnOperation] = &[(
 
 /// One service's operations and shapes.
 pub struct ServiceModel {
-    operations: HashMap<String, Option<usize>>,
+    operations: HashMap<&'static str, Option<usize>>,
     shapes: Vec<Shape>,
+}
+
+/// The model file as it is read: names and shape references borrowed from the embedded text
+/// (none of them has an escape), maps kept in their order.
+#[derive(serde::Deserialize)]
+struct RawModel {
+    #[serde(rename = "targetPrefix")]
+    target_prefix: &'static str,
+    operations: Ordered<&'static str>,
+    #[serde(rename = "operationsWithoutInput", default)]
+    without_input: Vec<&'static str>,
+    shapes: Ordered<RawShape>,
+}
+
+#[derive(serde::Deserialize)]
+struct RawShape {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(default)]
+    members: Ordered<&'static str>,
+    #[serde(default)]
+    required: Vec<&'static str>,
+    member: Option<&'static str>,
+    key: Option<&'static str>,
+    value: Option<&'static str>,
+    #[serde(rename = "enum")]
+    enums: Option<Vec<&'static str>>,
+    /// Patterns hold backslashes, so they are not borrowed.
+    pattern: Option<String>,
+    min: Option<serde_json::Number>,
+    max: Option<serde_json::Number>,
+}
+
+/// A JSON object's entries in their order.
+struct Ordered<T>(Vec<(&'static str, T)>);
+
+impl<T> Default for Ordered<T> {
+    fn default() -> Ordered<T> {
+        Ordered(Vec::new())
+    }
+}
+
+impl<'de: 'static, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Ordered<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Entries<T>(std::marker::PhantomData<T>);
+        impl<'de: 'static, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Entries<T> {
+            type Value = Ordered<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<Ordered<T>, A::Error> {
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some(entry) = map.next_entry::<&'static str, T>()? {
+                    out.push(entry);
+                }
+                Ok(Ordered(out))
+            }
+        }
+        d.deserialize_map(Entries(std::marker::PhantomData))
+    }
 }
 
 static DYNAMODB: OnceLock<ServiceModel> = OnceLock::new();
@@ -128,6 +191,14 @@ pub fn streams() -> &'static ServiceModel {
     STREAMS.get_or_init(|| ServiceModel::load(include_str!("model/streams.json")))
 }
 
+/// Builds both models now rather than on the first request that needs them: the binary calls
+/// this on a thread of its own as it starts, so the 80 KB of JSON is parsed while the store
+/// opens instead of in front of the first answer.
+pub fn load_models() {
+    dynamodb();
+    streams();
+}
+
 /// The model of one of the two APIs served.
 pub fn model(service: super::Service) -> &'static ServiceModel {
     match service {
@@ -139,49 +210,36 @@ pub fn model(service: super::Service) -> &'static ServiceModel {
 impl ServiceModel {
     /// Builds the model from the embedded JSON; it is part of the binary, so a failure here is a
     /// build defect caught by the unit tests, never a runtime condition.
-    fn load(text: &str) -> ServiceModel {
-        let doc: Value = serde_json::from_str(text).expect("embedded service model is valid JSON");
-        let raw = doc["shapes"].as_object().expect("shapes");
+    fn load(text: &'static str) -> ServiceModel {
+        let raw: RawModel = serde_json::from_str(text).expect("embedded service model is valid");
         let index: HashMap<&str, usize> = raw
-            .keys()
-            .enumerate()
-            .map(|(i, k)| (k.as_str(), i))
-            .collect();
-        let id = |v: &Value| index[v.as_str().expect("shape ref")];
-        let shapes = raw
+            .shapes
+            .0
             .iter()
+            .enumerate()
+            .map(|(i, (k, _))| (*k, i))
+            .collect();
+        let id = |name: Option<&str>| index[name.expect("shape ref")];
+        let mut shapes = raw
+            .shapes
+            .0
+            .into_iter()
             .map(|(name, s)| {
-                let kind = match s["type"].as_str().unwrap_or("") {
+                let kind = match s.kind {
                     "structure" => Kind::Structure {
-                        members: s["members"]
-                            .as_object()
-                            .map(|m| m.iter().map(|(k, v)| (k.clone(), id(v))).collect())
-                            .unwrap_or_default(),
-                        required: s["required"]
-                            .as_array()
-                            .map(|r| {
-                                r.iter()
-                                    .filter_map(|v| v.as_str().map(String::from))
-                                    .collect()
-                            })
-                            .unwrap_or_default(),
+                        members: s.members.0.iter().map(|(k, v)| (*k, id(Some(v)))).collect(),
+                        required: s.required,
                     },
                     "list" => Kind::List {
-                        member: id(&s["member"]),
+                        member: id(s.member),
                     },
                     "map" => Kind::Map {
-                        key: id(&s["key"]),
-                        value: id(&s["value"]),
+                        key: id(s.key),
+                        value: id(s.value),
                     },
                     "string" => Kind::String {
-                        enums: s["enum"].as_array().map(|e| {
-                            let listed: Vec<String> = e
-                                .iter()
-                                .filter_map(|v| v.as_str().map(String::from))
-                                .collect();
-                            service_enum_order(name, listed)
-                        }),
-                        pattern: s["pattern"].as_str().and_then(Pattern::parse),
+                        enums: s.enums.map(|listed| service_enum_order(name, listed)),
+                        pattern: s.pattern.as_deref().and_then(Pattern::parse),
                     },
                     "integer" => Kind::Integer(false),
                     "long" => Kind::Integer(true),
@@ -191,43 +249,39 @@ impl ServiceModel {
                     _ => Kind::Timestamp,
                 };
                 Shape {
-                    name: name.clone(),
+                    name,
                     kind,
-                    min: s["min"].as_i64(),
-                    max: s["max"].as_i64(),
+                    min: s.min.and_then(|n| n.as_i64()),
+                    max: s.max.and_then(|n| n.as_i64()),
                 }
             })
             .collect::<Vec<Shape>>();
-        let mut shapes = shapes;
-        let mut operations: HashMap<String, Option<usize>> = doc["operations"]
-            .as_object()
-            .expect("operations")
+        let mut operations: HashMap<&'static str, Option<usize>> = raw
+            .operations
+            .0
             .iter()
-            .map(|(k, v)| (k.clone(), Some(id(v))))
+            .map(|(k, v)| (*k, Some(id(Some(v)))))
             .collect();
-        for op in doc["operationsWithoutInput"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
-            operations.insert(op.as_str().unwrap_or_default().to_string(), None);
+        for op in raw.without_input {
+            operations.insert(op, None);
         }
-        if doc["targetPrefix"] == "DynamoDB_20120810" {
+        if raw.target_prefix == "DynamoDB_20120810" {
             for (op, members, required) in AWSIM_OPERATIONS {
                 let kind = Kind::Structure {
                     members: members
                         .iter()
-                        .map(|(m, shape)| (m.to_string(), index[shape]))
+                        .map(|(m, shape)| (*m, index[shape]))
                         .collect(),
-                    required: required.iter().map(|r| r.to_string()).collect(),
+                    required: required.to_vec(),
                 };
                 shapes.push(Shape {
-                    name: format!("{op}Input"),
+                    // Leaked once per process: the model lives as long as the program.
+                    name: Box::leak(format!("{op}Input").into_boxed_str()),
                     kind,
                     min: None,
                     max: None,
                 });
-                operations.insert(op.to_string(), Some(shapes.len() - 1));
+                operations.insert(op, Some(shapes.len() - 1));
             }
         }
         ServiceModel { operations, shapes }
@@ -309,7 +363,7 @@ impl ServiceModel {
         match (&s.kind, v) {
             (Kind::Structure { members, .. }, Value::Object(o)) => {
                 for (name, m) in members {
-                    if let Some(mv) = o.get(name) {
+                    if let Some(mv) = o.get(*name) {
                         self.check_types(*m, mv, false)?;
                     }
                 }
@@ -397,16 +451,16 @@ impl ServiceModel {
                 if s.name == "AttributeValue" {
                     return; // attribute values have the service's own validation (protocol::attr)
                 }
-                let own = left_to_operations(&s.name);
+                let own = left_to_operations(s.name);
                 for (name, m) in members {
-                    if own.members.contains(&name.as_str()) {
+                    if own.members.contains(name) {
                         continue;
                     }
                     let child = Path::Member(path, name);
-                    let required = required.contains(name) || also_required(&s.name, o, name);
-                    match o.get(name) {
+                    let required = required.contains(name) || also_required(s.name, o, name);
+                    match o.get(*name) {
                         None | Some(Value::Null)
-                            if required && !own.required.contains(&name.as_str()) =>
+                            if required && !own.required.contains(name) =>
                         {
                             found.others.push(format!("Value null at '{child}' failed to satisfy constraint: Member must not be null"))
                         }
@@ -519,7 +573,7 @@ impl ServiceModel {
             return Vec::new();
         };
         if let Some(enums) = enums {
-            if !enums.iter().any(|e| e == text) {
+            if !enums.contains(&text) {
                 return vec![format!(
                     "Member must satisfy enum value set: [{}]",
                     enums.join(", ")
@@ -548,7 +602,7 @@ impl ServiceModel {
 
     fn length_violations(&self, s: &Shape, len: usize) -> Vec<String> {
         let len = len as i64;
-        let own = left_to_operations(&s.name);
+        let own = left_to_operations(s.name);
         let mut out = Vec::new();
         if s.min.is_some_and(|m| len < m && !own.min) {
             out.push(length_constraint(s.min, None));
@@ -563,7 +617,7 @@ impl ServiceModel {
     /// length, minimum length, pattern (a table name or ARN: the table name rules).
     fn all_constraints(&self, shape: usize) -> Vec<String> {
         let s = &self.shapes[shape];
-        let (min, max, pattern) = match (&s.kind, s.name.as_str()) {
+        let (min, max, pattern) = match (&s.kind, s.name) {
             (_, "TableArn") => (Some(3), Some(255), Some(Pattern::Name)),
             (Kind::String { pattern, .. }, _) => (s.min, s.max, *pattern),
             _ => (s.min, s.max, None),
@@ -592,7 +646,7 @@ impl ServiceModel {
                     .iter()
                     .map(|(name, m)| {
                         let value = o
-                            .get(name)
+                            .get(*name)
                             .map_or_else(|| "null".to_string(), |mv| self.java(*m, mv));
                         format!("{}={value}", lower_first(name))
                     })
@@ -733,7 +787,7 @@ impl std::fmt::Display for Path<'_> {
 /// The order in which the service lists an enum's values in its constraint message. It is not
 /// always the model's order (the service prints a Java set); where the oracle has shown the
 /// order, it is pinned here, else the model's order is used.
-fn service_enum_order(shape: &str, listed: Vec<String>) -> Vec<String> {
+fn service_enum_order(shape: &str, listed: Vec<&'static str>) -> Vec<&'static str> {
     let observed: &[&str] = match shape {
         "ReturnValue" => &["ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW"],
         "Select" => &[
@@ -748,7 +802,7 @@ fn service_enum_order(shape: &str, listed: Vec<String>) -> Vec<String> {
         _ => return listed,
     };
     debug_assert!(observed.len() == listed.len());
-    observed.iter().map(|s| s.to_string()).collect()
+    observed.to_vec()
 }
 
 #[cfg(test)]

@@ -383,6 +383,94 @@ fn service_scan_order(tx: &Transaction) -> Result<()> {
     Ok(())
 }
 
+/// What the migrations build on an empty database, as SQLite's file format (zstd, a few KB): a
+/// new database starts as a copy of it instead of running them. Creating its two dozen tables
+/// and indexes one statement at a time (each re-read into the schema) took about 0.75 ms, most
+/// of awsim's time from exec to the first answer. `fresh_image_is_what_the_migrations_build`
+/// checks it against the migrations, and rebuilds it (`AWSIM_BLESS=1 cargo test --lib
+/// fresh_image`) when a migration is added.
+const FRESH_IMAGE: &[u8] = include_bytes!("fresh.db.zst");
+
+fn user_version(conn: &Connection) -> Result<usize> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize)
+}
+
+fn damaged(e: impl std::fmt::Display) -> Error {
+    Error::internal(format!("the fresh database image: {e}"))
+}
+
+/// Decompresses `image` into a buffer from `sqlite3_malloc` (so SQLite may own and free it);
+/// returns it with its length. Null only on a failure already reported as an error.
+fn image_buffer(image: &[u8]) -> Result<(std::ptr::NonNull<u8>, usize)> {
+    let len = zstd::zstd_safe::get_frame_content_size(image)
+        .ok()
+        .flatten()
+        .ok_or_else(|| damaged("no content size"))? as usize;
+    // SAFETY: a plain allocation of `len` bytes (checked for null below).
+    let ptr = unsafe { rusqlite::ffi::sqlite3_malloc64(len as u64) }.cast::<u8>();
+    let ptr = std::ptr::NonNull::new(ptr).ok_or_else(|| damaged("out of memory"))?;
+    // SAFETY: `ptr` is a fresh allocation of `len` bytes, written only through this slice.
+    let buf = unsafe { std::slice::from_raw_parts_mut(ptr.as_ptr(), len) };
+    match zstd::bulk::decompress_to_buffer(image, buf) {
+        Ok(n) if n == len => Ok((ptr, len)),
+        outcome => {
+            // SAFETY: allocated above by sqlite3_malloc64 and not handed to SQLite.
+            unsafe { rusqlite::ffi::sqlite3_free(ptr.as_ptr().cast()) };
+            Err(damaged(format!("{outcome:?}")))
+        }
+    }
+}
+
+/// Makes `conn`'s main database an in-memory (memdb) copy of `image`, taken over by SQLite
+/// (no page copy, nothing to parse until first use).
+fn deserialize(conn: &Connection, image: &[u8], writable: bool) -> Result<()> {
+    use rusqlite::ffi;
+    let (ptr, len) = image_buffer(image)?;
+    let flags = match writable {
+        true => ffi::SQLITE_DESERIALIZE_FREEONCLOSE | ffi::SQLITE_DESERIALIZE_RESIZEABLE,
+        false => ffi::SQLITE_DESERIALIZE_FREEONCLOSE | ffi::SQLITE_DESERIALIZE_READONLY,
+    };
+    // SAFETY: `conn` is open; `ptr` holds `len` bytes from sqlite3_malloc64, which SQLite owns
+    // from here on (FREEONCLOSE: it frees them, also when the call fails).
+    let rc = unsafe {
+        ffi::sqlite3_deserialize(
+            conn.handle(),
+            c"main".as_ptr(),
+            ptr.as_ptr(),
+            len as i64,
+            len as i64,
+            flags,
+        )
+    };
+    if rc != ffi::SQLITE_OK {
+        return Err(damaged(format!("SQLite error {rc}")));
+    }
+    Ok(())
+}
+
+/// A new in-memory database holding the fresh image (an in-memory store is always new).
+pub(super) fn fresh_memdb() -> Result<Connection> {
+    memdb_of(FRESH_IMAGE)
+}
+
+fn memdb_of(image: &[u8]) -> Result<Connection> {
+    let conn = Connection::open_in_memory()?;
+    deserialize(&conn, image, true)?;
+    Ok(conn)
+}
+
+/// Gives `conn`, an empty database (a new file), the content of `image`: a read-only copy of the
+/// image in memory is copied page by page with SQLite's backup API, which suits a WAL file.
+fn apply_image(conn: &mut Connection, image: &[u8]) -> Result<()> {
+    let source = Connection::open_in_memory()?;
+    deserialize(&source, image, false)?;
+    let copy = rusqlite::backup::Backup::new(&source, conn)?;
+    match copy.step(-1)? {
+        rusqlite::backup::StepResult::Done => Ok(()),
+        other => Err(damaged(format!("the copy stopped: {other:?}"))),
+    }
+}
+
 /// The file must be a database awsim wrote (or an empty one): a schema version of 0 with tables
 /// in it is another program's database. Reading the header also proves it is a database at all.
 pub fn check_ours(conn: &Connection) -> Result<()> {
@@ -395,13 +483,23 @@ pub fn check_ours(conn: &Connection) -> Result<()> {
 }
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {
-    let version: usize =
-        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    let mut version = user_version(conn)?;
     if version > MIGRATIONS.len() {
         return Err(Error::internal(format!(
             "the database was written by a newer awsim (schema version {version}; this awsim knows up to {}): refusing to open it",
             MIGRATIONS.len()
         )));
+    }
+    let empty = || -> Result<bool> {
+        Ok(
+            conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                r.get::<_, i64>(0)
+            })? == 0,
+        )
+    };
+    if version == 0 && empty()? {
+        apply_image(conn, FRESH_IMAGE)?;
+        version = user_version(conn)?;
     }
     if version == MIGRATIONS.len() {
         return Ok(());
@@ -432,6 +530,170 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v as usize, MIGRATIONS.len());
+    }
+
+    /// Every table's columns (name, type, not null, default, key position), whether it has
+    /// rowids, and every index's columns and condition: what the schema means, whatever the
+    /// text of the statements that made it.
+    fn schema(conn: &Connection) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut objects = conn
+            .prepare("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name")
+            .unwrap();
+        let objects: Vec<(String, String, String, Option<String>)> = objects
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        for (kind, name, table, sql) in objects {
+            let sql = sql.unwrap_or_default();
+            match kind.as_str() {
+                "table" => {
+                    let mut cols = conn
+                        .prepare(&format!("PRAGMA table_xinfo(\"{name}\")"))
+                        .unwrap();
+                    let cols: Vec<String> = cols
+                        .query_map([], |r| {
+                            Ok(format!(
+                                "{}:{}:{}:{:?}:{}",
+                                r.get::<_, String>(1)?,
+                                r.get::<_, String>(2)?,
+                                r.get::<_, i64>(3)?,
+                                r.get::<_, Option<String>>(4)?,
+                                r.get::<_, i64>(5)?
+                            ))
+                        })
+                        .unwrap()
+                        .map(|c| c.unwrap())
+                        .collect();
+                    let rowid = !sql.contains("WITHOUT ROWID");
+                    let autoincrement = sql.contains("AUTOINCREMENT");
+                    out.push(format!(
+                        "table {name} rowid={rowid} autoincrement={autoincrement} {}",
+                        cols.join(", ")
+                    ));
+                }
+                "index" => {
+                    let mut cols = conn
+                        .prepare(&format!("PRAGMA index_xinfo(\"{name}\")"))
+                        .unwrap();
+                    let cols: Vec<String> = cols
+                        .query_map([], |r| {
+                            Ok(format!(
+                                "{:?}:{}:{}",
+                                r.get::<_, Option<String>>(2)?,
+                                r.get::<_, i64>(3)?,
+                                r.get::<_, i64>(5)?
+                            ))
+                        })
+                        .unwrap()
+                        .map(|c| c.unwrap())
+                        .collect();
+                    let condition = sql
+                        .split_once(" WHERE ")
+                        .map(|(_, w)| w.split_whitespace().collect::<Vec<_>>().join(" "));
+                    out.push(format!(
+                        "index {name} on {table} {} where {condition:?}",
+                        cols.join(", ")
+                    ));
+                }
+                other => out.push(format!("{other} {name} on {table}")),
+            }
+        }
+        out
+    }
+
+    /// Every migration applied one by one to an empty database: what the image must equal.
+    fn stepwise() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let tx = conn.transaction().unwrap();
+        for (i, m) in MIGRATIONS.iter().enumerate() {
+            match m {
+                Migration::Sql(sql) => tx.execute_batch(sql).unwrap(),
+                Migration::Code(f) => f(&tx).unwrap(),
+            }
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .unwrap();
+        }
+        tx.commit().unwrap();
+        conn
+    }
+
+    // A new database starts as a copy of FRESH_IMAGE instead of running the migrations
+    // (start-up time); the result must be exactly what they build, or a fresh data dir and an
+    // upgraded one would differ. With AWSIM_BLESS set, the image is rebuilt from the migrations
+    // first (after adding one); the embedded copy must then be the file on disk.
+    #[test]
+    fn fresh_image_is_what_the_migrations_build() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/storage/fresh.db.zst");
+        let built = stepwise();
+        let bless = std::env::var_os("AWSIM_BLESS").is_some();
+        if bless {
+            let file = std::env::temp_dir().join(format!("awsim-fresh-{}.db", std::process::id()));
+            let _ = std::fs::remove_file(&file);
+            built
+                .execute("VACUUM INTO ?1", [file.to_str().unwrap()])
+                .unwrap();
+            let packed = zstd::bulk::compress(&std::fs::read(&file).unwrap(), 19).unwrap();
+            std::fs::write(path, packed).unwrap();
+            let _ = std::fs::remove_file(&file);
+        }
+        let image = std::fs::read(path).unwrap();
+        let mut fresh = Connection::open_in_memory().unwrap();
+        apply_image(&mut fresh, &image).unwrap();
+        let rebuild = "rebuild it: AWSIM_BLESS=1 cargo test --lib fresh_image";
+        // The in-memory path (the image taken over as it is) gives the same.
+        let memdb = memdb_of(&image).unwrap();
+        assert_eq!(schema(&memdb), schema(&built), "{rebuild}");
+        assert_eq!(
+            user_version(&fresh).unwrap(),
+            MIGRATIONS.len(),
+            "the image predates the last migration; {rebuild}"
+        );
+        let (a, b) = (schema(&built), schema(&fresh));
+        assert!(a.len() > 20, "{a:#?}");
+        assert_eq!(a, b, "the image differs from the migrations; {rebuild}");
+        // Nothing but the schema: every table is empty.
+        for line in &a {
+            let Some(name) = line
+                .strip_prefix("table ")
+                .and_then(|l| l.split(' ').next())
+            else {
+                continue;
+            };
+            let rows: i64 = fresh
+                .query_row(&format!("SELECT count(*) FROM \"{name}\""), [], |r| {
+                    r.get(0)
+                })
+                .unwrap();
+            assert_eq!(rows, 0, "{name} has rows in the image");
+        }
+        assert!(
+            bless || FRESH_IMAGE == image.as_slice(),
+            "the binary embeds an older image than {path}: build again"
+        );
+        // And migrate takes that path for a new database.
+        if !bless {
+            let mut new = Connection::open_in_memory().unwrap();
+            migrate(&mut new).unwrap();
+            assert_eq!(schema(&new), a);
+        }
+    }
+
+    // The image replaces only an empty database: a version-0 database with tables in it (not
+    // awsim's) is never overwritten by it.
+    #[test]
+    fn the_image_never_overwrites_a_database_with_tables() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE theirs (x); INSERT INTO theirs VALUES (1);")
+            .unwrap();
+        assert!(check_ours(&conn).is_err());
+        // Even called directly, migrate does not copy the image over it.
+        let _ = migrate(&mut conn);
+        let kept: i64 = conn
+            .query_row("SELECT count(*) FROM theirs", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(kept, 1);
     }
 
     // A data dir written before migration 2 (partition keys without their hash, index rows

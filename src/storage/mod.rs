@@ -6,11 +6,13 @@ mod backups;
 mod exports;
 mod imports;
 mod migrations;
+mod snapshots;
 pub mod vectors;
 
 pub use backups::*;
 pub use exports::*;
 pub use imports::*;
+pub use snapshots::{valid_name as valid_snapshot_name, SnapshotInfo};
 
 use crate::error::{Error, Result};
 use crate::model::TableMeta;
@@ -29,6 +31,8 @@ pub struct Store {
     readers: Mutex<Vec<Connection>>,
     /// `None` for an in-memory store, whose single connection also serves reads.
     path: Option<PathBuf>,
+    /// Whole-database snapshots (`snapshots.rs`).
+    snapshots: snapshots::Shelf,
     /// The data directory's `awsim.lock`, locked for as long as the store is open: a second
     /// process on the same directory is refused at startup instead of sharing the writer role.
     _lock: Option<std::fs::File>,
@@ -57,7 +61,12 @@ impl Store {
                     .map_err(|e| Error::internal(format!("cannot open {}: {e}", path.display())))?;
                 (conn, Some(path), Some(lock))
             }
-            None => (open_memdb()?, None, None),
+            // An in-memory database is always new: it starts as the migrations' image.
+            None => {
+                let conn = migrations::fresh_memdb()?;
+                unlimited(&conn)?;
+                (conn, None, None)
+            }
         };
         let name = path.as_ref().map_or_else(
             || "the in-memory database".to_string(),
@@ -70,6 +79,7 @@ impl Store {
         Ok(Store {
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
+            snapshots: snapshots::Shelf::for_store(path.as_deref()),
             path,
             _lock: lock,
         })
@@ -173,7 +183,12 @@ fn open_memdb() -> Result<Connection> {
     // store opens), so memdb takes no mutex around each page it reads or writes (it did, shared:
     // a tenth of PutItem's CPU under load).
     let conn = Connection::open(format!("file:awsim-{}-{n}?vfs=memdb", std::process::id()))?;
-    // memdb refuses to grow past 1 GiB unless told otherwise; the limit is memory itself.
+    unlimited(&conn)?;
+    Ok(conn)
+}
+
+/// memdb refuses to grow past 1 GiB unless told otherwise; the limit is memory itself.
+fn unlimited(conn: &Connection) -> Result<()> {
     let mut limit: i64 = i64::MAX;
     // SAFETY: `conn` is open; SIZE_LIMIT reads and writes the one i64 it is given.
     let rc = unsafe {
@@ -189,7 +204,7 @@ fn open_memdb() -> Result<Connection> {
             "memdb size limit: SQLite error {rc}"
         )));
     }
-    Ok(conn)
+    Ok(())
 }
 
 /// Creates the data directory if needed and takes its lock file.
@@ -334,6 +349,21 @@ pub fn table_stats(conn: &Connection, id: i64) -> Result<TableStats> {
         })
         .optional()?
         .unwrap_or_default())
+}
+
+/// Every table's live statistics by table id, in one read (the metrics endpoint).
+pub fn all_table_stats(conn: &Connection) -> Result<Vec<(i64, TableStats)>> {
+    let mut stmt = conn.prepare_cached("SELECT id, item_count, size_bytes FROM tables")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get(0)?,
+            TableStats {
+                item_count: r.get(1)?,
+                size_bytes: r.get(2)?,
+            },
+        ))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 /// Live count and size of one index's rows.

@@ -17,6 +17,7 @@ mod expr;
 mod metering;
 mod report;
 mod servers;
+mod suite;
 mod workload;
 
 use std::path::Path;
@@ -29,6 +30,7 @@ use workload::{Action, Keys, Phase, Sizes, Workload};
 pub const USAGE: &str = "  cargo xtask bench [--expr] [--data] [--metering] [--quick] [--ops N] [--peers LIST] [--workloads LIST]
                     [--concurrency LIST] [--scan-items N] [--max-secs S] [--no-build] [--baseline PATH]
                     [--scaling] [--scaling-sizes LIST] [--vector-sizes LIST | --no-vectors]
+                    [--no-suite] [--snapshot-items N] [--seed-items N] [--startup-rounds N]
       build awsim (release) and benchmark it against DynamoDB Local and dynoxide on loopback;
       peers: awsim,awsim-disk,ddblocal,dynoxide,ceiling (a bare hyper server answering a
       fixed GetItem reply: the machine's limit, for put, get and mixed), and on request
@@ -37,6 +39,9 @@ pub const USAGE: &str = "  cargo xtask bench [--expr] [--data] [--metering] [--q
       batch-write,transact-write,scan,get-records (or none); --scaling adds GetItem/Query latency at 10k/100k/1M items (slow);
       vectors (awsim only, on by default): SearchVectors latency (768 dimensions, TopK 10) at 10k and
       100k items (--quick: 10k) and PutItem throughput on the vector-indexed table;
+      start-up of every server side by side, --startup-rounds (20; 0: none) interleaved starts;
+      awsim alone: snapshot+restore at --snapshot-items (10000) and --seed start-up with
+      --seed-items (50000) items, unless --no-suite;
       --expr only measures the expression language in process (parse, validate, evaluate, apply);
       --metering only measures capacity metering in process: GetItem/PutItem on an on-demand and
       a provisioned table, throttling on and off, and the metering step alone (--ops N per round);
@@ -56,6 +61,12 @@ pub struct Options {
     build: bool,
     /// `--baseline PATH`: the awsim binary the `awsim-base` peer runs.
     baseline: Option<std::path::PathBuf>,
+    /// Time snapshots, restores and seeding on the awsim servers (`suite.rs`).
+    suite: bool,
+    snapshot_items: u64,
+    seed_items: u64,
+    /// Rounds of the side-by-side start-up measurement (0: none).
+    startup_rounds: usize,
     /// The most a measured phase may take; it stops early (and says so) past it.
     limit: Duration,
     quick: bool,
@@ -92,6 +103,10 @@ impl Options {
             },
             build: true,
             baseline: None,
+            suite: true,
+            snapshot_items: 10_000,
+            seed_items: if quick { 10_000 } else { 50_000 },
+            startup_rounds: if quick { 10 } else { 20 },
             limit: Duration::from_secs(120),
             quick,
         };
@@ -105,6 +120,14 @@ impl Options {
                 }
                 "--no-build" => options.build = false,
                 "--baseline" => options.baseline = Some(value()?.into()),
+                "--no-suite" => options.suite = false,
+                "--snapshot-items" => options.snapshot_items = number(arg, value()?)?,
+                "--seed-items" => options.seed_items = number(arg, value()?)?,
+                "--startup-rounds" => {
+                    options.startup_rounds = value()?
+                        .parse()
+                        .map_err(|_| format!("{arg} needs a number"))?
+                }
                 "--scaling" => {
                     options
                         .scaling
@@ -216,7 +239,11 @@ pub struct Results {
     rows: Vec<Row>,
     loads: Vec<LoadRow>,
     scaling: Vec<ScalingRow>,
+    snapshots: Vec<Result<suite::SnapshotRow, (Kind, String)>>,
+    seeds: Vec<Result<suite::SeedRow, (Kind, String)>>,
     vectors: Vec<VectorRow>,
+    /// The side-by-side start-up rounds, per server.
+    startups: Vec<(Kind, Result<Vec<Duration>, String>)>,
 }
 
 impl Results {
@@ -293,7 +320,10 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         rows: Vec::new(),
         loads: Vec::new(),
         scaling: Vec::new(),
+        snapshots: Vec::new(),
+        seeds: Vec::new(),
         vectors: Vec::new(),
+        startups: Vec::new(),
     };
     let clock = Instant::now();
     crate::runtime()?.block_on(run(&mut results, &programs, &log_dir));
@@ -345,6 +375,19 @@ fn in_release(root: &Path, args: &[String], build: bool) -> Result<(), String> {
 
 async fn run(results: &mut Results, programs: &Programs, log_dir: &Path) {
     let servers = results.options.servers.clone();
+    if results.options.startup_rounds > 0 {
+        eprintln!(
+            "bench: start-up, {} rounds of {}",
+            results.options.startup_rounds,
+            servers
+                .iter()
+                .map(|k| k.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        results.startups =
+            suite::startups(&servers, programs, log_dir, results.options.startup_rounds).await;
+    }
     let workloads = results.options.workloads.clone();
     for (i, &workload) in workloads.iter().enumerate() {
         let mut order = servers.clone();
@@ -377,6 +420,33 @@ async fn run(results: &mut Results, programs: &Programs, log_dir: &Path) {
                     outcome,
                 });
             }
+        }
+    }
+    if results.options.suite {
+        let awsims = servers
+            .iter()
+            .copied()
+            .filter(|k| matches!(k, Kind::Awsim | Kind::AwsimDisk));
+        for kind in awsims {
+            eprintln!("bench: snapshots on {}", kind.name());
+            let items = results.options.snapshot_items;
+            let row = match Running::start(kind, programs, log_dir).await {
+                Ok(server) => {
+                    results.started(&server);
+                    let row = suite::snapshots(&server, items).await;
+                    results.stopping(&server);
+                    row
+                }
+                Err(e) => Err(e),
+            };
+            results.snapshots.push(row.map_err(|e| (kind, e)));
+            eprintln!("bench: seeding on {}", kind.name());
+            let row = suite::seeding(kind, programs, log_dir, results.options.seed_items).await;
+            if let Ok(row) = &row {
+                // Only the start without a seed counts as a start-up time.
+                results.stats(kind).startups.push(row.plain_startup);
+            }
+            results.seeds.push(row.map_err(|e| (kind, e)));
         }
     }
     let vector_sizes = results.options.vectors.clone();

@@ -84,16 +84,134 @@ pub fn markdown(results: &Results) -> String {
         cpu_section(results, &mut out);
     }
     servers_section(results, &mut out);
+    if !results.startups.is_empty() {
+        startup_section(results, &mut out);
+    }
     if !results.loads.is_empty() {
         loads_section(results, &mut out);
     }
     if options.scaling.is_some() {
         scaling_section(results, &mut out);
     }
+    if !results.snapshots.is_empty() || !results.seeds.is_empty() {
+        suite_section(results, &mut out);
+    }
     if !results.vectors.is_empty() {
         vectors_section(results, &mut out);
     }
     out
+}
+
+fn startup_section(results: &Results, out: &mut String) {
+    let _ = write!(
+        out,
+        "\n## Start-up, side by side\n\nSpawn to the first ListTables answered 200 (polled every \
+         0.25 ms), {} rounds; in each round every server is started once, in an order that \
+         rotates. Ratio: dynoxide's median over the server's (above 1: faster than dynoxide).\n\n\
+         | server | median ms | p10 ms | p90 ms | min ms | max ms | vs dynoxide |\n\
+         |---|---:|---:|---:|---:|---:|---:|\n",
+        results.options.startup_rounds
+    );
+    let ms = |times: &[std::time::Duration]| {
+        let mut ms: Vec<f64> = times.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+        ms.sort_by(f64::total_cmp);
+        ms
+    };
+    let at = |ms: &[f64], q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
+    let dynoxide = results.startups.iter().find_map(|(k, t)| match t {
+        Ok(t) if *k == Kind::Dynoxide && !t.is_empty() => Some(at(&ms(t), 0.5)),
+        _ => None,
+    });
+    for (kind, times) in &results.startups {
+        match times {
+            Ok(times) if !times.is_empty() => {
+                let ms = ms(times);
+                let median = at(&ms, 0.5);
+                let ratio = dynoxide.map_or("-".into(), |d| format!("{:.2}", d / median));
+                let _ = writeln!(
+                    out,
+                    "| {} | {median:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {ratio} |",
+                    kind.name(),
+                    at(&ms, 0.1),
+                    at(&ms, 0.9),
+                    ms[0],
+                    ms[ms.len() - 1],
+                );
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let _ = writeln!(out, "| {} | failed ({}) | | | | | |", kind.name(), short(e));
+            }
+        }
+    }
+}
+
+/// Median and maximum of some durations, in ms.
+fn median_max_ms(times: &[std::time::Duration]) -> (f64, f64) {
+    let mut ms: Vec<f64> = times.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+    ms.sort_by(f64::total_cmp);
+    (
+        ms.get(ms.len() / 2).copied().unwrap_or(0.0),
+        ms.last().copied().unwrap_or(0.0),
+    )
+}
+
+fn suite_section(results: &Results, out: &mut String) {
+    out.push_str(
+        "\n## Snapshots and seeding (awsim only)\n\nSnapshot: `POST /_awsim/snapshots`; restore: \
+         `POST /_awsim/snapshots/<name>/restore` after one more item was written; times as the \
+         client sees them (request sent to answer read), median and max of the rounds.\n\n\
+         | server | items | database MiB | snapshot ms | restore ms | snapshot + restore ms |\n\
+         |---|---:|---:|---:|---:|---:|\n",
+    );
+    for row in &results.snapshots {
+        match row {
+            Ok(r) => {
+                let (snap, snap_max) = median_max_ms(&r.snapshot);
+                let (restore, restore_max) = median_max_ms(&r.restore);
+                let both: Vec<std::time::Duration> = r
+                    .snapshot
+                    .iter()
+                    .zip(&r.restore)
+                    .map(|(a, b)| *a + *b)
+                    .collect();
+                let (total, total_max) = median_max_ms(&both);
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {:.1} | {snap:.1} (max {snap_max:.1}) | {restore:.1} (max {restore_max:.1}) | {total:.1} (max {total_max:.1}) |",
+                    r.server.name(),
+                    r.items,
+                    r.size_bytes as f64 / 1024.0 / 1024.0
+                );
+            }
+            Err((kind, e)) => {
+                let _ = writeln!(out, "| {} | failed ({}) | | | | |", kind.name(), short(e));
+            }
+        }
+    }
+    out.push_str(
+        "\nSeeding: start-up with `--seed FILE` (one table, ~200-byte items) minus start-up \
+         without it.\n\n| server | items | start-up ms with seed | without | items/s |\n\
+         |---|---:|---:|---:|---:|\n",
+    );
+    for row in &results.seeds {
+        match row {
+            Ok(r) => {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {:.0} | {:.1} | {} |",
+                    r.server.name(),
+                    r.items,
+                    r.seeded_startup.as_secs_f64() * 1000.0,
+                    r.plain_startup.as_secs_f64() * 1000.0,
+                    thousands(r.items_per_sec())
+                );
+            }
+            Err((kind, e)) => {
+                let _ = writeln!(out, "| {} | failed ({}) | | | |", kind.name(), short(e));
+            }
+        }
+    }
 }
 
 fn vectors_section(results: &Results, out: &mut String) {
@@ -222,8 +340,8 @@ fn cpu_section(results: &Results, out: &mut String) {
 
 fn servers_section(results: &Results, out: &mut String) {
     out.push_str(
-        "\n## Servers\n\nStart-up: spawn to the first ListTables answered. Idle RSS: right after \
-         start-up. Peak RSS: the largest VmHWM seen at the end of a workload.\n\n\
+        "\n## Servers\n\nStart-up: spawn to the first ListTables answered (polled every 0.25 ms). \
+         Idle RSS: right after start-up. Peak RSS: the largest VmHWM seen at the end of a workload.\n\n\
          | server | start-up ms (median, min-max) | idle RSS MiB | peak RSS MiB |\n\
          |---|---:|---:|---:|\n",
     );
@@ -236,7 +354,7 @@ fn servers_section(results: &Results, out: &mut String) {
         startups.sort_by(f64::total_cmp);
         let startup = match (startups.first(), startups.last()) {
             (Some(lo), Some(hi)) => format!(
-                "{:.0} ({lo:.0}-{hi:.0}, {} start{})",
+                "{:.1} ({lo:.1}-{hi:.1}, {} start{})",
                 startups[startups.len() / 2],
                 startups.len(),
                 if startups.len() == 1 { "" } else { "s" }
@@ -393,6 +511,34 @@ fn json(results: &Results) -> Value {
             row
         })
         .collect();
+    let snapshots: Vec<Value> = results
+        .snapshots
+        .iter()
+        .map(|r| match r {
+            Ok(r) => json!({
+                "server": r.server.name(),
+                "items": r.items,
+                "size_bytes": r.size_bytes,
+                "snapshot_ms": r.snapshot.iter().map(|d| d.as_secs_f64() * 1000.0).collect::<Vec<_>>(),
+                "restore_ms": r.restore.iter().map(|d| d.as_secs_f64() * 1000.0).collect::<Vec<_>>(),
+            }),
+            Err((kind, e)) => json!({"server": kind.name(), "error": e}),
+        })
+        .collect();
+    let seeds: Vec<Value> = results
+        .seeds
+        .iter()
+        .map(|r| match r {
+            Ok(r) => json!({
+                "server": r.server.name(),
+                "items": r.items,
+                "seeded_startup_ms": r.seeded_startup.as_secs_f64() * 1000.0,
+                "plain_startup_ms": r.plain_startup.as_secs_f64() * 1000.0,
+                "items_per_sec": r.items_per_sec(),
+            }),
+            Err((kind, e)) => json!({"server": kind.name(), "error": e}),
+        })
+        .collect();
     let versions: serde_json::Map<String, Value> = results
         .versions
         .iter()
@@ -424,6 +570,12 @@ fn json(results: &Results) -> Value {
         "results": rows,
         "loads": loads,
         "scaling": scaling,
+        "snapshots": snapshots,
+        "seeding": seeds,
+        "startups": results.startups.iter().map(|(kind, times)| match times {
+            Ok(times) => json!({"server": kind.name(), "startup_ms": times.iter().map(|d| d.as_secs_f64() * 1000.0).collect::<Vec<_>>()}),
+            Err(e) => json!({"server": kind.name(), "error": e}),
+        }).collect::<Vec<_>>(),
         "vectors": results.vectors.iter().map(|v| {
             let mut row = json!({"server": v.server.name(), "items": v.items, "op": v.op, "concurrency": v.concurrency});
             merge(&mut row, outcome_json(&v.outcome));

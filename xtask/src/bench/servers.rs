@@ -216,6 +216,16 @@ pub struct Running {
 impl Running {
     /// Starts `kind` on a free loopback port and waits (up to 60 s) until ListTables answers.
     pub async fn start(kind: Kind, programs: &Programs, log_dir: &Path) -> Result<Running, String> {
+        Running::start_with(kind, programs, log_dir, &[]).await
+    }
+
+    /// `start` with more arguments for the server (awsim's `--seed FILE`).
+    pub async fn start_with(
+        kind: Kind,
+        programs: &Programs,
+        log_dir: &Path,
+        extra: &[&str],
+    ) -> Result<Running, String> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map_err(|e| format!("cannot pick a free port: {e}"))?
@@ -277,6 +287,7 @@ impl Running {
                 c
             }
         };
+        command.args(extra);
         let spawned = Instant::now();
         let child = command
             .stdin(Stdio::null())
@@ -314,7 +325,10 @@ impl Running {
                     log_path.display()
                 ));
             }
-            tokio::time::sleep(Duration::from_millis(2)).await;
+            // A quarter-millisecond between attempts (a refused connect costs microseconds):
+            // start-up times of a few milliseconds need that resolution, which tokio's
+            // millisecond timer cannot give. Nothing else runs on this thread meanwhile.
+            std::thread::sleep(Duration::from_micros(250));
         }
         running.startup = spawned.elapsed();
         running.idle_rss_kib = running.proc_status_kib("VmRSS");

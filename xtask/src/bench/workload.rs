@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::client::{Conn, Op, Reply};
 
 /// The table of the point workloads (put, get, query, mixed, batch-write, transact-write).
-const TABLE: &str = "bench";
+pub const TABLE: &str = "bench";
 /// The table of the scan workload (its own, so puts of other workloads never change its size).
 const SCAN_TABLE: &str = "scan";
 /// The table of the get-records workload: streams enabled (NEW_IMAGE).
@@ -302,6 +302,20 @@ fn scale_item(pk: &str, sk: &str, n: u64) -> String {
         r#"{{"pk":{{"S":"{pk}"}},"sk":{{"S":"{sk}"}},"g":{{"S":"g#{:08}"}},"n":{{"N":"{n}"}},"data":{{"S":"{PAYLOAD}"}}}}"#,
         n / 10
     )
+}
+
+/// A seed file (`awsim --seed`) holding the bench table and `items` of its items (`Keys::Get`).
+pub fn seed_file(items: u64) -> String {
+    let mut table: serde_json::Value =
+        serde_json::from_str(&create_table_body(TABLE)).expect("the table body is JSON");
+    let items: Vec<serde_json::Value> = (0..items)
+        .map(|i| {
+            let (pk, sk) = Keys::Get.key(i);
+            serde_json::from_str(&item(&pk, &sk, i)).expect("an item is JSON")
+        })
+        .collect();
+    table["Items"] = serde_json::Value::Array(items);
+    serde_json::json!({ "tables": [table] }).to_string()
 }
 
 fn put_body(table: &str, item: &str) -> String {
