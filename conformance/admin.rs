@@ -691,7 +691,7 @@ fn a_bad_seed_file_stops_the_start_with_the_table_and_the_reason() {
 
 // Prometheus reads these names and labels: requests and latency by operation, errors by
 // operation and __type (with unknown operations folded into one label), per-table gauges and
-// the throttle counter (0 until throughput is enforced).
+// the throttle counter.
 #[tokio::test]
 async fn metrics_count_requests_errors_latency_and_tables() {
     let server = awsim::Server::start().unwrap();
@@ -878,4 +878,39 @@ async fn json_logs_carry_the_request_id_the_client_saw_and_awsim_seed_is_read() 
     assert!(logged["ms"].as_f64().is_some(), "{logged}");
     drop(bin);
     let _ = std::fs::remove_dir_all(dir);
+}
+
+// The throttle counter counts refusals for capacity: a 1-WCU table takes one 300 KB write on its
+// full burst bucket (and goes into debt), then refuses the next.
+#[tokio::test]
+async fn metrics_count_throttled_requests() {
+    let server = awsim::Server::start().unwrap();
+    let e = server.endpoint_url();
+    let mut t = table("slow");
+    t["BillingMode"] = json!("PROVISIONED");
+    t["ProvisionedThroughput"] = json!({"ReadCapacityUnits": 1, "WriteCapacityUnits": 1});
+    ddb(&e, US, "CreateTable", t).await;
+    let big = "x".repeat(300 * 1024);
+    let put = |k: &str| json!({"TableName": "slow", "Item": {"pk": {"S": k}, "v": {"S": big}}});
+    ddb(&e, US, "PutItem", put("a")).await;
+    let (status, v) = call(&e, US.0, US.1, "PutItem", put("b")).await;
+    assert_eq!(status, 400, "{v}");
+    assert!(
+        v["__type"]
+            .as_str()
+            .unwrap()
+            .ends_with("#ProvisionedThroughputExceededException"),
+        "{v}"
+    );
+    let text = reqwest::get(format!("{e}/_awsim/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line = "awsim_throttled_requests_total{account=\"000000000000\",region=\"us-east-1\",table=\"slow\"} 1";
+    assert!(
+        text.lines().any(|l| l == line),
+        "missing {line:?} in\n{text}"
+    );
 }

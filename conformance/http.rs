@@ -612,3 +612,38 @@ async fn front_door_error_bodies_are_pinned() {
         insta::assert_yaml_snapshot!("front_door_error_bodies", bodies);
     });
 }
+
+// Model validation lets a null through where a list holds structures; the operations read it
+// as a structure with no members (the rule TransactWriteItems follows), never as a fault.
+// Found by `cargo xtask fuzz-wire` (the global table operations answered 500).
+#[tokio::test]
+async fn null_entries_of_structure_lists_are_read_as_empty_structures() {
+    let server = support::start(None).await;
+    let base = format!("http://{}", server.addr);
+    let cases = [
+        (
+            "UpdateGlobalTable",
+            r#"{"GlobalTableName":"gt","ReplicaUpdates":[null]}"#,
+        ),
+        (
+            "UpdateGlobalTableSettings",
+            r#"{"GlobalTableName":"gt","ReplicaSettingsUpdate":[null]}"#,
+        ),
+        (
+            "UpdateGlobalTableSettings",
+            r#"{"GlobalTableName":"gt","GlobalTableGlobalSecondaryIndexSettingsUpdate":[null]}"#,
+        ),
+        (
+            "UpdateTableReplicaAutoScaling",
+            r#"{"TableName":"gt","ReplicaUpdates":[null],"GlobalSecondaryIndexUpdates":[null]}"#,
+        ),
+    ];
+    for (target, body) in cases {
+        let resp = post(&base, target, body.as_bytes().to_vec(), &[]).await;
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        assert_eq!(status, 400, "{target} {body}: {text}");
+        assert!(!text.contains("InternalServerError"), "{target}: {text}");
+    }
+    server.shutdown().await;
+}

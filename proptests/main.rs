@@ -1,9 +1,11 @@
 //! Property tests. Key order: the storage encoding must order every pair of keys exactly as
 //! DynamoDB orders the values (numbers numerically, strings and binaries bytewise), including
 //! when SQLite itself sorts the encoded BLOBs. Expressions, paging, multi-attribute GSI keys,
-//! streams, transactions and batches, and vector search have their own files.
+//! streams, transactions and batches, vector search, and capacity (provisioned throughput under
+//! random workloads) have their own files.
 use awsim::codec::key::{encode_key_value, encode_number};
 use awsim::model::{AttributeValue, Number};
+mod capacity;
 mod expressions;
 mod global_tables;
 mod multikey;

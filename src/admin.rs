@@ -26,7 +26,13 @@ pub async fn handle(
     req: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
     let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or_default().to_string();
     let method = req.method().clone();
+    let authorization = req
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let accept_encoding = req
         .headers()
         .get(hyper::header::ACCEPT_ENCODING)
@@ -65,6 +71,23 @@ pub async fn handle(
         (&Method::POST, ["replication"]) => replication(engine, true).await,
         (&Method::GET, ["metrics"]) => metrics_text(engine, metrics).await,
         (&Method::GET, ["tables"]) => tables(engine).await,
+        (&Method::GET, ["insights", table]) => {
+            let table = table.to_string();
+            let auth = authorization.clone();
+            let answer = tokio::task::spawn_blocking(move || {
+                crate::dispatch::insights(&engine, auth.as_deref(), &table, &query)
+            })
+            .await;
+            match answer {
+                Ok((status, v)) => {
+                    let mut resp = ok(v);
+                    *resp.status_mut() =
+                        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+                    resp
+                }
+                Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+            }
+        }
         (&Method::GET, ["snapshots"]) => match blocking(engine, |e| e.snapshots()).await {
             Ok(list) => {
                 ok(json!({"snapshots": list.iter().map(snapshot_json).collect::<Vec<_>>()}))

@@ -24,6 +24,9 @@ pub struct Config {
     pub max_connections: usize,
     /// `--read-timeout`: a request's head, and then its body, must arrive within this.
     pub read_timeout: std::time::Duration,
+    /// Provisioned throughput and on-demand maximums are enforced (`--no-throttle` turns this
+    /// off; capacity is still metered and reported).
+    pub throttle: bool,
 }
 
 impl Config {
@@ -41,6 +44,7 @@ impl Config {
             max_db_bytes: None,
             max_connections: crate::server::DEFAULT_MAX_CONNECTIONS,
             read_timeout: crate::server::DEFAULT_READ_TIMEOUT,
+            throttle: true,
         }
     }
 }

@@ -50,6 +50,14 @@ pub async fn handle(
                 };
                 match scope {
                     Err(e) => Err(e),
+                    Ok(scope) if inline(service, &op) => {
+                        let run = || {
+                            run(&engine, &scope, host.as_deref(), service, &op, &doc)
+                                .map(Output::into_bytes)
+                        };
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
+                            .unwrap_or_else(|_| Err(Error::internal("operation panicked")))
+                    }
                     Ok(scope) => {
                         // The request's span (its id) follows the operation onto the blocking
                         // thread.
@@ -69,6 +77,16 @@ pub async fn handle(
         },
     };
     protocol::render(result)
+}
+
+/// Operations short enough to run on the async worker that read the request: a point read or
+/// write of one item holds the store for a few microseconds, less than the hop to the blocking
+/// pool and back costs (two context switches and wake-ups per request). Everything that may
+/// read or write many items (queries, scans, batches, transactions, table changes) stays on the
+/// blocking pool, so a long request never holds up the connections of a worker.
+fn inline(service: Service, op: &str) -> bool {
+    service == Service::DynamoDb
+        && matches!(op, "GetItem" | "PutItem" | "UpdateItem" | "DeleteItem")
 }
 
 /// Handles a query-protocol request (form-encoded, XML answer): STS GetCallerIdentity, the one
@@ -93,6 +111,40 @@ pub fn handle_query(headers: &Headers, body: &[u8]) -> protocol::Response {
             query::caller_identity(&scope.account, &control::caller_arn(&scope), &scope.account)
         }
         Some(action) => query::unknown_action(action, version),
+    }
+}
+
+/// `GET /_awsim/insights/<table>` (README): the keys contributor insights counted on the
+/// table and its GSIs. The table is the caller's (the Authorization header's account and
+/// region, or `account=` / `region=` in the query); `minutes=` (1-60, default 60) and `top=`
+/// (default 10) shape the answer. Returns the HTTP status and the JSON body.
+pub fn insights(
+    engine: &Engine,
+    authorization: Option<&str>,
+    table: &str,
+    query: &str,
+) -> (u16, Value) {
+    let mut scope = Scope::from_authorization(authorization);
+    let (mut minutes, mut top) = (crate::engine::insights::WINDOW_SLOTS, 10);
+    for (k, v) in protocol::query::parse_form(query.as_bytes()) {
+        match k.as_str() {
+            "account" => scope.account = v,
+            "region" => scope.region = v,
+            "minutes" => minutes = v.parse().unwrap_or(minutes),
+            "top" => top = v.parse().unwrap_or(top),
+            _ => {}
+        }
+    }
+    match control::contributor_insights::report(engine, &scope, table, minutes, top) {
+        Ok(v) => (200, v),
+        Err(e) => (
+            if e.kind == ErrorKind::ResourceNotFound {
+                404
+            } else {
+                400
+            },
+            serde_json::json!({"error": e.message.unwrap_or_default()}),
+        ),
     }
 }
 
@@ -206,6 +258,15 @@ pub fn run(
         }
         (Service::DynamoDb, "UpdateGlobalTableSettings") => {
             control::global_tables::update_settings(e, s, i)
+        }
+        (Service::DynamoDb, "UpdateContributorInsights") => {
+            control::contributor_insights::update(e, s, i)
+        }
+        (Service::DynamoDb, "DescribeContributorInsights") => {
+            control::contributor_insights::describe(e, s, i)
+        }
+        (Service::DynamoDb, "ListContributorInsights") => {
+            control::contributor_insights::list(e, s, i)
         }
         (Service::DynamoDb, "DescribeLimits") => control::limits::describe_limits(),
         (Service::DynamoDb, "DescribeEndpoints") => control::limits::describe_endpoints(s, host),

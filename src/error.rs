@@ -73,6 +73,12 @@ pub enum ErrorKind {
     IncompleteSignature,
     /// awsim is overloaded (too many connections, or its engine queue is full): 503, retryable.
     Throttling,
+    /// A table or GSI out of provisioned capacity (`engine::capacity`); the reasons ride in
+    /// [`ErrorDetail::ThrottlingReasons`].
+    ProvisionedThroughputExceeded,
+    /// A request over a table's or GSI's on-demand maximum (OnDemandThroughput): the service's
+    /// ThrottlingException (400), with its reasons.
+    ThroughputThrottled,
     /// A real fault on our side: logged, rendered as 500.
     Internal,
 }
@@ -211,6 +217,13 @@ impl ErrorKind {
                 ("com.amazon.coral.service#IncompleteSignatureException", 400)
             }
             ErrorKind::Throttling => ("com.amazon.coral.availability#ThrottlingException", 503),
+            ErrorKind::ProvisionedThroughputExceeded => (
+                "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+                400,
+            ),
+            ErrorKind::ThroughputThrottled => {
+                ("com.amazonaws.dynamodb.v20120810#ThrottlingException", 400)
+            }
             ErrorKind::Internal => ("com.amazonaws.dynamodb.v20120810#InternalServerError", 500),
         }
     }
@@ -237,6 +250,17 @@ pub enum ErrorDetail {
     Item(Item),
     /// TransactionCanceled: one reason per action, in request order.
     CancellationReasons(Vec<CancellationReason>),
+    /// ProvisionedThroughputExceeded / ThroughputThrottled: what ran short, per resource.
+    ThrottlingReasons(Vec<ThrottlingReason>),
+}
+
+/// Why a request was throttled (the model's ThrottlingReason): `reason` is
+/// ResourceType + OperationType + LimitType (`TableReadProvisionedThroughputExceeded`,
+/// `IndexWriteMaxOnDemandThroughputExceeded`, ...), `resource` the table's or index's ARN.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThrottlingReason {
+    pub reason: String,
+    pub resource: String,
 }
 
 /// Why one action of a transaction could not run: `None` for the actions that were fine.
@@ -259,12 +283,43 @@ impl CancellationReason {
     }
 
     /// The reason an action's own error becomes: a failed condition keeps its message and old
-    /// item; any other client error is a `ValidationError`.
+    /// item; a throttled action is `ProvisionedThroughputExceeded` (provisioned capacity) or
+    /// `ThrottlingError` (on demand), in the words the service's documentation gives for a
+    /// transaction (table or GSI); any other client error is a `ValidationError`.
     pub fn from_error(e: Error) -> CancellationReason {
-        let code = match e.kind {
-            ErrorKind::ConditionalCheckFailed => "ConditionalCheckFailed",
-            _ => "ValidationError",
+        let index_only = || match e.detail.as_deref() {
+            Some(ErrorDetail::ThrottlingReasons(r)) => {
+                !r.is_empty() && r.iter().all(|r| r.reason.starts_with("Index"))
+            }
+            _ => false,
         };
+        let (code, message) = match e.kind {
+            ErrorKind::ConditionalCheckFailed => ("ConditionalCheckFailed", None),
+            ErrorKind::ProvisionedThroughputExceeded => (
+                "ProvisionedThroughputExceeded",
+                Some(if index_only() {
+                    "The level of configured provisioned throughput for one or more global secondary indexes of the table was exceeded. Consider increasing your provisioning level for the under-provisioned global secondary indexes with the UpdateTable API."
+                } else {
+                    "The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API."
+                }),
+            ),
+            ErrorKind::ThroughputThrottled => (
+                "ThrottlingError",
+                Some(if index_only() {
+                    "Throughput exceeds the current capacity for one or more global secondary indexes. DynamoDB is automatically scaling your index so please try again shortly."
+                } else {
+                    "Throughput exceeds the current capacity of your table or index. DynamoDB is automatically scaling your table or index so please try again shortly. If exceptions persist, check if you have a hot key: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html."
+                }),
+            ),
+            _ => ("ValidationError", None),
+        };
+        if let Some(message) = message {
+            return CancellationReason {
+                code,
+                message: Some(message.into()),
+                item: None,
+            };
+        }
         let item = match e.detail.map(|d| *d) {
             Some(ErrorDetail::Item(item)) => Some(item),
             _ => None,

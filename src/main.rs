@@ -55,6 +55,10 @@ struct Args {
     /// connection is closed.
     #[arg(long, env = "AWSIM_READ_TIMEOUT", default_value_t = awsim::server::DEFAULT_READ_TIMEOUT.as_secs())]
     read_timeout: u64,
+    /// Never throttle: provisioned throughput and on-demand maximums are not enforced
+    /// (ConsumedCapacity is still computed and reported).
+    #[arg(long, env = "AWSIM_NO_THROTTLE")]
+    no_throttle: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,6 +92,11 @@ fn strict_credentials(args: &Args) -> Result<awsim::protocol::auth::Credentials,
     }
     Ok(creds)
 }
+
+/// mimalloc rather than glibc's malloc: a request allocates and frees many small buffers on
+/// two threads, where glibc spent an eighth of GetItem's CPU (`cargo xtask bench`, issue 19).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
@@ -153,6 +162,7 @@ fn config(args: Args) -> Result<Config, String> {
         max_db_bytes: args.max_db_size.map(|mib| mib * 1024 * 1024),
         max_connections: args.max_connections.max(1),
         read_timeout: std::time::Duration::from_secs(args.read_timeout.max(1)),
+        throttle: !args.no_throttle,
         host: args.host,
         port: args.port,
         data_dir: args.data_dir,

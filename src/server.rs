@@ -429,11 +429,13 @@ async fn api(engine: Arc<Engine>, front: &Front, req: Request<Incoming>) -> Resp
         // Not reading the body means the connection cannot carry another request.
         return closing(to_http(too_large(), None));
     }
-    let collected = tokio::time::timeout(
-        front.read_timeout,
-        Limited::new(req.into_body(), protocol::MAX_BODY_BYTES).collect(),
-    )
-    .await;
+    // A small body has usually arrived with the head: taken at once, it needs no timer.
+    let mut collect =
+        std::pin::pin!(Limited::new(req.into_body(), protocol::MAX_BODY_BYTES).collect());
+    let collected = match futures_util::FutureExt::now_or_never(&mut collect) {
+        Some(done) => Ok(done),
+        None => tokio::time::timeout(front.read_timeout, collect).await,
+    };
     let Ok(collected) = collected else {
         // A body that trickles in slower than the timeout: the connection is given up.
         return closing(plain(StatusCode::REQUEST_TIMEOUT, "Request Timeout".into()));

@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 /// Every rule name a fixture's `normalised` list may carry. `error-message-key` is a recording
 /// correction (the recorder renames DynamoDB Local's `Message`); replay does not apply it.
-pub const RULES: [&str; 8] = [
+pub const RULES: [&str; 9] = [
     "arn",
     "timestamp",
     "table-id",
@@ -13,6 +13,7 @@ pub const RULES: [&str; 8] = [
     "stream-record",
     "next-token",
     "revision-id",
+    "insights-rule",
 ];
 
 const TIMESTAMP_KEYS: [&str; 14] = [
@@ -57,6 +58,7 @@ pub fn normalise(v: &Value, rules: &[String]) -> Value {
         stream_record: on("stream-record"),
         next_token: on("next-token"),
         revision_id: on("revision-id"),
+        insights_rule: on("insights-rule"),
     };
     walk(v, None, &rules)
 }
@@ -70,6 +72,8 @@ struct Rules {
     /// PartiQL's NextToken: opaque, each server's own.
     next_token: bool,
     revision_id: bool,
+    /// Contributor insights rule names end with the epoch milliseconds of their creation.
+    insights_rule: bool,
 }
 
 fn walk(v: &Value, key: Option<&str>, r: &Rules) -> Value {
@@ -79,7 +83,12 @@ fn walk(v: &Value, key: Option<&str>, r: &Rules) -> Value {
             entries.sort_by(|a, b| a.0.cmp(b.0));
             let m: Map<String, Value> = entries
                 .into_iter()
-                .map(|(k, v)| (k.clone(), walk(v, Some(k), r)))
+                .map(|(k, v)| match (k.as_str(), v) {
+                    ("ContributorInsightsRuleList", Value::Array(a)) if r.insights_rule => {
+                        (k.clone(), Value::Array(a.iter().map(rule_name).collect()))
+                    }
+                    _ => (k.clone(), walk(v, Some(k), r)),
+                })
                 .collect();
             Value::Object(m)
         }
@@ -107,6 +116,18 @@ fn walk(v: &Value, key: Option<&str>, r: &Rules) -> Value {
             _ if r.arn => Value::String(arns(s)),
             _ => v.clone(),
         },
+        _ => v.clone(),
+    }
+}
+
+/// `insights-rule`: a rule name's trailing `-<epoch millis>` becomes `-<millis>`.
+fn rule_name(v: &Value) -> Value {
+    match v.as_str().and_then(|s| s.rsplit_once('-')) {
+        Some((head, millis))
+            if !millis.is_empty() && millis.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            Value::String(format!("{head}-<millis>"))
+        }
         _ => v.clone(),
     }
 }

@@ -12,9 +12,8 @@ use std::sync::{Arc, Mutex};
 /// How long a restore waits for running background jobs to reach their next batch and stop.
 const JOB_PAUSE: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// Requests refused for want of provisioned capacity, by table. Nothing throttles yet: this is
-/// where the throughput work counts each ProvisionedThroughputExceededException it answers
-/// (`Engine::throttles.record`), and the metrics endpoint already reports it (at 0 until then).
+/// Requests (and batch entries) refused for want of capacity, by table: `Engine::charge` counts
+/// each refusal, and the metrics endpoint reports them.
 #[derive(Default)]
 pub struct Throttles {
     counts: Mutex<HashMap<TableKey, u64>>,

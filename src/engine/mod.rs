@@ -2,9 +2,11 @@
 //! No HTTP, no JSON, no `__type` strings: callers get typed results and `Error`s.
 pub mod admin;
 pub mod backups;
+pub mod capacity;
 pub mod clock;
 pub mod export;
 pub mod import;
+pub mod insights;
 pub mod jobs;
 pub mod keys;
 pub mod pitr;
@@ -78,6 +80,12 @@ pub struct Engine {
     pub objects: crate::objects::Objects,
     /// In-memory copies of vector indexes for SearchVectors (SQLite holds the truth).
     vectors: vectors::VectorCache,
+    /// Whether limits are enforced (`--no-throttle` clears it; metering goes on).
+    throttle: bool,
+    /// The token buckets of tables with limits (`capacity.rs`).
+    capacity: capacity::Buckets,
+    /// Key counts of tables and GSIs with contributor insights enabled (`insights.rs`).
+    insights: insights::Insights,
 }
 
 /// The `settings` row holding the admin clock's offset in milliseconds.
@@ -120,6 +128,9 @@ impl Engine {
             tables: RwLock::new(tables),
             clock: Arc::new(OffsetClock::with_offset_ms(offset.unwrap_or(0))),
             replicated: std::sync::atomic::AtomicBool::new(replicated),
+            throttle: config.throttle,
+            capacity: Default::default(),
+            insights: Default::default(),
             gate: tokio::sync::RwLock::new(()),
             throttles: admin::Throttles::default(),
             running: Mutex::new(HashSet::new()),
@@ -318,6 +329,9 @@ impl Engine {
             storage::delete_table(tx, meta.id)
         })?;
         self.vectors.forget(meta.id, None);
+        // Its buckets and contributor insights' counts go with it.
+        self.capacity.forget(&meta);
+        self.forget_insights(&meta);
         Ok(view)
     }
 

@@ -159,6 +159,13 @@ pub struct IndexDef {
     /// `ACTIVE`, or `CREATING` while a new GSI is backfilled.
     pub status: String,
     pub backfilling: bool,
+    /// GSIs of on-demand tables: OnDemandThroughput (max read, max write request units; -1 for
+    /// no maximum), enforced like the table's.
+    #[serde(default)]
+    pub on_demand: Option<(i64, i64)>,
+    /// GSIs: WarmThroughput as set (read, write units per second).
+    #[serde(default)]
+    pub warm: Option<(i64, i64)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -251,6 +258,24 @@ pub struct TableMeta {
     /// Vector indexes (SearchVectors), in the client's order.
     #[serde(default)]
     pub vector_indexes: Vec<super::vector::VectorIndexDef>,
+    /// Contributor insights of the table (`index` None) and of its GSIs, once first enabled.
+    #[serde(default)]
+    pub contributor_insights: Vec<ContributorInsights>,
+}
+
+/// Contributor insights on a table or one of its GSIs (UpdateContributorInsights). awsim counts
+/// the keys of real traffic while it is enabled (`engine::insights`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContributorInsights {
+    /// The GSI, or None for the table itself.
+    pub index: Option<String>,
+    pub enabled: bool,
+    /// `ACCESSED_AND_THROTTLED_KEYS` or `THROTTLED_KEYS`.
+    pub mode: String,
+    /// Epoch seconds of the last status change (LastUpdateDateTime).
+    pub updated: f64,
+    /// Epoch milliseconds when the current rules were created (their names end with it).
+    pub rules_created: i64,
 }
 
 /// A resource-based policy: the document exactly as given, and its revision id (the service's
@@ -379,6 +404,12 @@ impl TableMeta {
     /// Whether the table belongs to a replication group with another region.
     pub fn is_replicated(&self) -> bool {
         self.replica_targets().next().is_some()
+    }
+    /// Contributor insights on the table (`index` None) or a GSI, when enabled.
+    pub fn insights(&self, index: Option<&str>) -> Option<&ContributorInsights> {
+        self.contributor_insights
+            .iter()
+            .find(|c| c.enabled && c.index.as_deref() == index)
     }
 }
 

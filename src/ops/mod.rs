@@ -1,11 +1,13 @@
 //! One file per operation, grouped by family (tables, items, reads, batches, partiql, streams,
 //! control, backups, exports, imports): read the (already model-validated) input, run the
 //! service's semantic checks in its order, call the engine, render the output. This module
-//! holds what the operations share (the input accessors, the output type, ConsumedCapacity and
-//! item collection metrics); the dispatch table that picks an operation is `crate::dispatch`,
-//! above both this module and `protocol`.
+//! holds what the operations share (the input accessors, the output type, item collection
+//! metrics, vector indexes' write capacity; `capacity.rs` meters and reports ConsumedCapacity);
+//! the dispatch table that picks an operation is `crate::dispatch`, above both this module and
+//! `protocol`.
 pub mod backups;
 pub mod batches;
+pub mod capacity;
 pub mod control;
 pub mod exports;
 pub mod expressions;
@@ -42,6 +44,13 @@ impl Output {
 pub struct Input<'a>(pub &'a Map<String, Value>);
 
 impl<'a> Input<'a> {
+    /// A structure in a list or map of the request: model validation lets a `null` entry
+    /// through, and the service reads it as a structure with no members, like `{}`.
+    pub fn entry(v: &'a Value) -> Input<'a> {
+        static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+        Input(v.as_object().unwrap_or_else(|| EMPTY.get_or_init(Map::new)))
+    }
+
     pub fn get(&self, name: &str) -> Option<&'a Value> {
         self.0.get(name).filter(|v| !v.is_null())
     }

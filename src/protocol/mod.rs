@@ -168,6 +168,24 @@ pub fn render(result: Result<Vec<u8>, Error>) -> Response {
                         let list = reasons.into_iter().map(render_reason).collect();
                         m.insert("CancellationReasons".into(), Value::Array(list));
                     }
+                    ErrorDetail::ThrottlingReasons(reasons) => {
+                        // The model's member names: ProvisionedThroughputExceededException's
+                        // `ThrottlingReasons`, ThrottlingException's `throttlingReasons`.
+                        let key = match e.kind {
+                            ErrorKind::ThroughputThrottled => "throttlingReasons",
+                            _ => "ThrottlingReasons",
+                        };
+                        let list = reasons
+                            .into_iter()
+                            .map(|r| {
+                                let mut one = Map::new();
+                                one.insert("reason".into(), Value::String(r.reason));
+                                one.insert("resource".into(), Value::String(r.resource));
+                                Value::Object(one)
+                            })
+                            .collect();
+                        m.insert(key.into(), Value::Array(list));
+                    }
                 }
             }
             let body = serde_json::to_vec(&Value::Object(m)).unwrap_or_else(|_| b"{}".to_vec());

@@ -331,7 +331,7 @@ impl ServiceModel {
             ));
         }
         let mut found = Found::default();
-        self.check_constraints(*root, body, "", &mut found);
+        self.check_constraints(*root, body, &Path::Root, &mut found);
         let errors = if found.names.is_empty() {
             found.others
         } else {
@@ -444,7 +444,7 @@ impl ServiceModel {
         }
     }
 
-    fn check_constraints(&self, shape: usize, v: &Value, path: &str, found: &mut Found) {
+    fn check_constraints(&self, shape: usize, v: &Value, path: &Path, found: &mut Found) {
         let s = &self.shapes[shape];
         match (&s.kind, v) {
             (Kind::Structure { members, required }, Value::Object(o)) => {
@@ -456,7 +456,7 @@ impl ServiceModel {
                     if own.members.contains(name) {
                         continue;
                     }
-                    let child = join(path, name);
+                    let child = Path::Member(path, name);
                     let required = required.contains(name) || also_required(s.name, o, name);
                     match o.get(*name) {
                         None | Some(Value::Null)
@@ -474,7 +474,7 @@ impl ServiceModel {
                     found.others.push(self.violation(shape, v, path, &c));
                 }
                 for (i, e) in a.iter().enumerate() {
-                    self.check_constraints(*member, e, &format!("{path}.{}.member", i + 1), found);
+                    self.check_constraints(*member, e, &Path::Index(path, i), found);
                 }
             }
             (Kind::Map { key, value }, Value::Object(o)) => {
@@ -510,12 +510,12 @@ impl ServiceModel {
                 }
                 if value_shape.name != "AttributeValue" {
                     for (k, e) in o {
-                        let at = format!("{path}.{k}.member");
+                        let at = Path::Key(path, k);
                         match (&value_shape.kind, e) {
                             // The list's own length is the map value constraint above.
                             (Kind::List { member }, Value::Array(a)) => {
                                 for (i, x) in a.iter().enumerate() {
-                                    let p = format!("{at}.{}.member", i + 1);
+                                    let p = Path::Index(&at, i);
                                     self.check_constraints(*member, x, &p, found);
                                 }
                             }
@@ -551,7 +551,13 @@ impl ServiceModel {
     }
 
     /// `Value '<v>' at '<path>' failed to satisfy constraint: <constraint>`.
-    fn violation(&self, shape: usize, v: &Value, path: &str, constraint: &str) -> String {
+    fn violation(
+        &self,
+        shape: usize,
+        v: &Value,
+        path: impl std::fmt::Display,
+        constraint: &str,
+    ) -> String {
         format!(
             "Value '{}' at '{path}' failed to satisfy constraint: {constraint}",
             self.java(shape, v)
@@ -751,13 +757,30 @@ fn also_required(shape: &str, o: &serde_json::Map<String, Value>, member: &str) 
         && o.get("GlobalTableSourceArn").is_none_or(Value::is_null)
 }
 
-/// Member paths are the member names with a lower-case first letter, joined by dots.
-fn join(path: &str, member: &str) -> String {
-    let lower = lower_first(member);
-    if path.is_empty() {
-        lower
-    } else {
-        format!("{path}.{lower}")
+/// Where a value sits in a request, as the service's messages name it: member names with a
+/// lower-case first letter, list members by 1-based position and map values by key, each
+/// followed by `.member`, joined by dots. Built on the stack as validation descends and
+/// rendered only into a message, so a valid request allocates no path at all.
+#[derive(Clone, Copy)]
+enum Path<'a> {
+    Root,
+    Member(&'a Path<'a>, &'a str),
+    Index(&'a Path<'a>, usize),
+    Key(&'a Path<'a>, &'a str),
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (parent, tail) = match *self {
+            Path::Root => return Ok(()),
+            Path::Member(parent, name) => (parent, lower_first(name)),
+            Path::Index(parent, i) => (parent, format!("{}.member", i + 1)),
+            Path::Key(parent, key) => (parent, format!("{key}.member")),
+        };
+        match parent {
+            Path::Root => f.write_str(&tail),
+            _ => write!(f, "{parent}.{tail}"),
+        }
     }
 }
 

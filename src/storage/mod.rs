@@ -52,6 +52,7 @@ impl Store {
     /// or written, one another process holds (its `awsim.lock`), a file that is not a database
     /// or is another program's, a database written by a newer awsim.
     pub fn open(dir: Option<&Path>) -> Result<Store> {
+        configure_library();
         let (conn, path, lock) = match dir {
             Some(dir) => {
                 let lock = lock_data_dir(dir)?;
@@ -153,6 +154,24 @@ impl Store {
     }
 }
 
+/// Process-wide SQLite settings, made once before the first connection opens (SQLite refuses
+/// them once initialised; a process that opened a connection some other way keeps SQLite's
+/// defaults). Memory statistics off: with them on, every allocation SQLite makes takes a global
+/// mutex (a twentieth of PutItem's CPU under load, issue 19); awsim never reads them.
+fn configure_library() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: SQLITE_CONFIG_MEMSTATUS takes one int; called before any connection opens
+        // (an initialised SQLite answers SQLITE_MISUSE and changes nothing).
+        let _ = unsafe {
+            rusqlite::ffi::sqlite3_config(
+                rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS,
+                0 as std::ffi::c_int,
+            )
+        };
+    });
+}
+
 /// A private in-memory database on SQLite's `memdb` VFS. Not `:memory:`: that keeps every page in
 /// the page cache, and each commit then walks the whole cache (`pcache1Truncate`), so a write
 /// costs more the larger the database (PutItem at 16 concurrent requests spent a fifth of its
@@ -160,7 +179,10 @@ impl Store {
 fn open_memdb() -> Result<Connection> {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let conn = Connection::open(format!("file:/awsim-{}-{n}?vfs=memdb", std::process::id()))?;
+    // A name without a leading '/' is private to this connection (the only one an in-memory
+    // store opens), so memdb takes no mutex around each page it reads or writes (it did, shared:
+    // a tenth of PutItem's CPU under load).
+    let conn = Connection::open(format!("file:awsim-{}-{n}?vfs=memdb", std::process::id()))?;
     unlimited(&conn)?;
     Ok(conn)
 }
@@ -244,7 +266,6 @@ fn meta_json(meta: &TableMeta) -> Result<String> {
 
 // ---- tables -------------------------------------------------------------------------------
 
-/// Every table of every account, for the engine's catalogue at start-up.
 /// An integer setting of awsim's own (`settings`), if set.
 pub fn setting(conn: &Connection, name: &str) -> Result<Option<i64>> {
     Ok(conn
@@ -263,6 +284,7 @@ pub fn set_setting(tx: &Transaction, name: &str, value: i64) -> Result<()> {
     Ok(())
 }
 
+/// Every table of every account, for the engine's catalogue at start-up.
 pub fn load_tables(conn: &Connection) -> Result<Vec<TableMeta>> {
     let mut stmt = conn.prepare("SELECT id, meta FROM tables")?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;

@@ -302,6 +302,7 @@ pub fn restored_meta(
         global_version: None,
         replicas: Vec::new(),
         global_created: None,
+        contributor_insights: Vec::new(),
     })
 }
 
@@ -330,6 +331,8 @@ fn parse_lsi(l: Input, defs: &[(String, KeyType)], source: &TableMeta) -> Result
         throughput: None,
         status: "ACTIVE".into(),
         backfilling: false,
+        on_demand: None,
+        warm: None,
     })
 }
 

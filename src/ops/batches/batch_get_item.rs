@@ -1,13 +1,16 @@
 //! BatchGetItem: up to 100 keys over several tables, each table with its own projection and
 //! ConsistentRead. Validated in DynamoDB Local's order (conformance/notes/batch.md), read in one
 //! snapshot, answered up to 16 MB of items with the rest in UnprocessedKeys (shaped like the
-//! request's entries, so an SDK can send them back as they are).
+//! request's entries, so an SDK can send them back as they are), as are the keys of a table
+//! out of read capacity (when no key at all could be read, the call is throttled).
+use crate::engine::capacity::{read_units, Consumed};
 use crate::engine::keys::{self, EncodedKey};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::expr::projection::{apply_projection, Projection};
 use crate::model::{java_copy_capacity, Item, Scope, TableMeta};
-use crate::ops::batches::{capacity_list, java_order, read_units, table_name};
+use crate::ops::batches::{java_order, table_name};
+use crate::ops::capacity::{render_list, Meter};
 use crate::ops::expressions::Exprs;
 use crate::ops::items::get_item::{attributes_to_get, first_duplicate, read_projection};
 use crate::ops::Input;
@@ -176,26 +179,47 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let found = engine.get_items(&wanted, Some(MAX_RESPONSE_BYTES))?;
     let mut found = found.into_iter();
 
+    // Each key is charged on its own: once its table is out of capacity, the table's other
+    // keys come back unprocessed (none at all processed: the call is throttled).
+    let meter = Meter::new(engine, input, 1.0);
     let mut responses = Map::new();
     let mut unprocessed = Map::new();
-    let mut units = vec![0.0; tables.len()];
+    let mut units = vec![Consumed::default(); tables.len()];
+    let mut processed = 0usize;
+    let mut refusal: Option<Error> = None;
     for (i, (t, r)) in tables.iter().zip(&ready).enumerate() {
         let consistent = t.entry.bool("ConsistentRead").unwrap_or(false);
         let mut items = Vec::new();
         let mut left = Vec::new();
-        for raw in &t.raw_keys {
-            match found.next() {
-                Some(Some((item, size))) => {
-                    units[i] += read_units(size, consistent);
-                    let item = match &r.projection {
-                        Some(p) => apply_projection(&item, p),
-                        None => item,
-                    };
-                    items.push(render_item(&item));
-                }
+        let mut throttled = false;
+        for (raw, key) in t.raw_keys.iter().zip(&t.keys) {
+            let found = found.next();
+            let size = match &found {
                 // A key that finds nothing still costs the minimum read.
-                Some(None) => units[i] += read_units(0, consistent),
-                None => left.push((*raw).clone()),
+                Some(f) if !throttled => f.as_ref().map_or(0, |(_, size)| *size),
+                _ => {
+                    left.push((*raw).clone());
+                    continue;
+                }
+            };
+            let c = Consumed::table_read(read_units(size, consistent));
+            match meter.read(&r.meta, None, Some(key), c) {
+                Ok(c) => units[i].add(&c),
+                Err(e) if crate::engine::capacity::is_throttle(&e) => {
+                    throttled = true;
+                    refusal = Some(e);
+                    left.push((*raw).clone());
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+            processed += 1;
+            if let Some(Some((item, _))) = found {
+                let item = match &r.projection {
+                    Some(p) => apply_projection(&item, p),
+                    None => item,
+                };
+                items.push(render_item(&item));
             }
         }
         responses.insert(t.name.to_string(), Value::Array(items));
@@ -206,14 +230,17 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         }
     }
 
+    if let (0, Some(e)) = (processed, refusal) {
+        return Err(e);
+    }
     let mut out = Map::new();
     out.insert("Responses".into(), Value::Object(responses));
     out.insert("UnprocessedKeys".into(), Value::Object(unprocessed));
-    let entries: Vec<(String, f64)> = order
+    let entries: Vec<(&TableMeta, Consumed)> = order
         .iter()
-        .map(|&i| (ready[i].meta.name.clone(), units[i]))
+        .map(|&i| (&*ready[i].meta, units[i].clone()))
         .collect();
-    if let Some(cc) = capacity_list(input, &entries) {
+    if let Some(cc) = render_list(&entries, meter.report) {
         out.insert("ConsumedCapacity".into(), cc);
     }
     Ok(Value::Object(out))

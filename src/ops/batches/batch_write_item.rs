@@ -1,24 +1,27 @@
 //! BatchWriteItem: up to 25 puts and deletes over several tables. Every request is validated
 //! first, in DynamoDB Local's order (conformance/notes/batch.md); then all of them are written
-//! in one SQLite transaction, so a rejected call writes nothing. Everything is always processed:
-//! UnprocessedItems is `{}`.
+//! in one SQLite transaction, so a rejected call writes nothing. UnprocessedItems holds the
+//! writes a table (or a GSI) had no capacity for; the others are written.
+use crate::engine::capacity::Consumed;
 use crate::engine::keys::{self, EncodedKey};
 use crate::engine::transact::TxAction;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::model::size::{item_size, MAX_ITEM_SIZE};
 use crate::model::{java_copy_capacity, java_default_capacity, Item, Scope, TableMeta};
-use crate::ops::batches::{
-    add_units, capacity_list, item_collection_metrics_per_table, java_order, table_name,
-    write_units,
-};
+use crate::ops::batches::{item_collection_metrics_per_table, java_order, table_name};
+use crate::ops::capacity::{add_to, render_list, throttled, Meter};
 use crate::ops::Input;
 use crate::protocol::attr::parse_item;
 use serde_json::{Map, Value};
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
 /// The most write requests one call may carry, over all tables.
 pub const MAX_WRITES: usize = 25;
+
+/// A write's metering, run as its condition inside the write transaction.
+type MeterFn<'a> = Box<dyn Fn(Option<&Item>) -> Result<()> + 'a>;
 
 enum Write {
     Put(Item),
@@ -91,47 +94,147 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     }
     let metas: Vec<(Arc<TableMeta>, Vec<EncodedKey>)> = metas.into_iter().flatten().collect();
 
-    // 3. All writes in one transaction.
-    let mut actions = Vec::with_capacity(total);
-    let mut written: Vec<&str> = Vec::with_capacity(total);
-    let mut collections: Vec<(&TableMeta, Item)> = Vec::new();
-    for ((_, writes), (meta, keys)) in tables.into_iter().zip(&metas) {
+    // 3. All writes in one transaction, each metered and charged in it. A write its table
+    // (or one of the table's GSIs) cannot afford comes back in UnprocessedItems: the attempt
+    // is given up (nothing written, its charges given back) and the others are written again
+    // without it; when none is left, the call itself is throttled.
+    let meter = Meter::new(engine, input, 1.0);
+    let raws: Vec<&Value> = request_items
+        .values()
+        .flat_map(|list| list.as_array().into_iter().flatten())
+        .collect();
+    let mut entries: Vec<(&str, &TableMeta, EncodedKey)> = Vec::with_capacity(total);
+    let mut items: Vec<Option<Item>> = Vec::with_capacity(total);
+    let mut key_items: Vec<Item> = Vec::with_capacity(total);
+    for ((name, writes), (meta, keys)) in tables.into_iter().zip(&metas) {
         for (w, key) in writes.into_iter().zip(keys) {
-            actions.push(match w {
+            entries.push((name, meta, key.clone()));
+            match w {
                 Write::Put(item) => {
-                    collections.push((meta, keys::key_of(&meta.key, &item)));
-                    TxAction::Put {
-                        meta,
-                        item,
-                        condition: None,
-                    }
+                    key_items.push(keys::key_of(&meta.key, &item));
+                    items.push(Some(item));
                 }
                 Write::Delete(key_item) => {
-                    collections.push((meta, key_item));
-                    TxAction::Delete {
-                        meta,
-                        key: key.clone(),
-                        condition: None,
-                    }
+                    key_items.push(key_item);
+                    items.push(None);
                 }
-            });
-            written.push(&meta.name);
+            }
         }
     }
-    let touched = engine.write_batch(actions)?;
-
-    let mut units: Vec<(String, f64)> = Vec::new();
-    for (table, t) in written.iter().zip(&touched) {
-        add_units(&mut units, table, write_units(t.old_size, t.new_size));
-    }
-    let tables: Vec<&str> = units.iter().map(|(t, _)| t.as_str()).collect();
-    let ordered: Vec<(String, f64)> = java_order(&tables, java_default_capacity(tables.len()))
-        .into_iter()
-        .map(|i| units[i].clone())
+    let n = entries.len();
+    let active: Vec<bool> = entries.iter().map(|(_, m, _)| meter.active(m)).collect();
+    let may_throttle = entries.iter().any(|(_, m, _)| engine.charges(m));
+    // The new items as metering compares them with the old (only for tables with indexes).
+    let kept: Vec<Option<Item>> = entries
+        .iter()
+        .zip(&items)
+        .map(|((_, m, _), item)| item.as_ref().filter(|_| meter.needs_item(m)).cloned())
         .collect();
+    let sizes: Vec<usize> = items
+        .iter()
+        .zip(&active)
+        .map(|(item, on)| match (item, on) {
+            (Some(item), true) => item_size(item),
+            _ => 0,
+        })
+        .collect();
+    let consumed: Vec<RefCell<Option<Consumed>>> = (0..n).map(|_| RefCell::new(None)).collect();
+    let throttled_at: Cell<Option<usize>> = Cell::new(None);
+    let mut skipped = vec![false; n];
+    loop {
+        let meters: Vec<MeterFn> = (0..n)
+            .map(|i| {
+                let (meter, entries, kept, key_items) = (&meter, &entries, &kept, &key_items);
+                let (active, sizes, consumed, throttled_at) =
+                    (&active, &sizes, &consumed, &throttled_at);
+                Box::new(move |old: Option<&Item>| {
+                    if !active[i] {
+                        return Ok(());
+                    }
+                    let meta = entries[i].1;
+                    match meter.write(meta, &key_items[i], old, kept[i].as_ref(), sizes[i]) {
+                        Ok(c) => {
+                            *consumed[i].borrow_mut() = Some(c);
+                            Ok(())
+                        }
+                        Err(e) => {
+                            throttled_at.set(Some(i));
+                            Err(e)
+                        }
+                    }
+                }) as MeterFn
+            })
+            .collect();
+        let mut actions = Vec::with_capacity(n);
+        for (i, (_, meta, key)) in entries.iter().enumerate() {
+            if skipped[i] {
+                continue;
+            }
+            let condition = Some(&*meters[i]);
+            actions.push(match &mut items[i] {
+                Some(item) if may_throttle => TxAction::Put {
+                    meta,
+                    item: item.clone(),
+                    condition,
+                },
+                Some(_) => TxAction::Put {
+                    meta,
+                    item: items[i].take().unwrap_or_default(),
+                    condition,
+                },
+                None => TxAction::Delete {
+                    meta,
+                    key: key.clone(),
+                    condition,
+                },
+            });
+        }
+        throttled_at.set(None);
+        match engine.write_batch(actions) {
+            Ok(_) => break,
+            Err(e) => {
+                meter.refund();
+                let at = throttled_at.get().filter(|_| throttled(&e));
+                let Some(at) = at else {
+                    return Err(e);
+                };
+                skipped[at] = true;
+                if skipped.iter().all(|s| *s) {
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    let mut units: Vec<(&TableMeta, Consumed)> = Vec::new();
+    let mut unprocessed = Map::new();
+    let mut collections: Vec<(&TableMeta, Item)> = Vec::new();
+    for (i, (name, meta, _)) in entries.iter().enumerate() {
+        if skipped[i] {
+            let list = unprocessed
+                .entry(name.to_string())
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let (Value::Array(list), Some(raw)) = (list, raws.get(i)) {
+                list.push((*raw).clone());
+            }
+            continue;
+        }
+        add_to(
+            &mut units,
+            meta,
+            &consumed[i].borrow().clone().unwrap_or_default(),
+        );
+        collections.push((meta, key_items[i].clone()));
+    }
+    let names: Vec<&str> = units.iter().map(|(m, _)| m.name.as_str()).collect();
+    let ordered: Vec<(&TableMeta, Consumed)> =
+        java_order(&names, java_default_capacity(names.len()))
+            .into_iter()
+            .map(|i| units[i].clone())
+            .collect();
     let mut out = Map::new();
-    out.insert("UnprocessedItems".into(), Value::Object(Map::new()));
-    if let Some(cc) = capacity_list(input, &ordered) {
+    out.insert("UnprocessedItems".into(), Value::Object(unprocessed));
+    if let Some(cc) = render_list(&ordered, meter.report) {
         out.insert("ConsumedCapacity".into(), cc);
     }
     if let Some(m) = item_collection_metrics_per_table(engine, input, &collections)? {

@@ -1,6 +1,6 @@
 //! What the four multi-item operations (BatchGetItem, BatchWriteItem, TransactWriteItems,
-//! TransactGetItems) share: the orders DynamoDB Local walks their tables in, their
-//! ConsumedCapacity lists, and capacity unit rules.
+//! TransactGetItems) share: the orders DynamoDB Local walks their tables in and their item
+//! collection metrics (capacity is `ops::capacity`'s).
 pub mod batch_get_item;
 pub mod batch_write_item;
 pub mod transact_get_items;
@@ -24,48 +24,6 @@ pub fn java_order(names: &[&str], capacity: usize) -> Vec<usize> {
         .into_iter()
         .map(|(i, _)| *i)
         .collect()
-}
-
-/// Adds `units` to the entry of `table`, keeping first-appearance order.
-pub fn add_units(list: &mut Vec<(String, f64)>, table: &str, units: f64) {
-    match list.iter_mut().find(|(t, _)| t == table) {
-        Some((_, u)) => *u += units,
-        None => list.push((table.to_string(), units)),
-    }
-}
-
-/// `ReturnConsumedCapacity` TOTAL / INDEXES: one ConsumedCapacity entry per table, in the
-/// order given.
-pub fn capacity_list(input: Input, entries: &[(String, f64)]) -> Option<Value> {
-    let mode = input.str("ReturnConsumedCapacity").unwrap_or("NONE");
-    if mode == "NONE" {
-        return None;
-    }
-    let list = entries
-        .iter()
-        .map(|(table, units)| {
-            let mut cc = Map::new();
-            cc.insert("TableName".into(), Value::String(table.clone()));
-            cc.insert("CapacityUnits".into(), (*units).into());
-            if mode == "INDEXES" {
-                let mut t = Map::new();
-                t.insert("CapacityUnits".into(), (*units).into());
-                cc.insert("Table".into(), Value::Object(t));
-            }
-            Value::Object(cc)
-        })
-        .collect();
-    Some(Value::Array(list))
-}
-
-/// Read units of one item: per started 4 KB, 0.5 eventually consistent, 1.0 strongly.
-pub fn read_units(size: usize, consistent: bool) -> f64 {
-    size.div_ceil(4096).max(1) as f64 * if consistent { 1.0 } else { 0.5 }
-}
-
-/// Write units of one write: per started 1 KB of the larger of the old and the new item.
-pub fn write_units(old_size: usize, new_size: usize) -> f64 {
-    old_size.max(new_size).div_ceil(1024).max(1) as f64
 }
 
 /// `ReturnItemCollectionMetrics: SIZE` of a multi-item write: per table with LSIs, one entry

@@ -2,12 +2,14 @@
 //! concurrent transaction is seen whole or not at all). Responses come in request order, `{}`
 //! for a missing item. Checked in DynamoDB Local's order: the count, then one pass over the
 //! Gets (table, projection, key, same item twice).
+use crate::engine::capacity::{read_units, Consumed};
 use crate::engine::keys::{self, EncodedKey};
 use crate::engine::Engine;
 use crate::error::{CancellationReason, Error, Result};
 use crate::expr::projection::{apply_projection, Projection};
 use crate::model::{java_default_capacity, Scope, TableMeta};
-use crate::ops::batches::{add_units, capacity_list, java_order, table_name};
+use crate::ops::batches::{java_order, table_name};
+use crate::ops::capacity::{add_to, render_list, Meter};
 use crate::ops::expressions::Exprs;
 use crate::ops::items::get_item::read_projection_expression;
 use crate::ops::Input;
@@ -76,35 +78,48 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
 
     let wanted: Vec<(&TableMeta, &EncodedKey)> = ready.iter().map(|g| (&*g.meta, &g.key)).collect();
     let found = engine.get_items(&wanted, None)?;
+    // Transactional reads cost twice a strongly consistent read, missing items included; all
+    // are charged or none: a Get its table cannot afford cancels the transaction.
+    let meter = Meter::new(engine, input, 2.0);
     let mut responses = Vec::with_capacity(ready.len());
-    let mut units: Vec<(String, f64)> = Vec::new();
-    for (g, item) in ready.iter().zip(found) {
+    let mut units: Vec<(&TableMeta, Consumed)> = Vec::new();
+    for (at, ((g, item), key)) in ready.iter().zip(found).zip(&parsed).enumerate() {
         let mut entry = Map::new();
-        let mut size = 0;
-        if let Some((item, s)) = item {
-            size = s;
+        let size = item.as_ref().map_or(0, |(_, s)| *s);
+        let mut c = Consumed::table_read(read_units(size, true));
+        c.scale(2.0);
+        let c = match meter.read(&g.meta, None, Some(key), c) {
+            Ok(c) => c,
+            Err(e) => {
+                meter.refund();
+                let reasons = (0..ready.len())
+                    .map(|i| match i == at {
+                        true => CancellationReason::from_error(e.clone()),
+                        false => CancellationReason::none(),
+                    })
+                    .collect();
+                return Err(Error::cancelled(reasons));
+            }
+        };
+        add_to(&mut units, &g.meta, &c);
+        if let Some((item, _)) = item {
             let item = match &g.projection {
                 Some(p) => apply_projection(&item, p),
                 None => item,
             };
             entry.insert("Item".into(), render_item(&item));
         }
-        // Transactional reads cost twice a strongly consistent read, missing items included.
-        add_units(
-            &mut units,
-            &g.meta.name,
-            2.0 * size.div_ceil(4096).max(1) as f64,
-        );
         responses.push(Value::Object(entry));
     }
 
     let mut out = Map::new();
-    let tables: Vec<&str> = units.iter().map(|(t, _)| t.as_str()).collect();
-    let ordered: Vec<(String, f64)> = java_order(&tables, java_default_capacity(tables.len()))
-        .into_iter()
-        .map(|i| units[i].clone())
-        .collect();
-    if let Some(cc) = capacity_list(input, &ordered) {
+    let tables: Vec<&str> = units.iter().map(|(m, _)| m.name.as_str()).collect();
+    let ordered: Vec<(&TableMeta, Consumed)> =
+        java_order(&tables, java_default_capacity(tables.len()))
+            .into_iter()
+            .map(|i| units[i].clone())
+            .collect();
+    if let Some(cc) = render_list(&ordered, meter.report) {
         out.insert("ConsumedCapacity".into(), cc);
     }
     out.insert("Responses".into(), Value::Array(responses));

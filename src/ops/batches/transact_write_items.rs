@@ -5,6 +5,7 @@
 //! keys and the same item twice. What only execution can tell (conditions, updates, keys of the
 //! wrong type) cancels the transaction with one reason per action. A ClientRequestToken makes
 //! a committed request idempotent for 10 minutes.
+use crate::engine::capacity::{read_units, write_units, Consumed, Units};
 use crate::engine::keys::{self, EncodedKey};
 use crate::engine::transact::{Token, TxAction, TxOutcome};
 use crate::engine::Engine;
@@ -12,15 +13,16 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::expr::validate::check_unused;
 use crate::model::size::{item_size, value_size, MAX_ITEM_SIZE};
 use crate::model::{Item, Scope, TableMeta};
-use crate::ops::batches::{
-    add_units, capacity_list, item_collection_metrics_per_table, table_name, write_units,
-};
+use crate::ops::batches::{item_collection_metrics_per_table, table_name};
+use crate::ops::capacity::{add_to, render_list, Meter};
 use crate::ops::expressions::{Check, Exprs};
+use crate::ops::items::update_item::metered_update;
 use crate::ops::items::update_item::UpdatePlan;
 use crate::ops::Input;
 use crate::protocol::attr::parse_item;
 use serde_json::{Map, Value};
 use sha1::{Digest, Sha1};
+use std::cell::RefCell;
 use std::sync::Arc;
 
 /// The most actions one transaction may carry.
@@ -74,25 +76,58 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let actions = read_actions(items)?;
     let (metas, keys) = resolve(engine, scope, &actions)?;
 
-    // Execution: the conditions and updates run inside the engine's write transaction.
+    // Execution: the conditions and updates run inside the engine's write transaction, each
+    // metered and charged there first (twice the units: a transaction); a throttled action
+    // cancels the transaction, and what the others took is given back.
+    let meter = Meter::new(engine, input, 2.0);
+    let consumed: Vec<RefCell<Option<Consumed>>> =
+        actions.iter().map(|_| RefCell::new(None)).collect();
     let conditions: Vec<Option<ConditionFn>> = actions
         .iter()
-        .map(|a| {
+        .zip(&metas)
+        .zip(&consumed)
+        .map(|((a, meta), consumed)| {
             let period = a.kind == Kind::ConditionCheck;
-            a.check.as_ref().map(|c| {
-                Box::new(move |old: Option<&Item>| {
-                    c.check(old)
-                        .map_err(|e| if period { with_period(e) } else { e })
-                }) as ConditionFn
-            })
+            let active = meter.active(meta);
+            if !active && a.check.is_none() {
+                return None;
+            }
+            let meter = &meter;
+            Some(Box::new(move |old: Option<&Item>| {
+                if active {
+                    let c = match a.kind {
+                        Kind::ConditionCheck => meter.check(meta, &a.item, old)?,
+                        Kind::Put => {
+                            meter.write(meta, &a.item, old, Some(&a.item), item_size(&a.item))?
+                        }
+                        _ => meter.write(meta, &a.item, old, None, 0)?,
+                    };
+                    *consumed.borrow_mut() = Some(c);
+                }
+                match &a.check {
+                    Some(c) => c
+                        .check(old)
+                        .map_err(|e| if period { with_period(e) } else { e }),
+                    None => Ok(()),
+                }
+            }) as ConditionFn)
         })
         .collect();
     let updates: Vec<Option<UpdateFn>> = actions
         .iter()
         .zip(&metas)
-        .map(|(a, meta)| {
+        .zip(&consumed)
+        .map(|((a, meta), consumed)| {
+            let active = meter.active(meta);
+            let meter = &meter;
             a.update.as_ref().map(|plan| {
-                Box::new(move |old: Option<&Item>| plan.apply(meta, &a.item, old)) as UpdateFn
+                Box::new(move |old: Option<&Item>| {
+                    let applied = plan.apply(meta, &a.item, old);
+                    if active {
+                        metered_update(meter, meta, &a.item, old, &applied, consumed)?;
+                    }
+                    applied
+                }) as UpdateFn
             })
         })
         .collect();
@@ -139,21 +174,38 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         token,
         fingerprint: &fingerprint,
     });
-    let touched = match engine.transact_write(tx_actions, token)? {
-        TxOutcome::Applied(t) | TxOutcome::Replayed(t) => t,
-    };
+    let outcome = engine
+        .transact_write(tx_actions, token)
+        .map_err(|e| meter.refund_if_throttled(e))?;
 
     // Transactional writes cost twice a normal one; a ConditionCheck twice a consistent read.
-    let mut units: Vec<(String, f64)> = Vec::new();
-    for ((a, meta), t) in actions.iter().zip(&metas).zip(&touched) {
-        let u = match a.kind {
-            Kind::ConditionCheck => t.old_size.div_ceil(4096).max(1) as f64,
-            _ => write_units(t.old_size, t.new_size),
+    // A replayed request ran nothing: its units come from what the first run touched.
+    let mut units: Vec<(&TableMeta, Consumed)> = Vec::new();
+    let touched = match &outcome {
+        TxOutcome::Applied(t) | TxOutcome::Replayed(t) => t,
+    };
+    for (((a, meta), t), c) in actions.iter().zip(&metas).zip(touched).zip(&consumed) {
+        let c = match (&outcome, c.borrow().clone()) {
+            (TxOutcome::Applied(_), Some(c)) => c,
+            _ => {
+                let mut c = match a.kind {
+                    Kind::ConditionCheck => Consumed::table_read(read_units(t.old_size, true)),
+                    _ => Consumed {
+                        table: Units {
+                            read: 0.0,
+                            write: write_units(t.old_size, t.new_size),
+                        },
+                        indexes: Vec::new(),
+                    },
+                };
+                c.scale(2.0);
+                c
+            }
         };
-        add_units(&mut units, &meta.name, 2.0 * u);
+        add_to(&mut units, meta, &c);
     }
     let mut out = Map::new();
-    if let Some(cc) = capacity_list(input, &units) {
+    if let Some(cc) = render_list(&units, meter.report) {
         out.insert("ConsumedCapacity".into(), cc);
     }
     let written: Vec<(&TableMeta, Item)> = actions

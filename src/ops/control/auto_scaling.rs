@@ -294,7 +294,7 @@ pub fn update(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         .into_iter()
         .flatten()
     {
-        let g = Input(g.as_object().expect("model-validated"));
+        let g = Input::entry(g);
         if let Some(u) = g.obj("ProvisionedWriteCapacityAutoScalingUpdate") {
             changes.push(Change {
                 region: None,
@@ -305,7 +305,7 @@ pub fn update(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         }
     }
     for r in input.list("ReplicaUpdates").into_iter().flatten() {
-        let r = Input(r.as_object().expect("model-validated"));
+        let r = Input::entry(r);
         let region = r.str("RegionName").unwrap_or_default().to_string();
         if let Some(u) = r.obj("ReplicaProvisionedReadCapacityAutoScalingUpdate") {
             changes.push(Change {
@@ -320,7 +320,7 @@ pub fn update(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
             .into_iter()
             .flatten()
         {
-            let g = Input(g.as_object().expect("model-validated"));
+            let g = Input::entry(g);
             if let Some(u) = g.obj("ProvisionedReadCapacityAutoScalingUpdate") {
                 changes.push(Change {
                     region: Some(region.clone()),

@@ -140,7 +140,7 @@ pub fn update(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let mut creates = Vec::new();
     let mut deletes = Vec::new();
     for u in input.list("ReplicaUpdates").into_iter().flatten() {
-        let u = Input(u.as_object().expect("model-validated"));
+        let u = Input::entry(u);
         let (list, action) = match (u.obj("Create"), u.obj("Delete")) {
             (Some(c), None) => (&mut creates, c),
             (None, Some(d)) => (&mut deletes, d),
@@ -367,7 +367,7 @@ pub fn update_settings(engine: &Engine, scope: &Scope, input: Input) -> Result<V
         .into_iter()
         .flatten()
     {
-        let g = Input(g.as_object().expect("model-validated"));
+        let g = Input::entry(g);
         index_updates.push((
             g.str("IndexName").unwrap_or_default().to_string(),
             g.i64("ProvisionedWriteCapacityUnits"),
@@ -378,14 +378,14 @@ pub fn update_settings(engine: &Engine, scope: &Scope, input: Input) -> Result<V
     }
     let mut replica_updates = Vec::new();
     for r in input.list("ReplicaSettingsUpdate").into_iter().flatten() {
-        let r = Input(r.as_object().expect("model-validated"));
+        let r = Input::entry(r);
         let mut gsis = Vec::new();
         for g in r
             .list("ReplicaGlobalSecondaryIndexSettingsUpdate")
             .into_iter()
             .flatten()
         {
-            let g = Input(g.as_object().expect("model-validated"));
+            let g = Input::entry(g);
             gsis.push((
                 g.str("IndexName").unwrap_or_default().to_string(),
                 g.i64("ProvisionedReadCapacityUnits"),

@@ -1,9 +1,11 @@
 //! The rest of the table API (the control plane): tags, limits and endpoints, TruncateTable,
-//! resource policies, Kinesis streaming destinations, auto scaling and global-table settings,
+//! resource policies, Kinesis streaming destinations, contributor insights, auto scaling and
+//! global-table settings,
 //! the 2017.11.29 global tables API. This module holds what they share: DynamoDB resource ARNs
 //! and the service's answers for an ARN the caller cannot use. Like every operation family it
 //! reads model-validated input and calls the engine; it never touches storage.
 pub mod auto_scaling;
+pub mod contributor_insights;
 pub mod global_tables;
 pub mod kinesis;
 pub mod limits;

@@ -1,12 +1,14 @@
 //! GetItem: one item by its full primary key, optionally projected.
+use crate::engine::capacity::{read_units, Consumed};
 use crate::engine::{decode_row, keys, Engine};
 use crate::error::{Error, Result};
 use crate::expr::projection::{
     apply_projection, from_attribute_names, parse_projection, Projection,
 };
 use crate::model::Scope;
+use crate::ops::capacity::{render, Meter};
 use crate::ops::expressions::{check_mixed, Exprs};
-use crate::ops::{consumed_capacity, Input, Output};
+use crate::ops::{Input, Output};
 use crate::protocol::attr::parse_item;
 use crate::protocol::json;
 use serde_json::Value;
@@ -21,8 +23,14 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Output> {
     let ek = keys::request_key(&meta.key, &key)?;
     let stored = engine.get_item(&meta, &ek)?;
     let strong = input.bool("ConsistentRead").unwrap_or(false);
-    let size = stored.as_ref().map(|(_, size)| *size as u64).unwrap_or(0);
-    let units = (size.div_ceil(4096).max(1)) as f64 * if strong { 1.0 } else { 0.5 };
+    let size = stored.as_ref().map_or(0, |(_, size)| *size as usize);
+    let meter = Meter::new(engine, input, 1.0);
+    let consumed = meter.read(
+        &meta,
+        None,
+        Some(&key),
+        Consumed::table_read(read_units(size, strong)),
+    )?;
     let mut out = json::Object::with_capacity(stored.as_ref().map_or(0, |(b, _)| b.len() * 2) + 64);
     if let Some((bytes, _)) = stored {
         let buf = out.member("Item");
@@ -31,8 +39,8 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Output> {
             None => json::stored_item(buf, &bytes)?,
         }
     }
-    if let Some((k, v)) = consumed_capacity(input, &meta.name, units) {
-        out.value(&k, &v);
+    if let Some(cc) = render(&meta, &consumed, meter.report) {
+        out.value("ConsumedCapacity", &cc);
     }
     Ok(Output::Written(out.finish()))
 }

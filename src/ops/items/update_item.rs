@@ -9,10 +9,12 @@ use crate::expr::validate::action_type_name;
 use crate::expr::validate::Ctx;
 use crate::model::size::item_size;
 use crate::model::{Item, Scope, TableMeta};
+use crate::ops::capacity::{render, Meter};
 use crate::ops::expressions::{check_mixed, write_condition, Check, Exprs, Legacy};
-use crate::ops::{consumed_capacity, item_collection_metrics, Input};
+use crate::ops::{item_collection_metrics, Input};
 use crate::protocol::attr::{parse_item, parse_value, render_item};
 use serde_json::{Map, Value};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 /// The update to apply: from UpdateExpression, or AttributeUpdates translated into the same AST
@@ -114,7 +116,16 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
 
     let meta = engine.table(scope, input.table_name())?;
     let ek = keys::request_key(&meta.key, &key)?;
-    let apply = |old: Option<&Item>| plan.apply(&meta, &key, old);
+    let meter = Meter::new(engine, input, 1.0);
+    let active = meter.active(&meta);
+    let consumed = RefCell::new(None);
+    let apply = |old: Option<&Item>| {
+        let applied = plan.apply(&meta, &key, old);
+        if active {
+            metered_update(&meter, &meta, &key, old, &applied, &consumed)?;
+        }
+        applied
+    };
     let (old, new) = engine.update_item(&meta, &ek, &apply)?;
 
     let mut out = Map::new();
@@ -128,19 +139,37 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     if let Some(attrs) = attributes.filter(|a| !a.is_empty()) {
         out.insert("Attributes".into(), render_item(&attrs));
     }
-    let size = new
-        .as_ref()
-        .map(item_size)
-        .unwrap_or(0)
-        .max(old.as_ref().map(item_size).unwrap_or(0));
-    if let Some((k, v)) = consumed_capacity(input, &meta.name, size.div_ceil(1024).max(1) as f64) {
-        out.insert(k, v);
-        crate::ops::add_vector_write_capacity(&mut out, &meta, old.as_ref(), new.as_ref());
+    if let Some(c) = consumed.into_inner() {
+        if let Some(cc) = render(&meta, &c, meter.report) {
+            out.insert("ConsumedCapacity".into(), cc);
+            crate::ops::add_vector_write_capacity(&mut out, &meta, old.as_ref(), new.as_ref());
+        }
     }
     if let Some((k, v)) = item_collection_metrics(engine, input, &meta, &key)? {
         out.insert(k, v);
     }
     Ok(Value::Object(out))
+}
+
+/// Meters an update inside its write transaction: from `old` to what `applied` made of it (an
+/// update refused by its condition, or one that leaves no item, costs the old item's write),
+/// the units kept in `consumed`. Err when throttled: the update is then refused whole.
+pub fn metered_update<'a>(
+    meter: &Meter<'a>,
+    meta: &'a crate::model::TableMeta,
+    key: &Item,
+    old: Option<&Item>,
+    applied: &Result<Option<Item>>,
+    consumed: &RefCell<Option<crate::engine::capacity::Consumed>>,
+) -> Result<()> {
+    let new = match applied {
+        Ok(Some(new)) => Some(new),
+        Ok(None) => None,
+        Err(_) => old,
+    };
+    let c = meter.write(meta, key, old, new, new.map_or(0, item_size))?;
+    *consumed.borrow_mut() = Some(c);
+    Ok(())
 }
 
 /// UPDATED_OLD / UPDATED_NEW: exactly the updated paths that have a value in `item`, as a

@@ -4,11 +4,12 @@
 //! `Message`, and the item for a failed condition with ALL_OLD) in its place; the others run.
 //! Mixing reads and writes, or naming one item twice, fails the whole call.
 use super::{project_nested, read_params, resolve, return_old_on_failure, statements, write};
+use crate::engine::capacity::{read_units, Consumed};
 use crate::engine::keys::{self, EncodedKey};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorDetail, ErrorKind, Result};
 use crate::model::{Item, Scope, TableMeta};
-use crate::ops::batches::{add_units, capacity_list, read_units, write_units};
+use crate::ops::capacity::{add_to, render_list, Meter};
 use crate::ops::Input;
 use crate::partiql::plan::{Mode, Plan};
 use crate::protocol::attr::render_item;
@@ -42,33 +43,41 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         ));
     }
     check_duplicates(&planned)?;
-    let mut units: Vec<(String, f64)> = Vec::new();
+    let tables: Vec<Option<Arc<TableMeta>>> = planned
+        .iter()
+        .map(|p| p.as_ref().ok().map(|(meta, _)| meta.clone()))
+        .collect();
+    let meter = Meter::new(engine, input, 1.0);
+    let mut units: Vec<(&TableMeta, Consumed)> = Vec::new();
     let responses = if reads {
-        read_all(engine, planned, &mut units)?
+        read_all(engine, &meter, &tables, planned, &mut units)?
     } else {
         let mut out = Vec::with_capacity(planned.len());
-        for (s, p) in stmts.iter().zip(planned) {
-            out.push(match p {
-                Err(e) => error_entry(e, None)?,
-                Ok((meta, plan)) => match write(engine, &meta, plan, return_old_on_failure(*s)) {
-                    Ok(w) => {
-                        add_units(&mut units, &meta.name, write_units(w.old_size, w.new_size));
-                        let mut m = Map::new();
-                        m.insert("TableName".into(), Value::String(meta.name.clone()));
-                        if let Some(item) = w.returned.filter(|i| !i.is_empty()) {
-                            m.insert("Item".into(), render_item(&item));
+        for ((s, p), meta) in stmts.iter().zip(planned).zip(&tables) {
+            out.push(match (p, meta) {
+                (Err(e), _) => error_entry(e, None)?,
+                (Ok(_), None) => return Err(Error::internal("a statement without its table")),
+                (Ok((_, plan)), Some(meta)) => {
+                    match write(engine, &meter, meta, plan, return_old_on_failure(*s)) {
+                        Ok(w) => {
+                            add_to(&mut units, meta, &w.consumed);
+                            let mut m = Map::new();
+                            m.insert("TableName".into(), Value::String(meta.name.clone()));
+                            if let Some(item) = w.returned.filter(|i| !i.is_empty()) {
+                                m.insert("Item".into(), render_item(&item));
+                            }
+                            Value::Object(m)
                         }
-                        Value::Object(m)
+                        Err(e) => error_entry(e, Some(&meta.name))?,
                     }
-                    Err(e) => error_entry(e, Some(&meta.name))?,
-                },
+                }
             });
         }
         out
     };
     let mut out = Map::new();
     out.insert("Responses".into(), Value::Array(responses));
-    if let Some(cc) = capacity_list(input, &units) {
+    if let Some(cc) = render_list(&units, meter.report) {
         out.insert("ConsumedCapacity".into(), cc);
     }
     Ok(Value::Object(out))
@@ -101,11 +110,14 @@ fn check_duplicates(planned: &[Planned]) -> Result<()> {
     Ok(())
 }
 
-/// The SELECTs, all read in one snapshot.
-fn read_all(
+/// The SELECTs, all read in one snapshot; each charged on its own (a throttled one gets its
+/// error entry).
+fn read_all<'a>(
     engine: &Engine,
+    meter: &Meter<'a>,
+    tables: &'a [Option<Arc<TableMeta>>],
     planned: Vec<Planned>,
-    units: &mut Vec<(String, f64)>,
+    units: &mut Vec<(&'a TableMeta, Consumed)>,
 ) -> Result<Vec<Value>> {
     // Each statement: its table, plan and key, or its error.
     let mut ready = Vec::with_capacity(planned.len());
@@ -126,13 +138,22 @@ fn read_all(
         .collect();
     let mut found = engine.get_items(&lookups, None)?.into_iter();
     let mut out = Vec::with_capacity(ready.len());
-    for r in ready {
-        out.push(match r {
-            Err(e) => error_entry(e, None)?,
-            Ok((meta, s, _)) => {
+    for (r, table) in ready.into_iter().zip(tables) {
+        out.push(match (r, table) {
+            (Err(e), _) => error_entry(e, None)?,
+            (Ok(_), None) => return Err(Error::internal("a statement without its table")),
+            (Ok((meta, s, _)), Some(table)) => {
                 let item = found.next().flatten();
                 let size = item.as_ref().map_or(0, |(_, size)| *size);
-                add_units(units, &meta.name, read_units(size, false));
+                let key = s.key.as_ref();
+                let c = Consumed::table_read(read_units(size, false));
+                match meter.read(table, None, key, c) {
+                    Ok(c) => add_to(units, table, &c),
+                    Err(e) => {
+                        out.push(error_entry(e, Some(&meta.name))?);
+                        continue;
+                    }
+                }
                 let mut m = Map::new();
                 m.insert("TableName".into(), Value::String(meta.name.clone()));
                 if let Some((item, _)) = item {
@@ -154,6 +175,8 @@ fn error_entry(e: Error, table: Option<&str>) -> Result<Value> {
         ErrorKind::ConditionalCheckFailed => "ConditionalCheckFailed",
         ErrorKind::DuplicateItem => "DuplicateItem",
         ErrorKind::ResourceNotFound => "ResourceNotFound",
+        ErrorKind::ProvisionedThroughputExceeded => "ProvisionedThroughputExceeded",
+        ErrorKind::ThroughputThrottled => "ThrottlingError",
         ErrorKind::Internal => return Err(e),
         _ => "ValidationError",
     };

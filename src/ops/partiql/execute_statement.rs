@@ -12,8 +12,9 @@ use crate::error::{Error, Result};
 use crate::expr::ast::CmpOp;
 use crate::expr::projection::PathElem;
 use crate::model::{IndexDef, IndexKind, Item, Scope, TableMeta};
+use crate::ops::capacity::{render, Meter};
 use crate::ops::reads;
-use crate::ops::{consumed_capacity, Input, Output};
+use crate::ops::{Input, Output};
 use crate::partiql::plan::{Mode, Plan, SelectPlan, SortRange, SortTerm};
 use crate::protocol::json;
 
@@ -27,7 +28,8 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Output> {
         Plan::Select(s) => select(engine, input, text, &r.meta, &s),
         Plan::Exists { .. } => Err(Error::internal("EXISTS planned outside a transaction")),
         write_plan => {
-            let w = write(engine, &r.meta, write_plan, return_old)?;
+            let meter = Meter::new(engine, input, 1.0);
+            let w = write(engine, &meter, &r.meta, write_plan, return_old)?;
             let mut out = json::Object::with_capacity(256);
             let items = out.member("Items");
             items.push(b'[');
@@ -37,9 +39,8 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Output> {
                 }
             }
             out.buffer().push(b']');
-            let units = w.old_size.max(w.new_size).div_ceil(1024).max(1) as f64;
-            if let Some((k, v)) = consumed_capacity(input, &r.meta.name, units) {
-                out.value(&k, &v);
+            if let Some(cc) = render(&r.meta, &w.consumed, meter.report) {
+                out.value("ConsumedCapacity", &cc);
             }
             Ok(Output::Written(out.finish()))
         }
@@ -237,13 +238,20 @@ fn select(
     } else {
         0.5
     };
-    if let Some(cc) = reads::capacity(
+    // A SELECT of one partition counts it for contributor insights, as a Query does.
+    let partition = match &plan.partitions {
+        Some(p) if p.len() == 1 => p.first().map(std::slice::from_ref),
+        _ => None,
+    };
+    if let Some(cc) = reads::charge_read(
+        engine,
         input,
         meta,
         ix,
+        partition,
         units as f64 * factor,
         base_blocks as f64 * factor,
-    ) {
+    )? {
         out.value("ConsumedCapacity", &cc);
     }
     Ok(Output::Written(out.finish()))

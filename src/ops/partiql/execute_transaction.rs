@@ -5,14 +5,17 @@
 //! ConditionCheck. A refused statement cancels the transaction with one reason per statement,
 //! in statement order. A ClientRequestToken makes a committed request idempotent for 10 minutes.
 use super::{check, project_nested, read_params, return_old_on_failure, statements};
+use crate::engine::capacity::{read_units, write_units, Consumed, Units};
 use crate::engine::keys::{self, EncodedKey};
 use crate::engine::transact::{Token, TxAction, TxOutcome};
 use crate::engine::Engine;
 use crate::error::{CancellationReason, Error, ErrorKind, Result};
+use crate::model::size::item_size;
 use crate::model::{Item, Scope, TableMeta};
-use crate::ops::batches::{add_units, capacity_list, read_units, write_units};
+use crate::ops::capacity::{add_to, render_list, Meter};
 use crate::ops::expressions::Check;
 use crate::ops::expressions::Exprs;
+use crate::ops::items::update_item::metered_update;
 use crate::ops::items::update_item::UpdatePlan as ItemUpdate;
 use crate::ops::Input;
 use crate::partiql::ast::Statement;
@@ -21,6 +24,7 @@ use crate::partiql::PqlError;
 use crate::protocol::attr::render_item;
 use serde_json::{Map, Value};
 use sha1::{Digest, Sha1};
+use std::cell::RefCell;
 use std::sync::Arc;
 
 /// Errors of a statement's key that cancel the transaction (as the statement's reason) rather
@@ -128,16 +132,17 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         ));
     }
     let keys = encoded_keys(&planned)?;
-    let mut units: Vec<(String, f64)> = Vec::new();
+    let meter = Meter::new(engine, input, 2.0);
+    let mut units: Vec<(&TableMeta, Consumed)> = Vec::new();
     let responses = if read {
-        read_all(engine, &planned, &keys, &mut units)?
+        read_all(engine, &meter, &planned, &keys, &mut units)?
     } else {
-        write_all(engine, scope, input, &planned, keys, &mut units)?;
+        write_all(engine, &meter, scope, input, &planned, keys, &mut units)?;
         Vec::new()
     };
     let mut out = Map::new();
     out.insert("Responses".into(), Value::Array(responses));
-    if let Some(cc) = capacity_list(input, &units) {
+    if let Some(cc) = render_list(&units, meter.report) {
         out.insert("ConsumedCapacity".into(), cc);
     }
     Ok(Value::Object(out))
@@ -174,12 +179,14 @@ fn encoded_keys(planned: &[Planned]) -> Result<Vec<Result<EncodedKey>>> {
     Ok(out)
 }
 
-/// A read-only transaction: every item in one snapshot, each projected.
-fn read_all(
+/// A read-only transaction: every item in one snapshot, each projected; all charged or none
+/// (a statement its table cannot afford cancels the transaction).
+fn read_all<'a>(
     engine: &Engine,
-    planned: &[Planned],
+    meter: &Meter<'a>,
+    planned: &'a [Planned],
     keys: &[Result<EncodedKey>],
-    units: &mut Vec<(String, f64)>,
+    units: &mut Vec<(&'a TableMeta, Consumed)>,
 ) -> Result<Vec<Value>> {
     let mut lookups = Vec::with_capacity(planned.len());
     for (p, k) in planned.iter().zip(keys) {
@@ -187,9 +194,27 @@ fn read_all(
     }
     let found = engine.get_items(&lookups, None)?;
     let mut out = Vec::with_capacity(found.len());
-    for (p, item) in planned.iter().zip(found) {
+    for (at, (p, item)) in planned.iter().zip(found).enumerate() {
         let size = item.as_ref().map_or(0, |(_, s)| *s);
-        add_units(units, &p.meta.name, 2.0 * read_units(size, true));
+        let mut c = Consumed::table_read(read_units(size, true));
+        c.scale(2.0);
+        let key = match &p.plan {
+            Ok(Plan::Select(s)) => s.key.as_ref(),
+            _ => None,
+        };
+        match meter.read(&p.meta, None, key, c) {
+            Ok(c) => add_to(units, &p.meta, &c),
+            Err(e) => {
+                meter.refund();
+                let reasons = (0..planned.len())
+                    .map(|i| match i == at {
+                        true => CancellationReason::from_error(e.clone()),
+                        false => CancellationReason::none(),
+                    })
+                    .collect();
+                return Err(Error::cancelled(reasons));
+            }
+        }
         let mut m = Map::new();
         if let (Some((item, _)), Ok(Plan::Select(s))) = (item, &p.plan) {
             m.insert(
@@ -231,28 +256,40 @@ fn with_period(mut e: Error) -> Error {
 type CondFn<'a> = Box<dyn Fn(Option<&Item>) -> Result<()> + 'a>;
 type UpdateFn<'a> = Box<dyn Fn(Option<&Item>) -> Result<Option<Item>> + 'a>;
 
-/// A write transaction through the engine: all of it or none of it.
-fn write_all(
+/// A write transaction through the engine: all of it or none of it. Each statement is
+/// metered and charged inside it (twice the units); a throttled one cancels the transaction
+/// and what the others took is given back.
+fn write_all<'a>(
     engine: &Engine,
+    meter: &Meter<'a>,
     scope: &Scope,
     input: Input,
-    planned: &[Planned],
+    planned: &'a [Planned],
     keys: Vec<Result<EncodedKey>>,
-    units: &mut Vec<(String, f64)>,
+    units: &mut Vec<(&'a TableMeta, Consumed)>,
 ) -> Result<()> {
     // An update that cannot be evaluated fails the call itself, not as a reason.
     let failed: std::cell::RefCell<Option<Error>> = std::cell::RefCell::new(None);
+    let consumed: Vec<RefCell<Option<Consumed>>> =
+        planned.iter().map(|_| RefCell::new(None)).collect();
     // The callbacks first, so the actions can borrow them.
     let mut conditions: Vec<Option<CondFn>> = Vec::with_capacity(planned.len());
     let mut updates: Vec<Option<UpdateFn>> = Vec::with_capacity(planned.len());
-    for p in planned {
+    for (p, consumed) in planned.iter().zip(&consumed) {
         let meta = &*p.meta;
+        let active = meter.active(meta);
         let (cond, update): (Option<CondFn>, Option<UpdateFn>) = match &p.plan {
-            Ok(Plan::Insert(_)) => (
-                Some(Box::new(|old: Option<&Item>| match old {
-                    // A transaction reports it as a ValidationError reason.
-                    Some(_) => Err(Error::validation("Duplicate primary key exists in table")),
-                    None => Ok(()),
+            Ok(Plan::Insert(item)) => (
+                Some(Box::new(move |old: Option<&Item>| {
+                    if active {
+                        *consumed.borrow_mut() =
+                            Some(meter.write(meta, item, old, Some(item), item_size(item))?);
+                    }
+                    match old {
+                        // A transaction reports it as a ValidationError reason.
+                        Some(_) => Err(Error::validation("Duplicate primary key exists in table")),
+                        None => Ok(()),
+                    }
                 })),
                 None,
             ),
@@ -270,30 +307,45 @@ fn write_all(
                 (
                     None,
                     Some(Box::new(move |old: Option<&Item>| {
-                        plan.apply(meta, &key, old).inspect_err(|e| {
+                        let applied = plan.apply(meta, &key, old).inspect_err(|e| {
                             if is_evaluation_error(e) {
                                 failed.borrow_mut().get_or_insert_with(|| e.clone());
                             }
-                        })
+                        });
+                        if active {
+                            metered_update(meter, meta, &key, old, &applied, consumed)?;
+                        }
+                        applied
                     })),
                 )
             }
             // Deleting nothing succeeds whatever the condition says, as ExecuteStatement's.
-            Ok(Plan::Delete { condition, .. }) => (
-                condition.as_ref().map(|c| {
-                    let c: Check = check(c, p.return_old);
-                    Box::new(move |old: Option<&Item>| match old {
-                        Some(old) => c.check(Some(old)),
-                        None => Ok(()),
-                    }) as CondFn
-                }),
-                None,
-            ),
-            Ok(Plan::Exists { condition, .. }) => {
+            Ok(Plan::Delete { condition, key, .. }) => {
+                let c: Option<Check> = condition.as_ref().map(|c| check(c, p.return_old));
+                (
+                    (active || c.is_some()).then(|| {
+                        Box::new(move |old: Option<&Item>| {
+                            if active {
+                                *consumed.borrow_mut() =
+                                    Some(meter.write(meta, key, old, None, 0)?);
+                            }
+                            match (&c, old) {
+                                (Some(c), Some(old)) => c.check(Some(old)),
+                                _ => Ok(()),
+                            }
+                        }) as CondFn
+                    }),
+                    None,
+                )
+            }
+            Ok(Plan::Exists { condition, key }) => {
                 // EXISTS never returns the item (DynamoDB Local ignores ALL_OLD here).
                 let c: Check = check(condition, false);
                 (
                     Some(Box::new(move |old: Option<&Item>| {
+                        if active {
+                            *consumed.borrow_mut() = Some(meter.check(meta, key, old)?);
+                        }
                         c.check(old).map_err(with_period)
                     })),
                     None,
@@ -348,10 +400,11 @@ fn write_all(
         token,
         fingerprint: &fingerprint,
     });
-    let outcome = engine.transact_write(actions, token).map_err(|mut e| {
+    let outcome = engine.transact_write(actions, token).map_err(|e| {
         if let Some(first) = failed.borrow_mut().take() {
             return first;
         }
+        let mut e = meter.refund_if_throttled(e);
         if e.kind == ErrorKind::IdempotentParameterMismatch {
             e.message = Some(
                 "Specified idempotent token was used with different request parameters within the idempotency window".into(),
@@ -359,15 +412,29 @@ fn write_all(
         }
         e
     })?;
-    let touched = match outcome {
+    // A replayed request ran nothing: its units come from what the first run touched.
+    let touched = match &outcome {
         TxOutcome::Applied(t) | TxOutcome::Replayed(t) => t,
     };
-    for (p, t) in planned.iter().zip(&touched) {
-        let u = match p.plan {
-            Ok(Plan::Exists { .. }) => t.old_size.div_ceil(4096).max(1) as f64,
-            _ => write_units(t.old_size, t.new_size),
+    for ((p, t), c) in planned.iter().zip(touched).zip(&consumed) {
+        let c = match (&outcome, c.borrow().clone()) {
+            (TxOutcome::Applied(_), Some(c)) => c,
+            _ => {
+                let mut c = match p.plan {
+                    Ok(Plan::Exists { .. }) => Consumed::table_read(read_units(t.old_size, true)),
+                    _ => Consumed {
+                        table: Units {
+                            read: 0.0,
+                            write: write_units(t.old_size, t.new_size),
+                        },
+                        indexes: Vec::new(),
+                    },
+                };
+                c.scale(2.0);
+                c
+            }
         };
-        add_units(units, &p.meta.name, 2.0 * u);
+        add_to(units, &p.meta, &c);
     }
     Ok(())
 }

@@ -7,11 +7,15 @@ pub mod batch_execute_statement;
 pub mod execute_statement;
 pub mod execute_transaction;
 
+use crate::engine::capacity::Consumed;
 use crate::engine::{keys, Engine};
 use crate::error::{Error, ErrorKind, Result};
 use crate::expr::update::get_path;
+use crate::model::size::item_size;
 use crate::model::{AttributeValue, Item, Scope, TableMeta};
+use crate::ops::capacity::Meter;
 use crate::ops::expressions::{Check, Exprs};
+use crate::ops::items::update_item::metered_update;
 use crate::ops::items::update_item::{updated_attributes, UpdatePlan as ItemUpdate};
 use crate::ops::Input;
 use crate::partiql::plan::{self, Condition, Mode, Plan, Prepared, ReturnValues};
@@ -19,6 +23,7 @@ use crate::protocol::attr::{parse_item, parse_value, render_item};
 use base64::Engine as _;
 use serde_json::{Map, Value};
 use sha1::{Digest, Sha1};
+use std::cell::RefCell;
 use std::sync::Arc;
 
 /// A statement's `Parameters`, checked as attribute values.
@@ -66,8 +71,8 @@ pub fn check(c: &Condition, return_old: bool) -> Check {
 
 /// What a write did, for ConsumedCapacity and RETURNING.
 pub struct Written {
-    pub old_size: usize,
-    pub new_size: usize,
+    /// What it consumed (zero when nothing was metered: see `Meter::active`).
+    pub consumed: Consumed,
     /// The item RETURNING asked for.
     pub returned: Option<Item>,
 }
@@ -83,8 +88,14 @@ pub fn duplicate_item() -> Error {
 /// Runs an INSERT, UPDATE or DELETE plan as PutItem / UpdateItem / DeleteItem do: one engine
 /// write with its condition inside the write transaction. `return_old` is
 /// ReturnValuesOnConditionCheckFailure ALL_OLD.
-pub fn write(engine: &Engine, meta: &TableMeta, plan: Plan, return_old: bool) -> Result<Written> {
-    write_plan(engine, meta, plan, return_old).map_err(key_size)
+pub fn write<'a>(
+    engine: &Engine,
+    meter: &Meter<'a>,
+    meta: &'a TableMeta,
+    plan: Plan,
+    return_old: bool,
+) -> Result<Written> {
+    write_plan(engine, meter, meta, plan, return_old).map_err(key_size)
 }
 
 /// A key over the size limits, in the words PartiQL uses for both keys.
@@ -102,21 +113,32 @@ pub fn key_size(mut e: Error) -> Error {
     e
 }
 
-fn write_plan(engine: &Engine, meta: &TableMeta, plan: Plan, return_old: bool) -> Result<Written> {
-    use crate::model::size::item_size;
-    match plan {
+fn write_plan<'a>(
+    engine: &Engine,
+    meter: &Meter<'a>,
+    meta: &'a TableMeta,
+    plan: Plan,
+    return_old: bool,
+) -> Result<Written> {
+    let active = meter.active(meta);
+    let consumed = RefCell::new(None);
+    let returned = match plan {
         Plan::Insert(item) => {
-            let new_size = item_size(&item);
-            let refuse = |old: Option<&Item>| match old {
-                Some(_) => Err(duplicate_item()),
-                None => Ok(()),
+            let key = keys::key_of(&meta.key, &item);
+            let kept = meter.needs_item(meta).then(|| item.clone());
+            let size = if active { item_size(&item) } else { 0 };
+            let refuse = |old: Option<&Item>| {
+                if active {
+                    *consumed.borrow_mut() =
+                        Some(meter.write(meta, &key, old, kept.as_ref(), size)?);
+                }
+                match old {
+                    Some(_) => Err(duplicate_item()),
+                    None => Ok(()),
+                }
             };
-            let old = engine.put_item(meta, item, Some(&refuse))?;
-            Ok(Written {
-                old_size: old.as_ref().map_or(0, item_size),
-                new_size,
-                returned: None,
-            })
+            engine.put_item(meta, item, Some(&refuse))?;
+            None
         }
         Plan::Update(u) => {
             let ek = keys::request_key(&meta.key, &u.key)?;
@@ -128,26 +150,27 @@ fn write_plan(engine: &Engine, meta: &TableMeta, plan: Plan, return_old: bool) -
             };
             let update =
                 ItemUpdate::from_expression(u.update.clone(), u.paths.clone(), &exprs, cond);
-            let apply = |old: Option<&Item>| update.apply(meta, &u.key, old);
+            let apply = |old: Option<&Item>| {
+                let applied = update.apply(meta, &u.key, old);
+                if active {
+                    metered_update(meter, meta, &u.key, old, &applied, &consumed)?;
+                }
+                applied
+            };
             let (old, new) = engine
                 .update_item(meta, &ek, &apply)
                 .map_err(short_index_mismatch)?;
-            let returned = match u.returning {
+            match u.returning {
                 None => None,
-                Some(ReturnValues::AllOld) => old.clone(),
-                Some(ReturnValues::AllNew) => new.clone(),
+                Some(ReturnValues::AllOld) => old,
+                Some(ReturnValues::AllNew) => new,
                 Some(ReturnValues::UpdatedOld) => {
                     old.as_ref().map(|o| updated_attributes(o, &update.paths))
                 }
                 Some(ReturnValues::UpdatedNew) => {
                     new.as_ref().map(|n| updated_attributes(n, &update.paths))
                 }
-            };
-            Ok(Written {
-                old_size: old.as_ref().map_or(0, item_size),
-                new_size: new.as_ref().map_or(0, item_size),
-                returned,
-            })
+            }
         }
         Plan::Delete {
             key,
@@ -157,19 +180,28 @@ fn write_plan(engine: &Engine, meta: &TableMeta, plan: Plan, return_old: bool) -
             let ek = keys::request_key(&meta.key, &key)?;
             let cond = condition.as_ref().map(|c| check(c, return_old));
             // Deleting nothing succeeds whatever the condition says (as DynamoDB Local answers).
-            let run = |old: Option<&Item>| match (&cond, old) {
-                (Some(c), Some(old)) => c.check(Some(old)),
-                _ => Ok(()),
+            let run = |old: Option<&Item>| {
+                if active {
+                    *consumed.borrow_mut() = Some(meter.write(meta, &key, old, None, 0)?);
+                }
+                match (&cond, old) {
+                    (Some(c), Some(old)) => c.check(Some(old)),
+                    _ => Ok(()),
+                }
             };
             let old = engine.delete_item(meta, &ek, Some(&run))?;
-            Ok(Written {
-                old_size: old.as_ref().map_or(0, item_size),
-                new_size: 0,
-                returned: if returning { old } else { None },
-            })
+            if returning {
+                old
+            } else {
+                None
+            }
         }
-        Plan::Select(_) | Plan::Exists { .. } => Err(Error::internal("not a write")),
-    }
+        Plan::Select(_) | Plan::Exists { .. } => return Err(Error::internal("not a write")),
+    };
+    Ok(Written {
+        consumed: consumed.into_inner().unwrap_or_default(),
+        returned,
+    })
 }
 
 /// An UPDATE's index key of the wrong type, in DynamoDB Local's words for PartiQL (UpdateItem

@@ -403,43 +403,47 @@ pub fn run_page(
     };
     let units = (page.bytes.max(0) as u64).div_ceil(4096) as f64 * factor;
     let base_units = page.base_blocks as f64 * factor;
-    if let Some(cc) = capacity(input, meta, read.index, units, base_units) {
+    let partition = match &read.mode {
+        crate::engine::read::Mode::Query { partition, .. } => Some(std::slice::from_ref(partition)),
+        crate::engine::read::Mode::QueryTuple { partition, .. } => Some(partition.as_slice()),
+        crate::engine::read::Mode::Scan { .. } => None,
+    };
+    let consumed = charge_read(
+        engine, input, meta, read.index, partition, units, base_units,
+    )?;
+    if let Some(cc) = consumed {
         out.value("ConsumedCapacity", &cc);
     }
     Ok(Output::Written(out.finish()))
 }
 
-/// ConsumedCapacity of a read: on the index when one is read.
-pub fn capacity(
+/// Meters a page read (`units` on the table or the index read, `base_units` on the table for
+/// the items an LSI read fetched from it): charged to the table or the GSI (a throttled page
+/// is refused whole), a Query's partition counted for contributor insights; the
+/// ConsumedCapacity to answer, when asked.
+pub fn charge_read(
+    engine: &Engine,
     input: Input,
     meta: &TableMeta,
     index: Option<&IndexDef>,
+    partition: Option<&[AttributeValue]>,
     units: f64,
     base_units: f64,
-) -> Option<Value> {
-    let mode = input.str("ReturnConsumedCapacity").unwrap_or("NONE");
-    if mode == "NONE" {
-        return None;
-    }
-    let mut cc = Map::new();
-    cc.insert("TableName".into(), Value::String(meta.name.clone()));
-    cc.insert("CapacityUnits".into(), (units + base_units).into());
-    if mode == "INDEXES" {
-        let table_units = if index.is_some() { base_units } else { units };
-        let mut t = Map::new();
-        t.insert("CapacityUnits".into(), table_units.into());
-        cc.insert("Table".into(), Value::Object(t));
-        if let Some(ix) = index {
-            let key = match ix.kind {
-                IndexKind::Global => "GlobalSecondaryIndexes",
-                IndexKind::Local => "LocalSecondaryIndexes",
-            };
-            let mut one = Map::new();
-            one.insert("CapacityUnits".into(), units.into());
-            let mut all = Map::new();
-            all.insert(ix.name.clone(), Value::Object(one));
-            cc.insert(key.into(), Value::Object(all));
+) -> Result<Option<Value>> {
+    use crate::engine::capacity::Consumed;
+    let meter = crate::ops::capacity::Meter::new(engine, input, 1.0);
+    let c = match index {
+        Some(ix) => Consumed::index_read(meta, ix, units, base_units),
+        None => Consumed::table_read(units),
+    };
+    let key = match partition {
+        Some(p) if engine.insights_on(meta) => {
+            let schema = walked_schema(meta, index);
+            let names = schema.hash_attrs().map(|a| a.name.clone());
+            Some(names.zip(p.iter().cloned()).collect::<Item>())
         }
-    }
-    Some(Value::Object(cc))
+        _ => None,
+    };
+    let c = meter.read(meta, index, key.as_ref(), c)?;
+    Ok(crate::ops::capacity::render(meta, &c, meter.report))
 }

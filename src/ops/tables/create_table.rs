@@ -273,6 +273,12 @@ pub fn parse_gsi(g: Input, defs: &[(String, KeyType)], billing: BillingMode) -> 
             Some(t)
         }
     };
+    let on_demand = match billing {
+        BillingMode::PayPerRequest => on_demand_throughput(g)
+            .map(|o| check_on_demand(o, &format!("index : {name}")))
+            .transpose()?,
+        BillingMode::Provisioned => None,
+    };
     Ok(IndexDef {
         name,
         kind: IndexKind::Global,
@@ -281,6 +287,8 @@ pub fn parse_gsi(g: Input, defs: &[(String, KeyType)], billing: BillingMode) -> 
         throughput,
         status: "ACTIVE".into(),
         backfilling: false,
+        on_demand,
+        warm: warm_throughput(g),
     })
 }
 
@@ -296,7 +304,21 @@ pub fn stream_state(spec: Option<Input>, now: f64) -> Result<Option<StreamState>
     }
 }
 
-/// OnDemandThroughput as given: (MaxReadRequestUnits, MaxWriteRequestUnits), -1 for no maximum.
+/// An OnDemandThroughput's values: each -1 (no maximum) or at least 1. `whose` names the
+/// resource as the service's message does (`table`, `index : <name>`).
+pub fn check_on_demand(o: (i64, i64), whose: &str) -> Result<(i64, i64)> {
+    for (what, v) in [("MaxReadRequestUnits", o.0), ("MaxWriteRequestUnits", o.1)] {
+        if v != -1 && v < 1 {
+            return Err(invalid(format!(
+                "Requested {what} for OnDemandThroughput for {whose} is outside of valid range"
+            )));
+        }
+    }
+    Ok(o)
+}
+
+/// OnDemandThroughput as given: (MaxReadRequestUnits, MaxWriteRequestUnits), -1 for no maximum
+/// (a member left out sets none: the service asks for either or both).
 pub fn on_demand_throughput(input: Input) -> Option<(i64, i64)> {
     input.obj("OnDemandThroughput").map(|o| {
         (
@@ -368,6 +390,14 @@ pub fn parse_table(engine: &Engine, scope: &Scope, input: Input) -> Result<Table
             check_throughput(&t)?;
             t
         }
+    };
+    // An on-demand maximum applies to on-demand tables only (a provisioned table ignores it,
+    // as DynamoDB Local does).
+    let on_demand = match billing {
+        BillingMode::PayPerRequest => on_demand_throughput(input)
+            .map(|o| check_on_demand(o, "table"))
+            .transpose()?,
+        BillingMode::Provisioned => None,
     };
     // 2. The table's key schema against the definitions, then its shape.
     if key_list.len() > 2 {
@@ -444,6 +474,8 @@ pub fn parse_table(engine: &Engine, scope: &Scope, input: Input) -> Result<Table
                 throughput: None,
                 status: "ACTIVE".into(),
                 backfilling: false,
+                on_demand: None,
+                warm: None,
             });
         }
         if list.len() > MAX_LSIS {
@@ -570,11 +602,12 @@ pub fn parse_table(engine: &Engine, scope: &Scope, input: Input) -> Result<Table
         kinesis: Vec::new(),
         auto_scaling: Default::default(),
         index_auto_scaling: Vec::new(),
-        on_demand: on_demand_throughput(input),
+        on_demand,
         warm: warm_throughput(input),
         global_version: None,
         replicas: Vec::new(),
         global_created: None,
+        contributor_insights: Vec::new(),
         vector_indexes,
     };
     Ok(meta)

@@ -64,14 +64,24 @@ fn render_index(meta: &TableMeta, ix: &IndexDef, view: &TableView) -> Value {
             m.insert("ProvisionedThroughput".into(), render_throughput(t, false));
         }
     }
-    if creating {
-        if meta.billing_mode == BillingMode::PayPerRequest {
-            m.insert(
-                "OnDemandThroughput".into(),
-                json!({"MaxReadRequestUnits": -1, "MaxWriteRequestUnits": -1}),
-            );
-        }
-    } else {
+    if let Some((read, write)) = ix.on_demand {
+        m.insert(
+            "OnDemandThroughput".into(),
+            json!({"MaxReadRequestUnits": read, "MaxWriteRequestUnits": write}),
+        );
+    } else if creating && meta.billing_mode == BillingMode::PayPerRequest {
+        m.insert(
+            "OnDemandThroughput".into(),
+            json!({"MaxReadRequestUnits": -1, "MaxWriteRequestUnits": -1}),
+        );
+    }
+    if let Some((read, write)) = ix.warm {
+        m.insert(
+            "WarmThroughput".into(),
+            json!({"ReadUnitsPerSecond": read, "WriteUnitsPerSecond": write, "Status": "ACTIVE"}),
+        );
+    }
+    if !creating {
         m.insert("IndexSizeBytes".into(), json!(stats.size_bytes));
         m.insert("ItemCount".into(), json!(stats.item_count));
     }
@@ -198,7 +208,8 @@ pub fn render_description(view: &TableView) -> Value {
         "DeletionProtectionEnabled".into(),
         json!(meta.deletion_protection),
     );
-    if let Some((read, write)) = meta.on_demand {
+    // No maximum on either is not described (DynamoDB Local's answer).
+    if let Some((read, write)) = meta.on_demand.filter(|o| *o != (-1, -1)) {
         m.insert(
             "OnDemandThroughput".into(),
             json!({"MaxReadRequestUnits": read, "MaxWriteRequestUnits": write}),

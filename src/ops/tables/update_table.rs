@@ -180,8 +180,14 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
                 kms_key: s.str("KMSMasterKeyId").map(String::from),
             });
         }
-        if let Some(o) = crate::ops::tables::create_table::on_demand_throughput(input) {
-            meta.on_demand = Some(o);
+        if meta.billing_mode == BillingMode::Provisioned {
+            // Maximums belong to on-demand capacity (and a provisioned table ignores them).
+            meta.on_demand = None;
+            for g in &mut meta.gsis {
+                g.on_demand = None;
+            }
+        } else if let Some(o) = input.obj("OnDemandThroughput") {
+            meta.on_demand = Some(merge_on_demand(meta.on_demand, o, "table")?);
         }
         if let Some(w) = crate::ops::tables::create_table::warm_throughput(input) {
             meta.warm = Some(w);
@@ -202,6 +208,19 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         view.meta = Arc::new(replica_updates::as_reported(&view.meta, &reported));
     }
     Ok(json!({ "TableDescription": render_description(&view) }))
+}
+
+/// An UpdateTable's OnDemandThroughput over the current one: a member given replaces it (-1
+/// removes the maximum), one left out stays.
+fn merge_on_demand(current: Option<(i64, i64)>, o: Input, whose: &str) -> Result<(i64, i64)> {
+    let (read, write) = current.unwrap_or((-1, -1));
+    crate::ops::tables::create_table::check_on_demand(
+        (
+            o.i64("MaxReadRequestUnits").unwrap_or(read),
+            o.i64("MaxWriteRequestUnits").unwrap_or(write),
+        ),
+        whose,
+    )
 }
 
 /// Whether the request changes the table itself (anything but its replicas).
@@ -382,6 +401,16 @@ fn apply_gsi_updates(
                 }
                 check_throughput(&t)?;
                 g.throughput = Some(t);
+            }
+            if let (Some(o), BillingMode::PayPerRequest) = (up.obj("OnDemandThroughput"), billing) {
+                g.on_demand = Some(merge_on_demand(
+                    g.on_demand,
+                    o,
+                    &format!("index : {}", g.name),
+                )?);
+            }
+            if let Some(w) = crate::ops::tables::create_table::warm_throughput(up) {
+                g.warm = Some(w);
             }
         }
     }

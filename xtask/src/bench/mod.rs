@@ -14,6 +14,7 @@ pub mod ceiling;
 mod client;
 mod data;
 mod expr;
+mod metering;
 mod report;
 mod servers;
 mod suite;
@@ -26,13 +27,15 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use servers::{Kind, Programs, Running};
 use workload::{Action, Keys, Phase, Sizes, Workload};
 
-pub const USAGE: &str = "  cargo xtask bench [--expr] [--data] [--quick] [--ops N] [--peers LIST] [--workloads LIST]
-                    [--concurrency LIST] [--scan-items N] [--max-secs S] [--no-build]
+pub const USAGE: &str = "  cargo xtask bench [--expr] [--data] [--metering] [--quick] [--ops N] [--peers LIST] [--workloads LIST]
+                    [--concurrency LIST] [--scan-items N] [--max-secs S] [--no-build] [--baseline PATH]
                     [--scaling] [--scaling-sizes LIST] [--vector-sizes LIST | --no-vectors]
                     [--no-suite] [--snapshot-items N] [--seed-items N] [--startup-rounds N]
       build awsim (release) and benchmark it against DynamoDB Local and dynoxide on loopback;
       peers: awsim,awsim-disk,ddblocal,dynoxide,ceiling (a bare hyper server answering a
-      fixed GetItem reply: the machine's limit, for put, get and mixed); workloads: put,get,partiql-get,query,mixed,
+      fixed GetItem reply: the machine's limit, for put, get and mixed), and on request
+      awsim-nothrottle (--no-throttle) and awsim-base (the awsim binary of --baseline PATH,
+      e.g. a release build of an earlier revision, to measure what a change costs); workloads: put,get,partiql-get,query,mixed,
       batch-write,transact-write,scan,get-records (or none); --scaling adds GetItem/Query latency at 10k/100k/1M items (slow);
       vectors (awsim only, on by default): SearchVectors latency (768 dimensions, TopK 10) at 10k and
       100k items (--quick: 10k) and PutItem throughput on the vector-indexed table;
@@ -40,6 +43,8 @@ pub const USAGE: &str = "  cargo xtask bench [--expr] [--data] [--quick] [--ops 
       awsim alone: snapshot+restore at --snapshot-items (10000) and --seed start-up with
       --seed-items (50000) items, unless --no-suite;
       --expr only measures the expression language in process (parse, validate, evaluate, apply);
+      --metering only measures capacity metering in process: GetItem/PutItem on an on-demand and
+      a provisioned table, throttling on and off, and the metering step alone (--ops N per round);
       --data [--data-items N] only measures backup, restore, export and import in process
       (items/s and peak RSS, 100k items by default)";
 
@@ -54,6 +59,8 @@ pub struct Options {
     /// Vector-indexed table sizes at which SearchVectors is timed (empty: no vector run).
     vectors: Vec<u64>,
     build: bool,
+    /// `--baseline PATH`: the awsim binary the `awsim-base` peer runs.
+    baseline: Option<std::path::PathBuf>,
     /// Time snapshots, restores and seeding on the awsim servers (`suite.rs`).
     suite: bool,
     snapshot_items: u64,
@@ -95,6 +102,7 @@ impl Options {
                 false => vec![10_000, 100_000],
             },
             build: true,
+            baseline: None,
             suite: true,
             snapshot_items: 10_000,
             seed_items: if quick { 10_000 } else { 50_000 },
@@ -106,11 +114,12 @@ impl Options {
         while let Some(arg) = args.next() {
             let mut value = || args.next().ok_or(format!("{arg} needs a value"));
             match arg.as_str() {
-                "--quick" | "--expr" | "--data" => {}
+                "--quick" | "--expr" | "--data" | "--metering" => {}
                 "--data-items" => {
                     value()?;
                 }
                 "--no-build" => options.build = false,
+                "--baseline" => options.baseline = Some(value()?.into()),
                 "--no-suite" => options.suite = false,
                 "--snapshot-items" => options.snapshot_items = number(arg, value()?)?,
                 "--seed-items" => options.seed_items = number(arg, value()?)?,
@@ -279,6 +288,10 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         print!("{}", expr::run());
         return Ok(());
     }
+    if args.iter().any(|a| a == "--metering") {
+        print!("{}", metering::run(options.sizes.ops));
+        return Ok(());
+    }
     if args.iter().any(|a| a == "--data") {
         let items = match args.iter().position(|a| a == "--data-items") {
             Some(i) => number(
@@ -290,7 +303,12 @@ pub fn bench(root: &Path, args: &[String]) -> Result<(), String> {
         print!("{}", data::run(items as usize)?);
         return Ok(());
     }
-    let programs = servers::prepare(root, &options.servers, options.build)?;
+    let programs = servers::prepare(
+        root,
+        &options.servers,
+        options.build,
+        options.baseline.as_deref(),
+    )?;
     let log_dir = root.join("target/bench/logs");
     std::fs::create_dir_all(&log_dir).map_err(|e| format!("{}: {e}", log_dir.display()))?;
     let mut results = Results {
@@ -434,11 +452,7 @@ async fn run(results: &mut Results, programs: &Programs, log_dir: &Path) {
     let vector_sizes = results.options.vectors.clone();
     if !vector_sizes.is_empty() {
         // Only awsim serves vector indexes.
-        for kind in servers
-            .iter()
-            .copied()
-            .filter(|k| matches!(k, Kind::Awsim | Kind::AwsimDisk))
-        {
+        for kind in servers.iter().copied().filter(|k| k.is_awsim()) {
             eprintln!("bench: vectors on {}", kind.name());
             match Running::start(kind, programs, log_dir).await {
                 Ok(server) => {

@@ -11,7 +11,13 @@ use super::workload::{Phase, Workload};
 use super::{unix_secs, Outcome, Results};
 
 /// The peers awsim is compared with in the ratio columns (the ceiling's column is a percentage).
-const RATIO_PEERS: [Kind; 3] = [Kind::DdbLocal, Kind::Dynoxide, Kind::Ceiling];
+const RATIO_PEERS: [Kind; 5] = [
+    Kind::DdbLocal,
+    Kind::Dynoxide,
+    Kind::Ceiling,
+    Kind::AwsimNoThrottle,
+    Kind::AwsimBase,
+];
 
 /// Writes the JSON record and latest.md; returns the JSON path.
 pub fn write(root: &Path, results: &Results, markdown: &str) -> Result<PathBuf, String> {

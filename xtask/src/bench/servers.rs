@@ -23,6 +23,11 @@ pub enum Kind {
     Dynoxide,
     /// The bare-HTTP limit: a hyper server answering a fixed reply (`ceiling.rs`).
     Ceiling,
+    /// awsim `--in-memory --no-throttle`: capacity enforcement off (not in the default set).
+    AwsimNoThrottle,
+    /// Another awsim binary (`--baseline PATH`, e.g. a release build of an earlier revision),
+    /// `--in-memory`: what a change costs (not in the default set).
+    AwsimBase,
 }
 
 impl Kind {
@@ -34,9 +39,22 @@ impl Kind {
         Kind::Ceiling,
     ];
 
+    /// Peers run only when named with `--peers`.
+    pub const EXTRA: [Kind; 2] = [Kind::AwsimNoThrottle, Kind::AwsimBase];
+
+    /// Whether this is an awsim binary (it serves every workload, vectors included).
+    pub fn is_awsim(self) -> bool {
+        matches!(
+            self,
+            Kind::Awsim | Kind::AwsimDisk | Kind::AwsimNoThrottle | Kind::AwsimBase
+        )
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Kind::Awsim => "awsim",
+            Kind::AwsimNoThrottle => "awsim-nothrottle",
+            Kind::AwsimBase => "awsim-base",
             Kind::AwsimDisk => "awsim-disk",
             Kind::DdbLocal => "ddblocal",
             Kind::Dynoxide => "dynoxide",
@@ -45,7 +63,10 @@ impl Kind {
     }
 
     pub fn parse(name: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.name() == name)
+        Kind::ALL
+            .into_iter()
+            .chain(Kind::EXTRA)
+            .find(|k| k.name() == name)
     }
 }
 
@@ -53,6 +74,8 @@ impl Kind {
 pub struct Programs {
     root: PathBuf,
     awsim: PathBuf,
+    /// `--baseline`: the other awsim binary `awsim-base` runs.
+    baseline: Option<PathBuf>,
     ddblocal: Option<PathBuf>,
     dynoxide: Option<PathBuf>,
     /// A version line per server, for the report.
@@ -60,13 +83,14 @@ pub struct Programs {
 }
 
 /// Builds awsim (unless `build` is false) and installs the peers among `kinds` that are missing.
-pub fn prepare(root: &Path, kinds: &[Kind], build: bool) -> Result<Programs, String> {
+pub fn prepare(
+    root: &Path,
+    kinds: &[Kind],
+    build: bool,
+    baseline: Option<&Path>,
+) -> Result<Programs, String> {
     let awsim = root.join("target/release/awsim");
-    if build
-        && kinds
-            .iter()
-            .any(|k| matches!(k, Kind::Awsim | Kind::AwsimDisk))
-    {
+    if build && kinds.iter().any(|k| k.is_awsim() && *k != Kind::AwsimBase) {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         println!("$ cargo build --release --bin awsim");
         let status = Command::new(cargo)
@@ -86,12 +110,19 @@ pub fn prepare(root: &Path, kinds: &[Kind], build: bool) -> Result<Programs, Str
     .unwrap_or_else(|| "unknown".into());
     for kind in kinds {
         match kind {
-            Kind::Awsim | Kind::AwsimDisk => {
+            Kind::Awsim | Kind::AwsimDisk | Kind::AwsimNoThrottle => {
                 if !awsim.is_file() {
                     return Err(format!("{} is missing (drop --no-build)", awsim.display()));
                 }
                 versions.push((*kind, format!("awsim {revision} (release)")));
             }
+            Kind::AwsimBase => match baseline {
+                Some(path) if path.is_file() => {
+                    versions.push((*kind, format!("awsim baseline {}", path.display())));
+                }
+                Some(path) => return Err(format!("--baseline {} is not a file", path.display())),
+                None => return Err("awsim-base needs --baseline PATH (an awsim binary)".into()),
+            },
             _ => {}
         }
     }
@@ -123,6 +154,7 @@ pub fn prepare(root: &Path, kinds: &[Kind], build: bool) -> Result<Programs, Str
     Ok(Programs {
         root: root.to_path_buf(),
         awsim,
+        baseline: baseline.map(Path::to_path_buf),
         ddblocal,
         dynoxide,
         versions,
@@ -205,11 +237,18 @@ impl Running {
         let log_err = log.try_clone().map_err(|e| e.to_string())?;
         let mut data_dir = None;
         let mut command = match kind {
-            Kind::Awsim | Kind::AwsimDisk => {
-                let mut c = Command::new(&programs.awsim);
+            Kind::Awsim | Kind::AwsimDisk | Kind::AwsimNoThrottle | Kind::AwsimBase => {
+                let program = match kind {
+                    Kind::AwsimBase => programs.baseline.as_ref().ok_or("no --baseline")?,
+                    _ => &programs.awsim,
+                };
+                let mut c = Command::new(program);
                 c.args(["--host", "127.0.0.1", "--port", &port.to_string()]);
                 c.args(["--log-level", "warn"]);
-                if kind == Kind::Awsim {
+                if kind == Kind::AwsimNoThrottle {
+                    c.arg("--no-throttle");
+                }
+                if kind != Kind::AwsimDisk {
                     c.arg("--in-memory");
                 } else {
                     let dir = programs.root.join(format!(
