@@ -5,7 +5,7 @@
 //! take a snapshot. Every page is captured under `target/console/` for review.
 //!
 //! Needs `chromium` and `chromedriver` (Debian: `apt-get install chromium chromium-driver`;
-//! `.ci/run` installs them when missing). `CHROMEDRIVER` and `CHROMIUM` override the programs.
+//! `scripts/test`, the test command README documents, installs them when missing). `CHROMEDRIVER` and `CHROMIUM` override the programs.
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
@@ -40,7 +40,7 @@ impl Driver {
             .unwrap_or_else(|e| {
                 panic!(
                     "cannot start {program}: {e}. The console test needs Chromium and its \
-                     WebDriver: apt-get install chromium chromium-driver (.ci/run does)"
+                     WebDriver: apt-get install chromium chromium-driver (scripts/test does)"
                 )
             });
         let profile = std::env::temp_dir().join(format!(

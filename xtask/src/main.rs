@@ -26,7 +26,7 @@ const USAGE: &str = "usage:
   cargo xtask record (--all | SCENARIO...)
       record scenarios (area/case, or a path to a scenario file) against DynamoDB Local
   cargo xtask ci
-      cargo fmt --check, cargo clippy -D warnings, cargo test (as .ci/run)
+      .ci/run: cargo fmt --check, cargo clippy -D warnings, scripts/test
   cargo xtask bench ... (see `cargo xtask bench --help`)
   cargo xtask fuzz-wire [--requests N] [--concurrency C] [--seed S] [--timeout-ms T]
       a million mutated requests against the release binary: no 5xx, no hang, no crash
@@ -224,29 +224,14 @@ fn chaos(args: &[String]) -> Result<(), String> {
 
 /// The same steps as `.ci/run`.
 fn ci() -> Result<(), String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let steps: [&[&str]; 3] = [
-        &["fmt", "--all", "--", "--check"],
-        &[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ],
-        &["test", "--workspace"],
-    ];
-    for step in steps {
-        println!("$ cargo {}", step.join(" "));
-        let status = Command::new(&cargo)
-            .args(step)
-            .current_dir(root())
-            .status()
-            .map_err(|e| format!("cannot run cargo: {e}"))?;
-        if !status.success() {
-            return Err(format!("`cargo {}` failed ({status})", step.join(" ")));
-        }
+    // Exactly what CI runs: formatting, lints, then README's test command (scripts/test).
+    println!("$ .ci/run");
+    let status = Command::new(root().join(".ci/run"))
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("cannot run .ci/run: {e}"))?;
+    match status.success() {
+        true => Ok(()),
+        false => Err(format!(".ci/run failed ({status})")),
     }
-    Ok(())
 }
