@@ -5,7 +5,8 @@
 //! take a snapshot. Every page is captured under `target/console/` for review.
 //!
 //! Needs `chromium` and `chromedriver` (Debian: `apt-get install chromium chromium-driver`;
-//! `scripts/test`, the test command README documents, installs them when missing). `CHROMEDRIVER` and `CHROMIUM` override the programs.
+//! `scripts/test`, the test command README documents, installs them when missing).
+//! `CHROMEDRIVER` and `CHROMIUM` override the programs.
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
