@@ -179,9 +179,9 @@ fn configure_library() {
 fn open_memdb() -> Result<Connection> {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    // A name without a leading '/' is private to this connection (the only one an in-memory
-    // store opens), so memdb takes no mutex around each page it reads or writes (it did, shared:
-    // a tenth of PutItem's CPU under load).
+    // A name without a leading '/' is private to this connection (nothing else opens it), so
+    // memdb takes no mutex around each page it reads or writes (it did, shared: a tenth of
+    // PutItem's CPU under load).
     let conn = Connection::open(format!("file:awsim-{}-{n}?vfs=memdb", std::process::id()))?;
     unlimited(&conn)?;
     Ok(conn)
