@@ -7,8 +7,8 @@ use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::Scope;
 use crate::ops::{
-    backups, batches, control, exports, imports, items, partiql, reads, streams, tables, Input,
-    Output,
+    backups, batches, bulk, control, exports, imports, items, partiql, reads, streams, tables,
+    Input, Output,
 };
 use crate::protocol::{self, Service};
 use serde_json::Value;
@@ -219,6 +219,10 @@ pub fn run(
         (Service::DynamoDb, "ImportTable") => imports::import_table::run(e, s, i),
         (Service::DynamoDb, "DescribeImport") => imports::describe_import::run(e, s, i),
         (Service::DynamoDb, "ListImports") => imports::list_imports::run(e, s, i),
+        (Service::DynamoDb, "StartBulkPutItems") => bulk::start_bulk_put_items::run(e, s, i),
+        (Service::DynamoDb, "DescribeBulkOperation") => bulk::describe_bulk_operation::run(e, s, i),
+        (Service::DynamoDb, "ListBulkOperations") => bulk::list_bulk_operations::run(e, s, i),
+        (Service::DynamoDb, "CancelBulkOperation") => bulk::cancel_bulk_operation::run(e, s, i),
         (Service::DynamoDb, "BatchExecuteStatement") => {
             partiql::batch_execute_statement::run(e, s, i)
         }

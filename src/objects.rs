@@ -124,16 +124,29 @@ impl Objects {
 
     /// Keys of the objects under `prefix`, sorted.
     pub fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, ObjectError> {
+        Ok(self
+            .list_sized(bucket, prefix)?
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect())
+    }
+
+    /// Keys and sizes of the objects under `prefix`, sorted by key.
+    pub fn list_sized(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, u64)>, ObjectError> {
         use futures_util::TryStreamExt;
         let store = self.store(bucket)?;
         let prefix = prefix.trim_matches('/');
         let path = (!prefix.is_empty()).then(|| ObjectPath::from(prefix));
-        let mut keys: Vec<String> = self
+        let mut keys: Vec<(String, u64)> = self
             .block_on(store.list(path.as_ref()).try_collect::<Vec<_>>())
             .map_err(|e| classify(e, bucket, prefix))?
             .into_iter()
-            .map(|m| m.location.to_string())
-            .filter(|k| !k.ends_with(".awsim-probe"))
+            .map(|m| (m.location.to_string(), m.size))
+            .filter(|(k, _)| !k.ends_with(".awsim-probe"))
             .collect();
         keys.sort();
         Ok(keys)

@@ -237,7 +237,7 @@ fn projects(meta: &TableMeta, ix: &IndexDef, name: &str) -> bool {
 }
 
 /// The size of an item's entry in the index (its projected attributes), without building it.
-fn entry_size(meta: &TableMeta, ix: &IndexDef, item: &Item) -> usize {
+pub(crate) fn entry_size(meta: &TableMeta, ix: &IndexDef, item: &Item) -> usize {
     if ix.projection.ty == ProjectionType::All {
         return item_size(item);
     }

@@ -221,12 +221,12 @@ impl Engine {
 }
 
 /// An export's manifests and checksums, which an import of the export's root skips.
-fn is_export_artifact(key: &str) -> bool {
+pub(super) fn is_export_artifact(key: &str) -> bool {
     let name = key.rsplit('/').next().unwrap_or(key);
     name.starts_with("manifest-") || name.ends_with(".md5") || name == "_started"
 }
 
-fn decompress(bytes: &[u8], compression: &str) -> std::result::Result<String, String> {
+pub(super) fn decompress(bytes: &[u8], compression: &str) -> std::result::Result<String, String> {
     let mut text = String::new();
     let read = match compression {
         "GZIP" => flate2::read::MultiGzDecoder::new(bytes).read_to_string(&mut text),

@@ -1,5 +1,5 @@
 //! Background jobs: the long work that requests only queue (copying a table into a backup,
-//! loading a restored table, exports, imports). A job's whole state is in SQLite (a CREATING backup row, a table
+//! loading a restored table, exports, imports, bulk puts). A job's whole state is in SQLite (a CREATING backup row, a table
 //! whose restore is in progress), so the list of jobs to run is read from there: at start-up it
 //! holds whatever a stopped or killed server left unfinished (an import's table is CREATING with
 //! its import IN_PROGRESS, and is loaded by the import's job, not as a restore), and each job starts over from a
@@ -21,6 +21,8 @@ pub enum Job {
     Export(i64),
     /// Load the import with this storage id from S3.
     Import(i64),
+    /// Run (or finish cancelling) the bulk put operation with this storage id.
+    BulkPut(i64),
 }
 
 impl Engine {
@@ -43,6 +45,12 @@ impl Engine {
                 .read(storage::imports_in_progress)?
                 .into_iter()
                 .map(Job::Import),
+        );
+        jobs.extend(
+            self.store
+                .read(storage::bulk_unfinished)?
+                .into_iter()
+                .map(Job::BulkPut),
         );
         jobs.extend(
             self.tables
@@ -111,6 +119,7 @@ impl Engine {
             Job::Restore(id) => self.run_restore(*id),
             Job::Export(id) => self.run_export(*id),
             Job::Import(id) => self.run_import(*id),
+            Job::BulkPut(id) => self.run_bulk_put(*id),
         };
         if let Err(e) = result {
             tracing::warn!("background job {job:?} failed: {e}");

@@ -2,6 +2,7 @@
 //! No HTTP, no JSON, no `__type` strings: callers get typed results and `Error`s.
 pub mod admin;
 pub mod backups;
+pub mod bulk;
 pub mod capacity;
 pub mod clock;
 pub mod export;

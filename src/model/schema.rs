@@ -436,6 +436,30 @@ pub struct ExportSpec {
     pub client_token: Option<String>,
 }
 
+/// What StartBulkPutItems asked for, persisted with the operation. The two S3 configurations
+/// are kept as the request gave them (JSON text), echoed by DescribeBulkOperation; the fields
+/// the job needs are read out of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BulkSpec {
+    pub table_arn: String,
+    pub table_id: String,
+    pub input_bucket: String,
+    pub input_prefix: Option<String>,
+    /// DYNAMODB_JSON (ION is refused before an operation is recorded).
+    pub format: String,
+    /// GZIP, ZSTD or NONE.
+    pub compression: String,
+    pub output_bucket: String,
+    pub output_prefix: Option<String>,
+    /// ERROR and/or CONDITION_CHECK_FAILURE.
+    pub output_types: Vec<String>,
+    pub input_config: String,
+    pub output_config: String,
+    pub client_token: Option<String>,
+    pub max_write_units: Option<i64>,
+    pub performance_tier: Option<String>,
+}
+
 /// What ImportTable asked for, persisted with the import.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImportSpec {

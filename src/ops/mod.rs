@@ -7,6 +7,7 @@
 //! `protocol`.
 pub mod backups;
 pub mod batches;
+pub mod bulk;
 pub mod capacity;
 pub mod control;
 pub mod exports;
@@ -74,6 +75,26 @@ impl<'a> Input<'a> {
         let name = self.str("TableName").unwrap_or_default();
         name.rsplit_once(":table/").map(|(_, n)| n).unwrap_or(name)
     }
+}
+
+/// A paging token in the hex shape the model gives ListImports' and ListBulkOperations'
+/// NextToken: the previous page's last ARN in hexadecimal, padded with zeros to whole 16-digit
+/// groups of at least 112 digits.
+pub fn hex_token(arn: &str) -> String {
+    let mut hex: String = arn.bytes().map(|b| format!("{b:02x}")).collect();
+    while hex.len() < 112 || !hex.len().is_multiple_of(16) {
+        hex.push('0');
+    }
+    hex
+}
+
+/// The ARN a `hex_token` holds (garbage in, an ARN that matches nothing out).
+pub fn from_hex_token(token: &str) -> String {
+    let bytes: Vec<u8> = (0..token.len() / 2)
+        .filter_map(|i| u8::from_str_radix(&token[2 * i..2 * i + 2], 16).ok())
+        .take_while(|b| *b != 0)
+        .collect();
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// `ReturnItemCollectionMetrics: SIZE` on a table with LSIs: the collection holding `key`

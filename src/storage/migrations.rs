@@ -229,6 +229,31 @@ const MIGRATIONS: &[Migration] = &[
              value INTEGER NOT NULL
          ) WITHOUT ROWID;",
     ),
+    // 10: bulk put operations (StartBulkPutItems): the request as JSON, status, progress (with
+    // where a restarted job resumes) as JSON; and the error records kept for the operation's
+    // report until it is written.
+    Migration::Sql(
+        "CREATE TABLE bulk_operations (
+             id INTEGER PRIMARY KEY,
+             account TEXT NOT NULL,
+             region TEXT NOT NULL,
+             arn TEXT NOT NULL UNIQUE,
+             table_id INTEGER NOT NULL,
+             spec TEXT NOT NULL,
+             status TEXT NOT NULL,
+             start_time REAL NOT NULL,
+             end_time REAL,
+             progress TEXT NOT NULL,
+             failure_code TEXT,
+             failure_message TEXT
+         );
+         CREATE INDEX bulk_operations_scope ON bulk_operations (account, region, start_time);
+         CREATE TABLE bulk_errors (
+             operation_id INTEGER NOT NULL,
+             record TEXT NOT NULL
+         );
+         CREATE INDEX bulk_errors_operation ON bulk_errors (operation_id);",
+    ),
 ];
 
 const INDEX_ITEMS_V2: &str = "CREATE TABLE index_items (

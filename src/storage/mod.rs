@@ -3,6 +3,7 @@
 //! Never imports `expr` or anything above `model`.
 
 mod backups;
+mod bulk;
 mod exports;
 mod imports;
 mod migrations;
@@ -10,6 +11,7 @@ mod snapshots;
 pub mod vectors;
 
 pub use backups::*;
+pub use bulk::*;
 pub use exports::*;
 pub use imports::*;
 pub use snapshots::{valid_name as valid_snapshot_name, SnapshotInfo};

@@ -1,28 +1,11 @@
 //! ListImports: the caller's imports, oldest first, optionally of one table (TableArn), paged by
-//! PageSize (at most 25) with NextToken (the model's hex shape: the previous page's last ARN in
-//! hexadecimal, padded with zeros to whole 16-digit groups of at least 112 digits).
+//! PageSize (at most 25) with NextToken (the previous page's last ARN as `ops::hex_token`).
 use super::bucket_source;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::model::Scope;
-use crate::ops::Input;
+use crate::ops::{from_hex_token, hex_token, Input};
 use serde_json::{json, Map, Value};
-
-fn encode_token(arn: &str) -> String {
-    let mut hex: String = arn.bytes().map(|b| format!("{b:02x}")).collect();
-    while hex.len() < 112 || !hex.len().is_multiple_of(16) {
-        hex.push('0');
-    }
-    hex
-}
-
-fn decode_token(token: &str) -> String {
-    let bytes: Vec<u8> = (0..token.len() / 2)
-        .filter_map(|i| u8::from_str_radix(&token[2 * i..2 * i + 2], 16).ok())
-        .take_while(|b| *b != 0)
-        .collect();
-    String::from_utf8_lossy(&bytes).into_owned()
-}
 
 pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let table = input.str("TableArn");
@@ -33,7 +16,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
         .filter(|i| table.is_none_or(|t| i.spec.table_arn == t))
         .collect();
     if let Some(token) = input.str("NextToken") {
-        let after = decode_token(token);
+        let after = from_hex_token(token);
         if let Some(i) = imports.iter().position(|x| x.arn == after) {
             imports.drain(..=i);
         }
@@ -60,7 +43,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     out.insert("ImportSummaryList".into(), Value::Array(summaries));
     if more {
         if let Some(last) = imports.last() {
-            out.insert("NextToken".into(), json!(encode_token(&last.arn)));
+            out.insert("NextToken".into(), json!(hex_token(&last.arn)));
         }
     }
     Ok(Value::Object(out))
@@ -73,11 +56,11 @@ mod tests {
     #[test]
     fn tokens_fit_the_model_and_round_trip() {
         let arn = "arn:aws:dynamodb:us-east-1:000000000000:table/t/import/01765000000000-0a1b2c3d";
-        let t = super::encode_token(arn);
+        let t = crate::ops::hex_token(arn);
         assert!(t.len() >= 112 && t.len().is_multiple_of(16));
         assert!(t
             .bytes()
             .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
-        assert_eq!(super::decode_token(&t), arn);
+        assert_eq!(crate::ops::from_hex_token(&t), arn);
     }
 }
