@@ -132,13 +132,15 @@ fn rule_name(v: &Value) -> Value {
     }
 }
 
-/// Rewrites the region, account, stream label, backup id and export id of every
-/// `arn:aws:dynamodb:` ARN in `s`.
+/// Rewrites the region, account, stream label, and the backup, export, import and bulk
+/// operation ids of every `arn:aws:dynamodb:` ARN in `s`.
 fn arns(s: &str) -> String {
     const PREFIX: &str = "arn:aws:dynamodb:";
     const STREAM: &str = "/stream/";
     const BACKUP: &str = "/backup/";
     const EXPORT: &str = "/export/";
+    const IMPORT: &str = "/import/";
+    const BULK: &str = "bulk-operation/";
     let mut out = String::new();
     let mut rest = s;
     while let Some(i) = rest.find(PREFIX) {
@@ -159,6 +161,8 @@ fn arns(s: &str) -> String {
             (STREAM, "<label>"),
             (BACKUP, "<backup-id>"),
             (EXPORT, "<export-id>"),
+            (IMPORT, "<import-id>"),
+            (BULK, "<bulk-operation-id>"),
         ]
         .into_iter()
         .find_map(|(part, to)| resource.find(part).map(|j| (j + part.len(), to)));
@@ -207,6 +211,10 @@ pub mod checks {
         assert_eq!(
             arns("arn:aws:dynamodb:us-east-1:1:table/x/backup/01765000000000-0a1b2c3d"),
             "arn:aws:dynamodb:<region>:<account>:table/x/backup/<backup-id>"
+        );
+        assert_eq!(
+            arns("arn:aws:dynamodb:us-east-1:1:bulk-operation/01765000000000-0a1b2c3d"),
+            "arn:aws:dynamodb:<region>:<account>:bulk-operation/<bulk-operation-id>"
         );
         assert_eq!(
             arns("no table arn:aws:dynamodb:us-east-1:1:table/x, sorry"),

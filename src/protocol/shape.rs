@@ -55,6 +55,8 @@ enum Pattern {
     NoDollar,
     /// `[0-9]{12}`: account ids (bucket owners).
     Account,
+    /// `([0-9a-f]{16})+`: ListImports' and ListBulkOperations' paging tokens.
+    HexGroups,
 }
 
 impl Pattern {
@@ -64,6 +66,7 @@ impl Pattern {
             r"^[a-z0-9A-Z]+[\.\-\w]*[a-z0-9A-Z]+$" => Some(Pattern::Bucket),
             r"^[^\$]+$" => Some(Pattern::NoDollar),
             "[0-9]{12}" => Some(Pattern::Account),
+            "([0-9a-f]{16})+" => Some(Pattern::HexGroups),
             _ => None,
         }
     }
@@ -73,6 +76,7 @@ impl Pattern {
             Pattern::Bucket => r"^[a-z0-9A-Z]+[\.\-\w]*[a-z0-9A-Z]+$",
             Pattern::NoDollar => r"^[^\$]+$",
             Pattern::Account => "[0-9]{12}",
+            Pattern::HexGroups => "([0-9a-f]{16})+",
         }
     }
     fn matches(self, s: &str) -> bool {
@@ -94,6 +98,12 @@ impl Pattern {
             Pattern::NoDollar => !s.is_empty() && !s.contains('$'),
             // Java's `matches` holds the whole string to the pattern.
             Pattern::Account => s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()),
+            Pattern::HexGroups => {
+                !s.is_empty()
+                    && s.len().is_multiple_of(16)
+                    && s.bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            }
         }
     }
 }
@@ -472,6 +482,27 @@ impl ServiceModel {
             (Kind::List { member }, Value::Array(a)) => {
                 for c in self.length_violations(s, a.len()) {
                     found.others.push(self.violation(shape, v, path, &c));
+                }
+                // A list of strings is reported as a whole, as a map's values are: the list
+                // with every constraint of its member shape (`Member must satisfy constraint:
+                // [...]`), once, whichever members break them.
+                if let Kind::String { enums, .. } = &self.shapes[*member].kind {
+                    let bad = a.iter().any(|e| {
+                        e.as_str()
+                            .is_some_and(|t| !self.string_violations(*member, t).is_empty())
+                    });
+                    if bad {
+                        let all = match enums {
+                            Some(e) => vec![format!(
+                                "Member must satisfy enum value set: [{}]",
+                                e.join(", ")
+                            )],
+                            None => self.all_constraints(*member),
+                        };
+                        let msg = format!("Member must satisfy constraint: [{}]", all.join(", "));
+                        found.others.push(self.violation(shape, v, path, &msg));
+                    }
+                    return;
                 }
                 for (i, e) in a.iter().enumerate() {
                     self.check_constraints(*member, e, &Path::Index(path, i), found);
