@@ -728,7 +728,9 @@ mod tests {
     fn migration_2_rewrites_keys_of_an_existing_data_dir() {
         reopened_after_downgrade(
             "v1",
-            "DROP TABLE settings;
+            "DROP TABLE bulk_operations;
+             DROP TABLE bulk_errors;
+             DROP TABLE settings;
              DROP TABLE vector_items;
              DROP TABLE vector_gens;
              DROP TABLE backups;
@@ -763,7 +765,9 @@ mod tests {
     fn migration_5_rehashes_keys_of_an_existing_data_dir() {
         reopened_after_downgrade(
             "v4",
-            "DROP TABLE settings;
+            "DROP TABLE bulk_operations;
+             DROP TABLE bulk_errors;
+             DROP TABLE settings;
              DROP TABLE vector_items;
              DROP TABLE vector_gens;
              DROP TABLE backups;

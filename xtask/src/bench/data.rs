@@ -1,7 +1,7 @@
 //! `cargo xtask bench --data`: data that moves, in process on a file-backed store (a fresh
 //! temporary data dir): a table of N items (100k by default, `--data-items N`), then a backup, a
-//! restore of it, an export (PITR on, the default local object store) and an import of that
-//! export, each timed from the request to the end of its background job, with the process's
+//! restore of it, an export (PITR on, the default local object store), an import of that
+//! export and a bulk put of it into an existing table, each timed from the request to the end of its background job, with the process's
 //! peak RSS during the phase (`VmHWM`, reset before each phase through `/proc/self/clear_refs`).
 //! Runs in the release-mode load generator, like `--expr`.
 use awsim::dispatch::call;
@@ -160,6 +160,20 @@ pub fn run(items: usize) -> Result<String, String> {
             )
         },
         &|_| count("imported"),
+    )?;
+    call("CreateTable", table("bulk"))?;
+    timed(
+        "bulk put",
+        &|| {
+            call(
+                "StartBulkPutItems",
+                json!({"TableName": "bulk",
+                       "InputS3Configuration": {"S3Bucket": "bench-bucket", "S3KeyPrefix": format!("x/AWSDynamoDB/{export_id}"),
+                           "InputFormat": "DYNAMODB_JSON", "InputCompressionType": "GZIP"},
+                       "OutputS3Configuration": {"S3Bucket": "bench-bucket", "OutputType": ["ERROR"]}}),
+            )
+        },
+        &|_| count("bulk"),
     )?;
     engine.close();
     drop(engine);

@@ -45,7 +45,7 @@ pub const USAGE: &str = "  cargo xtask bench [--expr] [--data] [--metering] [--q
       --expr only measures the expression language in process (parse, validate, evaluate, apply);
       --metering only measures capacity metering in process: GetItem/PutItem on an on-demand and
       a provisioned table, throttling on and off, and the metering step alone (--ops N per round);
-      --data [--data-items N] only measures backup, restore, export and import in process
+      --data [--data-items N] only measures backup, restore, export, import and bulk put in process
       (items/s and peak RSS, 100k items by default)";
 
 /// What to run.
