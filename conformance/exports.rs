@@ -5,7 +5,7 @@
 //! Scan; an incremental export holds exactly the period's changes; CSV and ZSTD imports count
 //! malformed lines and import the rest; a missing bucket fails the export or import with the
 //! service's code instead of hanging. With `AWSIM_TEST_S3_ENDPOINT` set, the export/import round
-//! trip runs against that S3-compatible server.
+//! trip (and a bulk put of the export) runs against that S3-compatible server.
 use aws_sdk_dynamodb::primitives::DateTime;
 use aws_sdk_dynamodb::types::{
     AttributeValue, BillingMode, CsvOptions, ExportStatus, ExportType, ExportViewType,
@@ -709,6 +709,26 @@ async fn export_to_a_real_s3_compatible_server() {
     assert_eq!(import.imported_item_count, 500);
     assert_eq!(
         scan_json(&server, "remote_copy").await,
+        scan_json(&server, "remote").await
+    );
+    // A bulk put of the same objects into an existing table, its report in the remote bucket.
+    support::hash_table(&db, "remote_bulk")
+        .send()
+        .await
+        .unwrap();
+    let op = bulk_put(
+        &server,
+        json!({
+            "TableName": "remote_bulk",
+            "InputS3Configuration": {"S3Bucket": "awsim-test", "S3KeyPrefix": prefix,
+                "InputFormat": "DYNAMODB_JSON", "InputCompressionType": "GZIP"},
+            "OutputS3Configuration": {"S3Bucket": "awsim-test", "S3KeyPrefix": "bulk-reports", "OutputType": ["ERROR"]},
+        }),
+    )
+    .await;
+    assert_eq!(op["BulkOperationStatus"], "COMPLETED", "{op}");
+    assert_eq!(
+        scan_json(&server, "remote_bulk").await,
         scan_json(&server, "remote").await
     );
     server.shutdown().await;
