@@ -260,7 +260,7 @@ pub fn clear_table_rows(tx: &Transaction, table: i64) -> Result<()> {
     tx.execute("DELETE FROM items WHERE table_id = ?1", [table])?;
     tx.execute("DELETE FROM index_items WHERE table_id = ?1", [table])?;
     tx.execute(
-        "UPDATE tables SET item_count = 0, size_bytes = 0 WHERE id = ?1",
+        "UPDATE table_stats SET item_count = 0, size_bytes = 0 WHERE id = ?1",
         [table],
     )?;
     Ok(())

@@ -304,10 +304,12 @@ pub fn load_tables(conn: &Connection) -> Result<Vec<TableMeta>> {
 /// Inserts a new table row and returns its id.
 pub fn insert_table(tx: &Transaction, meta: &TableMeta) -> Result<i64> {
     tx.execute(
-        "INSERT INTO tables (account, region, name, meta, item_count, size_bytes) VALUES (?1, ?2, ?3, ?4, 0, 0)",
+        "INSERT INTO tables (account, region, name, meta) VALUES (?1, ?2, ?3, ?4)",
         params![meta.account, meta.region, meta.name, meta_json(meta)?],
     )?;
-    Ok(tx.last_insert_rowid())
+    let id = tx.last_insert_rowid();
+    tx.execute("INSERT INTO table_stats (id) VALUES (?1)", [id])?;
+    Ok(id)
 }
 
 pub fn update_table_meta(tx: &Transaction, meta: &TableMeta) -> Result<()> {
@@ -324,6 +326,7 @@ pub fn delete_table(tx: &Transaction, id: i64) -> Result<()> {
     tx.execute("DELETE FROM index_items WHERE table_id = ?1", [id])?;
     tx.execute("DELETE FROM item_versions WHERE table_id = ?1", [id])?;
     tx.execute("DELETE FROM tables WHERE id = ?1", [id])?;
+    tx.execute("DELETE FROM table_stats WHERE id = ?1", [id])?;
     Ok(())
 }
 
@@ -334,7 +337,7 @@ pub fn truncate_items(tx: &Transaction, id: i64) -> Result<u64> {
     tx.execute("DELETE FROM index_items WHERE table_id = ?1", [id])?;
     tx.execute("DELETE FROM item_versions WHERE table_id = ?1", [id])?;
     tx.execute(
-        "UPDATE tables SET item_count = 0, size_bytes = 0 WHERE id = ?1",
+        "UPDATE table_stats SET item_count = 0, size_bytes = 0 WHERE id = ?1",
         [id],
     )?;
     Ok(n as u64)
@@ -342,7 +345,7 @@ pub fn truncate_items(tx: &Transaction, id: i64) -> Result<u64> {
 
 pub fn table_stats(conn: &Connection, id: i64) -> Result<TableStats> {
     Ok(conn
-        .prepare_cached("SELECT item_count, size_bytes FROM tables WHERE id = ?1")?
+        .prepare_cached("SELECT item_count, size_bytes FROM table_stats WHERE id = ?1")?
         .query_row([id], |r| {
             Ok(TableStats {
                 item_count: r.get(0)?,
@@ -355,7 +358,7 @@ pub fn table_stats(conn: &Connection, id: i64) -> Result<TableStats> {
 
 /// Every table's live statistics by table id, in one read (the metrics endpoint).
 pub fn all_table_stats(conn: &Connection) -> Result<Vec<(i64, TableStats)>> {
-    let mut stmt = conn.prepare_cached("SELECT id, item_count, size_bytes FROM tables")?;
+    let mut stmt = conn.prepare_cached("SELECT id, item_count, size_bytes FROM table_stats")?;
     let rows = stmt.query_map([], |r| {
         Ok((
             r.get(0)?,
@@ -434,7 +437,7 @@ pub fn delete_item(tx: &Transaction, table: i64, pk: &[u8], sk: &[u8], size: i64
 }
 
 fn adjust_stats(tx: &Transaction, table: i64, count: i64, size: i64) -> Result<()> {
-    tx.prepare_cached("UPDATE tables SET item_count = item_count + ?1, size_bytes = size_bytes + ?2 WHERE id = ?3")?
+    tx.prepare_cached("UPDATE table_stats SET item_count = item_count + ?1, size_bytes = size_bytes + ?2 WHERE id = ?3")?
         .execute(params![count, size, table])?;
     Ok(())
 }
