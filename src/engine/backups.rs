@@ -8,9 +8,9 @@ use super::{decode_row, keys, ttl, Engine};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{RestoreSource, Scope, TableMeta};
 pub use crate::storage::BackupRow;
+use crate::storage::Tx;
 use crate::storage::{self, RangeRow};
 use md5::{Digest, Md5};
-use rusqlite::Transaction;
 use std::sync::Arc;
 
 impl Engine {
@@ -236,7 +236,7 @@ impl Engine {
 
 /// Writes one restored item with its index rows and TTL expiry. Items whose index key has the
 /// wrong type are left out of that index, as a backfill leaves them.
-pub(super) fn restore_row(tx: &Transaction, meta: &TableMeta, row: RangeRow) -> Result<()> {
+pub(super) fn restore_row(tx: &Tx, meta: &TableMeta, row: RangeRow) -> Result<()> {
     let needs_item =
         meta.indexes().next().is_some() || meta.ttl.is_some() || !meta.vector_indexes.is_empty();
     let item = if needs_item {

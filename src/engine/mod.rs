@@ -22,11 +22,11 @@ use crate::codec::item as codec;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::size::{item_size, MAX_ITEM_SIZE};
 use crate::model::{IndexDef, Item, Scope, TableMeta};
+use crate::storage::Tx;
 use crate::storage::{self, Store, TableStats};
 use crate::Config;
 use clock::{Clock, OffsetClock};
 use keys::{EncodedKey, IndexKey};
-use rusqlite::Transaction;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, RwLock};
@@ -267,7 +267,7 @@ impl Engine {
     /// changes apply one at a time.
     fn write_catalogue<T>(
         &self,
-        f: impl FnOnce(&rusqlite::Transaction, &mut HashMap<TableKey, Arc<TableMeta>>) -> Result<T>,
+        f: impl FnOnce(&Tx, &mut HashMap<TableKey, Arc<TableMeta>>) -> Result<T>,
     ) -> Result<T> {
         let (mut guard, tables, out) = self.store.write(|tx| {
             let guard = self.tables.write().unwrap_or_else(|p| p.into_inner());
@@ -607,7 +607,7 @@ impl<'m> Prepared<'m> {
 /// Replaces `old` (the current row, if any) by `p`: index rows, statistics, TTL expiry and the
 /// stream record included.
 fn write_prepared(
-    tx: &Transaction,
+    tx: &Tx,
     meta: &TableMeta,
     p: &Prepared,
     old: Option<&(Item, i64)>,
@@ -647,7 +647,7 @@ fn write_prepared(
 /// Deletes the current item at `key` (read by the caller): index rows, statistics and the
 /// stream record included.
 fn remove_item(
-    tx: &Transaction,
+    tx: &Tx,
     meta: &TableMeta,
     key: &EncodedKey,
     current: &(Item, i64),
@@ -670,7 +670,7 @@ fn remove_item(
     streams::emit(tx, meta, now, Some(item), None, origin)
 }
 
-fn read_current(tx: &Transaction, table: i64, key: &EncodedKey) -> Result<Option<(Item, i64)>> {
+fn read_current(tx: &Tx, table: i64, key: &EncodedKey) -> Result<Option<(Item, i64)>> {
     let Some((bytes, size)) = storage::get_item_with_size(tx, table, &key.pk, &key.sk)? else {
         return Ok(None);
     };
@@ -679,7 +679,7 @@ fn read_current(tx: &Transaction, table: i64, key: &EncodedKey) -> Result<Option
 }
 
 fn add_index_row(
-    tx: &Transaction,
+    tx: &Tx,
     meta: &TableMeta,
     ix: &IndexDef,
     key: &EncodedKey,
@@ -700,12 +700,7 @@ fn add_index_row(
     storage::put_index_row(tx, meta.id, &row)
 }
 
-fn remove_index_rows(
-    tx: &Transaction,
-    meta: &TableMeta,
-    key: &EncodedKey,
-    old: &Item,
-) -> Result<()> {
+fn remove_index_rows(tx: &Tx, meta: &TableMeta, key: &EncodedKey, old: &Item) -> Result<()> {
     for ix in meta.indexes() {
         if let Ok(Some(ik)) = keys::index_key(&meta.key, ix, old) {
             let row = storage::IndexRowKey {
@@ -723,7 +718,7 @@ fn remove_index_rows(
 
 /// Fills new GSIs from the table's items. Items whose index key has the wrong type are skipped,
 /// as the service leaves them out of the index.
-fn backfill(tx: &Transaction, meta: &TableMeta, added: &[IndexDef]) -> Result<()> {
+fn backfill(tx: &Tx, meta: &TableMeta, added: &[IndexDef]) -> Result<()> {
     // Streams the items (index rows go to another SQLite table, so writing while reading is fine).
     storage::for_each_item(tx, meta.id, |pk, sk, bytes| {
         let item = decode_row(bytes)?;

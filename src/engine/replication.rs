@@ -26,8 +26,8 @@ use super::{
 use crate::error::{Error, Result};
 use crate::model::size::item_size;
 use crate::model::{Replica, Scope, StreamState, TableMeta};
+use crate::storage::Tx;
 use crate::storage::{self, ItemVersion, ReplicationRow};
-use rusqlite::Transaction;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -44,7 +44,7 @@ pub const TOMBSTONE_SECS: f64 = 24.0 * 3600.0;
 /// Called by every write made in this region, inside its transaction: stamps the item's new
 /// version and queues the write for every other region of the group.
 pub(super) fn record(
-    tx: &Transaction,
+    tx: &Tx,
     meta: &TableMeta,
     key: &EncodedKey,
     item: Option<&[u8]>,
@@ -85,7 +85,7 @@ pub(super) fn record(
 
 /// Applies one queued write to the target region's replica, if it is newer than what the
 /// replica holds.
-fn apply(tx: &Transaction, meta: &TableMeta, row: &ReplicationRow, now: f64) -> Result<()> {
+fn apply(tx: &Tx, meta: &TableMeta, row: &ReplicationRow, now: f64) -> Result<()> {
     if let Some(v) = storage::item_version(tx, meta.id, &row.pk, &row.sk)? {
         if (v.version, v.origin.as_str()) >= (row.version, row.origin.as_str()) {
             return Ok(());
@@ -134,7 +134,7 @@ fn apply(tx: &Transaction, meta: &TableMeta, row: &ReplicationRow, now: f64) -> 
 
 /// Writes `item` into a new replica as it is in the source: item, index rows, TTL expiry; no
 /// stream record (the copy is not a write).
-fn copy_item(tx: &Transaction, meta: &TableMeta, pk: &[u8], sk: &[u8], bytes: &[u8]) -> Result<()> {
+fn copy_item(tx: &Tx, meta: &TableMeta, pk: &[u8], sk: &[u8], bytes: &[u8]) -> Result<()> {
     let item = decode_row(bytes)?;
     let key = EncodedKey {
         pk: pk.to_vec(),
@@ -170,7 +170,7 @@ struct Group<'a> {
 
 /// Sets the group of every member table (by region) and persists it.
 fn set_group(
-    tx: &Transaction,
+    tx: &Tx,
     tables: &mut HashMap<TableKey, Arc<TableMeta>>,
     account: &str,
     name: &str,
@@ -203,7 +203,7 @@ fn shrink(group: Vec<Replica>) -> Vec<Replica> {
 /// Removes `meta`'s region from the group of the other members, and the writes still queued
 /// for it. Called when a replica is deleted or leaves its group.
 pub(super) fn leave_group(
-    tx: &Transaction,
+    tx: &Tx,
     tables: &mut HashMap<TableKey, Arc<TableMeta>>,
     meta: &TableMeta,
 ) -> Result<()> {

@@ -9,8 +9,8 @@ use crate::error::{Error, Result};
 use crate::model::size::item_size;
 use crate::model::{Item, Scope, TableMeta};
 pub use crate::storage::StreamRow;
+use crate::storage::Tx;
 use crate::storage::{self, StreamRecord};
-use rusqlite::Transaction;
 use sha1::{Digest, Sha1};
 
 /// How long records (and disabled streams) are kept: 24 hours.
@@ -18,12 +18,7 @@ pub const RETENTION_SECS: f64 = 24.0 * 3600.0;
 
 /// Creates the stream row of a newly enabled stream and closes the one it replaces, so that
 /// `new.stream.id` names the live stream. `old` is None for a new table.
-pub(super) fn sync(
-    tx: &Transaction,
-    old: Option<&TableMeta>,
-    new: &mut TableMeta,
-    now: f64,
-) -> Result<()> {
+pub(super) fn sync(tx: &Tx, old: Option<&TableMeta>, new: &mut TableMeta, now: f64) -> Result<()> {
     let old_stream = old.and_then(|m| m.stream.as_ref());
     let new_label = new
         .stream
@@ -82,7 +77,7 @@ fn shard_id(now: f64, table: &str) -> String {
 /// Appends the change `old -> new` to the table's stream, if it has one enabled. A write that
 /// changes nothing (same item before and after, or deleting a missing item) records nothing.
 pub(super) fn emit(
-    tx: &Transaction,
+    tx: &Tx,
     meta: &TableMeta,
     now: f64,
     old: Option<&Item>,

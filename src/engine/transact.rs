@@ -10,8 +10,8 @@ use super::keys::{stored_key, EncodedKey};
 use super::{read_current, remove_item, write_prepared, Condition, Engine, Origin, Prepared};
 use crate::error::{CancellationReason, Error, ErrorKind, Result};
 use crate::model::{Item, Scope, TableMeta};
+use crate::storage::Tx;
 use crate::storage::{self, TokenRow};
-use rusqlite::Transaction;
 
 /// How long a ClientRequestToken is remembered (the service's 10 minutes).
 pub const TOKEN_TTL_SECONDS: f64 = 600.0;
@@ -171,7 +171,7 @@ impl Engine {
 /// (`None` for those that were fine) when any action is refused; nothing was written then.
 fn apply_all(
     engine: &Engine,
-    tx: &Transaction,
+    tx: &Tx,
     actions: Vec<TxAction>,
     now: f64,
 ) -> Result<Vec<Touched>, Vec<Option<Error>>> {
@@ -211,7 +211,7 @@ fn apply_all(
 
 /// Phase 1 for one action: read the current item, run the condition or the update, validate
 /// the new item. Writes nothing.
-fn plan<'m>(tx: &Transaction, action: TxAction<'m>) -> Result<Planned<'m>> {
+fn plan<'m>(tx: &Tx, action: TxAction<'m>) -> Result<Planned<'m>> {
     let size = |old: &Option<(Item, i64)>| old.as_ref().map_or(0, |(_, s)| *s as usize);
     match action {
         TxAction::Refused(e) => Err(e),
@@ -268,7 +268,7 @@ fn plan<'m>(tx: &Transaction, action: TxAction<'m>) -> Result<Planned<'m>> {
 
 /// Phase 2 for one action: the write with its index rows, statistics, TTL expiry and stream
 /// record, all in the caller's transaction.
-fn apply(engine: &Engine, tx: &Transaction, p: Planned, now: f64) -> Result<Touched> {
+fn apply(engine: &Engine, tx: &Tx, p: Planned, now: f64) -> Result<Touched> {
     match p {
         Planned::Write(p, old) => {
             let fresh = engine.fresh(p.meta);

@@ -6,7 +6,7 @@ use super::{keys, read_current, remove_item, Engine, Origin};
 use crate::error::Result;
 use crate::model::{AttributeValue, Item, TableMeta};
 use crate::storage;
-use rusqlite::Transaction;
+use crate::storage::Tx;
 
 /// Items deleted per write transaction.
 pub const SWEEP_BATCH: usize = 100;
@@ -24,7 +24,7 @@ pub(super) fn expiry(meta: &TableMeta, item: &Item) -> Option<f64> {
 }
 
 /// Recomputes every item's expiry after the table's TTL setting changed.
-pub(super) fn reindex(tx: &Transaction, meta: &TableMeta) -> Result<()> {
+pub(super) fn reindex(tx: &Tx, meta: &TableMeta) -> Result<()> {
     storage::clear_expiry(tx, meta.id)?;
     if !meta.ttl.as_ref().is_some_and(|t| t.enabled) {
         return Ok(());

@@ -19,8 +19,8 @@ use crate::codec::key::encode_key_value;
 use crate::error::{Error, Result};
 use crate::model::size::item_size;
 use crate::model::{AttributeValue, Distance, Item, ProjectionType, TableMeta, VectorIndexDef};
+use crate::storage::Tx;
 use crate::storage::{self, vectors as rows};
-use rusqlite::Transaction;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -178,12 +178,7 @@ fn vec_bytes(v: &[f32]) -> Vec<u8> {
 }
 
 /// Writes an item's rows of every vector index (None: the item is not, or no longer, in it).
-pub fn write(
-    tx: &Transaction,
-    meta: &TableMeta,
-    key: &EncodedKey,
-    entries: &[Option<Entry>],
-) -> Result<()> {
+pub fn write(tx: &Tx, meta: &TableMeta, key: &EncodedKey, entries: &[Option<Entry>]) -> Result<()> {
     for (ix, e) in meta.vector_indexes.iter().zip(entries) {
         match e {
             Some(e) => rows::put(
@@ -206,7 +201,7 @@ pub fn write(
 }
 
 /// Removes a deleted item from every vector index.
-pub fn remove(tx: &Transaction, meta: &TableMeta, key: &EncodedKey) -> Result<()> {
+pub fn remove(tx: &Tx, meta: &TableMeta, key: &EncodedKey) -> Result<()> {
     for ix in &meta.vector_indexes {
         rows::remove(tx, meta.id, &ix.name, &key.pk, &key.sk)?;
     }
@@ -215,7 +210,7 @@ pub fn remove(tx: &Transaction, meta: &TableMeta, key: &EncodedKey) -> Result<()
 
 /// Fills new vector indexes from the table's items; an item whose attributes do not fit an index
 /// is left out of it.
-pub fn backfill(tx: &Transaction, meta: &TableMeta, added: &[VectorIndexDef]) -> Result<()> {
+pub fn backfill(tx: &Tx, meta: &TableMeta, added: &[VectorIndexDef]) -> Result<()> {
     let mut writes: Vec<(EncodedKey, Vec<Option<Entry>>)> = Vec::new();
     storage::for_each_item(tx, meta.id, |pk, sk, bytes| {
         let item = decode_row(bytes)?;

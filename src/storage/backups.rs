@@ -1,10 +1,11 @@
 //! Rows of on-demand backups (`backups`, `backup_items`) and of point-in-time recovery's change
 //! log (`pitr_log`), and the streaming copy every backup and restore is made of. Only SQL here:
 //! what the rows mean is the engine's (`engine/backups.rs`, `engine/pitr.rs`).
+use super::Tx;
 use super::{RangeRow, Store};
 use crate::error::{Error, Result};
 use crate::model::TableMeta;
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 
 /// Rows written per write transaction by a background copy: small enough that foreground
 /// writes never wait long, large enough that the copy is not dominated by commits.
@@ -20,7 +21,7 @@ impl Store {
     pub fn copy_rows(
         &self,
         read: impl FnOnce(&Connection, &mut dyn FnMut(RangeRow) -> Result<()>) -> Result<()>,
-        mut write: impl FnMut(&Transaction, Vec<RangeRow>) -> Result<()>,
+        mut write: impl FnMut(&Tx, Vec<RangeRow>) -> Result<()>,
         stop: &dyn Fn() -> bool,
     ) -> Result<bool> {
         // Not `Error::internal`: a stop is expected and not logged as a fault.
@@ -134,7 +135,7 @@ fn decode_backup(raw: RawBackup) -> Result<BackupRow> {
     })
 }
 
-pub fn insert_backup(tx: &Transaction, b: &BackupRow) -> Result<i64> {
+pub fn insert_backup(tx: &Tx, b: &BackupRow) -> Result<i64> {
     let meta = serde_json::to_string(&b.meta).map_err(Error::internal)?;
     tx.execute(
         "INSERT INTO backups (account, region, arn, name, table_name, table_meta, status, backup_type, created, item_count, size_bytes)
@@ -184,7 +185,7 @@ pub fn creating_backups(conn: &Connection) -> Result<Vec<i64>> {
     Ok(rows.collect::<std::result::Result<_, _>>()?)
 }
 
-pub fn finish_backup(tx: &Transaction, id: i64, count: i64, size: i64) -> Result<()> {
+pub fn finish_backup(tx: &Tx, id: i64, count: i64, size: i64) -> Result<()> {
     tx.execute(
         "UPDATE backups SET status = 'AVAILABLE', item_count = ?2, size_bytes = ?3 WHERE id = ?1",
         params![id, count, size],
@@ -193,18 +194,18 @@ pub fn finish_backup(tx: &Transaction, id: i64, count: i64, size: i64) -> Result
 }
 
 /// Removes a backup's items (all of them, or what a stopped copy left).
-pub fn clear_backup_items(tx: &Transaction, id: i64) -> Result<()> {
+pub fn clear_backup_items(tx: &Tx, id: i64) -> Result<()> {
     tx.execute("DELETE FROM backup_items WHERE backup_id = ?1", [id])?;
     Ok(())
 }
 
-pub fn delete_backup(tx: &Transaction, id: i64) -> Result<()> {
+pub fn delete_backup(tx: &Tx, id: i64) -> Result<()> {
     clear_backup_items(tx, id)?;
     tx.execute("DELETE FROM backups WHERE id = ?1", [id])?;
     Ok(())
 }
 
-pub fn put_backup_items(tx: &Transaction, id: i64, rows: &[RangeRow]) -> Result<()> {
+pub fn put_backup_items(tx: &Tx, id: i64, rows: &[RangeRow]) -> Result<()> {
     let mut stmt = tx.prepare_cached(
         "INSERT OR REPLACE INTO backup_items (backup_id, pk, sk, item, size) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
@@ -256,7 +257,7 @@ fn range_row(r: &rusqlite::Row) -> rusqlite::Result<RangeRow> {
 
 /// Removes every item and index row of a table and zeroes its statistics (a restore that
 /// starts over).
-pub fn clear_table_rows(tx: &Transaction, table: i64) -> Result<()> {
+pub fn clear_table_rows(tx: &Tx, table: i64) -> Result<()> {
     tx.execute("DELETE FROM items WHERE table_id = ?1", [table])?;
     tx.execute("DELETE FROM index_items WHERE table_id = ?1", [table])?;
     tx.execute(
@@ -272,7 +273,7 @@ pub fn clear_table_rows(tx: &Transaction, table: i64) -> Result<()> {
 /// (None: it did not exist). Restoring to a time T takes, for each key changed after T, the
 /// old image of its first change after T, and the current item for every other key.
 pub fn log_change(
-    tx: &Transaction,
+    tx: &Tx,
     table: i64,
     pk: &[u8],
     sk: &[u8],
@@ -324,7 +325,7 @@ pub fn rows_at(
 
 /// Forgets the changes of `table` logged before `before` (past its recovery period), or all
 /// of them (`before` = infinity: PITR disabled or the table deleted).
-pub fn purge_log(tx: &Transaction, table: i64, before: f64) -> Result<usize> {
+pub fn purge_log(tx: &Tx, table: i64, before: f64) -> Result<usize> {
     Ok(tx
         .prepare_cached("DELETE FROM pitr_log WHERE table_id = ?1 AND at < ?2")?
         .execute(params![table, before])?)

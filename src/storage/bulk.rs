@@ -1,8 +1,9 @@
 //! Rows of bulk put operations (`bulk_operations`) and the error records they keep for their
 //! reports (`bulk_errors`). Only SQL here: what they mean is `engine/bulk.rs`'s.
+use super::Tx;
 use crate::error::{Error, Result};
 use crate::model::BulkSpec;
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 /// One bulk operation: what was asked and how far it got.
@@ -91,7 +92,7 @@ fn json(v: &impl Serialize) -> Result<String> {
     serde_json::to_string(v).map_err(Error::internal)
 }
 
-pub fn insert_bulk(tx: &Transaction, b: &BulkRow) -> Result<i64> {
+pub fn insert_bulk(tx: &Tx, b: &BulkRow) -> Result<i64> {
     tx.execute(
         "INSERT INTO bulk_operations (account, region, arn, table_id, spec, status, start_time, progress) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![b.account, b.region, b.arn, b.table, json(&b.spec)?, b.status, b.start_time, json(&b.progress)?],
@@ -150,7 +151,7 @@ pub fn bulk_status(conn: &Connection, id: i64) -> Result<Option<String>> {
 }
 
 /// Moves an IN_PROGRESS operation to `status` (CANCELLING); false when it was not in progress.
-pub fn bulk_transition(tx: &Transaction, id: i64, status: &str) -> Result<bool> {
+pub fn bulk_transition(tx: &Tx, id: i64, status: &str) -> Result<bool> {
     Ok(tx.execute(
         "UPDATE bulk_operations SET status = ?2 WHERE id = ?1 AND status = 'IN_PROGRESS'",
         params![id, status],
@@ -159,7 +160,7 @@ pub fn bulk_transition(tx: &Transaction, id: i64, status: &str) -> Result<bool> 
 
 /// Records progress and the error records found since the last save, in the transaction that
 /// wrote the items they count.
-pub fn bulk_progress(tx: &Transaction, id: i64, p: &BulkProgress, errors: &[String]) -> Result<()> {
+pub fn bulk_progress(tx: &Tx, id: i64, p: &BulkProgress, errors: &[String]) -> Result<()> {
     tx.execute(
         "UPDATE bulk_operations SET progress = ?2 WHERE id = ?1",
         params![id, json(p)?],
@@ -188,7 +189,7 @@ pub fn bulk_errors(
 }
 
 pub fn finish_bulk(
-    tx: &Transaction,
+    tx: &Tx,
     id: i64,
     end: f64,
     status: &str,

@@ -1,8 +1,9 @@
 //! Rows of exports to S3 (`exports`) and the change walk an incremental export reads from the
 //! PITR log. Only SQL here: what the rows mean is `engine/export.rs`'s.
+use super::Tx;
 use crate::error::{Error, Result};
 use crate::model::ExportSpec;
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 
 /// One export: what was asked (`spec`) and how far it got.
 #[derive(Debug, Clone)]
@@ -71,7 +72,7 @@ fn decode_export(raw: RawExport) -> Result<ExportRow> {
     })
 }
 
-pub fn insert_export(tx: &Transaction, e: &ExportRow) -> Result<i64> {
+pub fn insert_export(tx: &Tx, e: &ExportRow) -> Result<i64> {
     let spec = serde_json::to_string(&e.spec).map_err(Error::internal)?;
     tx.execute(
         "INSERT INTO exports (account, region, arn, table_id, spec, status, start_time, item_count, billed_size)
@@ -117,7 +118,7 @@ pub fn exports_in_progress(conn: &Connection) -> Result<Vec<i64>> {
 }
 
 pub fn complete_export(
-    tx: &Transaction,
+    tx: &Tx,
     id: i64,
     end: f64,
     count: i64,
@@ -131,7 +132,7 @@ pub fn complete_export(
     Ok(())
 }
 
-pub fn fail_export(tx: &Transaction, id: i64, end: f64, code: &str, message: &str) -> Result<()> {
+pub fn fail_export(tx: &Tx, id: i64, end: f64, code: &str, message: &str) -> Result<()> {
     tx.execute(
         "UPDATE exports SET status = 'FAILED', end_time = ?2, failure_code = ?3, failure_message = ?4 WHERE id = ?1",
         params![id, end, code, message],

@@ -1,7 +1,8 @@
 //! Rows of imports from S3 (`imports`). Only SQL here: what they mean is `engine/import.rs`'s.
+use super::Tx;
 use crate::error::{Error, Result};
 use crate::model::ImportSpec;
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 
 /// One import: what was asked and how far it got.
 #[derive(Debug, Clone)]
@@ -83,7 +84,7 @@ fn decode_import(raw: RawImport) -> Result<ImportRow> {
     })
 }
 
-pub fn insert_import(tx: &Transaction, i: &ImportRow) -> Result<i64> {
+pub fn insert_import(tx: &Tx, i: &ImportRow) -> Result<i64> {
     let spec = serde_json::to_string(&i.spec).map_err(Error::internal)?;
     tx.execute(
         "INSERT INTO imports (account, region, arn, table_id, spec, status, start_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -128,7 +129,7 @@ pub fn imports_in_progress(conn: &Connection) -> Result<Vec<i64>> {
 }
 
 /// Records progress (so DescribeImport shows it while the import runs).
-pub fn import_progress(tx: &Transaction, id: i64, p: &ImportProgress) -> Result<()> {
+pub fn import_progress(tx: &Tx, id: i64, p: &ImportProgress) -> Result<()> {
     tx.execute(
         "UPDATE imports SET processed_bytes = ?2, processed_items = ?3, imported_items = ?4, errors = ?5 WHERE id = ?1",
         params![id, p.processed_bytes, p.processed_items, p.imported_items, p.errors],
@@ -137,7 +138,7 @@ pub fn import_progress(tx: &Transaction, id: i64, p: &ImportProgress) -> Result<
 }
 
 pub fn finish_import(
-    tx: &Transaction,
+    tx: &Tx,
     id: i64,
     end: f64,
     status: &str,

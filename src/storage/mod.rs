@@ -7,6 +7,7 @@ mod bulk;
 mod exports;
 mod imports;
 mod migrations;
+mod pcache;
 mod snapshots;
 pub mod vectors;
 
@@ -18,7 +19,7 @@ pub use snapshots::{valid_name as valid_snapshot_name, SnapshotInfo};
 
 use crate::error::{Error, Result};
 use crate::model::TableMeta;
-use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension, Transaction};
+use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -98,11 +99,24 @@ impl Store {
     }
 
     /// Runs `f` in an immediate write transaction; commits when it returns Ok, rolls back otherwise.
-    pub fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
-        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
+    pub fn write<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
+        let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+        // Rolls back unless committed: on an error from `f` or from COMMIT, or a panic in `f`.
+        struct Open<'c>(&'c Connection, bool);
+        impl Drop for Open<'_> {
+            fn drop(&mut self) {
+                if !self.1 {
+                    if let Ok(mut s) = self.0.prepare_cached("ROLLBACK") {
+                        let _ = s.execute([]);
+                    }
+                }
+            }
+        }
+        let mut open = Open(&conn, false);
+        let out = f(Tx::of(&conn))?;
+        conn.prepare_cached("COMMIT")?.execute([])?;
+        open.1 = true;
         Ok(out)
     }
 
@@ -158,11 +172,13 @@ impl Store {
 
 /// Process-wide SQLite settings, made once before the first connection opens (SQLite refuses
 /// them once initialised; a process that opened a connection some other way keeps SQLite's
-/// defaults). Memory statistics off: with them on, every allocation SQLite makes takes a global
-/// mutex (a twentieth of PutItem's CPU under load, issue 19); awsim never reads them.
+/// defaults). The page cache is SQLite's own behind `pcache`'s wrapper. Memory statistics off:
+/// with them on, every allocation SQLite makes takes a global mutex (a twentieth of PutItem's
+/// CPU under load, issue 19); awsim never reads them.
 fn configure_library() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
+        pcache::install();
         // SAFETY: SQLITE_CONFIG_MEMSTATUS takes one int; called before any connection opens
         // (an initialised SQLite answers SQLITE_MISUSE and changes nothing).
         let _ = unsafe {
@@ -172,6 +188,29 @@ fn configure_library() {
             )
         };
     });
+}
+
+/// The write transaction a `Store::write` closure runs in: the writer connection between its
+/// BEGIN IMMEDIATE and its COMMIT. Those two are prepared once and cached (rusqlite's
+/// `Transaction` parses them again for every write). Only `storage` makes one, so holding a
+/// `&Tx` means being inside a write transaction.
+#[repr(transparent)]
+pub struct Tx(Connection);
+
+impl std::ops::Deref for Tx {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.0
+    }
+}
+
+impl Tx {
+    /// `conn`, which the caller has put in a write transaction, as a `Tx`.
+    pub(crate) fn of(conn: &Connection) -> &Tx {
+        // SAFETY: `Tx` is `repr(transparent)` over `Connection`, so the two references have
+        // the same layout and the same lifetime.
+        unsafe { &*(conn as *const Connection as *const Tx) }
+    }
 }
 
 /// A private in-memory database on SQLite's `memdb` VFS. Not `:memory:`: that keeps every page in
@@ -257,7 +296,9 @@ fn configure(conn: &Connection, file: bool) -> Result<()> {
         // necessarily a power cut), and readers never block the writer.
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")?;
     }
-    conn.execute_batch("PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY;")?;
+    conn.execute_batch(
+        "PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384;",
+    )?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(())
 }
@@ -277,7 +318,7 @@ pub fn setting(conn: &Connection, name: &str) -> Result<Option<i64>> {
         .optional()?)
 }
 
-pub fn set_setting(tx: &Transaction, name: &str, value: i64) -> Result<()> {
+pub fn set_setting(tx: &Tx, name: &str, value: i64) -> Result<()> {
     tx.execute(
         "INSERT INTO settings (name, value) VALUES (?1, ?2)
          ON CONFLICT (name) DO UPDATE SET value = excluded.value",
@@ -302,7 +343,7 @@ pub fn load_tables(conn: &Connection) -> Result<Vec<TableMeta>> {
 }
 
 /// Inserts a new table row and returns its id.
-pub fn insert_table(tx: &Transaction, meta: &TableMeta) -> Result<i64> {
+pub fn insert_table(tx: &Tx, meta: &TableMeta) -> Result<i64> {
     tx.execute(
         "INSERT INTO tables (account, region, name, meta) VALUES (?1, ?2, ?3, ?4)",
         params![meta.account, meta.region, meta.name, meta_json(meta)?],
@@ -312,7 +353,7 @@ pub fn insert_table(tx: &Transaction, meta: &TableMeta) -> Result<i64> {
     Ok(id)
 }
 
-pub fn update_table_meta(tx: &Transaction, meta: &TableMeta) -> Result<()> {
+pub fn update_table_meta(tx: &Tx, meta: &TableMeta) -> Result<()> {
     tx.execute(
         "UPDATE tables SET meta = ?1 WHERE id = ?2",
         params![meta_json(meta)?, meta.id],
@@ -321,7 +362,7 @@ pub fn update_table_meta(tx: &Transaction, meta: &TableMeta) -> Result<()> {
 }
 
 /// Deletes a table with all its items and index rows.
-pub fn delete_table(tx: &Transaction, id: i64) -> Result<()> {
+pub fn delete_table(tx: &Tx, id: i64) -> Result<()> {
     tx.execute("DELETE FROM items WHERE table_id = ?1", [id])?;
     tx.execute("DELETE FROM index_items WHERE table_id = ?1", [id])?;
     tx.execute("DELETE FROM item_versions WHERE table_id = ?1", [id])?;
@@ -332,7 +373,7 @@ pub fn delete_table(tx: &Transaction, id: i64) -> Result<()> {
 
 /// Deletes every item and index row of a table (TruncateTable without per-item records);
 /// returns how many items there were.
-pub fn truncate_items(tx: &Transaction, id: i64) -> Result<u64> {
+pub fn truncate_items(tx: &Tx, id: i64) -> Result<u64> {
     let n = tx.execute("DELETE FROM items WHERE table_id = ?1", [id])?;
     tx.execute("DELETE FROM index_items WHERE table_id = ?1", [id])?;
     tx.execute("DELETE FROM item_versions WHERE table_id = ?1", [id])?;
@@ -405,7 +446,7 @@ pub fn get_item_with_size(
 /// `expires`: the item's TTL expiry (epoch seconds) when its table has TTL enabled.
 #[allow(clippy::too_many_arguments)]
 pub fn put_item(
-    tx: &Transaction,
+    tx: &Tx,
     table: i64,
     pk: &[u8],
     sk: &[u8],
@@ -426,7 +467,7 @@ pub fn put_item(
 }
 
 /// Deletes an item of the given size (already read by the caller).
-pub fn delete_item(tx: &Transaction, table: i64, pk: &[u8], sk: &[u8], size: i64) -> Result<()> {
+pub fn delete_item(tx: &Tx, table: i64, pk: &[u8], sk: &[u8], size: i64) -> Result<()> {
     let n = tx
         .prepare_cached("DELETE FROM items WHERE table_id = ?1 AND pk = ?2 AND sk = ?3")?
         .execute(params![table, pk, sk])?;
@@ -436,7 +477,7 @@ pub fn delete_item(tx: &Transaction, table: i64, pk: &[u8], sk: &[u8], size: i64
     Ok(())
 }
 
-fn adjust_stats(tx: &Transaction, table: i64, count: i64, size: i64) -> Result<()> {
+fn adjust_stats(tx: &Tx, table: i64, count: i64, size: i64) -> Result<()> {
     tx.prepare_cached("UPDATE table_stats SET item_count = item_count + ?1, size_bytes = size_bytes + ?2 WHERE id = ?3")?
         .execute(params![count, size, table])?;
     Ok(())
@@ -454,7 +495,7 @@ pub struct IndexRow<'a> {
     pub size: i64,
 }
 
-pub fn put_index_row(tx: &Transaction, table: i64, row: &IndexRow) -> Result<()> {
+pub fn put_index_row(tx: &Tx, table: i64, row: &IndexRow) -> Result<()> {
     tx.prepare_cached(
         "INSERT OR REPLACE INTO index_items (table_id, index_name, ipk, isk, t, pk, sk, item, size) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
@@ -462,12 +503,7 @@ pub fn put_index_row(tx: &Transaction, table: i64, row: &IndexRow) -> Result<()>
     Ok(())
 }
 
-pub fn delete_index_row(
-    tx: &Transaction,
-    table: i64,
-    index: &str,
-    key: &IndexRowKey,
-) -> Result<()> {
+pub fn delete_index_row(tx: &Tx, table: i64, index: &str, key: &IndexRowKey) -> Result<()> {
     tx.prepare_cached(
         "DELETE FROM index_items WHERE table_id = ?1 AND index_name = ?2 AND ipk = ?3 AND isk = ?4 AND t = ?5 AND pk = ?6 AND sk = ?7",
     )?
@@ -498,7 +534,7 @@ pub fn collection_size(conn: &Connection, table: i64, pk: &[u8], lsis: &[&str]) 
 }
 
 /// Removes every row of one index (UpdateTable deleting a GSI).
-pub fn drop_index_rows(tx: &Transaction, table: i64, index: &str) -> Result<()> {
+pub fn drop_index_rows(tx: &Tx, table: i64, index: &str) -> Result<()> {
     tx.execute(
         "DELETE FROM index_items WHERE table_id = ?1 AND index_name = ?2",
         params![table, index],
@@ -507,20 +543,14 @@ pub fn drop_index_rows(tx: &Transaction, table: i64, index: &str) -> Result<()> 
 }
 
 /// Sets the TTL expiry of one stored item (enabling TTL on a table with data).
-pub fn set_expiry(
-    tx: &Transaction,
-    table: i64,
-    pk: &[u8],
-    sk: &[u8],
-    expires: Option<f64>,
-) -> Result<()> {
+pub fn set_expiry(tx: &Tx, table: i64, pk: &[u8], sk: &[u8], expires: Option<f64>) -> Result<()> {
     tx.prepare_cached("UPDATE items SET expires = ?4 WHERE table_id = ?1 AND pk = ?2 AND sk = ?3")?
         .execute(params![table, pk, sk, expires])?;
     Ok(())
 }
 
 /// Clears every TTL expiry of a table (TTL disabled).
-pub fn clear_expiry(tx: &Transaction, table: i64) -> Result<()> {
+pub fn clear_expiry(tx: &Tx, table: i64) -> Result<()> {
     tx.execute(
         "UPDATE items SET expires = NULL WHERE table_id = ?1 AND expires IS NOT NULL",
         [table],
@@ -563,7 +593,7 @@ pub struct StreamRow {
     pub disabled: Option<f64>,
 }
 
-pub fn insert_stream(tx: &Transaction, s: &StreamRow) -> Result<i64> {
+pub fn insert_stream(tx: &Tx, s: &StreamRow) -> Result<i64> {
     tx.execute(
         "INSERT INTO streams (account, region, table_name, label, view_type, key_schema, created, shard_id, disabled)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -572,7 +602,7 @@ pub fn insert_stream(tx: &Transaction, s: &StreamRow) -> Result<i64> {
     Ok(tx.last_insert_rowid())
 }
 
-pub fn disable_stream(tx: &Transaction, id: i64, at: f64) -> Result<()> {
+pub fn disable_stream(tx: &Tx, id: i64, at: f64) -> Result<()> {
     tx.execute(
         "UPDATE streams SET disabled = ?2 WHERE id = ?1 AND disabled IS NULL",
         params![id, at],
@@ -653,7 +683,7 @@ pub struct StreamRecord {
 }
 
 /// Appends a record; its sequence number (returned) is greater than every earlier one.
-pub fn put_stream_record(tx: &Transaction, stream: i64, r: &StreamRecord) -> Result<i64> {
+pub fn put_stream_record(tx: &Tx, stream: i64, r: &StreamRecord) -> Result<i64> {
     tx.prepare_cached(
         "INSERT INTO stream_records (stream_id, created, event, keys, new_image, old_image, size, by_ttl, replicated)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -717,7 +747,7 @@ pub fn last_sequence(conn: &Connection) -> Result<i64> {
 }
 
 /// Drops records older than `before` and streams disabled before it (24-hour retention).
-pub fn purge_streams(tx: &Transaction, before: f64) -> Result<()> {
+pub fn purge_streams(tx: &Tx, before: f64) -> Result<()> {
     tx.execute("DELETE FROM stream_records WHERE created < ?1", [before])?;
     tx.execute(
         "DELETE FROM streams WHERE disabled IS NOT NULL AND disabled < ?1",
@@ -728,7 +758,7 @@ pub fn purge_streams(tx: &Transaction, before: f64) -> Result<()> {
 
 /// Calls `f` with every stored item of a table (backfilling a new GSI).
 pub fn for_each_item(
-    tx: &Transaction,
+    tx: &Tx,
     table: i64,
     mut f: impl FnMut(&[u8], &[u8], &[u8]) -> Result<()>,
 ) -> Result<()> {
@@ -761,7 +791,7 @@ pub struct ReplicationRow {
     pub version: i64,
 }
 
-pub fn enqueue_replication(tx: &Transaction, r: &ReplicationRow) -> Result<()> {
+pub fn enqueue_replication(tx: &Tx, r: &ReplicationRow) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO replication_queue (account, table_name, origin, target, pk, sk, item, version)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -801,7 +831,7 @@ pub fn pending_replication(conn: &Connection, limit: usize) -> Result<Vec<Replic
     Ok(rows.collect::<std::result::Result<_, _>>()?)
 }
 
-pub fn delete_replication(tx: &Transaction, id: i64) -> Result<()> {
+pub fn delete_replication(tx: &Tx, id: i64) -> Result<()> {
     tx.prepare_cached("DELETE FROM replication_queue WHERE id = ?1")?
         .execute([id])?;
     Ok(())
@@ -815,12 +845,7 @@ pub fn replication_backlog(conn: &Connection) -> Result<i64> {
 }
 
 /// Forgets the writes still due to one region's replica of a table (the replica was removed).
-pub fn drop_replication_to(
-    tx: &Transaction,
-    account: &str,
-    table: &str,
-    target: &str,
-) -> Result<()> {
+pub fn drop_replication_to(tx: &Tx, account: &str, table: &str, target: &str) -> Result<()> {
     tx.execute(
         "DELETE FROM replication_queue WHERE account = ?1 AND table_name = ?2 AND target = ?3",
         params![account, table, target],
@@ -858,7 +883,7 @@ pub fn item_version(
 
 /// Records the version of an item's last write; `at` (epoch seconds) dates a tombstone.
 pub fn set_item_version(
-    tx: &Transaction,
+    tx: &Tx,
     table: i64,
     pk: &[u8],
     sk: &[u8],
@@ -874,7 +899,7 @@ pub fn set_item_version(
 }
 
 /// Copies every item version of one table to another (a new replica starts where its source is).
-pub fn copy_item_versions(tx: &Transaction, from: i64, to: i64) -> Result<()> {
+pub fn copy_item_versions(tx: &Tx, from: i64, to: i64) -> Result<()> {
     tx.execute(
         "INSERT OR REPLACE INTO item_versions (table_id, pk, sk, version, origin, deleted, at)
          SELECT ?2, pk, sk, version, origin, deleted, at FROM item_versions WHERE table_id = ?1",
@@ -885,7 +910,7 @@ pub fn copy_item_versions(tx: &Transaction, from: i64, to: i64) -> Result<()> {
 
 /// Forgets deletions older than `before` (their tombstones only matter while a replicated write
 /// could still be in flight).
-pub fn purge_tombstones(tx: &Transaction, before: f64) -> Result<()> {
+pub fn purge_tombstones(tx: &Tx, before: f64) -> Result<()> {
     tx.execute(
         "DELETE FROM item_versions WHERE deleted = 1 AND at < ?1",
         [before],
@@ -905,12 +930,7 @@ pub struct TokenRow {
     pub result: String,
 }
 
-pub fn get_token(
-    tx: &Transaction,
-    account: &str,
-    region: &str,
-    token: &str,
-) -> Result<Option<TokenRow>> {
+pub fn get_token(tx: &Tx, account: &str, region: &str, token: &str) -> Result<Option<TokenRow>> {
     Ok(tx
         .prepare_cached(
             "SELECT fingerprint, at, result FROM transact_tokens WHERE account = ?1 AND region = ?2 AND token = ?3",
@@ -925,13 +945,7 @@ pub fn get_token(
         .optional()?)
 }
 
-pub fn put_token(
-    tx: &Transaction,
-    account: &str,
-    region: &str,
-    token: &str,
-    row: &TokenRow,
-) -> Result<()> {
+pub fn put_token(tx: &Tx, account: &str, region: &str, token: &str, row: &TokenRow) -> Result<()> {
     tx.prepare_cached(
         "INSERT OR REPLACE INTO transact_tokens (account, region, token, fingerprint, at, result) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
@@ -940,7 +954,7 @@ pub fn put_token(
 }
 
 /// Forgets every token remembered before `before`.
-pub fn expire_tokens(tx: &Transaction, before: f64) -> Result<()> {
+pub fn expire_tokens(tx: &Tx, before: f64) -> Result<()> {
     tx.prepare_cached("DELETE FROM transact_tokens WHERE at < ?1")?
         .execute([before])?;
     Ok(())

@@ -4,8 +4,9 @@
 //! only the rows changed since (`rows_since`); dropping rows wholesale bumps the table's `epoch`
 //! instead, which sends such readers back to a full load. Part of `storage`, the only module
 //! importing rusqlite; knows nothing of vectors beyond their bytes.
+use super::Tx;
 use crate::error::Result;
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 
 /// One vector row as stored.
 pub struct VectorRow<'a> {
@@ -32,7 +33,7 @@ pub fn state(conn: &Connection, table: i64) -> Result<(i64, i64)> {
 }
 
 /// The next gen of the table's vector changes.
-fn next_gen(tx: &Transaction, table: i64) -> Result<i64> {
+fn next_gen(tx: &Tx, table: i64) -> Result<i64> {
     Ok(tx
         .prepare_cached(
             "INSERT INTO vector_gens (table_id, gen, epoch) VALUES (?1, 1, 0)
@@ -42,7 +43,7 @@ fn next_gen(tx: &Transaction, table: i64) -> Result<i64> {
 }
 
 /// Writes (inserts or replaces) an item's row of one vector index.
-pub fn put(tx: &Transaction, table: i64, row: &VectorRow) -> Result<()> {
+pub fn put(tx: &Tx, table: i64, row: &VectorRow) -> Result<()> {
     let gen = next_gen(tx, table)?;
     tx.prepare_cached(
         "INSERT INTO vector_items (table_id, index_name, pk, sk, part, filters, vec, size, gen)
@@ -66,7 +67,7 @@ pub fn put(tx: &Transaction, table: i64, row: &VectorRow) -> Result<()> {
 }
 
 /// Removes an item from one vector index, if it is there (its row stays, without a vector).
-pub fn remove(tx: &Transaction, table: i64, index: &str, pk: &[u8], sk: &[u8]) -> Result<()> {
+pub fn remove(tx: &Tx, table: i64, index: &str, pk: &[u8], sk: &[u8]) -> Result<()> {
     let present: bool = tx
         .prepare_cached(
             "SELECT 1 FROM vector_items WHERE table_id = ?1 AND index_name = ?2 AND pk = ?3 AND sk = ?4 AND vec IS NOT NULL",
@@ -85,7 +86,7 @@ pub fn remove(tx: &Transaction, table: i64, index: &str, pk: &[u8], sk: &[u8]) -
 
 /// Drops rows wholesale (a deleted vector index, a truncated or deleted table: `index` None for
 /// all of the table's) and moves the table to a new epoch.
-pub fn drop_rows(tx: &Transaction, table: i64, index: Option<&str>) -> Result<()> {
+pub fn drop_rows(tx: &Tx, table: i64, index: Option<&str>) -> Result<()> {
     tx.execute(
         "DELETE FROM vector_items WHERE table_id = ?1 AND (?2 IS NULL OR index_name = ?2)",
         params![table, index],
@@ -99,14 +100,14 @@ pub fn drop_rows(tx: &Transaction, table: i64, index: Option<&str>) -> Result<()
 }
 
 /// Forgets a deleted table's vector state.
-pub fn forget_table(tx: &Transaction, table: i64) -> Result<()> {
+pub fn forget_table(tx: &Tx, table: i64) -> Result<()> {
     drop_rows(tx, table, None)?;
     tx.execute("DELETE FROM vector_gens WHERE table_id = ?1", [table])?;
     Ok(())
 }
 
 /// Removals no reader needs any more (at start-up, when no in-memory copy exists).
-pub fn purge_removed(tx: &Transaction) -> Result<()> {
+pub fn purge_removed(tx: &Tx) -> Result<()> {
     tx.execute("DELETE FROM vector_items WHERE vec IS NULL", [])?;
     Ok(())
 }
