@@ -25,12 +25,14 @@ pub struct BulkRow {
     pub failure_message: Option<String>,
 }
 
-/// What a bulk operation has done so far, and where it resumes: the input object at index
-/// `object` (of the sorted listing) after line `line` (0: from its start). Saved in the
-/// transaction that writes the items it counts, so a restart neither repeats nor skips a line.
+/// What a bulk operation has done so far, and where it resumes: every input object whose key
+/// sorts before `object` is done, and `object` itself up to line `line` (`u64::MAX`: to its
+/// end). Keys rather than positions, so objects added or removed meanwhile move nothing. Saved
+/// in the transaction that writes the items it counts, so a restart neither repeats nor skips a
+/// line.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BulkProgress {
-    pub object: u64,
+    pub object: Option<String>,
     pub line: u64,
     pub processed_items: i64,
     pub failed_items: i64,
