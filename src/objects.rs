@@ -122,6 +122,23 @@ impl Objects {
         .map_err(|e| classify(e, bucket, key))
     }
 
+    /// An object's bytes as they arrive: a blocking reader over the store's stream, so an
+    /// object of any size is read in constant memory.
+    pub fn reader(&self, bucket: &str, key: &str) -> Result<ObjectReader<'_>, ObjectError> {
+        let store = self.store(bucket)?;
+        let path = object_path(key)?;
+        let got = self
+            .block_on(store.get(&path))
+            .map_err(|e| classify(e, bucket, key))?;
+        Ok(ObjectReader {
+            objects: self,
+            stream: got.into_stream(),
+            chunk: bytes::Bytes::new(),
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+        })
+    }
+
     /// Keys of the objects under `prefix`, sorted.
     pub fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, ObjectError> {
         Ok(self
@@ -161,6 +178,36 @@ impl Objects {
             store.delete(&probe).await
         })
         .map_err(|e| classify(e, bucket, ""))
+    }
+}
+
+/// An object being read (`Objects::reader`); a failure midway is an `io::Error` whose message
+/// is the `ObjectError`'s.
+pub struct ObjectReader<'a> {
+    objects: &'a Objects,
+    stream: futures_util::stream::BoxStream<'static, object_store::Result<bytes::Bytes>>,
+    chunk: bytes::Bytes,
+    bucket: String,
+    key: String,
+}
+
+impl std::io::Read for ObjectReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use futures_util::StreamExt;
+        while self.chunk.is_empty() {
+            match self.objects.block_on(self.stream.next()) {
+                None => return Ok(0),
+                Some(Ok(b)) => self.chunk = b,
+                Some(Err(e)) => {
+                    let e = classify(e, &self.bucket, &self.key);
+                    return Err(std::io::Error::other(e.to_string()));
+                }
+            }
+        }
+        let n = buf.len().min(self.chunk.len());
+        buf[..n].copy_from_slice(&self.chunk[..n]);
+        bytes::Buf::advance(&mut self.chunk, n);
+        Ok(n)
     }
 }
 

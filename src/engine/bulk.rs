@@ -13,7 +13,7 @@
 //! (the items already written stay) and ends CANCELLED. MaxWriteRequestUnits paces the job by
 //! wall-clock time (the units each write would consume); the table's own capacity is not drawn.
 use super::capacity::{entry_size, write_cost};
-use super::import::{decompress, is_export_artifact};
+use super::import::{is_export_artifact, open_lines, trim_line};
 use super::{read_current, write_prepared, Engine, Origin, Prepared};
 use crate::error::{Error, ErrorKind, Result};
 use crate::formats::dynamodb_json;
@@ -217,12 +217,12 @@ impl Engine {
             }
             progress.object = Some(key.clone());
             progress.line = resume_line;
-            let bytes = self
+            let reader = self
                 .objects
-                .get(&spec.input_bucket, key)
+                .reader(&spec.input_bucket, key)
                 .map_err(Failure::Objects)?;
-            let text = match decompress(&bytes, &spec.compression) {
-                Ok(t) => t,
+            let mut lines = match open_lines(reader, &spec.compression) {
+                Ok(l) => l,
                 Err(why) => {
                     batch.fail(spec, key, 0, "InvalidObject", &why, "");
                     progress.line = WHOLE;
@@ -232,17 +232,38 @@ impl Engine {
                     }
                 }
             };
-            for (i, line) in text.lines().enumerate() {
-                let line_no = i as u64 + 1;
-                if line_no <= resume_line || line.trim().is_empty() {
+            let mut buf = Vec::new();
+            let mut line_no = 0;
+            loop {
+                buf.clear();
+                match lines.read_until(b'\n', &mut buf) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(why) => {
+                        // A read or decompression failure midway: what was read stays, the
+                        // rest of the object is reported as one error.
+                        let why = format!(
+                            "cannot read past line {line_no} ({}): {why}",
+                            spec.compression
+                        );
+                        batch.fail(spec, key, 0, "InvalidObject", &why, "");
+                        break;
+                    }
+                }
+                line_no += 1;
+                let line = trim_line(&buf);
+                if line_no <= resume_line || line.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
-                match dynamodb_json::parse_line(line.as_bytes()) {
+                match dynamodb_json::parse_line(line) {
                     Ok(item) => {
-                        let text = keep_errors.then(|| line.to_string());
+                        let text = keep_errors.then(|| String::from_utf8_lossy(line).into_owned());
                         batch.items.push((key.clone(), line_no, text, item))
                     }
-                    Err(why) => batch.fail(spec, key, line_no, "MalformedRecord", &why, line),
+                    Err(why) => {
+                        let text = String::from_utf8_lossy(line);
+                        batch.fail(spec, key, line_no, "MalformedRecord", &why, &text)
+                    }
                 }
                 if batch.items.len() + batch.failed >= COPY_BATCH {
                     progress.line = line_no;
@@ -746,6 +767,58 @@ mod tests {
         let errors = std::fs::read_to_string(report.path().join("errors/part-00000.json")).unwrap();
         assert_eq!(errors.lines().count(), 1);
         assert!(errors.contains("\"LineNumber\":2502"), "{errors}");
+        engine.close();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    // An object that stops decompressing midway (a truncated gzip file): the lines read before
+    // the break are written, the rest of the object is one error record, and the operation
+    // ends COMPLETED_WITH_ERRORS rather than failing.
+    #[test]
+    fn a_truncated_object_keeps_the_lines_before_the_break() {
+        let (engine, dir, scope) = engine_with_input("truncated");
+        std::fs::remove_file(dir.join("s3/in/data.json")).unwrap();
+        let mut lines = String::new();
+        for i in 0..2000 {
+            lines.push_str(&format!(
+                "{{\"Item\":{{\"pk\":{{\"S\":\"t{i:05}\"}},\"n\":{{\"N\":\"{i}\"}}}}}}\n"
+            ));
+        }
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gz, lines.as_bytes()).unwrap();
+        let gz = gz.finish().unwrap();
+        std::fs::write(dir.join("s3/in/cut.json.gz"), &gz[..gz.len() / 2]).unwrap();
+        let out = run(
+            &engine,
+            &scope,
+            "StartBulkPutItems",
+            json!({
+                "TableName": "bulk_target",
+                "InputS3Configuration": {"S3Bucket": "in", "InputFormat": "DYNAMODB_JSON", "InputCompressionType": "GZIP"},
+                "OutputS3Configuration": {"S3Bucket": "out", "OutputType": ["ERROR"]},
+            }),
+        );
+        let arn = out["BulkOperationDescription"]["BulkOperationArn"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        engine.run_pending_jobs().unwrap();
+        let op = engine.bulk_operation(&scope, &arn).unwrap();
+        assert_eq!(op.status, "COMPLETED_WITH_ERRORS");
+        assert_eq!(op.progress.failed_items, 1);
+        let written = count(&engine, &scope).0;
+        assert!(written > 0 && written < 2000, "{written}");
+        assert_eq!(op.progress.processed_items, written + 1);
+        let report = std::fs::read_dir(dir.join("s3/out/AWSDynamoDB"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap();
+        let errors = std::fs::read_to_string(report.path().join("errors/part-00000.json")).unwrap();
+        assert!(
+            errors.contains("\"ErrorCode\":\"InvalidObject\""),
+            "{errors}"
+        );
         engine.close();
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -13,11 +13,11 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::formats::{csv, dynamodb_json};
 use crate::model::size::{item_size, MAX_ITEM_SIZE};
 use crate::model::{ImportSpec, Item, KeyType, Scope, TableMeta};
-use crate::objects::ObjectError;
+use crate::objects::{ObjectError, ObjectReader};
 pub use crate::storage::ImportRow;
 use crate::storage::{self, ImportProgress, RangeRow, COPY_BATCH};
 use md5::{Digest, Md5};
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 
 impl Engine {
     /// Creates the table (CREATING) and records the import; the caller has checked the table
@@ -112,9 +112,9 @@ impl Engine {
             );
         };
         let spec = &import.spec;
-        let keys = match self
+        let objects = match self
             .objects
-            .list(&spec.bucket, spec.prefix.as_deref().unwrap_or(""))
+            .list_sized(&spec.bucket, spec.prefix.as_deref().unwrap_or(""))
         {
             Ok(k) => k,
             Err(e) => return self.fail_import(id, meta.id, &e),
@@ -138,37 +138,48 @@ impl Engine {
             .chain(meta.indexes().flat_map(|ix| ix.key.attrs()))
             .map(|a| (a.name.clone(), a.ty))
             .collect();
-        for key in keys.iter().filter(|k| !is_export_artifact(k)) {
+        let on_item = |batch: &mut Vec<RangeRow>,
+                       progress: &mut ImportProgress,
+                       key: &str,
+                       line_no: usize,
+                       parsed: std::result::Result<Item, String>| {
+            progress.processed_items += 1;
+            match parsed.and_then(|item| prepare(&meta, item)) {
+                Ok(row) => {
+                    progress.imported_items += 1;
+                    batch.push(row);
+                }
+                Err(why) => {
+                    tracing::warn!("import {}: {key} line {line_no}: {why}", import.arn);
+                    progress.errors += 1;
+                }
+            }
+        };
+        for (key, size) in objects.iter().filter(|(k, _)| !is_export_artifact(k)) {
             if self.stopping() {
                 return Ok(());
             }
-            let bytes = match self.objects.get(&spec.bucket, key) {
-                Ok(b) => b,
+            let reader = match self.objects.reader(&spec.bucket, key) {
+                Ok(r) => r,
                 Err(e) => return self.fail_import(id, meta.id, &e),
             };
-            progress.processed_bytes += bytes.len() as i64;
-            let text = match decompress(&bytes, &spec.compression) {
-                Ok(t) => t,
+            progress.processed_bytes += *size as i64;
+            let mut lines = match open_lines(reader, &spec.compression) {
+                Ok(l) => l,
                 Err(why) => {
                     tracing::warn!("import {}: {key}: {why}", import.arn);
                     progress.errors += 1;
                     continue;
                 }
             };
-            let mut on_item = |line_no: usize, parsed: std::result::Result<Item, String>| {
-                progress.processed_items += 1;
-                match parsed.and_then(|item| prepare(&meta, item)) {
-                    Ok(row) => {
-                        progress.imported_items += 1;
-                        batch.push(row);
-                    }
-                    Err(why) => {
-                        tracing::warn!("import {}: {key} line {line_no}: {why}", import.arn);
-                        progress.errors += 1;
-                    }
-                }
-            };
             if spec.format == "CSV" {
+                // Records may span lines (quoted newlines): the object is read whole.
+                let mut text = String::new();
+                if let Err(why) = lines.read_to_string(&mut text) {
+                    tracing::warn!("import {}: {key}: {why}", import.arn);
+                    progress.errors += 1;
+                    continue;
+                }
                 let delimiter = spec
                     .csv_delimiter
                     .as_deref()
@@ -183,17 +194,36 @@ impl Engine {
                     },
                 };
                 for (i, record) in records {
-                    on_item(
-                        i + 1,
-                        record.and_then(|f| csv::item(&header, &f, &key_types)),
-                    );
+                    let parsed = record.and_then(|f| csv::item(&header, &f, &key_types));
+                    on_item(&mut batch, &mut progress, key, i + 1, parsed);
                 }
             } else {
-                for (i, line) in text.lines().enumerate() {
-                    if line.trim().is_empty() {
+                let mut line = Vec::new();
+                let mut line_no = 0;
+                loop {
+                    line.clear();
+                    match lines.read_until(b'\n', &mut line) {
+                        Ok(0) => break,
+                        Ok(_) => {}
+                        Err(why) => {
+                            tracing::warn!(
+                                "import {}: {key} after line {line_no}: {why}",
+                                import.arn
+                            );
+                            progress.errors += 1;
+                            break;
+                        }
+                    }
+                    line_no += 1;
+                    let text = trim_line(&line);
+                    if text.iter().all(u8::is_ascii_whitespace) {
                         continue;
                     }
-                    on_item(i + 1, dynamodb_json::parse_line(line.as_bytes()));
+                    let parsed = dynamodb_json::parse_line(text);
+                    on_item(&mut batch, &mut progress, key, line_no, parsed);
+                    if batch.len() >= COPY_BATCH {
+                        flush(&mut batch, &progress)?;
+                    }
                 }
             }
             if batch.len() >= COPY_BATCH {
@@ -226,17 +256,30 @@ pub(super) fn is_export_artifact(key: &str) -> bool {
     name.starts_with("manifest-") || name.ends_with(".md5") || name == "_started"
 }
 
-pub(super) fn decompress(bytes: &[u8], compression: &str) -> std::result::Result<String, String> {
-    let mut text = String::new();
-    let read = match compression {
-        "GZIP" => flate2::read::MultiGzDecoder::new(bytes).read_to_string(&mut text),
-        "ZSTD" => {
-            zstd::stream::read::Decoder::new(bytes).and_then(|mut d| d.read_to_string(&mut text))
-        }
-        _ => return String::from_utf8(bytes.to_vec()).map_err(|e| e.to_string()),
-    };
-    read.map(|_| text)
-        .map_err(|e| format!("cannot decompress ({compression}): {e}"))
+/// An object's lines, decompressed (GZIP, ZSTD or NONE) as they are read.
+pub(super) fn open_lines<'a>(
+    reader: ObjectReader<'a>,
+    compression: &str,
+) -> std::result::Result<Box<dyn BufRead + 'a>, String> {
+    const BUFFER: usize = 256 * 1024;
+    Ok(match compression {
+        "GZIP" => Box::new(BufReader::with_capacity(
+            BUFFER,
+            flate2::read::MultiGzDecoder::new(reader),
+        )),
+        "ZSTD" => Box::new(BufReader::with_capacity(
+            BUFFER,
+            zstd::stream::read::Decoder::new(reader)
+                .map_err(|e| format!("cannot decompress ({compression}): {e}"))?,
+        )),
+        _ => Box::new(BufReader::with_capacity(BUFFER, reader)),
+    })
+}
+
+/// A line as `read_until` gives it, without its `\n` (or `\r\n`).
+pub(super) fn trim_line(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
 }
 
 /// An imported item ready to be written: its key valid for the table, within the size limit.
