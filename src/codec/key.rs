@@ -228,9 +228,7 @@ mod tests {
         assert_eq!(enc("1.50"), enc("1.5"));
     }
 
-    fn hex(b: &[u8]) -> String {
-        b.iter().map(|x| format!("{x:02x}")).collect()
-    }
+    use crate::codec::hex;
 
     // Examples worked out from DynamoDB Local's number encoding (conformance/notes/query.md).
     #[test]

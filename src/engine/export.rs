@@ -284,7 +284,7 @@ impl<'e> DataFiles<'e> {
                 .unwrap_or_else(|| ObjectError::Other("writing a data file failed".into())));
         }
         let b64 = |d: &[u8]| base64::engine::general_purpose::STANDARD.encode(d);
-        let hex = |d: &[u8]| d.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let hex = crate::codec::hex;
         let mut files = String::new();
         for (key, count, md5) in &self.done {
             files.push_str(

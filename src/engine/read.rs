@@ -323,10 +323,9 @@ impl Engine {
             descending: !forward,
         };
         let mut page = Page::default();
-        self.store.read(|conn| {
-            // One snapshot for the whole page, base-item lookups included.
-            let tx = conn.unchecked_transaction()?;
-            storage::read_range(&tx, &range, |row| {
+        // One snapshot for the whole page, base-item lookups included.
+        self.store.read_snapshot(|tx| {
+            storage::read_range(tx, &range, |row| {
                 if page.last.is_some() {
                     // The page is full: this row only tells that more follow.
                     page.more = true;
@@ -334,7 +333,7 @@ impl Engine {
                 }
                 let base;
                 let item: &[u8] = if read.fetch_base {
-                    match storage::get_item_with_size(&tx, meta.id, &row.pk, &row.sk)? {
+                    match storage::get_item_with_size(tx, meta.id, &row.pk, &row.sk)? {
                         Some((bytes, size)) => {
                             page.base_blocks += (size.max(1) + 4095) / 4096;
                             base = bytes;
@@ -356,7 +355,6 @@ impl Engine {
                 visit(item)?;
                 Ok(true)
             })?;
-            tx.finish()?;
             Ok(())
         })?;
         Ok(page)

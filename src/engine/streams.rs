@@ -126,7 +126,7 @@ pub fn event_id(seq: i64, stream: i64) -> String {
     h.update(seq.to_be_bytes());
     h.update(stream.to_be_bytes());
     let d = h.finalize();
-    let hex: String = d[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::codec::hex(&d[..16]);
     format!(
         "{}-{}-4{}-{}-{}",
         &hex[0..8],

@@ -81,7 +81,7 @@ impl<'a> Input<'a> {
 /// NextToken: the previous page's last ARN in hexadecimal, padded with zeros to whole 16-digit
 /// groups of at least 112 digits.
 pub fn hex_token(arn: &str) -> String {
-    let mut hex: String = arn.bytes().map(|b| format!("{b:02x}")).collect();
+    let mut hex = crate::codec::hex(arn.as_bytes());
     while hex.len() < 112 || !hex.len().is_multiple_of(16) {
         hex.push('0');
     }

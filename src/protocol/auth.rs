@@ -4,6 +4,7 @@
 //! (InvalidSignature, "Signature expired" / "not yet current"), the access key
 //! (UnrecognizedClient), then the signature itself over the canonical request (InvalidSignature).
 //! Pure: the caller hands in the request's parts and the time; no HTTP types, no I/O.
+use crate::codec::hex;
 use crate::error::{Error, ErrorKind};
 use crate::model::Scope;
 use hmac::{Hmac, Mac};
@@ -370,10 +371,6 @@ pub fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> Vec
     let k = hmac(&k, region.as_bytes());
     let k = hmac(&k, service.as_bytes());
     hmac(&k, b"aws4_request")
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -101,22 +101,10 @@ impl Store {
     /// Runs `f` in an immediate write transaction; commits when it returns Ok, rolls back otherwise.
     pub fn write<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
         let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
-        // Rolls back unless committed: on an error from `f` or from COMMIT, or a panic in `f`.
-        struct Open<'c>(&'c Connection, bool);
-        impl Drop for Open<'_> {
-            fn drop(&mut self) {
-                if !self.1 {
-                    if let Ok(mut s) = self.0.prepare_cached("ROLLBACK") {
-                        let _ = s.execute([]);
-                    }
-                }
-            }
-        }
-        let mut open = Open(&conn, false);
+        let mut open = Open::begin(&conn, "BEGIN IMMEDIATE")?;
         let out = f(Tx::of(&conn))?;
         conn.prepare_cached("COMMIT")?.execute([])?;
-        open.1 = true;
+        open.committed = true;
         Ok(out)
     }
 
@@ -151,9 +139,9 @@ impl Store {
     pub fn read_snapshot<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         self.read(|conn| {
             // Deferred: the snapshot is taken by the first read and kept to the end. Nothing is
-            // written, so dropping the transaction (a rollback) ends it.
-            let tx = conn.unchecked_transaction()?;
-            f(&tx)
+            // written, so the rollback that ends it loses nothing.
+            let _open = Open::begin(conn, "BEGIN")?;
+            f(conn)
         })
     }
 
@@ -188,6 +176,34 @@ fn configure_library() {
             )
         };
     });
+}
+
+/// A transaction begun with a cached statement (rusqlite's own transactions parse BEGIN and
+/// COMMIT again every time), rolled back when dropped uncommitted: after an error, a panic, or
+/// at the end of a read snapshot.
+struct Open<'c> {
+    conn: &'c Connection,
+    committed: bool,
+}
+
+impl<'c> Open<'c> {
+    fn begin(conn: &'c Connection, begin: &str) -> Result<Open<'c>> {
+        conn.prepare_cached(begin)?.execute([])?;
+        Ok(Open {
+            conn,
+            committed: false,
+        })
+    }
+}
+
+impl Drop for Open<'_> {
+    fn drop(&mut self) {
+        if !self.committed {
+            if let Ok(mut s) = self.conn.prepare_cached("ROLLBACK") {
+                let _ = s.execute([]);
+            }
+        }
+    }
 }
 
 /// The write transaction a `Store::write` closure runs in: the writer connection between its

@@ -259,7 +259,7 @@ pub fn request_digest(text: &str, params: Option<&Vec<Value>>) -> String {
     if let Some(p) = params {
         h.update(serde_json::to_vec(p).unwrap_or_default());
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::codec::hex(&h.finalize())
 }
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
