@@ -165,7 +165,13 @@ impl Engine {
                         )),
                     )
                 }
-                Err(Failure::Engine(e)) => return Err(e),
+                Err(Failure::Engine(e)) => {
+                    // The store refused a batch (full disk, damage): the operation fails
+                    // rather than waiting in progress for a retry that would meet the same.
+                    let why = e.message.clone().unwrap_or_default();
+                    let _ = self.finish_bulk(&op, "FAILED", Some(("InternalServerError", &why)));
+                    return Err(e);
+                }
             },
             "CANCELLING" => Ended::Cancelled,
             _ => return Ok(()),
@@ -819,6 +825,28 @@ mod tests {
             errors.contains("\"ErrorCode\":\"InvalidObject\""),
             "{errors}"
         );
+        engine.close();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    // A store that refuses a batch (the disk is full) fails the operation with a code instead
+    // of leaving it in progress; what fitted stays.
+    #[test]
+    fn a_full_store_fails_the_operation() {
+        let (engine, dir, scope) = engine_with_input("full");
+        engine.close();
+        drop(engine);
+        let mut config = crate::Config::in_memory();
+        config.in_memory = false;
+        config.data_dir = dir.clone();
+        config.max_db_bytes = Some(600 * 1024);
+        let engine = Engine::open(&config).unwrap();
+        let (_, arn) = start(&engine, &scope);
+        let _ = engine.run_pending_jobs();
+        let op = engine.bulk_operation(&scope, &arn).unwrap();
+        assert_eq!(op.status, "FAILED");
+        assert_eq!(op.failure_code.as_deref(), Some("InternalServerError"));
+        assert!(op.end_time.is_some());
         engine.close();
         let _ = std::fs::remove_dir_all(&dir);
     }
