@@ -851,6 +851,45 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    // The same for an import: FAILED, its half-made table gone.
+    #[test]
+    fn a_full_store_fails_an_import() {
+        let (engine, dir, scope) = engine_with_input("import-full");
+        engine.close();
+        drop(engine);
+        let mut config = crate::Config::in_memory();
+        config.in_memory = false;
+        config.data_dir = dir.clone();
+        config.max_db_bytes = Some(200 * 1024);
+        let engine = Engine::open(&config).unwrap();
+        let out = run(
+            &engine,
+            &scope,
+            "ImportTable",
+            json!({
+                "S3BucketSource": {"S3Bucket": "in"},
+                "InputFormat": "DYNAMODB_JSON",
+                "TableCreationParameters": {
+                    "TableName": "imported",
+                    "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                    "BillingMode": "PAY_PER_REQUEST",
+                },
+            }),
+        );
+        let arn = out["ImportTableDescription"]["ImportArn"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let _ = engine.run_pending_jobs();
+        let import = engine.import(&scope, &arn).unwrap();
+        assert_eq!(import.status, "FAILED");
+        assert_eq!(import.failure_code.as_deref(), Some("InternalServerError"));
+        assert!(!engine.table_exists(&scope, "imported"));
+        engine.close();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     // A cancellation stops the job before its next batch: what was written stays, the
     // operation ends CANCELLED with a failure code. Cancelling a cancelling operation answers
     // CANCELLING again; a finished operation cannot be cancelled.

@@ -92,8 +92,32 @@ impl Engine {
             .read(|conn| storage::list_imports(conn, &scope.account, &scope.region))
     }
 
-    /// The job behind ImportTable (see the module's comment).
+    /// The job behind ImportTable (see the module's comment). An import the store refuses to
+    /// load (a full disk, damage) fails, its half-made table removed, rather than waiting in
+    /// progress for a retry that would meet the same.
     pub(super) fn run_import(&self, id: i64) -> Result<()> {
+        let outcome = self.import_pass(id);
+        if let Err(e) = &outcome {
+            let still = self
+                .store
+                .read(|conn| storage::import_by_id(conn, id))
+                .ok()
+                .flatten()
+                .filter(|i| i.status == "IN_PROGRESS");
+            if let (Some(import), false) = (still, self.stopping()) {
+                let _ = self.drop_table_by_id(import.table);
+                let end = self.now();
+                let why = e.message.clone().unwrap_or_default();
+                let failure = Some(("InternalServerError", why.as_str()));
+                let _ = self
+                    .store
+                    .write(|tx| storage::finish_import(tx, id, end, "FAILED", failure));
+            }
+        }
+        outcome
+    }
+
+    fn import_pass(&self, id: i64) -> Result<()> {
         let Some(import) = self.store.read(|conn| storage::import_by_id(conn, id))? else {
             return Ok(());
         };
