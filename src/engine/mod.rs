@@ -99,6 +99,45 @@ pub struct TableView {
     pub index_stats: HashMap<String, TableStats>,
 }
 
+/// A catalogue key as its three parts, owned (`TableKey`) or borrowed: the request path looks a
+/// table up without building a key (three Strings) for it.
+trait KeyParts {
+    fn parts(&self) -> (&str, &str, &str);
+}
+
+impl KeyParts for TableKey {
+    fn parts(&self) -> (&str, &str, &str) {
+        (&self.0, &self.1, &self.2)
+    }
+}
+
+impl KeyParts for (&str, &str, &str) {
+    fn parts(&self) -> (&str, &str, &str) {
+        *self
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn KeyParts + 'a> for TableKey {
+    fn borrow(&self) -> &(dyn KeyParts + 'a) {
+        self
+    }
+}
+
+// As a tuple of Strings hashes: each part as a str, in order.
+impl std::hash::Hash for dyn KeyParts + '_ {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.parts().hash(h)
+    }
+}
+
+impl PartialEq for dyn KeyParts + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn KeyParts + '_ {}
+
 fn key(scope: &Scope, name: &str) -> TableKey {
     (
         scope.account.clone(),
@@ -196,7 +235,7 @@ impl Engine {
         self.tables
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .get(&key(scope, name))
+            .get(&(scope.account.as_str(), scope.region.as_str(), name) as &dyn KeyParts)
             .cloned()
             .ok_or_else(Error::table_not_found)
     }
@@ -758,4 +797,19 @@ fn object_location(config: &Config) -> Result<crate::objects::Location> {
     std::fs::create_dir_all(&dir)
         .map_err(|e| Error::internal(format!("creating {}: {e}", dir.display())))?;
     Ok(Location::Directory(dir))
+}
+
+#[cfg(test)]
+mod tests {
+    // A table is found by its borrowed key parts exactly as by its owned key (same hash, same
+    // equality), or every lookup of the request path would miss.
+    #[test]
+    fn borrowed_catalogue_keys_find_owned_ones() {
+        let mut m = std::collections::HashMap::new();
+        m.insert(("1".to_string(), "r".to_string(), "t".to_string()), 7);
+        let hit: &dyn super::KeyParts = &("1", "r", "t");
+        let miss: &dyn super::KeyParts = &("1", "rt", "");
+        assert_eq!(m.get(hit), Some(&7));
+        assert_eq!(m.get(miss), None);
+    }
 }

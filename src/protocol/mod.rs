@@ -35,21 +35,17 @@ impl Scope {
     /// From `Authorization: AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request, ...`.
     /// A 12-digit access key is itself the account; anything else maps to `000000000000`.
     pub fn from_authorization(header: Option<&str>) -> Scope {
-        let mut scope = Scope {
-            account: "000000000000".into(),
-            region: "us-east-1".into(),
-        };
-        let Some(cred) = header.and_then(|h| h.split("Credential=").nth(1)) else {
-            return scope;
-        };
-        let cred = cred.split([',', ' ']).next().unwrap_or("");
-        let mut parts = cred.split('/');
+        // Each part is allocated once, from the header or the default.
+        let cred = header
+            .and_then(|h| h.split("Credential=").nth(1))
+            .map(|c| c.split([',', ' ']).next().unwrap_or(""));
+        let mut parts = cred.unwrap_or("").split('/');
         let key = parts.next().unwrap_or("");
-        scope.account = Scope::account_for(key);
-        if let Some(region) = parts.nth(1).filter(|r| !r.is_empty()) {
-            scope.region = region.to_string();
+        let region = parts.nth(1).filter(|r| !r.is_empty());
+        Scope {
+            account: Scope::account_for(key),
+            region: region.unwrap_or("us-east-1").to_string(),
         }
-        scope
     }
 }
 
