@@ -64,10 +64,11 @@ impl Store {
                     .map_err(|e| Error::internal(format!("cannot open {}: {e}", path.display())))?;
                 (conn, Some(path), Some(lock))
             }
-            // An in-memory database is always new: it starts as the migrations' image.
+            // An in-memory database is always new: it starts as the migrations' image. It is
+            // SQLite's `:memory:`, whose page cache is the database (no copy of a page in or
+            // out); the whole-cache walk its commits used to pay is `pcache`'s to skip.
             None => {
-                let conn = migrations::fresh_memdb()?;
-                unlimited(&conn)?;
+                let conn = Connection::open_in_memory()?;
                 (conn, None, None)
             }
         };
@@ -229,10 +230,8 @@ impl Tx {
     }
 }
 
-/// A private in-memory database on SQLite's `memdb` VFS. Not `:memory:`: that keeps every page in
-/// the page cache, and each commit then walks the whole cache (`pcache1Truncate`), so a write
-/// costs more the larger the database (PutItem at 16 concurrent requests spent a fifth of its
-/// time there at 100k items). memdb keeps the database in one buffer behind an ordinary cache.
+/// A private in-memory database on SQLite's `memdb` VFS (an in-memory store's snapshots): the
+/// database in one buffer, measured by `database_bytes`.
 fn open_memdb() -> Result<Connection> {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
