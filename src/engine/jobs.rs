@@ -6,7 +6,7 @@
 //! clean slate, so it finishes (or fails cleanly) instead of staying in progress forever.
 //! `server.rs` runs them off the request path; in-process callers can run them inline.
 use super::Engine;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::storage;
 use std::sync::atomic::Ordering;
 
@@ -123,18 +123,80 @@ impl Engine {
         };
         if let Err(e) = result {
             tracing::warn!("background job {job:?} failed: {e}");
+            if !self.stopping() {
+                if let Err(e) = self.give_up(job) {
+                    tracing::warn!("background job {job:?} could not be ended: {e}");
+                }
+            }
         }
         self.release_job(job);
     }
 
+    /// Leaves what a failed job worked on in a final state, so nothing stays in progress for
+    /// a retry that would meet the same failure (a full disk, a damaged row): a backup still
+    /// CREATING is removed (the service has no failed backups), a table still being restored is
+    /// dropped, an export still in progress is FAILED. Imports and bulk puts end themselves.
+    fn give_up(&self, job: &Job) -> Result<()> {
+        match job {
+            Job::Backup(id) => {
+                let creating = self
+                    .store
+                    .read(|c| storage::backup_by_id(c, *id))?
+                    .is_some_and(|b| b.status == "CREATING");
+                if creating {
+                    self.store.write(|tx| storage::delete_backup(tx, *id))?;
+                }
+                Ok(())
+            }
+            Job::Restore(id) => {
+                let restoring = self
+                    .table_by_id(*id)
+                    .is_some_and(|m| m.restore.as_ref().is_some_and(|r| r.in_progress));
+                if restoring {
+                    self.drop_table_by_id(*id)?;
+                }
+                Ok(())
+            }
+            Job::Export(id) => {
+                let running = self
+                    .store
+                    .read(|c| storage::export_by_id(c, *id))?
+                    .is_some_and(|x| x.status == "IN_PROGRESS");
+                if running {
+                    let end = self.now();
+                    self.store.write(|tx| {
+                        storage::fail_export(
+                            tx,
+                            *id,
+                            end,
+                            "InternalServerError",
+                            "The export could not be completed",
+                        )
+                    })?;
+                }
+                Ok(())
+            }
+            Job::Import(_) | Job::BulkPut(_) => Ok(()),
+        }
+    }
+
     /// Runs every pending job inline, until none is left (in-process callers and tests that
     /// have no server running jobs in the background).
+    /// Gives up (an error) when a pass leaves exactly the jobs it ran pending: they made no
+    /// progress (stopped, paused, or failing without ending), and another pass would loop.
     pub fn run_pending_jobs(&self) -> Result<()> {
+        let mut last: Vec<Job> = Vec::new();
         loop {
             let jobs = self.pending_jobs()?;
             if jobs.is_empty() {
                 return Ok(());
             }
+            if jobs == last {
+                return Err(Error::internal(format!(
+                    "background jobs make no progress: {jobs:?}"
+                )));
+            }
+            last = jobs.clone();
             for job in jobs {
                 if self.claim_job(&job) {
                     self.run_job(&job);
@@ -163,5 +225,78 @@ impl Engine {
     /// How many jobs run in this process now.
     pub fn running_jobs(&self) -> usize {
         self.running.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dispatch::call;
+    use crate::model::Scope;
+    use crate::protocol::Service;
+    use serde_json::{json, Value};
+
+    // A restore whose load the store refuses (the database is at its size cap) ends with the
+    // half-restored table removed, instead of a table CREATING for ever and a job runner that
+    // keeps running it.
+    #[test]
+    fn a_restore_the_store_refuses_ends_without_its_table() {
+        let dir = std::env::temp_dir().join(format!("awsim-jobs-full-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut config = crate::Config::in_memory();
+        config.in_memory = false;
+        config.data_dir = dir.clone();
+        let scope = Scope {
+            account: "000000000000".into(),
+            region: "us-east-1".into(),
+        };
+        let run = |engine: &Engine, op: &str, body: Value| {
+            call(engine, &scope, Service::DynamoDb, op, &body).unwrap()
+        };
+        let engine = Engine::open(&config).unwrap();
+        run(
+            &engine,
+            "CreateTable",
+            json!({
+                "TableName": "source",
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                "BillingMode": "PAY_PER_REQUEST",
+            }),
+        );
+        for chunk in (0..3000).collect::<Vec<_>>().chunks(25) {
+            let puts: Vec<Value> = chunk
+                .iter()
+                .map(|i| json!({"PutRequest": {"Item": {"pk": {"S": format!("k{i}")}, "v": {"S": "x".repeat(200)}}}}))
+                .collect();
+            run(
+                &engine,
+                "BatchWriteItem",
+                json!({"RequestItems": {"source": puts}}),
+            );
+        }
+        let backup = run(
+            &engine,
+            "CreateBackup",
+            json!({"TableName": "source", "BackupName": "nightly"}),
+        );
+        let arn = backup["BackupDetails"]["BackupArn"].clone();
+        engine.run_pending_jobs().unwrap();
+        engine.close();
+        drop(engine);
+
+        let size = std::fs::metadata(dir.join("dynamodb.db")).unwrap().len();
+        config.max_db_bytes = Some(size + 64 * 1024);
+        let engine = Engine::open(&config).unwrap();
+        run(
+            &engine,
+            "RestoreTableFromBackup",
+            json!({"BackupArn": arn, "TargetTableName": "restored"}),
+        );
+        engine.run_pending_jobs().unwrap();
+        assert!(!engine.table_exists(&scope, "restored"));
+        assert!(engine.table_exists(&scope, "source"));
+        engine.close();
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
