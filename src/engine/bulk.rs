@@ -14,6 +14,7 @@
 //! wall-clock time (the units each write would consume); the table's own capacity is not drawn.
 use super::capacity::{entry_size, write_cost};
 use super::import::{is_export_artifact, open_lines, trim_line};
+use super::jobs::failure_code;
 use super::{read_current, write_prepared, Engine, Origin, Prepared};
 use crate::error::{Error, ErrorKind, Result};
 use crate::formats::dynamodb_json;
@@ -165,13 +166,8 @@ impl Engine {
                         )),
                     )
                 }
-                Err(Failure::Engine(e)) => {
-                    // The store refused a batch (full disk, damage): the operation fails
-                    // rather than waiting in progress for a retry that would meet the same.
-                    let why = e.message.clone().unwrap_or_default();
-                    let _ = self.finish_bulk(&op, "FAILED", Some(("InternalServerError", &why)));
-                    return Err(e);
-                }
+                // The store refused a batch (full disk, damage): `jobs::give_up` ends it.
+                Err(Failure::Engine(e)) => return Err(e),
             },
             "CANCELLING" => Ended::Cancelled,
             _ => return Ok(()),
@@ -206,7 +202,7 @@ impl Engine {
         }
         let mut pace = Pace::new(spec.max_write_units);
         let mut batch = Batch::default();
-        let keep_errors = spec.output_types.iter().any(|t| t == "ERROR");
+        let keep_errors = reports_errors(spec);
         for (key, size) in &objects {
             // Objects before the saved one are done; the saved one is done up to its line.
             let resume_line = match progress.object.as_deref() {
@@ -332,24 +328,24 @@ impl Engine {
                     Err(e) => {
                         next.failed_items += 1;
                         let why = e.message.as_deref().unwrap_or_default();
-                        tracing::warn!(
-                            "bulk put into {}: {key} line {line_no}: {why}",
-                            spec.table_arn
+                        let text = text.as_deref().unwrap_or_default();
+                        record_failure(
+                            spec,
+                            &mut errors,
+                            &key,
+                            line_no,
+                            "ValidationError",
+                            why,
+                            text,
                         );
-                        if let Some(text) = &text {
-                            errors.push(error_record(&key, line_no, "ValidationError", why, text));
-                        }
                         continue;
                     }
                 };
                 let old = read_current(tx, meta.id, &prepared.key)?;
-                units += write_cost(
-                    &meta,
-                    old.as_ref().map(|(i, _)| i),
-                    Some(&prepared.item),
-                    prepared.size,
-                )
-                .total();
+                if pace.limited() {
+                    let old = old.as_ref().map(|(i, _)| i);
+                    units += write_cost(&meta, old, Some(&prepared.item), prepared.size).total();
+                }
                 count_usage(&meta, &prepared, &mut next);
                 write_prepared(tx, &meta, &prepared, old.as_ref(), now, Origin::Client)?;
             }
@@ -454,12 +450,7 @@ impl Engine {
 
     /// Fails an operation on an object storage error (the items written so far stay).
     fn fail_bulk(&self, op: &BulkRow, e: &ObjectError) -> Result<()> {
-        let code = match e {
-            ObjectError::NoSuchBucket(_) => "S3NoSuchBucket",
-            ObjectError::NoSuchKey(_) => "S3NoSuchKey",
-            ObjectError::AccessDenied(_) => "S3AccessDenied",
-            ObjectError::Other(_) => "UNKNOWN",
-        };
+        let code = failure_code(e);
         self.finish_bulk(op, "FAILED", Some((code, &e.to_string())))
     }
 }
@@ -483,12 +474,31 @@ struct Batch {
 
 impl Batch {
     fn fail(&mut self, spec: &BulkSpec, key: &str, line: u64, code: &str, why: &str, text: &str) {
-        tracing::warn!("bulk put into {}: {key} line {line}: {why}", spec.table_arn);
         self.failed += 1;
-        if spec.output_types.iter().any(|t| t == "ERROR") {
-            self.errors.push(error_record(key, line, code, why, text));
-        }
+        record_failure(spec, &mut self.errors, key, line, code, why, text);
     }
+}
+
+/// Logs a failed line (or object: line 0) and keeps its error record when the operation
+/// reports errors.
+fn record_failure(
+    spec: &BulkSpec,
+    errors: &mut Vec<String>,
+    key: &str,
+    line: u64,
+    code: &str,
+    why: &str,
+    text: &str,
+) {
+    tracing::warn!("bulk put into {}: {key} line {line}: {why}", spec.table_arn);
+    if reports_errors(spec) {
+        errors.push(error_record(key, line, code, why, text));
+    }
+}
+
+/// Whether the operation asked for ERROR output.
+fn reports_errors(spec: &BulkSpec) -> bool {
+    spec.output_types.iter().any(|t| t == "ERROR")
 }
 
 /// One line of the error report.
@@ -555,6 +565,11 @@ impl Pace {
             started: Instant::now(),
             units: 0.0,
         }
+    }
+
+    /// Whether there is a rate to hold (only then are a write's units worked out).
+    fn limited(&self) -> bool {
+        self.rate.is_some()
     }
 
     /// How long to wait, after `units` more were written, so that the run stays at the rate.
@@ -653,9 +668,15 @@ mod tests {
     }
 
     fn open(dir: &std::path::Path) -> Engine {
+        open_capped(dir, None)
+    }
+
+    /// The engine on `dir`, its database held to `max_bytes`.
+    fn open_capped(dir: &std::path::Path, max_bytes: Option<u64>) -> Engine {
         let mut config = crate::Config::in_memory();
         config.in_memory = false;
         config.data_dir = dir.to_path_buf();
+        config.max_db_bytes = max_bytes;
         Engine::open(&config).unwrap()
     }
 
@@ -836,11 +857,7 @@ mod tests {
         let (engine, dir, scope) = engine_with_input("full");
         engine.close();
         drop(engine);
-        let mut config = crate::Config::in_memory();
-        config.in_memory = false;
-        config.data_dir = dir.clone();
-        config.max_db_bytes = Some(600 * 1024);
-        let engine = Engine::open(&config).unwrap();
+        let engine = open_capped(&dir, Some(600 * 1024));
         let (_, arn) = start(&engine, &scope);
         let _ = engine.run_pending_jobs();
         let op = engine.bulk_operation(&scope, &arn).unwrap();
@@ -857,11 +874,7 @@ mod tests {
         let (engine, dir, scope) = engine_with_input("import-full");
         engine.close();
         drop(engine);
-        let mut config = crate::Config::in_memory();
-        config.in_memory = false;
-        config.data_dir = dir.clone();
-        config.max_db_bytes = Some(200 * 1024);
-        let engine = Engine::open(&config).unwrap();
+        let engine = open_capped(&dir, Some(200 * 1024));
         let out = run(
             &engine,
             &scope,

@@ -7,6 +7,7 @@
 //! MD5, ETag, key) and `manifest-summary.json`, and marks the export COMPLETED (or FAILED with the
 //! service's failure code: a missing bucket is `S3NoSuchBucket`). An export cut short by a
 //! restart runs again from the start under the same keys.
+use super::jobs::failure_code;
 use super::{decode_row, keys, Engine};
 use crate::engine::clock::iso8601;
 use crate::error::{Error, ErrorKind, Result};
@@ -110,12 +111,7 @@ impl Engine {
         };
         let spec = &export.spec;
         if let Err(e) = self.objects.check_bucket(&spec.bucket) {
-            let code = match e {
-                ObjectError::NoSuchBucket(_) => "S3NoSuchBucket",
-                ObjectError::AccessDenied(_) => "S3AccessDenied",
-                _ => "UNKNOWN",
-            };
-            return fail(code, &e.to_string());
+            return fail(failure_code(&e), &e.to_string());
         }
         let export_id = export
             .arn
@@ -172,26 +168,18 @@ impl Engine {
             Err(e) if e == stopped => return Ok(()),
             Err(e) => {
                 if let Some(object_error) = files.error.take() {
-                    return fail(s3_code(&object_error), &object_error.to_string());
+                    return fail(failure_code(&object_error), &object_error.to_string());
                 }
                 return Err(e);
             }
         }
         let manifest = match files.finish(&export, &meta, self.now()) {
             Ok(m) => m,
-            Err(e) => return fail(s3_code(&e), &e.to_string()),
+            Err(e) => return fail(failure_code(&e), &e.to_string()),
         };
         let (count, billed, end) = (files.count, files.billed, self.now());
         self.store
             .write(|tx| storage::complete_export(tx, id, end, count, billed, &manifest))
-    }
-}
-
-fn s3_code(e: &ObjectError) -> &'static str {
-    match e {
-        ObjectError::NoSuchBucket(_) => "S3NoSuchBucket",
-        ObjectError::AccessDenied(_) => "S3AccessDenied",
-        _ => "UNKNOWN",
     }
 }
 

@@ -7,6 +7,7 @@
 //! its object and line); the rest is imported. Then the table is ACTIVE and the import
 //! COMPLETED. A missing bucket fails the import (and removes the table). An import cut short by
 //! a restart starts over on an emptied table.
+use super::jobs::failure_code;
 use super::{keys, Engine};
 use crate::codec::item as codec;
 use crate::error::{Error, ErrorKind, Result};
@@ -93,31 +94,8 @@ impl Engine {
     }
 
     /// The job behind ImportTable (see the module's comment). An import the store refuses to
-    /// load (a full disk, damage) fails, its half-made table removed, rather than waiting in
-    /// progress for a retry that would meet the same.
+    /// load (a full disk, damage) is ended by `jobs::give_up`.
     pub(super) fn run_import(&self, id: i64) -> Result<()> {
-        let outcome = self.import_pass(id);
-        if let Err(e) = &outcome {
-            let still = self
-                .store
-                .read(|conn| storage::import_by_id(conn, id))
-                .ok()
-                .flatten()
-                .filter(|i| i.status == "IN_PROGRESS");
-            if let (Some(import), false) = (still, self.stopping()) {
-                let _ = self.drop_table_by_id(import.table);
-                let end = self.now();
-                let why = e.message.clone().unwrap_or_default();
-                let failure = Some(("InternalServerError", why.as_str()));
-                let _ = self
-                    .store
-                    .write(|tx| storage::finish_import(tx, id, end, "FAILED", failure));
-            }
-        }
-        outcome
-    }
-
-    fn import_pass(&self, id: i64) -> Result<()> {
         let Some(import) = self.store.read(|conn| storage::import_by_id(conn, id))? else {
             return Ok(());
         };
@@ -261,12 +239,7 @@ impl Engine {
 
     /// Fails an import on an object storage error and removes its half-made table.
     fn fail_import(&self, id: i64, table: i64, e: &ObjectError) -> Result<()> {
-        let code = match e {
-            ObjectError::NoSuchBucket(_) => "S3NoSuchBucket",
-            ObjectError::NoSuchKey(_) => "S3NoSuchKey",
-            ObjectError::AccessDenied(_) => "S3AccessDenied",
-            ObjectError::Other(_) => "UNKNOWN",
-        };
+        let code = failure_code(e);
         self.drop_table_by_id(table)?;
         let end = self.now();
         self.store

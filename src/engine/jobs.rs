@@ -7,6 +7,7 @@
 //! `server.rs` runs them off the request path; in-process callers can run them inline.
 use super::Engine;
 use crate::error::{Error, Result};
+use crate::objects::ObjectError;
 use crate::storage;
 use std::sync::atomic::Ordering;
 
@@ -23,6 +24,16 @@ pub enum Job {
     Import(i64),
     /// Run (or finish cancelling) the bulk put operation with this storage id.
     BulkPut(i64),
+}
+
+/// The FailureCode of a job that an object storage error ended (the service's `S3...` codes).
+pub(super) fn failure_code(e: &ObjectError) -> &'static str {
+    match e {
+        ObjectError::NoSuchBucket(_) => "S3NoSuchBucket",
+        ObjectError::NoSuchKey(_) => "S3NoSuchKey",
+        ObjectError::AccessDenied(_) => "S3AccessDenied",
+        ObjectError::Other(_) => "UNKNOWN",
+    }
 }
 
 impl Engine {
@@ -124,7 +135,7 @@ impl Engine {
         if let Err(e) = result {
             tracing::warn!("background job {job:?} failed: {e}");
             if !self.stopping() {
-                if let Err(e) = self.give_up(job) {
+                if let Err(e) = self.give_up(job, &e) {
                     tracing::warn!("background job {job:?} could not be ended: {e}");
                 }
             }
@@ -135,8 +146,12 @@ impl Engine {
     /// Leaves what a failed job worked on in a final state, so nothing stays in progress for
     /// a retry that would meet the same failure (a full disk, a damaged row): a backup still
     /// CREATING is removed (the service has no failed backups), a table still being restored is
-    /// dropped, an export still in progress is FAILED. Imports and bulk puts end themselves.
-    fn give_up(&self, job: &Job) -> Result<()> {
+    /// dropped, an export still in progress is FAILED, an import still in progress is FAILED with
+    /// its half-made table removed, a bulk put in progress or cancelling is FAILED (what it
+    /// wrote stays). The failures are `InternalServerError` with `why`'s message.
+    fn give_up(&self, job: &Job, why: &Error) -> Result<()> {
+        const CODE: &str = "InternalServerError";
+        let message = why.message.clone().unwrap_or_default();
         match job {
             Job::Backup(id) => {
                 let creating = self
@@ -169,14 +184,40 @@ impl Engine {
                             tx,
                             *id,
                             end,
-                            "InternalServerError",
+                            CODE,
                             "The export could not be completed",
                         )
                     })?;
                 }
                 Ok(())
             }
-            Job::Import(_) | Job::BulkPut(_) => Ok(()),
+            Job::Import(id) => {
+                let running = self
+                    .store
+                    .read(|c| storage::import_by_id(c, *id))?
+                    .filter(|i| i.status == "IN_PROGRESS");
+                if let Some(import) = running {
+                    self.drop_table_by_id(import.table)?;
+                    let end = self.now();
+                    let failure = Some((CODE, message.as_str()));
+                    self.store
+                        .write(|tx| storage::finish_import(tx, *id, end, "FAILED", failure))?;
+                }
+                Ok(())
+            }
+            Job::BulkPut(id) => {
+                let running = self
+                    .store
+                    .read(|c| storage::bulk_status(c, *id))?
+                    .is_some_and(|s| s == "IN_PROGRESS" || s == "CANCELLING");
+                if running {
+                    let end = self.now();
+                    let failure = Some((CODE, message.as_str()));
+                    self.store
+                        .write(|tx| storage::finish_bulk(tx, *id, end, "FAILED", failure))?;
+                }
+                Ok(())
+            }
         }
     }
 

@@ -5,7 +5,7 @@ use super::Tx;
 use super::{RangeRow, Store};
 use crate::error::{Error, Result};
 use crate::model::TableMeta;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 
 /// Rows written per write transaction by a background copy: small enough that foreground
 /// writes never wait long, large enough that the copy is not dominated by commits.
@@ -147,20 +147,12 @@ pub fn insert_backup(tx: &Tx, b: &BackupRow) -> Result<i64> {
 
 pub fn backup_by_arn(conn: &Connection, arn: &str) -> Result<Option<BackupRow>> {
     let sql = format!("SELECT {BACKUP_COLUMNS} FROM backups WHERE arn = ?1");
-    conn.prepare_cached(&sql)?
-        .query_row([arn], backup_row)
-        .optional()?
-        .map(decode_backup)
-        .transpose()
+    super::one(conn, &sql, arn, backup_row, decode_backup)
 }
 
 pub fn backup_by_id(conn: &Connection, id: i64) -> Result<Option<BackupRow>> {
     let sql = format!("SELECT {BACKUP_COLUMNS} FROM backups WHERE id = ?1");
-    conn.prepare_cached(&sql)?
-        .query_row([id], backup_row)
-        .optional()?
-        .map(decode_backup)
-        .transpose()
+    super::one(conn, &sql, id, backup_row, decode_backup)
 }
 
 /// The backups of a scope (optionally of one table), oldest first, then by id.

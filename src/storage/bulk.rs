@@ -104,20 +104,12 @@ pub fn insert_bulk(tx: &Tx, b: &BulkRow) -> Result<i64> {
 
 pub fn bulk_by_arn(conn: &Connection, arn: &str) -> Result<Option<BulkRow>> {
     let sql = format!("SELECT {BULK_COLUMNS} FROM bulk_operations WHERE arn = ?1");
-    conn.prepare_cached(&sql)?
-        .query_row([arn], bulk_row)
-        .optional()?
-        .map(decode_bulk)
-        .transpose()
+    super::one(conn, &sql, arn, bulk_row, decode_bulk)
 }
 
 pub fn bulk_by_id(conn: &Connection, id: i64) -> Result<Option<BulkRow>> {
     let sql = format!("SELECT {BULK_COLUMNS} FROM bulk_operations WHERE id = ?1");
-    conn.prepare_cached(&sql)?
-        .query_row([id], bulk_row)
-        .optional()?
-        .map(decode_bulk)
-        .transpose()
+    super::one(conn, &sql, id, bulk_row, decode_bulk)
 }
 
 /// The bulk operations of a scope started at or after `since`, newest first.

@@ -84,20 +84,12 @@ pub fn insert_export(tx: &Tx, e: &ExportRow) -> Result<i64> {
 
 pub fn export_by_arn(conn: &Connection, arn: &str) -> Result<Option<ExportRow>> {
     let sql = format!("SELECT {EXPORT_COLUMNS} FROM exports WHERE arn = ?1");
-    conn.prepare_cached(&sql)?
-        .query_row([arn], export_row)
-        .optional()?
-        .map(decode_export)
-        .transpose()
+    super::one(conn, &sql, arn, export_row, decode_export)
 }
 
 pub fn export_by_id(conn: &Connection, id: i64) -> Result<Option<ExportRow>> {
     let sql = format!("SELECT {EXPORT_COLUMNS} FROM exports WHERE id = ?1");
-    conn.prepare_cached(&sql)?
-        .query_row([id], export_row)
-        .optional()?
-        .map(decode_export)
-        .transpose()
+    super::one(conn, &sql, id, export_row, decode_export)
 }
 
 /// The exports of a scope, oldest first.

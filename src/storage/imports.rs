@@ -2,7 +2,7 @@
 use super::Tx;
 use crate::error::{Error, Result};
 use crate::model::ImportSpec;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 
 /// One import: what was asked and how far it got.
 #[derive(Debug, Clone)]
@@ -95,20 +95,12 @@ pub fn insert_import(tx: &Tx, i: &ImportRow) -> Result<i64> {
 
 pub fn import_by_arn(conn: &Connection, arn: &str) -> Result<Option<ImportRow>> {
     let sql = format!("SELECT {IMPORT_COLUMNS} FROM imports WHERE arn = ?1");
-    conn.prepare_cached(&sql)?
-        .query_row([arn], import_row)
-        .optional()?
-        .map(decode_import)
-        .transpose()
+    super::one(conn, &sql, arn, import_row, decode_import)
 }
 
 pub fn import_by_id(conn: &Connection, id: i64) -> Result<Option<ImportRow>> {
     let sql = format!("SELECT {IMPORT_COLUMNS} FROM imports WHERE id = ?1");
-    conn.prepare_cached(&sql)?
-        .query_row([id], import_row)
-        .optional()?
-        .map(decode_import)
-        .transpose()
+    super::one(conn, &sql, id, import_row, decode_import)
 }
 
 /// The imports of a scope, oldest first.

@@ -179,6 +179,22 @@ fn configure_library() {
     });
 }
 
+/// The one row (or none) `sql` selects with `key`, read by `row` and decoded by `decode`: how
+/// backups, exports, imports and bulk operations are looked up by ARN or id.
+fn one<K: rusqlite::ToSql, R, T>(
+    conn: &Connection,
+    sql: &str,
+    key: K,
+    row: impl FnOnce(&rusqlite::Row) -> rusqlite::Result<R>,
+    decode: impl FnOnce(R) -> Result<T>,
+) -> Result<Option<T>> {
+    conn.prepare_cached(sql)?
+        .query_row([key], row)
+        .optional()?
+        .map(decode)
+        .transpose()
+}
+
 /// A transaction begun with a cached statement (rusqlite's own transactions parse BEGIN and
 /// COMMIT again every time), rolled back when dropped uncommitted: after an error, a panic, or
 /// at the end of a read snapshot.
