@@ -39,44 +39,58 @@ pub async fn handle(
         host,
         verified,
     } = headers;
+    let scope = move || match verified {
+        None => Ok(Scope::from_authorization(authorization.as_deref())),
+        Some(v) => v,
+    };
     let result = match protocol::resolve_target(target.as_deref()) {
         Err(e) => Err(e),
-        Ok((service, op)) => match protocol::parse_body(&body) {
-            Err(e) => Err(e),
-            Ok(doc) => {
-                let scope = match verified {
-                    None => Ok(Scope::from_authorization(authorization.as_deref())),
-                    Some(v) => v,
-                };
-                match scope {
-                    Err(e) => Err(e),
-                    Ok(scope) if inline(service, &op) => {
-                        let run = || {
-                            run(&engine, &scope, host.as_deref(), service, &op, &doc)
-                                .map(Output::into_bytes)
-                        };
-                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
-                            .unwrap_or_else(|_| Err(Error::internal("operation panicked")))
-                    }
-                    Ok(scope) => {
-                        // The request's span (its id) follows the operation onto the blocking
-                        // thread.
-                        let span = tracing::Span::current();
-                        tokio::task::spawn_blocking(move || {
-                            let _entered = span.enter();
-                            run(&engine, &scope, host.as_deref(), service, &op, &doc)
-                                .map(Output::into_bytes)
-                        })
-                        .await
-                        .unwrap_or_else(|e| {
-                            Err(Error::internal(format!("operation panicked: {e}")))
-                        })
-                    }
-                }
+        // The plain GetItem, read without a `Value` tree; any other shape takes the general
+        // path, which gives the same answer (and every error).
+        Ok((Service::DynamoDb, op)) if op == "GetItem" => {
+            match protocol::typed::key_request(&body) {
+                Some(request) => scope().and_then(|scope| {
+                    inline_run(|| items::get_item::run_typed(&engine, &scope, request))
+                }),
+                None => general(engine, scope, host, Service::DynamoDb, op, body).await,
             }
-        },
+        }
+        Ok((service, op)) => general(engine, scope, host, service, op, body).await,
     };
     protocol::render(result)
+}
+
+/// Runs an operation on this thread, a panic answered as an internal error.
+fn inline_run(run: impl FnOnce() -> Result<Output>) -> Result<Vec<u8>> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run().map(Output::into_bytes)
+    }))
+    .unwrap_or_else(|_| Err(Error::internal("operation panicked")))
+}
+
+/// The general path: the body parsed into a `Value`, the caller's scope, then the operation
+/// (validated against the model first), inline or on the blocking pool.
+async fn general(
+    engine: Arc<Engine>,
+    scope: impl FnOnce() -> Result<Scope>,
+    host: Option<String>,
+    service: Service,
+    op: String,
+    body: bytes::Bytes,
+) -> Result<Vec<u8>> {
+    let doc = protocol::parse_body(&body)?;
+    let scope = scope()?;
+    if inline(service, &op) {
+        return inline_run(|| run(&engine, &scope, host.as_deref(), service, &op, &doc));
+    }
+    // The request's span (its id) follows the operation onto the blocking thread.
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        run(&engine, &scope, host.as_deref(), service, &op, &doc).map(Output::into_bytes)
+    })
+    .await
+    .unwrap_or_else(|e| Err(Error::internal(format!("operation panicked: {e}"))))
 }
 
 /// Operations short enough to run on the async worker that read the request: a point read or

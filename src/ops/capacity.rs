@@ -24,7 +24,12 @@ pub enum Report {
 
 impl Report {
     pub fn of(input: Input) -> Report {
-        match input.str("ReturnConsumedCapacity") {
+        Report::parse(input.str("ReturnConsumedCapacity"))
+    }
+
+    /// ReturnConsumedCapacity's value, if given.
+    pub fn parse(value: Option<&str>) -> Report {
+        match value {
             Some("TOTAL") => Report::Total,
             Some("INDEXES") => Report::Indexes,
             _ => Report::None,
@@ -59,9 +64,14 @@ impl Drop for Meter<'_> {
 
 impl<'a> Meter<'a> {
     pub fn new(engine: &'a Engine, input: Input, factor: f64) -> Meter<'a> {
+        Meter::with_report(engine, Report::of(input), factor)
+    }
+
+    /// A meter that reports as `report` says.
+    pub fn with_report(engine: &'a Engine, report: Report, factor: f64) -> Meter<'a> {
         Meter {
             engine,
-            report: Report::of(input),
+            report,
             factor,
             charged: RefCell::new(Vec::new()),
             keys: RefCell::new(Vec::new()),

@@ -227,7 +227,7 @@ fn number_token(n: &serde_json::Number) -> &'static str {
 
 /// Standard base64 with padding, refused with the service's decoder messages (checked in this
 /// order: length, then characters, then the bits a last character may not carry).
-fn decode_base64(s: &str) -> Result<Vec<u8>> {
+pub(crate) fn decode_base64(s: &str) -> Result<Vec<u8>> {
     if !s.len().is_multiple_of(4) {
         return Err(Error::serialization(format!(
             "Base64 encoded length is expected a multiple of 4 bytes but found: {}",

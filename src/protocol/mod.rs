@@ -7,6 +7,7 @@ pub mod http;
 pub mod json;
 pub mod query;
 pub mod shape;
+pub mod typed;
 
 use crate::error::{Error, ErrorDetail, ErrorKind};
 use serde_json::{Map, Value};

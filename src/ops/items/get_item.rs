@@ -5,12 +5,13 @@ use crate::error::{Error, Result};
 use crate::expr::projection::{
     apply_projection, from_attribute_names, parse_projection, Projection,
 };
-use crate::model::Scope;
-use crate::ops::capacity::{render, Meter};
+use crate::model::{Item, Scope};
+use crate::ops::capacity::{render, Meter, Report};
 use crate::ops::expressions::{check_mixed, Exprs};
 use crate::ops::{Input, Output};
 use crate::protocol::attr::parse_item;
 use crate::protocol::json;
+use crate::protocol::typed::KeyRequest;
 use serde_json::Value;
 
 pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Output> {
@@ -19,22 +20,54 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Output> {
     let mut exprs = Exprs::read(input)?;
     let projection = read_projection(input, &mut exprs)?;
     exprs.finish(input, &["ProjectionExpression"])?;
-    let meta = engine.table(scope, input.table_name())?;
-    let ek = keys::request_key(&meta.key, &key)?;
+    let request = Request {
+        table_name: input.table_name(),
+        key,
+        projection,
+        consistent_read: input.bool("ConsistentRead").unwrap_or(false),
+        report: Report::of(input),
+    };
+    execute(engine, scope, request)
+}
+
+/// A GetItem read from the body without the general path (`protocol::typed`): the plain shape,
+/// which has no projection or expressions to check.
+pub fn run_typed(engine: &Engine, scope: &Scope, r: KeyRequest) -> Result<Output> {
+    let request = Request {
+        table_name: r.table_name,
+        key: r.key,
+        projection: None,
+        consistent_read: r.consistent_read,
+        report: Report::parse(r.return_consumed_capacity),
+    };
+    execute(engine, scope, request)
+}
+
+/// A GetItem whose parameters have passed their checks.
+struct Request<'a> {
+    table_name: &'a str,
+    key: Item,
+    projection: Option<Projection>,
+    consistent_read: bool,
+    report: Report,
+}
+
+fn execute(engine: &Engine, scope: &Scope, r: Request) -> Result<Output> {
+    let meta = engine.table(scope, r.table_name)?;
+    let ek = keys::request_key(&meta.key, &r.key)?;
     let stored = engine.get_item(&meta, &ek)?;
-    let strong = input.bool("ConsistentRead").unwrap_or(false);
     let size = stored.as_ref().map_or(0, |(_, size)| *size as usize);
-    let meter = Meter::new(engine, input, 1.0);
+    let meter = Meter::with_report(engine, r.report, 1.0);
     let consumed = meter.read(
         &meta,
         None,
-        Some(&key),
-        Consumed::table_read(read_units(size, strong)),
+        Some(&r.key),
+        Consumed::table_read(read_units(size, r.consistent_read)),
     )?;
     let mut out = json::Object::with_capacity(stored.as_ref().map_or(0, |(b, _)| b.len() * 2) + 64);
     if let Some((bytes, _)) = stored {
         let buf = out.member("Item");
-        match &projection {
+        match &r.projection {
             Some(p) => json::item(buf, &apply_projection(&decode_row(&bytes)?, p)),
             None => json::stored_item(buf, &bytes)?,
         }
