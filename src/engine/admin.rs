@@ -95,7 +95,7 @@ impl Engine {
     pub fn all_tables(&self) -> Result<Vec<(Arc<TableMeta>, TableStats)>> {
         let stats: HashMap<i64, TableStats> = self
             .store
-            .read(storage::all_table_stats)?
+            .read(|c| storage::all_table_stats(c))?
             .into_iter()
             .collect();
         let mut out: Vec<(Arc<TableMeta>, TableStats)> = self

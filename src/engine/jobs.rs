@@ -41,25 +41,25 @@ impl Engine {
     pub fn pending_jobs(&self) -> Result<Vec<Job>> {
         let mut jobs: Vec<Job> = self
             .store
-            .read(storage::creating_backups)?
+            .read(|c| storage::creating_backups(c))?
             .into_iter()
             .map(Job::Backup)
             .collect();
         jobs.extend(
             self.store
-                .read(storage::exports_in_progress)?
+                .read(|c| storage::exports_in_progress(c))?
                 .into_iter()
                 .map(Job::Export),
         );
         jobs.extend(
             self.store
-                .read(storage::imports_in_progress)?
+                .read(|c| storage::imports_in_progress(c))?
                 .into_iter()
                 .map(Job::Import),
         );
         jobs.extend(
             self.store
-                .read(storage::bulk_unfinished)?
+                .read(|c| storage::bulk_unfinished(c))?
                 .into_iter()
                 .map(Job::BulkPut),
         );

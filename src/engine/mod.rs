@@ -158,7 +158,7 @@ impl Engine {
         }
         // Vector removals are kept only for in-memory copies; none exists yet.
         store.write(storage::vectors::purge_removed)?;
-        let (tables, replicated) = catalogue(store.read(storage::load_tables)?);
+        let (tables, replicated) = catalogue(store.read(|c| storage::load_tables(c))?);
         let objects = crate::objects::Objects::new(object_location(config)?);
         // Time moved by the admin API stays moved across a restart: stream records, TTL
         // expiries and PITR history written at the moved time stay in order.

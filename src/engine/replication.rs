@@ -292,7 +292,7 @@ impl Engine {
 
     /// How many writes wait to be replicated.
     pub fn replication_backlog(&self) -> Result<i64> {
-        self.store.read(storage::replication_backlog)
+        self.store.read(|c| storage::replication_backlog(c))
     }
 
     /// Forgets deletion tombstones past their time.

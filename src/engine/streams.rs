@@ -211,7 +211,7 @@ impl Engine {
 
     /// The highest sequence number given so far (LATEST iterators start after it).
     pub fn last_sequence(&self) -> Result<i64> {
-        self.store.read(storage::last_sequence)
+        self.store.read(|c| storage::last_sequence(c))
     }
 
     /// Drops stream records and disabled streams past the retention period.

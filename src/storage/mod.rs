@@ -4,6 +4,7 @@
 
 mod backups;
 mod bulk;
+mod conn;
 mod exports;
 mod imports;
 mod migrations;
@@ -19,6 +20,8 @@ pub use snapshots::{valid_name as valid_snapshot_name, SnapshotInfo};
 
 use crate::error::{Error, Result};
 use crate::model::TableMeta;
+pub use conn::Conn;
+use conn::Hot;
 use rusqlite::{params, params_from_iter, Connection, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -30,8 +33,8 @@ const MAX_IDLE_READERS: usize = 8;
 /// connections. The mutexes are `std` ones: they are only taken on blocking threads and never
 /// held across an `.await`.
 pub struct Store {
-    writer: Mutex<Connection>,
-    readers: Mutex<Vec<Connection>>,
+    writer: Mutex<Conn>,
+    readers: Mutex<Vec<Conn>>,
     /// `None` for an in-memory store, whose single connection also serves reads.
     path: Option<PathBuf>,
     /// Whole-database snapshots (`snapshots.rs`).
@@ -81,7 +84,7 @@ impl Store {
         migrations::check_ours(&conn).map_err(|e| not_ours(&name, e))?;
         migrations::migrate(&mut conn)?;
         Ok(Store {
-            writer: Mutex::new(conn),
+            writer: Mutex::new(Conn::new(conn)),
             readers: Mutex::new(Vec::new()),
             snapshots: snapshots::Shelf::for_store(path.as_deref()),
             path,
@@ -102,15 +105,15 @@ impl Store {
     /// Runs `f` in an immediate write transaction; commits when it returns Ok, rolls back otherwise.
     pub fn write<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
         let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let mut open = Open::begin(&conn, "BEGIN IMMEDIATE")?;
+        let mut open = Open::begin(&conn, Hot::BeginImmediate)?;
         let out = f(Tx::of(&conn))?;
-        conn.prepare_cached("COMMIT")?.execute([])?;
+        conn.with(Hot::Commit, |s| s.execute([]))?;
         open.committed = true;
         Ok(out)
     }
 
     /// Runs `f` on a read connection (the writer's, for an in-memory store).
-    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    pub fn read<T>(&self, f: impl FnOnce(&Conn) -> Result<T>) -> Result<T> {
         let Some(path) = &self.path else {
             let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
             return f(&conn);
@@ -124,7 +127,7 @@ impl Store {
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )?;
                 c.busy_timeout(std::time::Duration::from_secs(5))?;
-                c
+                Conn::new(c)
             }
         };
         let out = f(&conn);
@@ -137,11 +140,11 @@ impl Store {
 
     /// Runs `f` in one read transaction: every read it makes sees the same committed state,
     /// whatever the writer commits meanwhile (WAL snapshot isolation).
-    pub fn read_snapshot<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    pub fn read_snapshot<T>(&self, f: impl FnOnce(&Conn) -> Result<T>) -> Result<T> {
         self.read(|conn| {
             // Deferred: the snapshot is taken by the first read and kept to the end. Nothing is
             // written, so the rollback that ends it loses nothing.
-            let _open = Open::begin(conn, "BEGIN")?;
+            let _open = Open::begin(conn, Hot::Begin)?;
             f(conn)
         })
     }
@@ -199,13 +202,13 @@ fn one<K: rusqlite::ToSql, R, T>(
 /// COMMIT again every time), rolled back when dropped uncommitted: after an error, a panic, or
 /// at the end of a read snapshot.
 struct Open<'c> {
-    conn: &'c Connection,
+    conn: &'c Conn,
     committed: bool,
 }
 
 impl<'c> Open<'c> {
-    fn begin(conn: &'c Connection, begin: &str) -> Result<Open<'c>> {
-        conn.prepare_cached(begin)?.execute([])?;
+    fn begin(conn: &'c Conn, begin: Hot) -> Result<Open<'c>> {
+        conn.with(begin, |s| s.execute([]))?;
         Ok(Open {
             conn,
             committed: false,
@@ -216,9 +219,7 @@ impl<'c> Open<'c> {
 impl Drop for Open<'_> {
     fn drop(&mut self) {
         if !self.committed {
-            if let Ok(mut s) = self.conn.prepare_cached("ROLLBACK") {
-                let _ = s.execute([]);
-            }
+            let _ = self.conn.with(Hot::Rollback, |s| s.execute([]));
         }
     }
 }
@@ -228,21 +229,21 @@ impl Drop for Open<'_> {
 /// `Transaction` parses them again for every write). Only `storage` makes one, so holding a
 /// `&Tx` means being inside a write transaction.
 #[repr(transparent)]
-pub struct Tx(Connection);
+pub struct Tx(Conn);
 
 impl std::ops::Deref for Tx {
-    type Target = Connection;
-    fn deref(&self) -> &Connection {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
         &self.0
     }
 }
 
 impl Tx {
     /// `conn`, which the caller has put in a write transaction, as a `Tx`.
-    pub(crate) fn of(conn: &Connection) -> &Tx {
-        // SAFETY: `Tx` is `repr(transparent)` over `Connection`, so the two references have
-        // the same layout and the same lifetime.
-        unsafe { &*(conn as *const Connection as *const Tx) }
+    pub(crate) fn of(conn: &Conn) -> &Tx {
+        // SAFETY: `Tx` is `repr(transparent)` over `Conn`, so the two references have the
+        // same layout and the same lifetime.
+        unsafe { &*(conn as *const Conn as *const Tx) }
     }
 }
 
@@ -462,15 +463,15 @@ pub fn get_item(conn: &Connection, table: i64, pk: &[u8], sk: &[u8]) -> Result<O
 
 /// The stored bytes of one item with its size (by the service's rules), if present.
 pub fn get_item_with_size(
-    tx: &Connection,
+    conn: &Conn,
     table: i64,
     pk: &[u8],
     sk: &[u8],
 ) -> Result<Option<(Vec<u8>, i64)>> {
-    Ok(tx
-        .prepare_cached("SELECT item, size FROM items WHERE table_id = ?1 AND pk = ?2 AND sk = ?3")?
-        .query_row(params![table, pk, sk], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?)
+    Ok(conn.with(Hot::GetItem, |s| {
+        s.query_row(params![table, pk, sk], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+    })?)
 }
 
 /// Inserts or replaces an item; `old_size` is the replaced item's size (for the table stats).
@@ -486,10 +487,9 @@ pub fn put_item(
     old_size: Option<i64>,
     expires: Option<f64>,
 ) -> Result<()> {
-    tx.prepare_cached(
-        "INSERT OR REPLACE INTO items (table_id, pk, sk, item, size, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![table, pk, sk, bytes, size, expires])?;
+    tx.with(Hot::PutItem, |s| {
+        s.execute(params![table, pk, sk, bytes, size, expires])
+    })?;
     let (dc, ds) = match old_size {
         Some(old) => (0, size - old),
         None => (1, size),
@@ -499,9 +499,7 @@ pub fn put_item(
 
 /// Deletes an item of the given size (already read by the caller).
 pub fn delete_item(tx: &Tx, table: i64, pk: &[u8], sk: &[u8], size: i64) -> Result<()> {
-    let n = tx
-        .prepare_cached("DELETE FROM items WHERE table_id = ?1 AND pk = ?2 AND sk = ?3")?
-        .execute(params![table, pk, sk])?;
+    let n = tx.with(Hot::DeleteItem, |s| s.execute(params![table, pk, sk]))?;
     if n > 0 {
         adjust_stats(tx, table, -1, -size)?;
     }
@@ -509,8 +507,7 @@ pub fn delete_item(tx: &Tx, table: i64, pk: &[u8], sk: &[u8], size: i64) -> Resu
 }
 
 fn adjust_stats(tx: &Tx, table: i64, count: i64, size: i64) -> Result<()> {
-    tx.prepare_cached("UPDATE table_stats SET item_count = item_count + ?1, size_bytes = size_bytes + ?2 WHERE id = ?3")?
-        .execute(params![count, size, table])?;
+    tx.with(Hot::AdjustStats, |s| s.execute(params![count, size, table]))?;
     Ok(())
 }
 

@@ -164,8 +164,8 @@ impl Store {
                     return Ok(None);
                 };
                 let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-                copy(source, &mut writer)?;
-                migrations::migrate(&mut writer)?;
+                copy(source, writer.get_mut())?;
+                migrations::migrate(writer.get_mut())?;
                 reload(&writer).map(Some)
             }
             Shelf::Files(dir) => {
@@ -175,9 +175,9 @@ impl Store {
                 }
                 let source = Connection::open(&path)?;
                 let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-                copy(&source, &mut writer)?;
+                copy(&source, writer.get_mut())?;
                 // A snapshot file left by an older awsim is brought up to date like a data dir.
-                migrations::migrate(&mut writer)?;
+                migrations::migrate(writer.get_mut())?;
                 reload(&writer).map(Some)
             }
         }
