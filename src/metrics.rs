@@ -58,31 +58,36 @@ impl Metrics {
     /// Counts one answered API request: its operation (a name of the API, or `unknown`), its
     /// error type when it failed (`ValidationException`, ...) and how long it took.
     pub fn record(&self, operation: &str, error: Option<&str>, elapsed: Duration) {
-        let stats = self
-            .ops
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(operation)
-            .cloned();
-        let stats = stats.unwrap_or_else(|| {
-            self.ops
-                .write()
-                .unwrap_or_else(|p| p.into_inner())
-                .entry(operation.to_string())
-                .or_default()
-                .clone()
-        });
-        stats.requests.fetch_add(1, Ordering::Relaxed);
-        let seconds = elapsed.as_secs_f64();
-        let bucket = BUCKETS
-            .iter()
-            .position(|le| seconds <= *le)
-            .unwrap_or(BUCKETS.len());
-        stats.buckets[bucket].fetch_add(1, Ordering::Relaxed);
-        stats.nanos.fetch_add(
-            u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX),
-            Ordering::Relaxed,
-        );
+        let count = |stats: &OpStats| {
+            stats.requests.fetch_add(1, Ordering::Relaxed);
+            let seconds = elapsed.as_secs_f64();
+            let bucket = BUCKETS
+                .iter()
+                .position(|le| seconds <= *le)
+                .unwrap_or(BUCKETS.len());
+            stats.buckets[bucket].fetch_add(1, Ordering::Relaxed);
+            stats.nanos.fetch_add(
+                u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX),
+                Ordering::Relaxed,
+            );
+        };
+        // Counted under the read lock: no reference count to take and give back per request.
+        let seen = match self.ops.read().unwrap_or_else(|p| p.into_inner()).get(operation) {
+            Some(stats) => {
+                count(stats);
+                true
+            }
+            None => false,
+        };
+        if !seen {
+            count(
+                self.ops
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .entry(operation.to_string())
+                    .or_default(),
+            );
+        }
         if let Some(error) = error {
             *self
                 .errors

@@ -395,43 +395,39 @@ async fn discard_body(req: Request<Incoming>) {
 /// the answer compressed when the client accepts it and it is large enough.
 async fn api(engine: Arc<Engine>, front: &Front, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let started = Instant::now();
-    let header = |name: &str| {
-        req.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
+    let (parts, body) = req.into_parts();
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
     let content_type = header("content-type");
     let mut headers = crate::dispatch::Headers {
-        target: header("x-amz-target"),
-        authorization: header("authorization"),
-        host: header("host"),
+        target: header("x-amz-target").map(str::to_string),
+        authorization: header("authorization").map(str::to_string),
+        host: header("host").map(str::to_string),
         verified: None,
     };
+    let label = protocol::operation_label(header("x-amz-target"));
     // Strict mode signs over the request as sent: its method, path, query and every header.
     let signed_parts = front.credentials.as_ref().map(|_| {
-        let all: Vec<(String, String)> = req
-            .headers()
+        let all: Vec<(String, String)> = parts
+            .headers
             .iter()
             .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
             .collect();
         (
-            req.method().as_str().to_string(),
-            req.uri().path().to_string(),
-            req.uri().query().unwrap_or_default().to_string(),
+            parts.method.as_str().to_string(),
+            parts.uri.path().to_string(),
+            parts.uri.query().unwrap_or_default().to_string(),
             all,
         )
     });
     let content_encoding = header("content-encoding");
-    let accept = http::response_coding(header("accept-encoding").as_deref());
-    let declared = req.body().size_hint().exact();
+    let accept = http::response_coding(header("accept-encoding"));
+    let declared = body.size_hint().exact();
     if declared.is_some_and(|n| n > protocol::MAX_BODY_BYTES as u64) {
         // Not reading the body means the connection cannot carry another request.
         return closing(to_http(too_large(), None));
     }
     // A small body has usually arrived with the head: taken at once, it needs no timer.
-    let mut collect =
-        std::pin::pin!(Limited::new(req.into_body(), protocol::MAX_BODY_BYTES).collect());
+    let mut collect = std::pin::pin!(Limited::new(body, protocol::MAX_BODY_BYTES).collect());
     let collected = match futures_util::FutureExt::now_or_never(&mut collect) {
         Some(done) => Ok(done),
         None => tokio::time::timeout(front.read_timeout, collect).await,
@@ -458,7 +454,7 @@ async fn api(engine: Arc<Engine>, front: &Front, req: Request<Incoming>) -> Resp
         };
         headers.verified = Some(auth::verify(&signed, creds, engine.now()));
     }
-    let body = match http::request_coding(content_encoding.as_deref()) {
+    let body = match http::request_coding(content_encoding) {
         Ok(None) => raw,
         Ok(Some(coding)) => match http::decode(coding, &raw, protocol::MAX_BODY_BYTES) {
             Ok(decoded) => Bytes::from(decoded),
@@ -467,9 +463,9 @@ async fn api(engine: Arc<Engine>, front: &Front, req: Request<Incoming>) -> Resp
         Err(e) => return to_http(protocol::render(Err(e.into_error())), None),
     };
     // STS's query protocol (GetCallerIdentity) on the same endpoint.
-    if protocol::query::is_query(headers.target.as_deref(), content_type.as_deref()) {
+    if protocol::query::is_query(headers.target.as_deref(), content_type) {
         let r = crate::dispatch::handle_query(&headers, &body);
-        observe(&front.metrics, None, &r, started);
+        observe(&front.metrics, "sts", &r, started);
         return to_http(r, None);
     }
     // The engine's queue is bounded: beyond it, a retryable refusal rather than a backlog.
@@ -478,33 +474,32 @@ async fn api(engine: Arc<Engine>, front: &Front, req: Request<Incoming>) -> Resp
             crate::error::ErrorKind::Throttling,
             "Rate of requests exceeds the allowed throughput.",
         )));
-        observe(&front.metrics, headers.target.as_deref(), &r, started);
+        observe(&front.metrics, label, &r, started);
         return to_http(r, None);
     };
     // One id per request: the span carries it to every line logged while the operation runs,
     // the answer carries it in `x-amzn-RequestId`.
     let request_id = protocol::request_id();
     let span = tracing::info_span!("request", request_id = %request_id);
-    let target = headers.target.clone();
     let in_flight = engine.gate.read().await;
     let mut r = crate::dispatch::handle(engine.clone(), headers, body)
         .instrument(span)
         .await;
     drop(in_flight);
     r.request_id = request_id;
-    observe(&front.metrics, target.as_deref(), &r, started);
+    observe(&front.metrics, label, &r, started);
     let coding = http::compress(&mut r, accept);
     to_http(r, coding)
 }
 
 /// Counts an answered API request in the metrics and logs its line (`awsim::request`, info):
 /// request id, operation, status, error type and time taken.
-fn observe(metrics: &Metrics, target: Option<&str>, r: &protocol::Response, started: Instant) {
+fn observe(metrics: &Metrics, label: &str, r: &protocol::Response, started: Instant) {
     let elapsed = started.elapsed();
     let error = protocol::error_type(r);
     let operation = match error {
         Some("UnknownOperationException") => "unknown",
-        _ => protocol::operation_label(target),
+        _ => label,
     };
     metrics.record(operation, error, elapsed);
     tracing::info!(
@@ -576,8 +571,10 @@ fn to_http(r: protocol::Response, coding: Option<http::Coding>) -> Response<Full
     *resp.status_mut() =
         StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
+    // These, the three `handle` adds and hyper's content-length, in one allocation.
+    h.reserve(10);
     h.insert(CONTENT_TYPE, HeaderValue::from_static(r.content_type));
-    if let Ok(v) = HeaderValue::from_str(&r.request_id) {
+    if let Ok(v) = HeaderValue::from_maybe_shared(Bytes::from(r.request_id)) {
         h.insert(REQUEST_ID, v);
     }
     h.insert(CRC32, r.crc32.into());

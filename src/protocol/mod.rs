@@ -218,14 +218,14 @@ pub fn error_type(r: &Response) -> Option<&str> {
 /// The operation a request named, as metrics and logs label it: the DynamoDB or Streams
 /// operation, `sts` for the query protocol (no target), `unknown` for anything the model does
 /// not define (so a client cannot mint labels).
-pub fn operation_label(target: Option<&str>) -> &str {
+pub fn operation_label(target: Option<&str>) -> &'static str {
     let Some(target) = target else {
         return "sts";
     };
     let known = |prefix: &str, model: &shape::ServiceModel| {
         target
             .strip_prefix(prefix)
-            .filter(|op| model.has_operation(op))
+            .and_then(|op| model.operation_name(op))
     };
     known(DYNAMODB_PREFIX, shape::dynamodb())
         .or_else(|| known(STREAMS_PREFIX, shape::streams()))

@@ -311,6 +311,11 @@ impl ServiceModel {
         self.operations.contains_key(op)
     }
 
+    /// The model's own name of operation `op`, if it has one.
+    pub fn operation_name(&self, op: &str) -> Option<&'static str> {
+        self.operations.get_key_value(op).map(|(name, _)| *name)
+    }
+
     /// Validates a request body against the operation's input shape: JSON types first (the
     /// first mismatch is a SerializationException), then table names, then every other model
     /// constraint at once.
