@@ -55,6 +55,16 @@ pub async fn handle(
                 None => general(engine, scope, host, Service::DynamoDb, op, body).await,
             }
         }
+        // The plain PutItem likewise.
+        Ok((Service::DynamoDb, op)) if op == "PutItem" => match protocol::typed::put_request(&body)
+        {
+            Some(request) => scope().and_then(|scope| {
+                inline_run(|| {
+                    items::put_item::run_typed(&engine, &scope, request).map(Output::Tree)
+                })
+            }),
+            None => general(engine, scope, host, Service::DynamoDb, op, body).await,
+        },
         Ok((service, op)) => general(engine, scope, host, service, op, body).await,
     };
     protocol::render(result)

@@ -72,7 +72,12 @@ impl Metrics {
             );
         };
         // Counted under the read lock: no reference count to take and give back per request.
-        let seen = match self.ops.read().unwrap_or_else(|p| p.into_inner()).get(operation) {
+        let seen = match self
+            .ops
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(operation)
+        {
             Some(stats) => {
                 count(stats);
                 true

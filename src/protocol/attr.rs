@@ -257,7 +257,7 @@ fn duplicates(items: &[String]) -> Error {
     ))
 }
 
-fn has_duplicates<T: Ord>(items: &[T]) -> bool {
+pub(crate) fn has_duplicates<T: Ord>(items: &[T]) -> bool {
     let mut sorted: Vec<&T> = items.iter().collect();
     sorted.sort();
     sorted.windows(2).any(|w| w[0] == w[1])

@@ -3,10 +3,11 @@
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::model::{Item, Scope};
-use crate::ops::capacity::{render, Meter};
-use crate::ops::expressions::{read_write_condition, run_check};
-use crate::ops::{item_collection_metrics, Input};
+use crate::ops::capacity::{render, Meter, Report};
+use crate::ops::expressions::{read_write_condition, run_check, Check};
+use crate::ops::{item_collection_entry, Input};
 use crate::protocol::attr::{parse_item, render_item};
+use crate::protocol::typed::PutRequest;
 use serde_json::{Map, Value};
 use std::cell::RefCell;
 
@@ -28,9 +29,53 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
     let item = parse_item(input.get("Item").unwrap_or(&Value::Null))?;
     let all_old = return_all_old(input, true)?;
     let check = read_write_condition(input)?;
-    let meta = engine.table(scope, input.table_name())?;
+    let request = Request {
+        table_name: input.table_name(),
+        item,
+        all_old,
+        check,
+        report: Report::of(input),
+        collection_metrics: input.str("ReturnItemCollectionMetrics") == Some("SIZE"),
+    };
+    execute(engine, scope, request)
+}
+
+/// A PutItem read from the body without the general path (`protocol::typed`): the plain
+/// shape, which has no condition to check.
+pub fn run_typed(engine: &Engine, scope: &Scope, r: PutRequest) -> Result<Value> {
+    let request = Request {
+        table_name: r.table_name,
+        item: r.item,
+        all_old: r.all_old,
+        check: None,
+        report: Report::parse(r.return_consumed_capacity),
+        collection_metrics: false,
+    };
+    execute(engine, scope, request)
+}
+
+/// A PutItem whose parameters have passed their checks.
+struct Request<'a> {
+    table_name: &'a str,
+    item: Item,
+    all_old: bool,
+    check: Option<Check>,
+    report: Report,
+    collection_metrics: bool,
+}
+
+fn execute(engine: &Engine, scope: &Scope, r: Request) -> Result<Value> {
+    let Request {
+        table_name,
+        item,
+        all_old,
+        check,
+        report,
+        collection_metrics,
+    } = r;
+    let meta = engine.table(scope, table_name)?;
     let item_key = crate::engine::keys::key_of(&meta.key, &item);
-    let meter = Meter::new(engine, input, 1.0);
+    let meter = Meter::with_report(engine, report, 1.0);
     let active = meter.active(&meta);
     // Metering compares index entries: the new item is kept for it only where there are any.
     let kept = meter.needs_item(&meta).then(|| item.clone());
@@ -59,8 +104,10 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
             crate::ops::add_vector_write_capacity(&mut out, &meta, old.as_ref(), written.as_ref());
         }
     }
-    if let Some((k, v)) = item_collection_metrics(engine, input, &meta, &item_key)? {
-        out.insert(k, v);
+    if collection_metrics {
+        if let Some(m) = item_collection_entry(engine, &meta, &item_key)? {
+            out.insert("ItemCollectionMetrics".into(), m);
+        }
     }
     Ok(Value::Object(out))
 }
