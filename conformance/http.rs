@@ -375,6 +375,11 @@ async fn health_paths_methods_server_header_and_cors() {
     let exposed = header(&api, "access-control-expose-headers").unwrap();
     assert!(exposed.contains("x-amzn-RequestId") && exposed.contains("x-amz-crc32"));
     assert_eq!(header(&api, "server"), Some("Server"));
+    // Without an Origin (an SDK, not a browser): no CORS headers.
+    let sdk = post(&base, "ListTables", b"{}".to_vec(), &[]).await;
+    assert_eq!(sdk.status(), 200);
+    assert_eq!(header(&sdk, "access-control-allow-origin"), None);
+    assert_eq!(header(&sdk, "server"), Some("Server"));
     let error = post(&base, "Nope", b"{}".to_vec(), &[]).await;
     assert_eq!(error.status(), 400);
     assert_eq!(header(&error, "server"), Some("Server"));

@@ -49,25 +49,70 @@ pub async fn handle(
         // path, which gives the same answer (and every error).
         Ok((Service::DynamoDb, op)) if op == "GetItem" => {
             match protocol::typed::key_request(&body) {
-                Some(request) => scope().and_then(|scope| {
-                    inline_run(|| items::get_item::run_typed(&engine, &scope, request))
-                }),
+                Some(request) => {
+                    let _turn = inline_turn(&engine, false).await;
+                    scope().and_then(|scope| {
+                        inline_run(|| items::get_item::run_typed(&engine, &scope, request))
+                    })
+                }
                 None => general(engine, scope, host, Service::DynamoDb, op, body).await,
             }
         }
         // The plain PutItem likewise.
         Ok((Service::DynamoDb, op)) if op == "PutItem" => match protocol::typed::put_request(&body)
         {
-            Some(request) => scope().and_then(|scope| {
-                inline_run(|| {
-                    items::put_item::run_typed(&engine, &scope, request).map(Output::Tree)
+            Some(request) => {
+                let _turn = inline_turn(&engine, true).await;
+                scope().and_then(|scope| {
+                    inline_run(|| {
+                        items::put_item::run_typed(&engine, &scope, request).map(Output::Tree)
+                    })
                 })
-            }),
+            }
             None => general(engine, scope, host, Service::DynamoDb, op, body).await,
         },
         Ok((service, op)) => general(engine, scope, host, service, op, body).await,
     };
     protocol::render(result)
+}
+
+/// The turn an inline operation waits for, without blocking its worker, before it takes the
+/// writer connection. Every write takes it; a read only while writes hold or await it (when
+/// reads share the writer connection): a read alone holds the store for a microsecond or two,
+/// less than the wake-ups a yielding turn would cost, while a read behind a write would
+/// otherwise put its worker to sleep on the store's mutex.
+async fn inline_turn(engine: &Engine, write: bool) -> Option<Turn<'_>> {
+    use std::sync::atomic::Ordering;
+    let writing = match write {
+        true => {
+            engine.inline_writers.fetch_add(1, Ordering::AcqRel);
+            Some(Writing(&engine.inline_writers))
+        }
+        false if engine.reads_use_writer() && engine.inline_writers.load(Ordering::Acquire) > 0 => {
+            None
+        }
+        false => return None,
+    };
+    Some(Turn {
+        _guard: engine.inline_turn.lock().await,
+        _writing: writing,
+    })
+}
+
+/// A held turn (`inline_turn`).
+struct Turn<'a> {
+    _guard: tokio::sync::MutexGuard<'a, ()>,
+    _writing: Option<Writing<'a>>,
+}
+
+/// A write counted in `Engine::inline_writers` until dropped (also when its request is given
+/// up while it waits).
+struct Writing<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
 }
 
 /// Runs an operation on this thread, a panic answered as an internal error.
@@ -91,6 +136,7 @@ async fn general(
     let doc = protocol::parse_body(&body)?;
     let scope = scope()?;
     if inline(service, &op) {
+        let _turn = inline_turn(&engine, op != "GetItem").await;
         return inline_run(|| run(&engine, &scope, host.as_deref(), service, &op, &doc));
     }
     // The request's span (its id) follows the operation onto the blocking thread.

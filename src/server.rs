@@ -15,7 +15,7 @@ use hyper::header::{
     HeaderName, HeaderValue, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
     ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_EXPOSE_HEADERS, ACCESS_CONTROL_MAX_AGE,
     ACCESS_CONTROL_REQUEST_HEADERS, ALLOW, CONNECTION, CONTENT_ENCODING, CONTENT_TYPE, HOST,
-    SERVER, VARY,
+    ORIGIN, SERVER, VARY,
 };
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -324,14 +324,19 @@ async fn handle(
     local: Arc<str>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+    // Browsers send `Origin` with every cross-origin request; the SDKs outside one do not, and
+    // their answers need no CORS headers.
+    let cors = req.headers().contains_key(ORIGIN);
     let mut resp = route(engine, &front, &local, req).await;
     let h = resp.headers_mut();
     h.insert(SERVER, HeaderValue::from_static(http::SERVER));
-    h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
-    h.insert(
-        ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static(http::CORS_EXPOSE_HEADERS),
-    );
+    if cors {
+        h.insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+        h.insert(
+            ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(http::CORS_EXPOSE_HEADERS),
+        );
+    }
     Ok(resp)
 }
 

@@ -63,6 +63,15 @@ pub struct Engine {
     /// flight and lets none see the database change under it. A tokio lock: the server holds
     /// it across the `.await` of an operation; taking it costs an uncontended semaphore.
     pub gate: tokio::sync::RwLock<()>,
+    /// The turn of the operations that run inline on an async worker at the store's one
+    /// writer connection (`dispatch::inline`): taken with `.await` before the store's mutex, so
+    /// a worker whose request finds another worker's write in progress serves its other
+    /// connections meanwhile instead of sleeping on the mutex (a wake-up and two context
+    /// switches each time).
+    pub inline_turn: tokio::sync::Mutex<()>,
+    /// Inline writes holding or awaiting `inline_turn`: while there are none, an inline read
+    /// goes straight to the store's mutex (held for a microsecond by another read).
+    pub inline_writers: std::sync::atomic::AtomicUsize,
     /// Requests refused for want of capacity, by table (the metrics endpoint reads it).
     pub throttles: admin::Throttles,
     /// Background jobs (backups, restores, exports, imports) running in this process.
@@ -147,6 +156,11 @@ fn key(scope: &Scope, name: &str) -> TableKey {
 }
 
 impl Engine {
+    /// Whether reads run on the writer connection (an in-memory store).
+    pub fn reads_use_writer(&self) -> bool {
+        self.store.reads_use_writer()
+    }
+
     pub fn open(config: &Config) -> Result<Engine> {
         let store = Store::open(if config.in_memory {
             None
@@ -172,6 +186,8 @@ impl Engine {
             capacity: Default::default(),
             insights: Default::default(),
             gate: tokio::sync::RwLock::new(()),
+            inline_turn: tokio::sync::Mutex::new(()),
+            inline_writers: std::sync::atomic::AtomicUsize::new(0),
             throttles: admin::Throttles::default(),
             running: Mutex::new(HashSet::new()),
             jobs_ready: tokio::sync::Notify::new(),

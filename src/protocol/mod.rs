@@ -37,8 +37,14 @@ impl Scope {
     /// A 12-digit access key is itself the account; anything else maps to `000000000000`.
     pub fn from_authorization(header: Option<&str>) -> Scope {
         // Each part is allocated once, from the header or the default.
+        // The SDKs write the credential first, right after the algorithm: looked for there
+        // before the header is searched.
+        const FIRST: &str = "AWS4-HMAC-SHA256 Credential=";
         let cred = header
-            .and_then(|h| h.split("Credential=").nth(1))
+            .and_then(|h| {
+                h.strip_prefix(FIRST)
+                    .or_else(|| h.split_once("Credential=").map(|(_, c)| c))
+            })
             .map(|c| c.split([',', ' ']).next().unwrap_or(""));
         let mut parts = cred.unwrap_or("").split('/');
         let key = parts.next().unwrap_or("");
