@@ -17,8 +17,10 @@ use std::sync::Arc;
 /// What a request says besides its body: the operation, the credential scope, the host it was
 /// sent to.
 pub struct Headers {
-    pub target: Option<String>,
-    pub authorization: Option<String>,
+    /// The operation `X-Amz-Target` names (`protocol::resolve_target`), or why it names none.
+    pub operation: Result<(Service, &'static str)>,
+    /// The caller as the Authorization header's credential scope names it (unchecked).
+    pub scope: Scope,
     /// The `Host` header: the address DescribeEndpoints answers.
     pub host: Option<String>,
     /// Strict authentication: the verified caller, or why the request is refused (checked
@@ -34,16 +36,16 @@ pub async fn handle(
     body: bytes::Bytes,
 ) -> protocol::Response {
     let Headers {
-        target,
-        authorization,
+        operation,
+        scope: claimed,
         host,
         verified,
     } = headers;
     let scope = move || match verified {
-        None => Ok(Scope::from_authorization(authorization.as_deref())),
+        None => Ok(claimed),
         Some(v) => v,
     };
-    let result = match protocol::resolve_target(target.as_deref()) {
+    let result = match operation {
         Err(e) => Err(e),
         // The plain GetItem, read without a `Value` tree; any other shape takes the general
         // path, which gives the same answer (and every error).
@@ -130,20 +132,20 @@ async fn general(
     scope: impl FnOnce() -> Result<Scope>,
     host: Option<String>,
     service: Service,
-    op: String,
+    op: &'static str,
     body: bytes::Bytes,
 ) -> Result<Vec<u8>> {
     let doc = protocol::parse_body(&body)?;
     let scope = scope()?;
-    if inline(service, &op) {
+    if inline(service, op) {
         let _turn = inline_turn(&engine, op != "GetItem").await;
-        return inline_run(|| run(&engine, &scope, host.as_deref(), service, &op, &doc));
+        return inline_run(|| run(&engine, &scope, host.as_deref(), service, op, &doc));
     }
     // The request's span (its id) follows the operation onto the blocking thread.
     let span = tracing::Span::current();
     tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
-        run(&engine, &scope, host.as_deref(), service, &op, &doc).map(Output::into_bytes)
+        run(&engine, &scope, host.as_deref(), service, op, &doc).map(Output::into_bytes)
     })
     .await
     .unwrap_or_else(|e| Err(Error::internal(format!("operation panicked: {e}"))))
@@ -177,8 +179,8 @@ pub fn handle_query(headers: &Headers, body: &[u8]) -> protocol::Response {
             "The request must contain the parameter Action.",
         ),
         Some("GetCallerIdentity") if version == Some(query::STS_VERSION) => {
-            let scope = Scope::from_authorization(headers.authorization.as_deref());
-            query::caller_identity(&scope.account, &control::caller_arn(&scope), &scope.account)
+            let scope = &headers.scope;
+            query::caller_identity(&scope.account, &control::caller_arn(scope), &scope.account)
         }
         Some(action) => query::unknown_action(action, version),
     }

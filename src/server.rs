@@ -403,13 +403,14 @@ async fn api(engine: Arc<Engine>, front: &Front, req: Request<Incoming>) -> Resp
     let (parts, body) = req.into_parts();
     let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
     let content_type = header("content-type");
+    let target = header("x-amz-target");
     let mut headers = crate::dispatch::Headers {
-        target: header("x-amz-target").map(str::to_string),
-        authorization: header("authorization").map(str::to_string),
+        operation: protocol::resolve_target(target),
+        scope: crate::model::Scope::from_authorization(header("authorization")),
         host: header("host").map(str::to_string),
         verified: None,
     };
-    let label = protocol::operation_label(header("x-amz-target"));
+    let label = protocol::operation_label(target);
     // Strict mode signs over the request as sent: its method, path, query and every header.
     let signed_parts = front.credentials.as_ref().map(|_| {
         let all: Vec<(String, String)> = parts
@@ -468,7 +469,7 @@ async fn api(engine: Arc<Engine>, front: &Front, req: Request<Incoming>) -> Resp
         Err(e) => return to_http(protocol::render(Err(e.into_error())), None),
     };
     // STS's query protocol (GetCallerIdentity) on the same endpoint.
-    if protocol::query::is_query(headers.target.as_deref(), content_type) {
+    if protocol::query::is_query(target, content_type) {
         let r = crate::dispatch::handle_query(&headers, &body);
         observe(&front.metrics, "sts", &r, started);
         return to_http(r, None);

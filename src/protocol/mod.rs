@@ -111,7 +111,8 @@ pub enum Service {
     Streams,
 }
 
-pub fn resolve_target(target: Option<&str>) -> Result<(Service, String), Error> {
+/// The service and operation `X-Amz-Target` names (the operation's name as the model has it).
+pub fn resolve_target(target: Option<&str>) -> Result<(Service, &'static str), Error> {
     let unknown = || {
         Error::new(
             ErrorKind::UnknownOperation,
@@ -126,10 +127,8 @@ pub fn resolve_target(target: Option<&str>) -> Result<(Service, String), Error> 
     } else {
         return Err(unknown());
     };
-    if !model.has_operation(op) {
-        return Err(unknown());
-    }
-    Ok((service, op.to_string()))
+    let op = model.operation_name(op).ok_or_else(unknown)?;
+    Ok((service, op))
 }
 
 /// The request document. Anything that is not one JSON object, an empty body included, is a
