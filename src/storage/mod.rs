@@ -7,7 +7,6 @@ mod bulk;
 mod conn;
 mod exports;
 mod imports;
-mod malloc;
 mod migrations;
 mod pcache;
 mod snapshots;
@@ -170,13 +169,12 @@ impl Store {
 
 /// Process-wide SQLite settings, made once before the first connection opens (SQLite refuses
 /// them once initialised; a process that opened a connection some other way keeps SQLite's
-/// defaults). SQLite allocates through Rust's allocator (`malloc`); the page cache is SQLite's own behind `pcache`'s wrapper. Memory statistics off:
+/// defaults). The page cache is SQLite's own behind `pcache`'s wrapper. Memory statistics off:
 /// with them on, every allocation SQLite makes takes a global mutex (a twentieth of PutItem's
 /// CPU under load, issue 19); awsim never reads them.
 fn configure_library() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        malloc::install();
         pcache::install();
         // SAFETY: SQLITE_CONFIG_MEMSTATUS takes one int; called before any connection opens
         // (an initialised SQLite answers SQLITE_MISUSE and changes nothing).
