@@ -13,7 +13,8 @@ use serde::Deserialize;
 use std::fmt;
 
 /// A request that names one table and one item by its key, with nothing else that needs the
-/// general path: GetItem without a projection.
+/// general path: GetItem without a projection. The key's values are read as any attribute
+/// values: whether they fit the table's key schema is the operation's check, on both paths.
 #[derive(Debug)]
 pub struct KeyRequest<'a> {
     pub table_name: &'a str,
@@ -26,24 +27,29 @@ pub struct KeyRequest<'a> {
 /// Reads a GetItem body of the plain shape (TableName, Key, ConsistentRead,
 /// ReturnConsumedCapacity), or None to send it down the general path.
 pub fn key_request(body: &[u8]) -> Option<KeyRequest<'_>> {
-    // A derived struct also reads a JSON array (its members in order); a request is an object.
-    if body.trim_ascii_start().first() != Some(&b'{') {
-        return None;
-    }
-    let wire: KeyWire = serde_json::from_slice(body).ok()?;
-    if !plain_table_name(wire.table_name) {
-        return None;
-    }
+    let wire: KeyWire = object(body)?;
     let rcc = wire.return_consumed_capacity;
-    if rcc.is_some_and(|r| !matches!(r, "INDEXES" | "TOTAL" | "NONE")) {
-        return None;
-    }
-    Some(KeyRequest {
+    plain(wire.table_name, rcc).then_some(KeyRequest {
         table_name: wire.table_name,
         key: wire.key.0,
         consistent_read: wire.consistent_read.unwrap_or(false),
         return_consumed_capacity: rcc,
     })
+}
+
+/// `body` read as a `T`, if it is one JSON object of that shape. (A derived struct also reads
+/// a JSON array, its members in order; a request is an object.)
+fn object<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Option<T> {
+    if body.trim_ascii_start().first() != Some(&b'{') {
+        return None;
+    }
+    serde_json::from_slice(body).ok()
+}
+
+/// A plain table name and, if given, a ReturnConsumedCapacity of the model's enum.
+fn plain(table_name: &str, return_consumed_capacity: Option<&str>) -> bool {
+    plain_table_name(table_name)
+        && return_consumed_capacity.is_none_or(|r| matches!(r, "INDEXES" | "TOTAL" | "NONE"))
 }
 
 /// A table's name (not its ARN) within the model's TableName constraints: 3 to 255 of
@@ -61,7 +67,7 @@ struct KeyWire<'a> {
     #[serde(rename = "TableName", borrow)]
     table_name: &'a str,
     #[serde(rename = "Key")]
-    key: ScalarMap,
+    key: AttrMap,
     #[serde(rename = "ConsistentRead", default, deserialize_with = "present")]
     consistent_read: Option<bool>,
     #[serde(
@@ -82,79 +88,6 @@ where
     T::deserialize(d).map(Some)
 }
 
-/// An attribute map whose values are all S, N or B, each valid, with distinct non-empty names.
-struct ScalarMap(Item);
-
-impl<'de> Deserialize<'de> for ScalarMap {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(ScalarMapVisitor)
-    }
-}
-
-struct ScalarMapVisitor;
-
-impl<'de> Visitor<'de> for ScalarMapVisitor {
-    type Value = ScalarMap;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an attribute map of scalars")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ScalarMap, A::Error> {
-        let mut item = Item::new();
-        while let Some(name) = map.next_key::<&'de str>()? {
-            // The model caps an attribute name at 65,535 characters; an empty one is refused
-            // by the operation.
-            if name.is_empty() || name.len() > 65_535 {
-                return Err(de::Error::custom("name"));
-            }
-            let value = map.next_value::<Scalar>()?.0;
-            if item.insert(name.to_string(), value).is_some() {
-                return Err(de::Error::custom("repeated name"));
-            }
-        }
-        Ok(ScalarMap(item))
-    }
-}
-
-/// `{"S": ...}`, `{"N": ...}` or `{"B": ...}` with a valid value, and nothing else.
-struct Scalar(AttributeValue);
-
-impl<'de> Deserialize<'de> for Scalar {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(ScalarVisitor)
-    }
-}
-
-struct ScalarVisitor;
-
-impl<'de> Visitor<'de> for ScalarVisitor {
-    type Value = Scalar;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a scalar attribute value")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar, A::Error> {
-        let (Some(tag), text) = (map.next_key::<&'de str>()?, map.next_value::<&'de str>()) else {
-            return Err(de::Error::custom("empty"));
-        };
-        let text = text?;
-        let value = match tag {
-            "S" => AttributeValue::S(text.to_string()),
-            "N" => AttributeValue::N(Number::parse(text).map_err(|_| de::Error::custom("N"))?),
-            "B" => AttributeValue::B(
-                super::attr::decode_base64(text).map_err(|_| de::Error::custom("B"))?,
-            ),
-            _ => return Err(de::Error::custom("tag")),
-        };
-        if map.next_key::<de::IgnoredAny>()?.is_some() {
-            return Err(de::Error::custom("more than one type"));
-        }
-        Ok(Scalar(value))
-    }
-}
-
 /// A PutItem of the plain shape: TableName, Item, and optionally ReturnValues (NONE or
 /// ALL_OLD) and ReturnConsumedCapacity; no condition.
 #[derive(Debug)]
@@ -167,14 +100,9 @@ pub struct PutRequest<'a> {
 
 /// Reads a PutItem body of the plain shape, or None to send it down the general path.
 pub fn put_request(body: &[u8]) -> Option<PutRequest<'_>> {
-    if body.trim_ascii_start().first() != Some(&b'{') {
-        return None;
-    }
-    let wire: PutWire = serde_json::from_slice(body).ok()?;
+    let wire: PutWire = object(body)?;
     let rcc = wire.return_consumed_capacity;
-    if !plain_table_name(wire.table_name)
-        || rcc.is_some_and(|r| !matches!(r, "INDEXES" | "TOTAL" | "NONE"))
-    {
+    if !plain(wire.table_name, rcc) {
         return None;
     }
     let all_old = match wire.return_values {
@@ -208,8 +136,8 @@ struct PutWire<'a> {
     return_consumed_capacity: Option<&'a str>,
 }
 
-/// A top-level attribute map of any values (`protocol::attr::parse_item`'s grammar), each
-/// valid, names distinct and non-empty.
+/// A top-level attribute map (Key, Item) of any values (`protocol::attr::parse_item`'s
+/// grammar), each valid, names distinct and non-empty.
 struct AttrMap(Item);
 
 impl<'de> Deserialize<'de> for AttrMap {
@@ -384,8 +312,11 @@ mod tests {
         assert_eq!(r.key["sk"], AttributeValue::N(Number::parse("10").unwrap()));
         assert!(r.consistent_read);
         assert_eq!(r.return_consumed_capacity, Some("TOTAL"));
-        let r = key_request(br#"{"Key":{"b":{"B":"AAE="}},"TableName":"t.1-x_"}"#).unwrap();
+        let r =
+            key_request(br#"{"Key":{"b":{"B":"AAE="},"s":{"S":"a\u0041"}},"TableName":"t.1-x_"}"#)
+                .unwrap();
         assert_eq!(r.key["b"], AttributeValue::B(vec![0, 1]));
+        assert_eq!(r.key["s"], AttributeValue::S("aA".into()));
         assert!(!r.consistent_read);
     }
 
@@ -400,12 +331,11 @@ mod tests {
             br#"{"TableName":"bench","Key":{"pk":{"S":"a","N":"1"}}}"#,
             br#"{"TableName":"bench","Key":{"pk":{"S":"a","N":null}}}"#,
             br#"{"TableName":"bench","Key":{"pk":{}}}"#,
-            br#"{"TableName":"bench","Key":{"pk":{"SS":["a"]}}}"#,
             br#"{"TableName":"bench","Key":{"pk":{"N":"1e999"}}}"#,
             br#"{"TableName":"bench","Key":{"pk":{"N":"x"}}}"#,
             br#"{"TableName":"bench","Key":{"pk":{"B":"A"}}}"#,
             br#"{"TableName":"bench","Key":{"":{"S":"a"}}}"#,
-            br#"{"TableName":"bench","Key":{"pk":{"S":"a\u0041"}}}"#,
+            br#"{"TableName":"b\u0065nch","Key":{"pk":{"S":"a"}}}"#,
             br#"{"TableName":"bench","Key":{"pk":{"S":1}}}"#,
             br#"{"TableName":"bench","Key":null}"#,
             br#"{"TableName":"bench"}"#,
