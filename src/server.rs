@@ -410,7 +410,7 @@ async fn api(engine: Arc<Engine>, front: &Front, req: Request<Incoming>) -> Resp
         host: header("host").map(str::to_string),
         verified: None,
     };
-    let label = protocol::operation_label(target);
+    let label = protocol::operation_label(target, &headers.operation);
     // Strict mode signs over the request as sent: its method, path, query and every header.
     let signed_parts = front.credentials.as_ref().map(|_| {
         let all: Vec<(String, String)> = parts

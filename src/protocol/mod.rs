@@ -220,21 +220,18 @@ pub fn error_type(r: &Response) -> Option<&str> {
     Some(ty.rsplit('#').next().unwrap_or(ty))
 }
 
-/// The operation a request named, as metrics and logs label it: the DynamoDB or Streams
-/// operation, `sts` for the query protocol (no target), `unknown` for anything the model does
-/// not define (so a client cannot mint labels).
-pub fn operation_label(target: Option<&str>) -> &'static str {
-    let Some(target) = target else {
-        return "sts";
-    };
-    let known = |prefix: &str, model: &shape::ServiceModel| {
-        target
-            .strip_prefix(prefix)
-            .and_then(|op| model.operation_name(op))
-    };
-    known(DYNAMODB_PREFIX, shape::dynamodb())
-        .or_else(|| known(STREAMS_PREFIX, shape::streams()))
-        .unwrap_or("unknown")
+/// The operation a request named (`resolved` from `target` by `resolve_target`), as metrics
+/// and logs label it: the DynamoDB or Streams operation, `sts` for the query protocol (no
+/// target), `unknown` for anything the model does not define (so a client cannot mint labels).
+pub fn operation_label(
+    target: Option<&str>,
+    resolved: &Result<(Service, &'static str), Error>,
+) -> &'static str {
+    match (resolved, target) {
+        (Ok((_, op)), _) => op,
+        (Err(_), None) => "sts",
+        (Err(_), Some(_)) => "unknown",
+    }
 }
 
 /// One CancellationReason: `Code`, then `Message` and `Item` when present (capitalised, as the
