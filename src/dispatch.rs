@@ -41,114 +41,17 @@ pub async fn handle(
         host,
         verified,
     } = headers;
-    let scope = move || match verified {
+    // The caller's scope, checked by each path after the body (the service's order).
+    let scope = match verified {
         None => Ok(claimed),
         Some(v) => v,
     };
     let result = match operation {
         Err(e) => Err(e),
-        // The plain GetItem, read without a `Value` tree; any other shape takes the general
-        // path, which gives the same answer (and every error).
-        Ok((Service::DynamoDb, op)) if op == "GetItem" => {
-            match protocol::typed::key_request(&body) {
-                Some(request) => {
-                    let _turn = inline_turn(&engine, false).await;
-                    scope().and_then(|scope| {
-                        inline_run(|| items::get_item::run_typed(&engine, &scope, request))
-                    })
-                }
-                None => general(engine, scope, host, Service::DynamoDb, op, body).await,
-            }
-        }
-        // The plain PutItem likewise.
-        Ok((Service::DynamoDb, op)) if op == "PutItem" => match protocol::typed::put_request(&body)
-        {
-            Some(request) => {
-                let _turn = inline_turn(&engine, true).await;
-                scope().and_then(|scope| {
-                    inline_run(|| {
-                        items::put_item::run_typed(&engine, &scope, request).map(Output::Tree)
-                    })
-                })
-            }
-            None => general(engine, scope, host, Service::DynamoDb, op, body).await,
-        },
+        Ok((service, op)) if inline(service, op) => inline_op(engine, scope, host, op, body).await,
         Ok((service, op)) => general(engine, scope, host, service, op, body).await,
     };
     protocol::render(result)
-}
-
-/// The turn an inline operation waits for, without blocking its worker, before it takes the
-/// writer connection. Every write takes it; a read only while writes hold or await it (when
-/// reads share the writer connection): a read alone holds the store for a microsecond or two,
-/// less than the wake-ups a yielding turn would cost, while a read behind a write would
-/// otherwise put its worker to sleep on the store's mutex.
-async fn inline_turn(engine: &Engine, write: bool) -> Option<Turn<'_>> {
-    use std::sync::atomic::Ordering;
-    let writing = match write {
-        true => {
-            engine.inline_writers.fetch_add(1, Ordering::AcqRel);
-            Some(Writing(&engine.inline_writers))
-        }
-        false if engine.reads_use_writer() && engine.inline_writers.load(Ordering::Acquire) > 0 => {
-            None
-        }
-        false => return None,
-    };
-    Some(Turn {
-        _guard: engine.inline_turn.lock().await,
-        _writing: writing,
-    })
-}
-
-/// A held turn (`inline_turn`).
-struct Turn<'a> {
-    _guard: tokio::sync::MutexGuard<'a, ()>,
-    _writing: Option<Writing<'a>>,
-}
-
-/// A write counted in `Engine::inline_writers` until dropped (also when its request is given
-/// up while it waits).
-struct Writing<'a>(&'a std::sync::atomic::AtomicUsize);
-
-impl Drop for Writing<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
-    }
-}
-
-/// Runs an operation on this thread, a panic answered as an internal error.
-fn inline_run(run: impl FnOnce() -> Result<Output>) -> Result<Vec<u8>> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        run().map(Output::into_bytes)
-    }))
-    .unwrap_or_else(|_| Err(Error::internal("operation panicked")))
-}
-
-/// The general path: the body parsed into a `Value`, the caller's scope, then the operation
-/// (validated against the model first), inline or on the blocking pool.
-async fn general(
-    engine: Arc<Engine>,
-    scope: impl FnOnce() -> Result<Scope>,
-    host: Option<String>,
-    service: Service,
-    op: &'static str,
-    body: bytes::Bytes,
-) -> Result<Vec<u8>> {
-    let doc = protocol::parse_body(&body)?;
-    let scope = scope()?;
-    if inline(service, op) {
-        let _turn = inline_turn(&engine, op != "GetItem").await;
-        return inline_run(|| run(&engine, &scope, host.as_deref(), service, op, &doc));
-    }
-    // The request's span (its id) follows the operation onto the blocking thread.
-    let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || {
-        let _entered = span.enter();
-        run(&engine, &scope, host.as_deref(), service, op, &doc).map(Output::into_bytes)
-    })
-    .await
-    .unwrap_or_else(|e| Err(Error::internal(format!("operation panicked: {e}"))))
 }
 
 /// Operations short enough to run on the async worker that read the request: a point read or
@@ -159,6 +62,108 @@ async fn general(
 fn inline(service: Service, op: &str) -> bool {
     service == Service::DynamoDb
         && matches!(op, "GetItem" | "PutItem" | "UpdateItem" | "DeleteItem")
+}
+
+/// Runs an inline operation. Writes go through the engine's combiner (`engine/combine.rs`),
+/// which runs the writes that arrive together in one transaction at the writer connection,
+/// with no worker ever sleeping on it. A read goes straight to the store, unless it would
+/// have to wait for the writer connection (an in-memory store's reads share it) while writes
+/// hold or await it: then it joins them.
+async fn inline_op(
+    engine: Arc<Engine>,
+    scope: Result<Scope>,
+    host: Option<String>,
+    op: &'static str,
+    body: bytes::Bytes,
+) -> Result<Vec<u8>> {
+    use std::sync::atomic::Ordering;
+    let write = op != "GetItem";
+    let _writing = write.then(|| Writing::new(&engine.inline_writers));
+    let joins =
+        write || engine.reads_use_writer() && engine.inline_writers.load(Ordering::Acquire) > 0;
+    if !joins {
+        return run_inline(&engine, &scope, host.as_deref(), op, &body);
+    }
+    // The request's span (its id) follows the work to whichever worker leads its batch.
+    let span = tracing::Span::current();
+    let e = engine.clone();
+    let work = move || {
+        let _entered = span.enter();
+        run_inline(&e, &scope, host.as_deref(), op, &body)
+    };
+    engine.inline(Box::new(work)).await
+}
+
+/// A write counted in `Engine::inline_writers` until dropped (also when its request is given
+/// up while it waits).
+struct Writing<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> Writing<'a> {
+    fn new(count: &'a std::sync::atomic::AtomicUsize) -> Writing<'a> {
+        count.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        Writing(count)
+    }
+}
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+/// Runs an inline operation on this thread, a panic answered as an internal error. The plain
+/// GetItem and PutItem are read without a `Value` tree (`protocol::typed`); any other shape
+/// takes the general path, which gives the same answer (and every error).
+fn run_inline(
+    engine: &Engine,
+    scope: &Result<Scope>,
+    host: Option<&str>,
+    op: &'static str,
+    body: &[u8],
+) -> Result<Vec<u8>> {
+    let scope = || scope.as_ref().map_err(Clone::clone);
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        match op {
+            "GetItem" => {
+                if let Some(request) = protocol::typed::key_request(body) {
+                    return items::get_item::run_typed(engine, scope()?, request)
+                        .map(Output::into_bytes);
+                }
+            }
+            "PutItem" => {
+                if let Some(request) = protocol::typed::put_request(body) {
+                    return items::put_item::run_typed(engine, scope()?, request)
+                        .map(|tree| Output::Tree(tree).into_bytes());
+                }
+            }
+            _ => {}
+        }
+        let doc = protocol::parse_body(body)?;
+        run(engine, scope()?, host, Service::DynamoDb, op, &doc).map(Output::into_bytes)
+    }))
+    .unwrap_or_else(|_| Err(Error::internal("operation panicked")))
+}
+
+/// The general path: the body parsed into a `Value`, the caller's scope, then the operation
+/// (validated against the model first) on the blocking pool.
+async fn general(
+    engine: Arc<Engine>,
+    scope: Result<Scope>,
+    host: Option<String>,
+    service: Service,
+    op: &'static str,
+    body: bytes::Bytes,
+) -> Result<Vec<u8>> {
+    let doc = protocol::parse_body(&body)?;
+    let scope = scope?;
+    // The request's span (its id) follows the operation onto the blocking thread.
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        run(&engine, &scope, host.as_deref(), service, op, &doc).map(Output::into_bytes)
+    })
+    .await
+    .unwrap_or_else(|e| Err(Error::internal(format!("operation panicked: {e}"))))
 }
 
 /// Handles a query-protocol request (form-encoded, XML answer): STS GetCallerIdentity, the one

@@ -5,6 +5,7 @@ pub mod backups;
 pub mod bulk;
 pub mod capacity;
 pub mod clock;
+pub mod combine;
 pub mod export;
 pub mod import;
 pub mod insights;
@@ -63,14 +64,13 @@ pub struct Engine {
     /// flight and lets none see the database change under it. A tokio lock: the server holds
     /// it across the `.await` of an operation; taking it costs an uncontended semaphore.
     pub gate: tokio::sync::RwLock<()>,
-    /// The turn of the operations that run inline on an async worker at the store's one
-    /// writer connection (`dispatch::inline`): taken with `.await` before the store's mutex, so
-    /// a worker whose request finds another worker's write in progress serves its other
-    /// connections meanwhile instead of sleeping on the mutex (a wake-up and two context
-    /// switches each time).
-    pub inline_turn: tokio::sync::Mutex<()>,
-    /// Inline writes holding or awaiting `inline_turn`: while there are none, an inline read
-    /// goes straight to the store's mutex (held for a microsecond by another read).
+    /// How the operations that run inline on an async worker share the store's one writer
+    /// connection (`dispatch::inline`): writes that arrive together run as one batch in one
+    /// transaction, led by one of them, the others awaiting their answers without blocking
+    /// their workers (`combine.rs`).
+    pub combiner: combine::Combiner<Result<Vec<u8>>>,
+    /// Inline writes in flight: while there are none, an inline read goes straight to the
+    /// store's mutex (held for a microsecond by another read) instead of joining a batch.
     pub inline_writers: std::sync::atomic::AtomicUsize,
     /// Requests refused for want of capacity, by table (the metrics endpoint reads it).
     pub throttles: admin::Throttles,
@@ -161,6 +161,14 @@ impl Engine {
         self.store.reads_use_writer()
     }
 
+    /// Runs an inline operation's `work` through the combiner: in a batch with the others
+    /// that arrive meanwhile, one write transaction for the batch (`combine.rs`).
+    pub async fn inline(&self, work: combine::Work<Result<Vec<u8>>>) -> Result<Vec<u8>> {
+        let group = |batch: &mut dyn FnMut() -> Vec<Result<Vec<u8>>>| self.store.group(batch);
+        let gone = || Err(Error::internal("operation panicked"));
+        self.combiner.run(work, &group, gone).await
+    }
+
     pub fn open(config: &Config) -> Result<Engine> {
         let store = Store::open(if config.in_memory {
             None
@@ -186,7 +194,7 @@ impl Engine {
             capacity: Default::default(),
             insights: Default::default(),
             gate: tokio::sync::RwLock::new(()),
-            inline_turn: tokio::sync::Mutex::new(()),
+            combiner: combine::Combiner::default(),
             inline_writers: std::sync::atomic::AtomicUsize::new(0),
             throttles: admin::Throttles::default(),
             running: Mutex::new(HashSet::new()),

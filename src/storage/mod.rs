@@ -6,6 +6,7 @@ mod backups;
 mod bulk;
 mod conn;
 mod exports;
+mod group;
 mod imports;
 mod migrations;
 mod pcache;
@@ -103,7 +104,11 @@ impl Store {
     }
 
     /// Runs `f` in an immediate write transaction; commits when it returns Ok, rolls back otherwise.
+    /// Inside a `group` on this thread, it runs in the group's transaction (`group.rs`).
     pub fn write<T>(&self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
+        if let Some(member) = self.member() {
+            return member.write(|conn| f(Tx::of(conn)));
+        }
         let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let mut open = Open::begin(&conn, Hot::BeginImmediate)?;
         let out = f(Tx::of(&conn))?;
@@ -117,8 +122,12 @@ impl Store {
         self.path.is_none()
     }
 
-    /// Runs `f` on a read connection (the writer's, for an in-memory store).
+    /// Runs `f` on a read connection (the writer's, for an in-memory store; the group's, inside
+    /// a `group` on this thread).
     pub fn read<T>(&self, f: impl FnOnce(&Conn) -> Result<T>) -> Result<T> {
+        if let Some(member) = self.member() {
+            return f(member.conn);
+        }
         let Some(path) = &self.path else {
             let conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
             return f(&conn);
@@ -145,7 +154,11 @@ impl Store {
 
     /// Runs `f` in one read transaction: every read it makes sees the same committed state,
     /// whatever the writer commits meanwhile (WAL snapshot isolation).
+    /// Inside a `group` on this thread: the group's transaction, its own writes included.
     pub fn read_snapshot<T>(&self, f: impl FnOnce(&Conn) -> Result<T>) -> Result<T> {
+        if let Some(member) = self.member() {
+            return f(member.conn);
+        }
         self.read(|conn| {
             // Deferred: the snapshot is taken by the first read and kept to the end. Nothing is
             // written, so the rollback that ends it loses nothing.
