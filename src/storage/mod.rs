@@ -4,6 +4,7 @@
 
 mod backups;
 mod bulk;
+mod checkpoint;
 mod conn;
 mod exports;
 mod group;
@@ -40,6 +41,9 @@ pub struct Store {
     path: Option<PathBuf>,
     /// Whole-database snapshots (`snapshots.rs`).
     snapshots: snapshots::Shelf,
+    /// Runs a file store's checkpoints off the writer (`checkpoint.rs`). Declared after
+    /// `writer`, whose WAL hook points at it: the writer connection closes first.
+    _checkpointer: Option<checkpoint::Checkpointer>,
     /// The data directory's `awsim.lock`, locked for as long as the store is open: a second
     /// process on the same directory is refused at startup instead of sharing the writer role.
     _lock: Option<std::fs::File>,
@@ -84,8 +88,13 @@ impl Store {
         let mut conn = conn;
         migrations::check_ours(&conn).map_err(|e| not_ours(&name, e))?;
         migrations::migrate(&mut conn)?;
+        let checkpointer = match &path {
+            Some(path) => Some(checkpoint::Checkpointer::start(path, &conn)?),
+            None => None,
+        };
         Ok(Store {
             writer: Mutex::new(Conn::new(conn)),
+            _checkpointer: checkpointer,
             readers: Mutex::new(Vec::new()),
             snapshots: snapshots::Shelf::for_store(path.as_deref()),
             path,
