@@ -110,6 +110,12 @@ impl Member<'_> {
         &self,
         f: impl FnOnce(&Conn) -> crate::error::Result<T>,
     ) -> crate::error::Result<T> {
+        // A spoiled group, or one whose transaction SQLite ended: the write must not run, or
+        // it would commit on its own (autocommit) and again when its request runs alone.
+        if self.spoiled.get() || self.conn.is_autocommit() {
+            self.spoiled.set(true);
+            return Err(crate::error::Error::internal("the batch was rolled back"));
+        }
         let before = self.conn.total_changes();
         let mut watch = Watch {
             spoiled: self.spoiled,
@@ -200,6 +206,20 @@ mod tests {
         // The store is usable again, outside any group.
         store.write(|tx| put(tx, 3, 30)).unwrap();
         assert_eq!(rows(&store), vec![(3, 30)]);
+    }
+
+    #[test]
+    fn no_member_runs_once_the_transaction_is_gone() {
+        let store = store();
+        let out = store.group(|| {
+            store.write(|tx| put(tx, 1, 10)).unwrap();
+            // SQLite ends a transaction itself on some faults (a full disk, out of memory).
+            let _ = store.write(|tx| Ok(tx.execute_batch("ROLLBACK")?));
+            store.write(|tx| put(tx, 2, 20)).is_err()
+        });
+        assert_eq!(out, None);
+        // Nothing was committed on its own meanwhile.
+        assert_eq!(rows(&store), vec![]);
     }
 
     #[test]
