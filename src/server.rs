@@ -21,6 +21,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::net::TcpListener;
@@ -152,12 +153,12 @@ pub async fn serve_with(
     let mut builder = hyper::server::conn::http1::Builder::new();
     // An over-long head is refused by hyper itself with 431 (the connection then closes: its
     // stream cannot be resynchronised).
-    // A head that does not arrive in time closes the connection (hyper answers 408 if it can).
+    // A head that does not arrive in time closes the connection: the connection's watchdog
+    // does that, not hyper's header timer (armed and dropped for every request).
     builder
         .keep_alive(true)
         .max_header_size(http::MAX_HEAD_BYTES)
-        .timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(front.read_timeout);
+        .header_read_timeout(None);
     let connections = Arc::new(tokio::sync::Semaphore::new(front.max_connections));
     tokio::pin!(shutdown);
     loop {
@@ -184,23 +185,90 @@ pub async fn serve_with(
                     .local_addr()
                     .map_or_else(|_| "localhost".into(), |a| a.to_string().into());
                 let front = front.clone();
+                let read_timeout = front.read_timeout;
+                let progress = Arc::new(AtomicU64::new(0));
+                let steps = progress.clone();
                 let service = hyper::service::service_fn(move |req| {
-                    handle(engine.clone(), front.clone(), local.clone(), req)
+                    let serving = Serving::begin(&steps);
+                    let answer = handle(engine.clone(), front.clone(), local.clone(), req);
+                    async move {
+                        let answer = answer.await;
+                        drop(serving);
+                        answer
+                    }
                 });
                 let conn = builder.serve_connection(TokioIo::new(stream), service);
                 let conn = graceful.watch(conn);
-                tokio::spawn(async move {
+                let connection = tokio::spawn(async move {
                     if let Err(e) = conn.await {
                         tracing::debug!("connection ended: {e}");
                     }
                     drop(permit);
                 });
+                tokio::spawn(watchdog(progress, read_timeout, connection));
             }
             _ = &mut shutdown => break,
         }
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// A connection's steps: each request it serves counts one when hyper hands it over (its head
+/// has arrived) and one when its answer is ready, so an odd count means serving.
+type Progress = AtomicU64;
+
+/// One request being served, for the connection's watchdog (counted on drop too, so a
+/// request given up half-way still ends its step).
+struct Serving(Arc<Progress>);
+
+impl Serving {
+    fn begin(progress: &Arc<Progress>) -> Serving {
+        progress.fetch_add(1, Ordering::Relaxed);
+        Serving(progress.clone())
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Closes the connection (ends its task) once it has waited a whole `timeout` for a request
+/// head: a slow client that never finishes one, or an idle keep-alive connection. It looks
+/// every quarter of the timeout, so the connection closes between one and one and a quarter
+/// timeouts after the wait began, and returns soon after the connection ends on its own.
+///
+/// A task of its own, not a branch beside the connection: the connection's task is woken for
+/// every request and would poll the watchdog's timer each time; hyper's header timer, which
+/// this replaces, arms and drops a timer for every request.
+async fn watchdog(
+    progress: Arc<Progress>,
+    timeout: std::time::Duration,
+    connection: tokio::task::JoinHandle<()>,
+) {
+    const LOOKS: u32 = 4;
+    let mut seen = progress.load(Ordering::Relaxed);
+    let mut quiet = 0;
+    loop {
+        tokio::time::sleep(timeout / LOOKS).await;
+        if connection.is_finished() {
+            return;
+        }
+        let now = progress.load(Ordering::Relaxed);
+        if now == seen && now.is_multiple_of(2) {
+            quiet += 1;
+            if quiet == LOOKS {
+                tracing::debug!("connection closed: no request head within the read timeout");
+                connection.abort();
+                return;
+            }
+        } else {
+            quiet = 0;
+            seen = now;
+        }
+    }
 }
 
 /// The background jobs (backups, restores, exports, imports): those left unfinished by an
