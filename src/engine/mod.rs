@@ -521,7 +521,8 @@ impl Engine {
             .map(Some)
     }
 
-    /// Writes a whole item; returns the item it replaced.
+    /// Writes a whole item; returns the item it replaced. `condition` sees the current item
+    /// (and may refuse the write); without one, a new key is written without reading first.
     pub fn put_item(
         &self,
         meta: &TableMeta,
@@ -534,14 +535,21 @@ impl Engine {
             "Item size has exceeded the maximum allowed size",
         )?;
         self.store.write(|tx| {
+            let fresh = self.fresh(meta);
+            let meta = fresh.as_deref().unwrap_or(meta);
+            // Nothing to check: the item is inserted if its key is free, which is then known
+            // to hold no old item; else the old one is read and replaced as below.
+            if condition.is_none() && insert_new(tx, meta, &prepared)? {
+                return after_write(tx, meta, &prepared, None, self.now(), Origin::Client)
+                    .map(|()| None);
+            }
             let old = read_current(tx, meta.id, &prepared.key)?;
             if let Some(cond) = condition {
                 cond(old.as_ref().map(|(i, _)| i))?;
             }
-            let fresh = self.fresh(meta);
             write_prepared(
                 tx,
-                fresh.as_deref().unwrap_or(meta),
+                meta,
                 &prepared,
                 old.as_ref(),
                 self.now(),
@@ -680,11 +688,6 @@ fn write_prepared(
     if let Some((old_item, _)) = old {
         remove_index_rows(tx, meta, &p.key, old_item)?;
     }
-    if meta.pitr.is_some() {
-        let old_bytes = old.map(|(i, s)| (codec::encode_item(i), *s));
-        let old_row = old_bytes.as_ref().map(|(b, s)| (b.as_slice(), *s));
-        storage::log_change(tx, meta.id, &p.key.pk, &p.key.sk, now, old_row)?;
-    }
     storage::put_item(
         tx,
         meta.id,
@@ -695,6 +698,38 @@ fn write_prepared(
         old.map(|(_, s)| *s),
         ttl::expiry(meta, &p.item),
     )?;
+    after_write(tx, meta, p, old, now, origin)
+}
+
+/// Inserts `p` if its key holds no item yet (statistics included); false, with nothing
+/// written, if it does.
+fn insert_new(tx: &Tx, meta: &TableMeta, p: &Prepared) -> Result<bool> {
+    storage::insert_new_item(
+        tx,
+        meta.id,
+        &p.key.pk,
+        &p.key.sk,
+        &p.bytes,
+        p.size as i64,
+        ttl::expiry(meta, &p.item),
+    )
+}
+
+/// The rest of a write once `p`'s row has replaced `old` (and `old`'s index rows are gone):
+/// the PITR log, index rows, vector entries, the replication record and the stream record.
+fn after_write(
+    tx: &Tx,
+    meta: &TableMeta,
+    p: &Prepared,
+    old: Option<&(Item, i64)>,
+    now: f64,
+    origin: Origin,
+) -> Result<()> {
+    if meta.pitr.is_some() {
+        let old_bytes = old.map(|(i, s)| (codec::encode_item(i), *s));
+        let old_row = old_bytes.as_ref().map(|(b, s)| (b.as_slice(), *s));
+        storage::log_change(tx, meta.id, &p.key.pk, &p.key.sk, now, old_row)?;
+    }
     for (ix, ik) in &p.index_keys {
         add_index_row(tx, meta, ix, &p.key, ik, &p.item)?;
     }
@@ -835,5 +870,89 @@ mod tests {
         let miss: &dyn super::KeyParts = &("1", "rt", "");
         assert_eq!(m.get(hit), Some(&7));
         assert_eq!(m.get(miss), None);
+    }
+
+    // A put without a condition inserts a new key without reading it first, and replaces an
+    // existing one through the read: both keep the statistics, the index and the stream true.
+    #[test]
+    fn puts_of_new_and_existing_keys_keep_stats_indexes_and_streams() {
+        use crate::model::Scope;
+        use crate::protocol::Service;
+        use serde_json::{json, Value};
+        let engine = super::Engine::open(&crate::Config::in_memory()).unwrap();
+        let scope = Scope {
+            account: "000000000000".into(),
+            region: "us-east-1".into(),
+        };
+        let call = |op: &str, body: Value| {
+            crate::dispatch::call(&engine, &scope, Service::DynamoDb, op, &body).unwrap()
+        };
+        call(
+            "CreateTable",
+            json!({
+                "TableName": "tbl", "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "g", "AttributeType": "S"}],
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                "GlobalSecondaryIndexes": [{"IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}], "Projection": {"ProjectionType": "ALL"}}],
+                "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+            }),
+        );
+        let put = |g: &str, pad: &str| {
+            call(
+                "PutItem",
+                json!({"TableName": "tbl", "Item": {"pk": {"S": "a"}, "g": {"S": g}, "pad": {"S": pad}}, "ReturnValues": "ALL_OLD"}),
+            )
+        };
+        let stats = || {
+            let meta = engine.table(&scope, "tbl").unwrap();
+            engine
+                .store
+                .read(|conn| crate::storage::table_stats(conn, meta.id))
+                .unwrap()
+        };
+        let in_index = |g: &str| {
+            call(
+                "Query",
+                json!({"TableName": "tbl", "IndexName": "by-g", "KeyConditionExpression": "g = :g", "ExpressionAttributeValues": {":g": {"S": g}}}),
+            )["Count"]
+                .as_i64()
+                .unwrap()
+        };
+        // New key: no old item, counted once.
+        assert!(put("x", "12345").get("Attributes").is_none());
+        let first = stats();
+        assert_eq!(first.item_count, 1);
+        assert_eq!(in_index("x"), 1);
+        // Same key: the old item comes back, the count stays, the size follows the new item.
+        let old = put("y", "1");
+        assert_eq!(old["Attributes"]["g"], json!({"S": "x"}));
+        let second = stats();
+        assert_eq!(second.item_count, 1);
+        assert_eq!(second.size_bytes, first.size_bytes - 4);
+        assert_eq!((in_index("x"), in_index("y")), (0, 1));
+        // The stream saw an INSERT, then a MODIFY with the old image.
+        let arn = call("DescribeTable", json!({"TableName": "tbl"}))["Table"]["LatestStreamArn"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let streams = |op: &str, body: Value| {
+            crate::dispatch::call(&engine, &scope, Service::Streams, op, &body).unwrap()
+        };
+        let shard = streams("DescribeStream", json!({"StreamArn": arn}))["StreamDescription"]
+            ["Shards"][0]["ShardId"]
+            .clone();
+        let iterator = streams(
+            "GetShardIterator",
+            json!({"StreamArn": arn, "ShardId": shard, "ShardIteratorType": "TRIM_HORIZON"}),
+        )["ShardIterator"]
+            .clone();
+        let got = streams("GetRecords", json!({"ShardIterator": iterator}));
+        let records = got["Records"].as_array().unwrap();
+        let events: Vec<&str> = records
+            .iter()
+            .map(|r| r["eventName"].as_str().unwrap())
+            .collect();
+        assert_eq!(events, ["INSERT", "MODIFY"]);
+        assert_eq!(records[1]["dynamodb"]["OldImage"]["g"], json!({"S": "x"}));
     }
 }

@@ -16,11 +16,12 @@ pub(crate) enum Hot {
     Rollback,
     GetItem,
     PutItem,
+    InsertNewItem,
     DeleteItem,
     AdjustStats,
 }
 
-const HOT: usize = 8;
+const HOT: usize = 9;
 
 impl Hot {
     fn sql(self) -> &'static str {
@@ -34,6 +35,9 @@ impl Hot {
             }
             Hot::PutItem => {
                 "INSERT OR REPLACE INTO items (table_id, pk, sk, item, size, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+            }
+            Hot::InsertNewItem => {
+                "INSERT INTO items (table_id, pk, sk, item, size, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING"
             }
             Hot::DeleteItem => "DELETE FROM items WHERE table_id = ?1 AND pk = ?2 AND sk = ?3",
             Hot::AdjustStats => {

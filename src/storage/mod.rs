@@ -524,6 +524,27 @@ pub fn put_item(
     adjust_stats(tx, table, dc, ds)
 }
 
+/// Inserts an item whose key holds none yet; false, and nothing written, when one is there.
+/// One descent of the B-tree where reading the current item first and then writing takes two.
+pub fn insert_new_item(
+    tx: &Tx,
+    table: i64,
+    pk: &[u8],
+    sk: &[u8],
+    bytes: &[u8],
+    size: i64,
+    expires: Option<f64>,
+) -> Result<bool> {
+    let inserted = tx.with(Hot::InsertNewItem, |s| {
+        s.execute(params![table, pk, sk, bytes, size, expires])
+    })?;
+    if inserted == 0 {
+        return Ok(false);
+    }
+    adjust_stats(tx, table, 1, size)?;
+    Ok(true)
+}
+
 /// Deletes an item of the given size (already read by the caller).
 pub fn delete_item(tx: &Tx, table: i64, pk: &[u8], sk: &[u8], size: i64) -> Result<()> {
     let n = tx.with(Hot::DeleteItem, |s| s.execute(params![table, pk, sk]))?;

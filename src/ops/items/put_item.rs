@@ -93,7 +93,9 @@ fn execute(engine: &Engine, scope: &Scope, r: Request) -> Result<Value> {
         run_check(&check, old)
     };
     let written = (!meta.vector_indexes.is_empty()).then(|| item.clone());
-    let old = engine.put_item(&meta, item, Some(&cond))?;
+    // Nothing to meter or check: the engine may write a new key without reading it first.
+    let needs_old = active || check.is_some();
+    let old = engine.put_item(&meta, item, needs_old.then_some(&cond as _))?;
     let mut out = Map::new();
     if let (true, Some(old)) = (all_old, &old) {
         out.insert("Attributes".into(), render_item(old));
