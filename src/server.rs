@@ -659,3 +659,44 @@ fn to_http(r: protocol::Response, coding: Option<http::Coding>) -> Response<Full
     h.insert(VARY, HeaderValue::from_static("accept-encoding"));
     resp
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{watchdog, Progress};
+    use std::sync::atomic::Ordering;
+    use std::sync::Arc;
+    use std::time::Duration;
+    use tokio::time::Instant;
+
+    // A connection serving a request is never closed, however long it takes; once it waits for
+    // the next head, it is closed between one and one and a quarter timeouts later. (Paused
+    // time: the runtime jumps to each timer instead of sleeping.)
+    #[tokio::test(start_paused = true)]
+    async fn the_watchdog_closes_connections_waiting_for_a_head_only() {
+        let timeout = Duration::from_secs(8);
+        let progress = Arc::new(Progress::new(0));
+        progress.fetch_add(1, Ordering::Relaxed); // a head arrived: serving
+        let connection = tokio::spawn(std::future::pending::<()>());
+        let conn = connection.abort_handle();
+        let watching = tokio::spawn(watchdog(progress.clone(), timeout, connection));
+        tokio::time::sleep(timeout * 10).await;
+        assert!(!watching.is_finished() && !conn.is_finished());
+        progress.fetch_add(1, Ordering::Relaxed); // answered: waiting for the next head
+        let waiting = Instant::now();
+        watching.await.unwrap();
+        let waited = waiting.elapsed();
+        assert!(waited >= timeout && waited <= timeout * 5 / 4, "{waited:?}");
+        tokio::task::yield_now().await;
+        assert!(conn.is_finished());
+    }
+
+    // A connection that ends on its own ends its watchdog within a quarter timeout.
+    #[tokio::test(start_paused = true)]
+    async fn the_watchdog_ends_with_its_connection() {
+        let timeout = Duration::from_secs(8);
+        let connection = tokio::spawn(async {});
+        let started = Instant::now();
+        watchdog(Arc::new(Progress::new(0)), timeout, connection).await;
+        assert!(started.elapsed() <= timeout / 4);
+    }
+}
