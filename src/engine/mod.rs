@@ -954,5 +954,31 @@ mod tests {
             .collect();
         assert_eq!(events, ["INSERT", "MODIFY"]);
         assert_eq!(records[1]["dynamodb"]["OldImage"]["g"], json!({"S": "x"}));
+        // BatchWriteItem and TransactWriteItems, over an existing key and a new one each.
+        let item = |pk: &str, g: &str| json!({"pk": {"S": pk}, "g": {"S": g}});
+        call(
+            "BatchWriteItem",
+            json!({"RequestItems": {"tbl": [{"PutRequest": {"Item": item("a", "z")}}, {"PutRequest": {"Item": item("b", "z")}}]}}),
+        );
+        assert_eq!((in_index("y"), in_index("z")), (0, 2));
+        call(
+            "TransactWriteItems",
+            json!({"TransactItems": [{"Put": {"TableName": "tbl", "Item": item("b", "w")}}, {"Put": {"TableName": "tbl", "Item": item("c", "w")}}]}),
+        );
+        assert_eq!((in_index("z"), in_index("w")), (1, 2));
+        let id = engine.table(&scope, "tbl").unwrap().id;
+        let truth: (i64, i64) = engine
+            .store
+            .read(|conn| {
+                Ok(conn.query_row(
+                    "SELECT count(*), sum(size) FROM items WHERE table_id = ?1",
+                    [id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?)
+            })
+            .unwrap();
+        let kept = stats();
+        assert_eq!((kept.item_count, kept.size_bytes), truth);
+        assert_eq!(truth.0, 3);
     }
 }

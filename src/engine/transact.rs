@@ -7,7 +7,10 @@
 //! Every write goes through the store's single writer, so transactions are serializable: a
 //! concurrent transaction either sees all of another's writes or none, and no update is lost.
 use super::keys::{stored_key, EncodedKey};
-use super::{read_current, remove_item, write_prepared, Condition, Engine, Origin, Prepared};
+use super::{
+    after_write, insert_new, read_current, remove_item, write_prepared, Condition, Engine, Origin,
+    Prepared,
+};
 use crate::error::{CancellationReason, Error, ErrorKind, Result};
 use crate::model::{Item, Scope, TableMeta};
 use crate::storage::Tx;
@@ -73,6 +76,8 @@ pub enum TxOutcome {
 /// What phase 1 decided for one action.
 enum Planned<'m> {
     Write(Prepared<'m>, Option<(Item, i64)>),
+    /// A put with nothing to check: its key is read only if it holds an item (phase 2).
+    Put(Prepared<'m>),
     Delete(&'m TableMeta, EncodedKey, Option<(Item, i64)>),
     Nothing(usize),
 }
@@ -220,10 +225,16 @@ fn plan<'m>(tx: &Tx, action: TxAction<'m>) -> Result<Planned<'m>> {
             item,
             condition,
         } => {
+            let Some(cond) = condition else {
+                let p = Prepared::new(
+                    meta,
+                    item,
+                    "Item size has exceeded the maximum allowed size",
+                )?;
+                return Ok(Planned::Put(p));
+            };
             let old = read_current(tx, meta.id, &stored_key(&meta.key, &item))?;
-            if let Some(cond) = condition {
-                cond(old.as_ref().map(|(i, _)| i))?;
-            }
+            cond(old.as_ref().map(|(i, _)| i))?;
             let p = Prepared::new(
                 meta,
                 item,
@@ -274,6 +285,25 @@ fn apply(engine: &Engine, tx: &Tx, p: Planned, now: f64) -> Result<Touched> {
             let fresh = engine.fresh(p.meta);
             let meta = fresh.as_deref().unwrap_or(p.meta);
             write_prepared(tx, meta, &p, old.as_ref(), now, Origin::Client)?;
+            Ok(Touched {
+                old_size: old.map_or(0, |(_, s)| s as usize),
+                new_size: p.size,
+            })
+        }
+        Planned::Put(p) => {
+            let fresh = engine.fresh(p.meta);
+            let meta = fresh.as_deref().unwrap_or(p.meta);
+            let old = match insert_new(tx, meta, &p)? {
+                true => {
+                    after_write(tx, meta, &p, None, now, Origin::Client)?;
+                    None
+                }
+                false => {
+                    let old = read_current(tx, meta.id, &p.key)?;
+                    write_prepared(tx, meta, &p, old.as_ref(), now, Origin::Client)?;
+                    old
+                }
+            };
             Ok(Touched {
                 old_size: old.map_or(0, |(_, s)| s as usize),
                 new_size: p.size,

@@ -170,7 +170,9 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
             if skipped[i] {
                 continue;
             }
-            let condition = Some(&*meters[i]);
+            // Nothing to meter: nothing to see of the old item (a put of a new key then
+            // writes without reading it first).
+            let condition = active[i].then_some(&*meters[i]);
             actions.push(match &mut items[i] {
                 Some(item) if may_throttle => TxAction::Put {
                     meta,
