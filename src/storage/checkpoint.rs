@@ -219,6 +219,18 @@ mod tests {
         bytes / 4096
     }
 
+    /// A file store's writer and readers read the file through a memory map.
+    #[test]
+    fn file_connections_map_the_database() {
+        let dir = Dir::new("mmap");
+        let store = Store::open(Some(dir.path())).unwrap();
+        let mapped = |conn: &rusqlite::Connection| -> crate::error::Result<i64> {
+            Ok(conn.query_row("PRAGMA mmap_size", [], |r| r.get(0))?)
+        };
+        assert_eq!(store.write(|tx| mapped(tx)).unwrap(), 2_147_418_112);
+        assert_eq!(store.read(|conn| mapped(conn)).unwrap(), 2_147_418_112);
+    }
+
     /// Commits that take the log past the threshold get it checkpointed by the thread, and the
     /// log is reused from its start (it does not grow) once the copy is complete.
     #[test]

