@@ -318,6 +318,8 @@ impl Engine {
             next.failed_items += failed as i64;
             let mut units = 0.0;
             let now = self.now();
+            // One statistics update for the batch, not one per item.
+            let held = storage::HeldStats::hold(tx);
             for (key, line_no, text, item) in items {
                 let prepared = match Prepared::new(
                     &meta,
@@ -348,6 +350,9 @@ impl Engine {
                 }
                 count_usage(&meta, &prepared, &mut next);
                 write_prepared(tx, &meta, &prepared, old.as_ref(), now, Origin::Client)?;
+            }
+            if let Some(held) = held {
+                held.write()?;
             }
             storage::bulk_progress(tx, op.id, &next, &errors)?;
             Ok(Ok(Some((next, units))))

@@ -206,10 +206,15 @@ fn apply_all(
         reasons.resize_with(total, || None);
         return Err(reasons);
     }
+    // One statistics update per table for the whole batch, not one per item.
+    let held = storage::HeldStats::hold(tx);
     let mut touched = Vec::with_capacity(planned.len());
     for p in planned {
         let p = p.map_err(|e| vec![Some(e)])?;
         touched.push(apply(engine, tx, p, now).map_err(internal)?);
+    }
+    if let Some(held) = held {
+        held.write().map_err(internal)?;
     }
     Ok(touched)
 }

@@ -51,6 +51,9 @@ impl Hot {
 pub struct Conn {
     // Declared before `conn`, so finalized before the connection closes.
     held: [RefCell<Option<Statement<'static>>>; HOT],
+    /// Table statistics changes being summed instead of written (`storage::stats_deferred`):
+    /// (table id, item count change, size change), one entry per table.
+    held_stats: RefCell<Option<Vec<(i64, i64, i64)>>>,
     // Boxed: the held statements point at it, so it never moves.
     conn: Box<Connection>,
 }
@@ -64,8 +67,40 @@ impl Conn {
     pub fn new(conn: Connection) -> Conn {
         Conn {
             held: Default::default(),
+            held_stats: RefCell::new(None),
             conn: Box::new(conn),
         }
+    }
+
+    /// Starts summing statistics changes instead of writing them; false if already summing.
+    pub(crate) fn hold_stats(&self) -> bool {
+        let mut held = self.held_stats.borrow_mut();
+        if held.is_some() {
+            return false;
+        }
+        *held = Some(Vec::new());
+        true
+    }
+
+    /// Adds a change to the sums, if summing (true); false: the caller writes it.
+    pub(crate) fn add_held_stats(&self, table: i64, count: i64, size: i64) -> bool {
+        let mut held = self.held_stats.borrow_mut();
+        let Some(sums) = held.as_mut() else {
+            return false;
+        };
+        match sums.iter_mut().find(|(t, _, _)| *t == table) {
+            Some((_, c, s)) => {
+                *c += count;
+                *s += size;
+            }
+            None => sums.push((table, count, size)),
+        }
+        true
+    }
+
+    /// Stops summing and returns the sums.
+    pub(crate) fn release_stats(&self) -> Vec<(i64, i64, i64)> {
+        self.held_stats.borrow_mut().take().unwrap_or_default()
     }
 
     /// Runs `f` with the held statement `which`, preparing it the first time. A statement in

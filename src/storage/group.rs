@@ -12,7 +12,7 @@
 //! Why: every transaction of SQLite's copies each page it touches into its journal first and
 //! runs a BEGIN and a COMMIT; writes that arrive together share those. The caller releases no
 //! answer before the group commits, so an acknowledged write is still a committed one.
-use super::{conn::Hot, Conn, Open, Store};
+use super::{conn::Hot, Conn, HeldStats, Open, Store};
 use std::cell::Cell;
 use std::sync::MutexGuard;
 
@@ -66,6 +66,8 @@ impl Store {
     pub fn group<R>(&self, f: impl FnOnce() -> R) -> Option<R> {
         let conn: MutexGuard<'_, Conn> = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let mut open = Open::begin(&conn, Hot::BeginImmediate).ok()?;
+        // The members' table statistics are summed and written once, before the commit.
+        let held = HeldStats::hold(&conn);
         let spoiled = Cell::new(false);
         let previous = CURRENT.with(|c| {
             c.replace(Some(Current {
@@ -79,6 +81,9 @@ impl Store {
         drop(clear);
         if spoiled.get() || conn.is_autocommit() {
             return None;
+        }
+        if let Some(held) = held {
+            held.write().ok()?;
         }
         conn.with(Hot::Commit, |s| s.execute([])).ok()?;
         open.committed = true;
@@ -237,6 +242,48 @@ mod tests {
         });
         assert_eq!(out, None);
         assert_eq!(rows(&store), vec![]);
+    }
+
+    // The members' table statistics are summed and written once, when the group commits; a
+    // spoiled or panicked group writes none, and later writes update the row at once again.
+    #[test]
+    fn statistics_are_written_at_commit_and_dropped_with_a_spoiled_group() {
+        use super::super::{put_item, table_stats};
+        let store = store();
+        store
+            .write(|tx| Ok(tx.execute_batch("INSERT INTO table_stats (id) VALUES (9)")?))
+            .unwrap();
+        let stats = || {
+            let s = store.read(|c| table_stats(c, 9)).unwrap();
+            (s.item_count, s.size_bytes)
+        };
+        let item = |tx: &Tx, k: &[u8]| put_item(tx, 9, k, b"", b"x", 10, None, None);
+        let seen_inside = store.group(|| {
+            store.write(|tx| item(tx, b"a")).unwrap();
+            store.write(|tx| item(tx, b"b")).unwrap();
+            store.read(|c| table_stats(c, 9)).unwrap().item_count
+        });
+        assert_eq!(seen_inside, Some(0));
+        assert_eq!(stats(), (2, 20));
+        let spoiled = store.group(|| {
+            store.write(|tx| item(tx, b"c")).unwrap();
+            let _ = store.write(|tx| -> Result<()> {
+                item(tx, b"d")?;
+                Err(Error::validation("no"))
+            });
+        });
+        assert_eq!(spoiled, None);
+        assert_eq!(stats(), (2, 20));
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            store.group(|| {
+                store.write(|tx| item(tx, b"e")).unwrap();
+                panic!("boom")
+            })
+        }));
+        assert!(panicked.is_err());
+        assert_eq!(stats(), (2, 20));
+        store.write(|tx| item(tx, b"f")).unwrap();
+        assert_eq!(stats(), (3, 30));
     }
 
     #[test]

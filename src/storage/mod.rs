@@ -563,8 +563,47 @@ pub fn delete_item(tx: &Tx, table: i64, pk: &[u8], sk: &[u8], size: i64) -> Resu
 }
 
 fn adjust_stats(tx: &Tx, table: i64, count: i64, size: i64) -> Result<()> {
-    tx.with(Hot::AdjustStats, |s| s.execute(params![count, size, table]))?;
+    if tx.add_held_stats(table, count, size) {
+        return Ok(());
+    }
+    write_stats(tx, table, count, size)
+}
+
+fn write_stats(conn: &Conn, table: i64, count: i64, size: i64) -> Result<()> {
+    conn.with(Hot::AdjustStats, |s| s.execute(params![count, size, table]))?;
     Ok(())
+}
+
+/// Table statistics changes summed per table while held, instead of one row update per
+/// write: a batch or a group of writes then updates each table's row once, when `write` is
+/// called. Dropped without `write` (an error, a panic), the sums are discarded: the caller's
+/// transaction is being rolled back. Nothing may read the statistics while they are held (no
+/// write path does).
+pub(crate) struct HeldStats<'a>(&'a Conn);
+
+impl<'a> HeldStats<'a> {
+    /// Holds `conn`'s statistics changes from now on; None if they are held already (by an
+    /// outer batch or group, which writes the sums).
+    pub(crate) fn hold(conn: &'a Conn) -> Option<HeldStats<'a>> {
+        conn.hold_stats().then_some(HeldStats(conn))
+    }
+
+    /// Writes the sums (in the caller's open transaction) and stops holding.
+    pub(crate) fn write(self) -> Result<()> {
+        let sums = self.0.release_stats();
+        for (table, count, size) in sums {
+            if count != 0 || size != 0 {
+                write_stats(self.0, table, count, size)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for HeldStats<'_> {
+    fn drop(&mut self) {
+        self.0.release_stats();
+    }
 }
 
 /// One row of a secondary index: the index key, the base key it points at, the projected item.
