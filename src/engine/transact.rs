@@ -8,8 +8,8 @@
 //! concurrent transaction either sees all of another's writes or none, and no update is lost.
 use super::keys::{stored_key, EncodedKey};
 use super::{
-    after_write, insert_new, read_current, remove_item, write_prepared, Condition, Engine, Origin,
-    Prepared,
+    after_write, insert_new, put_hint, read_current, remove_item, write_prepared, Condition,
+    Engine, Origin, Prepared,
 };
 use crate::error::{CancellationReason, Error, ErrorKind, Result};
 use crate::model::{Item, Scope, TableMeta};
@@ -230,16 +230,19 @@ fn plan<'m>(tx: &Tx, action: TxAction<'m>) -> Result<Planned<'m>> {
             item,
             condition,
         } => {
-            let Some(cond) = condition else {
+            if condition.is_none() && put_hint::insert_first(meta.id) {
                 let p = Prepared::new(
                     meta,
                     item,
                     "Item size has exceeded the maximum allowed size",
                 )?;
                 return Ok(Planned::Put(p));
-            };
+            }
             let old = read_current(tx, meta.id, &stored_key(&meta.key, &item))?;
-            cond(old.as_ref().map(|(i, _)| i))?;
+            match condition {
+                Some(cond) => cond(old.as_ref().map(|(i, _)| i))?,
+                None => put_hint::record(meta.id, old.is_some()),
+            }
             let p = Prepared::new(
                 meta,
                 item,
@@ -298,7 +301,9 @@ fn apply(engine: &Engine, tx: &Tx, p: Planned, now: f64) -> Result<Touched> {
         Planned::Put(p) => {
             let fresh = engine.fresh(p.meta);
             let meta = fresh.as_deref().unwrap_or(p.meta);
-            let old = match insert_new(tx, meta, &p)? {
+            let inserted = insert_new(tx, meta, &p)?;
+            put_hint::record(meta.id, !inserted);
+            let old = match inserted {
                 true => {
                     after_write(tx, meta, &p, None, now, Origin::Client)?;
                     None
