@@ -245,9 +245,15 @@ pub(super) fn restore_row(tx: &Tx, meta: &TableMeta, row: RangeRow) -> Result<()
         None
     };
     let expires = item.as_ref().and_then(|i| ttl::expiry(meta, i));
-    storage::put_item(
-        tx, meta.id, &row.pk, &row.sk, &row.item, row.size, None, expires,
-    )?;
+    let stored = storage::ItemRow {
+        table: meta.id,
+        pk: &row.pk,
+        sk: &row.sk,
+        bytes: &row.item,
+        size: row.size,
+        expires,
+    };
+    storage::put_item(tx, &stored, None)?;
     if let Some(item) = item {
         let key = keys::EncodedKey {
             pk: row.pk,

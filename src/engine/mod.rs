@@ -685,6 +685,18 @@ impl<'m> Prepared<'m> {
             item,
         })
     }
+
+    /// The item's row in `meta` (the table as it is now: TTL may have changed since).
+    fn row<'a>(&'a self, meta: &TableMeta) -> storage::ItemRow<'a> {
+        storage::ItemRow {
+            table: meta.id,
+            pk: &self.key.pk,
+            sk: &self.key.sk,
+            bytes: &self.bytes,
+            size: self.size as i64,
+            expires: ttl::expiry(meta, &self.item),
+        }
+    }
 }
 
 /// Replaces `old` (the current row, if any) by `p`: index rows, statistics, TTL expiry and the
@@ -700,31 +712,14 @@ fn write_prepared(
     if let Some((old_item, _)) = old {
         remove_index_rows(tx, meta, &p.key, old_item)?;
     }
-    storage::put_item(
-        tx,
-        meta.id,
-        &p.key.pk,
-        &p.key.sk,
-        &p.bytes,
-        p.size as i64,
-        old.map(|(_, s)| *s),
-        ttl::expiry(meta, &p.item),
-    )?;
+    storage::put_item(tx, &p.row(meta), old.map(|(_, s)| *s))?;
     after_write(tx, meta, p, old, now, origin)
 }
 
 /// Inserts `p` if its key holds no item yet (statistics included); false, with nothing
 /// written, if it does.
 fn insert_new(tx: &Tx, meta: &TableMeta, p: &Prepared) -> Result<bool> {
-    storage::insert_new_item(
-        tx,
-        meta.id,
-        &p.key.pk,
-        &p.key.sk,
-        &p.bytes,
-        p.size as i64,
-        ttl::expiry(meta, &p.item),
-    )
+    storage::insert_new_item(tx, &p.row(meta))
 }
 
 /// The rest of a write once `p`'s row has replaced `old` (and `old`'s index rows are gone):

@@ -140,16 +140,15 @@ fn copy_item(tx: &Tx, meta: &TableMeta, pk: &[u8], sk: &[u8], bytes: &[u8]) -> R
         pk: pk.to_vec(),
         sk: sk.to_vec(),
     };
-    storage::put_item(
-        tx,
-        meta.id,
+    let row = storage::ItemRow {
+        table: meta.id,
         pk,
         sk,
         bytes,
-        item_size(&item) as i64,
-        None,
-        ttl::expiry(meta, &item),
-    )?;
+        size: item_size(&item) as i64,
+        expires: ttl::expiry(meta, &item),
+    };
+    storage::put_item(tx, &row, None)?;
     for ix in meta.indexes() {
         if let Ok(Some(ik)) = keys::index_key(&meta.key, ix, &item) {
             add_index_row(tx, meta, ix, &key, &ik, &item)?;

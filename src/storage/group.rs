@@ -248,7 +248,7 @@ mod tests {
     // spoiled or panicked group writes none, and later writes update the row at once again.
     #[test]
     fn statistics_are_written_at_commit_and_dropped_with_a_spoiled_group() {
-        use super::super::{put_item, table_stats};
+        use super::super::{put_item, table_stats, ItemRow};
         let store = store();
         store
             .write(|tx| Ok(tx.execute_batch("INSERT INTO table_stats (id) VALUES (9)")?))
@@ -257,7 +257,17 @@ mod tests {
             let s = store.read(|c| table_stats(c, 9)).unwrap();
             (s.item_count, s.size_bytes)
         };
-        let item = |tx: &Tx, k: &[u8]| put_item(tx, 9, k, b"", b"x", 10, None, None);
+        let item = |tx: &Tx, k: &[u8]| {
+            let row = ItemRow {
+                table: 9,
+                pk: k,
+                sk: b"",
+                bytes: b"x",
+                size: 10,
+                expires: None,
+            };
+            put_item(tx, &row, None)
+        };
         let seen_inside = store.group(|| {
             store.write(|tx| item(tx, b"a")).unwrap();
             store.write(|tx| item(tx, b"b")).unwrap();

@@ -509,48 +509,51 @@ pub fn get_item_with_size(
     })?)
 }
 
+/// One item row as written: its key, its stored bytes, its size by the service's rules and its
+/// TTL expiry (epoch seconds, when its table has TTL enabled).
+pub struct ItemRow<'a> {
+    pub table: i64,
+    pub pk: &'a [u8],
+    pub sk: &'a [u8],
+    pub bytes: &'a [u8],
+    pub size: i64,
+    pub expires: Option<f64>,
+}
+
 /// Inserts or replaces an item; `old_size` is the replaced item's size (for the table stats).
-/// `expires`: the item's TTL expiry (epoch seconds) when its table has TTL enabled.
-#[allow(clippy::too_many_arguments)]
-pub fn put_item(
-    tx: &Tx,
-    table: i64,
-    pk: &[u8],
-    sk: &[u8],
-    bytes: &[u8],
-    size: i64,
-    old_size: Option<i64>,
-    expires: Option<f64>,
-) -> Result<()> {
-    tx.with(Hot::PutItem, |s| {
-        s.execute(params![table, pk, sk, bytes, size, expires])
-    })?;
+pub fn put_item(tx: &Tx, row: &ItemRow, old_size: Option<i64>) -> Result<()> {
+    write_row(tx, Hot::PutItem, row)?;
     let (dc, ds) = match old_size {
-        Some(old) => (0, size - old),
-        None => (1, size),
+        Some(old) => (0, row.size - old),
+        None => (1, row.size),
     };
-    adjust_stats(tx, table, dc, ds)
+    adjust_stats(tx, row.table, dc, ds)
 }
 
 /// Inserts an item whose key holds none yet; false, and nothing written, when one is there.
 /// One descent of the B-tree where reading the current item first and then writing takes two.
-pub fn insert_new_item(
-    tx: &Tx,
-    table: i64,
-    pk: &[u8],
-    sk: &[u8],
-    bytes: &[u8],
-    size: i64,
-    expires: Option<f64>,
-) -> Result<bool> {
-    let inserted = tx.with(Hot::InsertNewItem, |s| {
-        s.execute(params![table, pk, sk, bytes, size, expires])
-    })?;
+pub fn insert_new_item(tx: &Tx, row: &ItemRow) -> Result<bool> {
+    let inserted = write_row(tx, Hot::InsertNewItem, row)?;
     if inserted == 0 {
         return Ok(false);
     }
-    adjust_stats(tx, table, 1, size)?;
+    adjust_stats(tx, row.table, 1, row.size)?;
     Ok(true)
+}
+
+/// Runs an item row's write statement (`which`); how many rows it wrote.
+fn write_row(tx: &Tx, which: Hot, row: &ItemRow) -> Result<usize> {
+    let ItemRow {
+        table,
+        pk,
+        sk,
+        bytes,
+        size,
+        expires,
+    } = *row;
+    Ok(tx.with(which, |s| {
+        s.execute(params![table, pk, sk, bytes, size, expires])
+    })?)
 }
 
 /// Deletes an item of the given size (already read by the caller).
