@@ -865,6 +865,42 @@ fn object_location(config: &Config) -> Result<crate::objects::Location> {
     Ok(Location::Directory(dir))
 }
 
+/// For tests: an in-memory engine and the default account's scope, answering through the
+/// dispatcher (a refused call panics, naming its operation).
+#[cfg(test)]
+pub(crate) struct TestEngine {
+    pub engine: Engine,
+    pub scope: Scope,
+}
+
+#[cfg(test)]
+impl TestEngine {
+    pub fn new() -> TestEngine {
+        TestEngine {
+            engine: Engine::open(&crate::Config::in_memory()).unwrap(),
+            scope: Scope {
+                account: "000000000000".into(),
+                region: "us-east-1".into(),
+            },
+        }
+    }
+
+    /// A DynamoDB call.
+    pub fn call(&self, op: &str, body: serde_json::Value) -> serde_json::Value {
+        self.call_service(crate::protocol::Service::DynamoDb, op, body)
+    }
+
+    pub fn call_service(
+        &self,
+        service: crate::protocol::Service,
+        op: &str,
+        body: serde_json::Value,
+    ) -> serde_json::Value {
+        crate::dispatch::call(&self.engine, &self.scope, service, op, &body)
+            .unwrap_or_else(|e| panic!("{op}: {e}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     // A table is found by its borrowed key parts exactly as by its owned key (same hash, same
@@ -883,17 +919,11 @@ mod tests {
     // existing one through the read: both keep the statistics, the index and the stream true.
     #[test]
     fn puts_of_new_and_existing_keys_keep_stats_indexes_and_streams() {
-        use crate::model::Scope;
         use crate::protocol::Service;
         use serde_json::{json, Value};
-        let engine = super::Engine::open(&crate::Config::in_memory()).unwrap();
-        let scope = Scope {
-            account: "000000000000".into(),
-            region: "us-east-1".into(),
-        };
-        let call = |op: &str, body: Value| {
-            crate::dispatch::call(&engine, &scope, Service::DynamoDb, op, &body).unwrap()
-        };
+        let t = super::TestEngine::new();
+        let (engine, scope) = (&t.engine, &t.scope);
+        let call = |op: &str, body: Value| t.call(op, body);
         call(
             "CreateTable",
             json!({
@@ -911,7 +941,7 @@ mod tests {
             )
         };
         let stats = || {
-            let meta = engine.table(&scope, "tbl").unwrap();
+            let meta = engine.table(scope, "tbl").unwrap();
             engine
                 .store
                 .read(|conn| crate::storage::table_stats(conn, meta.id))
@@ -942,9 +972,7 @@ mod tests {
             .as_str()
             .unwrap()
             .to_string();
-        let streams = |op: &str, body: Value| {
-            crate::dispatch::call(&engine, &scope, Service::Streams, op, &body).unwrap()
-        };
+        let streams = |op: &str, body: Value| t.call_service(Service::Streams, op, body);
         let shard = streams("DescribeStream", json!({"StreamArn": arn}))["StreamDescription"]
             ["Shards"][0]["ShardId"]
             .clone();
@@ -973,7 +1001,7 @@ mod tests {
             json!({"TransactItems": [{"Put": {"TableName": "tbl", "Item": item("b", "w")}}, {"Put": {"TableName": "tbl", "Item": item("c", "w")}}]}),
         );
         assert_eq!((in_index("z"), in_index("w")), (1, 2));
-        let id = engine.table(&scope, "tbl").unwrap().id;
+        let id = engine.table(scope, "tbl").unwrap().id;
         let truth: (i64, i64) = engine
             .store
             .read(|conn| {
@@ -994,7 +1022,7 @@ mod tests {
             assert_eq!(put("y", "1")["Attributes"]["g"], json!({"S": "y"}));
         }
         assert!(!super::put_hint::insert_first(
-            engine.table(&scope, "tbl").unwrap().id
+            engine.table(scope, "tbl").unwrap().id
         ));
         call(
             "PutItem",

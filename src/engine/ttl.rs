@@ -97,23 +97,16 @@ impl Engine {
 
 #[cfg(test)]
 mod tests {
-    use crate::engine::Engine;
-    use crate::model::Scope;
-    use crate::protocol::Service;
+    use crate::engine::TestEngine;
     use serde_json::{json, Value};
 
     // An item past its expiry is still read until the sweeper deletes it (as in the service);
     // the sweep deletes it with its GSI entry, and leaves items whose TTL is not a number.
     #[test]
     fn expired_items_live_until_swept() {
-        let engine = Engine::open(&crate::Config::in_memory()).unwrap();
-        let scope = Scope {
-            account: "000000000000".into(),
-            region: "us-east-1".into(),
-        };
-        let call = |op: &str, body: Value| {
-            crate::dispatch::call(&engine, &scope, Service::DynamoDb, op, &body).unwrap()
-        };
+        let t = TestEngine::new();
+        let engine = &t.engine;
+        let call = |op: &str, body: Value| t.call(op, body);
         call(
             "CreateTable",
             json!({

@@ -17,9 +17,7 @@ pub fn run(engine: &Engine, scope: &Scope, input: Input) -> Result<Value> {
 
 #[cfg(test)]
 mod tests {
-    use crate::engine::Engine;
-    use crate::model::Scope;
-    use crate::protocol::Service;
+    use crate::engine::TestEngine;
     use serde_json::{json, Value};
 
     // TruncateTable must leave what a DeleteItem of each item would: a REMOVE record per item in
@@ -27,15 +25,9 @@ mod tests {
     // settings. The fixtures cannot see stream records and statistics together, this test can.
     #[test]
     fn truncate_emits_remove_records_and_keeps_the_table() {
-        let engine = Engine::open(&crate::Config::in_memory()).unwrap();
-        let scope = Scope {
-            account: "000000000000".into(),
-            region: "us-east-1".into(),
-        };
-        let call = |op: &str, body: Value| {
-            crate::dispatch::call(&engine, &scope, Service::DynamoDb, op, &body)
-                .unwrap_or_else(|e| panic!("{op}: {e}"))
-        };
+        let t = TestEngine::new();
+        let (engine, scope) = (&t.engine, &t.scope);
+        let call = |op: &str, body: Value| t.call(op, body);
         call(
             "CreateTable",
             json!({
@@ -67,7 +59,7 @@ mod tests {
         let ttl = call("DescribeTimeToLive", json!({"TableName": "tbl"}));
         assert_eq!(ttl["TimeToLiveDescription"]["TimeToLiveStatus"], "ENABLED");
 
-        let stream = engine.list_streams(&scope, Some("tbl")).unwrap()[0].id;
+        let stream = engine.list_streams(scope, Some("tbl")).unwrap()[0].id;
         let records = engine.stream_records(stream, 0, 100).unwrap();
         let events: Vec<&str> = records.iter().map(|r| r.event.as_str()).collect();
         assert_eq!(
